@@ -1,0 +1,166 @@
+"""The command-line shell: parses options, calls the library, prints. No analysis lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from detector.errors import DetectorError
+from detector.store import DEFAULT_DB, Case
+
+err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False)
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+class UserError(click.ClickException):
+    """A :class:`DetectorError` as the CLI shows it: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class DetectorGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DetectorError as exc:
+            raise UserError(str(exc)) from None
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+                         show_default=True, help="The case file (DuckDB).")
+
+
+@click.group(cls=DetectorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mass-report-detector")
+def main() -> None:
+    """Find coordinated mass-reporting campaigns: notices joined to the calls to report behind them."""
+
+
+# -- ingest ------------------------------------------------------------------------------------
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", help="Read the files as this format instead of detecting it.")
+@click.option("--tz", help="Zone of phone-local or naive times (IANA name, e.g. Asia/Almaty).")
+@click.option("--dayfirst/--monthfirst", default=None, help="Date order of WhatsApp exports (default: detect).")
+@db_option
+def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None, db: Path) -> None:
+    """Ingest files or folders (recognised files inside) into the case. All or nothing."""
+    from detector.ingest import ingest as run_ingest
+
+    with _progress() as progress:
+        task = progress.add_task("reading", total=None)
+
+        def on_progress(i: int, n: int, name: str) -> None:
+            progress.update(task, total=n, completed=i, description=f"reading {name}" if name else "writing")
+
+        report = run_ingest(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress)
+    table = Table("file", "format", "rows added", "status", box=None)
+    for f in report.files:
+        table.add_row(f.name, f.kind, str(f.rows), f.status)
+    console.print(table)
+    for rel, reason in report.skipped:
+        console.print(f"skipped {rel}: {reason}")
+    if report.zone_note:
+        console.print(report.zone_note)
+    console.print(f"{report.rows} rows added from {sum(f.status == 'added' for f in report.files)} new files "
+                  f"into {db}")
+
+
+# -- collect -----------------------------------------------------------------------------------
+@main.group()
+def collect() -> None:
+    """Collect posts live from public sources."""
+
+
+@collect.command("telegram")
+@click.argument("channels", nargs=-1, required=True)
+@click.option("--since", help="Collect messages from this date (ISO 8601, UTC) on; default: everything.")
+@db_option
+def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path) -> None:
+    """Collect public Telegram channels (credentials from TELEGRAM_API_ID, TELEGRAM_API_HASH,
+    TELEGRAM_SESSION or TELEGRAM_SESSION_FILE). Resumes where the last run stopped."""
+    from detector.collect.telethon_live import collect_telegram
+
+    report = collect_telegram(list(channels), since, db, progress=True)
+    for line in report.lines():
+        console.print(line)
+    if report.failed and not report.collected:
+        sys.exit(1)
+
+
+# -- status ------------------------------------------------------------------------------------
+@main.command()
+@db_option
+def status(db: Path) -> None:
+    """Print what the case holds: sources, rows per table, time spans."""
+    from detector.status import case_status
+
+    with Case.open(db, read_only=True) as case:
+        st = case_status(case)
+    _print_status(st, db)
+
+
+def _print_status(st, db: Path) -> None:
+    console.print(f"case {db}" + (f" (local times read in {st.zone})" if st.zone else ""))
+    counts = Table("table", "rows", "first (UTC)", "last (UTC)", box=None)
+    for table, n in st.counts.items():
+        first, last = st.spans.get(table, ("", ""))
+        counts.add_row(table, str(n), str(first), str(last))
+    console.print(counts)
+    console.print(f"{st.chats} chats, {st.targets} distinct notice targets")
+    if len(st.sources):
+        sources = Table("kind", "name", "rows", "sha256", box=None)
+        for row in st.sources.itertuples():
+            sources.add_row(row.kind, row.name, str(row.rows), row.sha256[:16])
+        console.print(sources)
+
+
+# -- template ----------------------------------------------------------------------------------
+@main.command()
+@click.argument("kind", type=click.Choice(["notices"]))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def template(kind: str, out: Path | None) -> None:
+    """Write an empty notices CSV in the project's template."""
+    from detector.collect.notices_csv import template_csv
+
+    text = template_csv()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+# -- demo --------------------------------------------------------------------------------------
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("data/demo.duckdb"),
+              show_default=True, help="Where to build the demo case.")
+def demo(db: Path) -> None:
+    """Build the bundled demo case from data/demo/ and print what it holds."""
+    from detector.ingest import ingest as run_ingest
+    from detector.status import case_status
+
+    report = run_ingest([DEMO_DIR], db)
+    console.print(f"demo case: {report.rows} rows added from {DEMO_DIR.name}/")
+    with Case.open(db, read_only=True) as case:
+        st = case_status(case)
+    _print_status(st, db)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=err_console, transient=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Ingest files into a case: find them, recognise their format, parse all, then write once.
+
+Every file is parsed before anything is written, and all of a command's rows are written in
+one transaction: a bad file anywhere leaves the case exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format, format_named
+from detector.errors import DetectorError
+from detector.store import Case, SourceRecord
+from detector.timeutil import check_zone
+
+CASE_FILE = "detector-case.json"
+_NOT_INPUT = {CASE_FILE}
+
+
+@dataclass
+class CaseSettings:
+    """Settings a folder carries in its ``detector-case.json`` (the zone of its local times)."""
+
+    tz: str | None = None
+    dayfirst: bool | None = None
+
+
+@dataclass
+class PlannedFile:
+    path: Path
+    fmt: Format
+    settings: CaseSettings
+
+
+@dataclass
+class FileResult:
+    name: str
+    kind: str
+    rows: int
+    status: str          # "added" or "already ingested"
+    tz: str | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # (path relative to its folder, reason)
+    zone_note: str | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def content_sha256_of_frames(frames: dict[str, pd.DataFrame]) -> str:
+    """A content hash for rows that did not come from a file (a live collection run)."""
+    h = hashlib.sha256()
+    for name in sorted(frames):
+        frame = frames[name]
+        h.update(name.encode())
+        h.update(frame.sort_index(axis=1).to_csv(index=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def read_case_settings(folder: Path) -> CaseSettings:
+    """The settings in ``folder/detector-case.json``, if the file exists."""
+    path = folder / CASE_FILE
+    if not path.is_file():
+        return CaseSettings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DetectorError(f"not valid JSON: {exc}", path, getattr(exc, "lineno", None),
+                            'expected {"tz": "Asia/Almaty"}') from None
+    if not isinstance(data, dict):
+        raise DetectorError("expected a JSON object", path, 1, 'expected {"tz": "Asia/Almaty"}')
+    tz = data.get("tz")
+    if tz is not None:
+        try:
+            check_zone(str(tz))
+        except DetectorError as exc:
+            raise DetectorError(exc.message, path, None, exc.hint) from None
+    dayfirst = data.get("dayfirst")
+    return CaseSettings(tz=tz, dayfirst=dayfirst if isinstance(dayfirst, bool) else None)
+
+
+def plan_files(paths: Iterable[str | Path], fmt_name: str | None = None
+               ) -> tuple[list[PlannedFile], list[tuple[str, str]]]:
+    """The files to ingest with their formats, and the files of folders that were skipped.
+
+    A file named explicitly must be recognised (or ``fmt_name`` given); in a folder,
+    unrecognised files are skipped and listed. A folder's ``detector-case.json`` applies to
+    the files below it.
+    """
+    forced = format_named(fmt_name) if fmt_name else None
+    planned: list[PlannedFile] = []
+    skipped: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise DetectorError("no such file or folder", path, hint="check the path")
+        if path.is_file():
+            fmt = forced or _detect(path)
+            if fmt is None:
+                raise DetectorError("unknown format: no collector recognises this file", path,
+                                    hint="pass --format with one of: " + ", ".join(f.name for f in FORMATS))
+            planned.append(PlannedFile(path, fmt, read_case_settings(path.parent)))
+            continue
+        settings_by_dir: dict[Path, CaseSettings] = {}
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = file.relative_to(path)
+            if any(part.startswith(".") for part in rel.parts) or file.name in _NOT_INPUT:
+                continue
+            fmt = forced or _detect(file)
+            if fmt is None:
+                skipped.append((str(rel), "not a recognised format"))
+                continue
+            planned.append(PlannedFile(file, fmt, _settings_for(file.parent, path, settings_by_dir)))
+    return planned, skipped
+
+
+def _detect(path: Path) -> Format | None:
+    if path.stat().st_size == 0:
+        raise DetectorError("empty file", path, hint="expected a notices file, a chat export or a views CSV")
+    return detect_format(path)
+
+
+def _settings_for(folder: Path, root: Path, cache: dict[Path, CaseSettings]) -> CaseSettings:
+    """The nearest case file's settings between ``folder`` and ``root`` (inclusive)."""
+    if folder in cache:
+        return cache[folder]
+    settings = read_case_settings(folder)
+    if settings.tz is None and settings.dayfirst is None and folder != root and root in folder.parents:
+        settings = _settings_for(folder.parent, root, cache)
+    cache[folder] = settings
+    return settings
+
+
+def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, tz: str | None = None,
+           dayfirst: bool | None = None,
+           on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    """Ingest ``paths`` (files or folders) into the case at ``db``; all or nothing.
+
+    ``tz`` is the zone of phone-local or naive times. Without it, a folder's case file or the
+    zone the case recorded earlier is used (and said so); a file that needs a zone and has
+    none stops the whole command with an error naming ``--tz``.
+    """
+    if tz:
+        check_zone(tz)
+    planned, skipped = plan_files(paths, fmt)
+    report = IngestReport(skipped=skipped)
+    with Case.open(db) as case:
+        case_tz = case.meta("tz")
+        parsed: list[tuple[PlannedFile, str, Parsed | None]] = []
+        seen: set[str] = set()
+        for i, item in enumerate(planned):
+            if on_progress:
+                on_progress(i, len(planned), item.path.name)
+            sha = sha256_file(item.path)
+            if sha in seen or case.has_source(sha):
+                parsed.append((item, sha, None))
+                continue
+            seen.add(sha)
+            zone = tz or item.settings.tz or case_tz
+            options = ReadOptions(tz=zone, dayfirst=dayfirst if dayfirst is not None else item.settings.dayfirst)
+            try:
+                result = item.fmt.read(item.path, options)
+            except DetectorError as exc:
+                if exc.path is None:
+                    exc.path = str(item.path)
+                raise
+            parsed.append((item, sha, result))
+        if on_progress:
+            on_progress(len(planned), len(planned), "")
+        used_zones = {p.tz for _, _, p in parsed if p is not None and p.tz}
+        with case.transaction():
+            for item, sha, result in parsed:
+                if result is None:
+                    report.files.append(FileResult(item.path.name, item.fmt.name, 0, "already ingested"))
+                    continue
+                source = SourceRecord(source_id=sha[:16], kind=result.kind or item.fmt.name, name=item.path.name,
+                                      sha256=sha, rows=result.rows, tz=result.tz, detail=result.detail)
+                added = case.add_parsed(result, source)
+                report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz))
+            if tz:
+                case.set_meta("tz", tz)
+            elif used_zones and not case_tz:
+                case.set_meta("tz", sorted(used_zones)[0])
+        if not tz and used_zones:
+            origin = "the case" if case_tz and used_zones == {case_tz} else "the folder's " + CASE_FILE
+            report.zone_note = f"local times read in {', '.join(sorted(used_zones))} (from {origin})"
+    return report

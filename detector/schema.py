@@ -1,0 +1,134 @@
+"""The case's tables: their columns and types, in one place, and the check every stage runs.
+
+Times are UTC everywhere (DuckDB ``TIMESTAMPTZ``; pandas ``datetime64[us, UTC]``).
+Every ingested row carries ``source_id`` (the SHA-256 of its file, see ``sources``) and
+``source_ref`` (the line number or message id inside that file), so each finding can cite
+the exact input behind it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from detector.errors import DetectorError
+
+# table -> {column: DuckDB type}. Order is the stored column order.
+TABLES: dict[str, dict[str, str]] = {
+    "case_meta": {"key": "VARCHAR", "value": "VARCHAR"},
+    "sources": {
+        "source_id": "VARCHAR",       # first 16 hex digits of sha256
+        "kind": "VARCHAR",            # format name, e.g. telegram_json, whatsapp_txt, notices_csv
+        "name": "VARCHAR",            # file name only (never a local path)
+        "sha256": "VARCHAR",
+        "ingested_at": "TIMESTAMPTZ",
+        "rows": "BIGINT",
+        "tz": "VARCHAR",              # zone applied to phone-local or naive times, if any
+        "detail": "VARCHAR",          # JSON: format-specific facts (chat name, date order, …)
+    },
+    "notices": {
+        "notice_id": "VARCHAR",
+        "source_id": "VARCHAR",
+        "source_ref": "VARCHAR",      # line number, message index or notice id in the source
+        "platform": "VARCHAR",        # youtube, telegram, …
+        "received_at": "TIMESTAMPTZ",
+        "action": "VARCHAR",          # detector.vocab.ACTIONS
+        "policy": "VARCHAR",          # detector.vocab.POLICIES
+        "policy_raw": "VARCHAR",
+        "target": "VARCHAR",          # canonical target id (detector.ids)
+        "target_url": "VARCHAR",
+        "target_title": "VARCHAR",
+        "subject": "VARCHAR",         # the channel/account the target belongs to (canonical id)
+        "sender": "VARCHAR",
+        "reporter_id": "VARCHAR",
+        "published_at": "TIMESTAMPTZ",
+        "text": "VARCHAR",
+    },
+    "posts": {
+        "post_id": "VARCHAR",         # platform:chat:message id (stable across overlapping exports)
+        "source_id": "VARCHAR",
+        "source_ref": "VARCHAR",
+        "platform": "VARCHAR",        # telegram, whatsapp
+        "chat": "VARCHAR",            # stable chat key: channel username, or chat id, or file chat name
+        "chat_title": "VARCHAR",
+        "message_id": "VARCHAR",
+        "author": "VARCHAR",
+        "posted_at": "TIMESTAMPTZ",
+        "text": "VARCHAR",
+        "urls": "VARCHAR[]",
+        "targets": "VARCHAR[]",       # canonical ids of urls
+        "forwarded_from": "VARCHAR",
+        "forwarded_from_id": "VARCHAR",
+        "forwarded_post": "VARCHAR",
+        "reply_to": "VARCHAR",
+        "views": "BIGINT",
+        "forwards": "BIGINT",
+    },
+    "exposure": {
+        "source_id": "VARCHAR",
+        "source_ref": "VARCHAR",
+        "target": "VARCHAR",
+        "day": "DATE",
+        "views": "BIGINT",
+    },
+    "collect_state": {
+        "channel": "VARCHAR",         # lower-case public username
+        "last_message_id": "BIGINT",
+        "collected_at": "TIMESTAMPTZ",
+    },
+}
+
+TIME_COLUMNS = {t: [c for c, ty in cols.items() if ty == "TIMESTAMPTZ"] for t, cols in TABLES.items()}
+LIST_COLUMNS = {t: [c for c, ty in cols.items() if ty.endswith("[]")] for t, cols in TABLES.items()}
+INT_COLUMNS = {t: [c for c, ty in cols.items() if ty == "BIGINT"] for t, cols in TABLES.items()}
+KEYS = {"sources": "source_id", "notices": "notice_id", "posts": "post_id"}
+INGESTED = ("notices", "posts", "exposure")
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """An empty DataFrame with the table's columns and dtypes."""
+    return conform(pd.DataFrame(columns=list(TABLES[table])), table)
+
+
+def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Return ``df`` with exactly the table's columns, in order, with missing ones filled.
+
+    Times become UTC, integers nullable ``Int64``, lists stay Python lists.
+    """
+    cols = TABLES[table]
+    out = df.copy()
+    for col in cols:
+        if col not in out.columns:
+            out[col] = None
+    out = out[list(cols)]
+    for col in TIME_COLUMNS[table]:
+        out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[us, UTC]")
+    for col in INT_COLUMNS[table]:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
+    for col in LIST_COLUMNS[table]:
+        out[col] = out[col].map(lambda v: list(v) if isinstance(v, list | tuple) else [])
+    for col, ty in cols.items():
+        if ty == "VARCHAR":
+            out[col] = out[col].astype("object").where(out[col].notna(), None)
+            out[col] = out[col].map(lambda v: None if v is None else str(v))
+        elif ty == "DATE":
+            out[col] = pd.to_datetime(out[col]).dt.date
+    return out.reset_index(drop=True)
+
+
+def validate_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Check that ``df`` has the table's columns with sane types; return it unchanged.
+
+    Raises
+    ------
+    DetectorError
+        naming the table and the first missing column or wrongly typed time column.
+    """
+    cols = TABLES[table]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DetectorError(f"table {table} is missing columns {missing}")
+    for col in TIME_COLUMNS[table]:
+        dtype = df[col].dtype
+        if len(df) and not (isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"):
+            raise DetectorError(f"table {table}: column {col} must be UTC datetimes, got {dtype}")
+    return df

@@ -1,0 +1,202 @@
+"""The case: one DuckDB file holding what was ingested and what analysis derived from it.
+
+All writes of one ingest go through :meth:`Case.add_parsed` inside a single transaction, so a
+command either adds all its rows or none. Rows are keyed (``notice_id``, ``post_id``) and a
+file is keyed by its content SHA-256, so ingesting the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from detector.collect.base import Parsed
+from detector.errors import DetectorError
+from detector.schema import INGESTED, KEYS, TABLES, conform
+
+DEFAULT_DB = Path("data/case.duckdb")
+
+
+def _ddl(table: str) -> str:
+    cols = ", ".join(f'"{c}" {t}' for c, t in TABLES[table].items())
+    return f'CREATE TABLE IF NOT EXISTS "{table}" ({cols})'
+
+
+def _select_cast(table: str, frame_name: str) -> str:
+    cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in TABLES[table].items())
+    return f"SELECT {cols} FROM {frame_name}"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One ingested file or collection run, as stored in ``sources``."""
+
+    source_id: str
+    kind: str
+    name: str
+    sha256: str
+    rows: int
+    tz: str | None
+    detail: dict
+
+
+class Case:
+    """A case file. Open with :meth:`Case.open` (a context manager)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool):
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    @contextmanager
+    def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False) -> Iterator[Case]:
+        path = Path(path)
+        if read_only and not path.exists():
+            raise DetectorError(f"no case at {path.name}", hint="ingest files first: detector ingest PATH --db DB")
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise DetectorError(f"cannot open the case file: {exc}", path) from None
+        con.execute("SET TimeZone = 'UTC'")
+        case = cls(con, path, read_only)
+        try:
+            if not read_only:
+                for table in TABLES:
+                    con.execute(_ddl(table))
+            yield case
+        finally:
+            con.close()
+
+    # -- meta ------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        if not self.has_table("case_meta"):
+            return None
+        row = self.con.execute("SELECT value FROM case_meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("DELETE FROM case_meta WHERE key = ?", [key])
+        self.con.execute("INSERT INTO case_meta VALUES (?, ?)", [key, value])
+
+    # -- reading ---------------------------------------------------------------------------
+    def has_table(self, name: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+        return bool(row and row[0])
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table as a DataFrame (schema tables conformed; derived tables as stored)."""
+        if not self.has_table(name):
+            return conform(pd.DataFrame(), name) if name in TABLES else pd.DataFrame()
+        df = self.con.execute(f'SELECT * FROM "{name}"').df()
+        return conform(df, name) if name in TABLES else df
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def has_source(self, sha256: str) -> bool:
+        row = self.con.execute("SELECT count(*) FROM sources WHERE sha256 = ?", [sha256]).fetchone()
+        return bool(row[0])
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("sources", *INGESTED, "calls", "bursts", "links", "clusters", "campaigns", "findings"):
+            if self.has_table(table):
+                out[table] = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        return out
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    def _insert_new(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert the rows of ``frame`` whose key is not stored yet; return how many."""
+        if frame.empty:
+            return 0
+        frame = conform(frame, table)
+        key = KEYS.get(table)
+        if key:
+            frame = frame.drop_duplicates(subset=[key], keep="first")
+        self.con.register("incoming", frame)
+        try:
+            before = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            select = _select_cast(table, "incoming")
+            if key:
+                select += f' WHERE "{key}" NOT IN (SELECT "{key}" FROM "{table}")'
+            self.con.execute(f'INSERT INTO "{table}" {select}')
+            after = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        finally:
+            self.con.unregister("incoming")
+        return after - before
+
+    def add_parsed(self, parsed: Parsed, source: SourceRecord) -> int:
+        """Add one parsed file's rows with its ``sources`` row; the caller holds the transaction.
+
+        Every row gets ``source_id``. Returns the number of rows added (0 for a known file).
+        """
+        if self.has_source(source.sha256):
+            return 0
+        added = 0
+        for table, frame in parsed.frames.items():
+            if table not in INGESTED:
+                raise DetectorError(f"a collector returned rows for {table!r}, which is not ingestible")
+            frame = frame.copy()
+            frame["source_id"] = source.source_id
+            added += self._insert_new(table, frame)
+        row = pd.DataFrame([{
+            "source_id": source.source_id, "kind": source.kind, "name": source.name,
+            "sha256": source.sha256, "ingested_at": datetime.now(UTC), "rows": added,
+            "tz": source.tz, "detail": json.dumps(source.detail, sort_keys=True, default=str),
+        }])
+        self._insert_new("sources", row)
+        return added
+
+    def replace_table(self, name: str, frame: pd.DataFrame) -> None:
+        """Replace a derived table (calls, bursts, …) with ``frame``."""
+        if name in TABLES:
+            raise DetectorError(f"{name} holds ingested rows and cannot be replaced")
+        self.con.register("derived", frame)
+        try:
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM derived')
+        finally:
+            self.con.unregister("derived")
+
+    # -- live collection -------------------------------------------------------------------
+    def collect_state(self) -> dict[str, int]:
+        """Channel username (lower case) -> last collected message id."""
+        rows = self.con.execute("SELECT channel, last_message_id FROM collect_state").fetchall()
+        return {ch: int(mid) for ch, mid in rows}
+
+    def set_collect_state(self, channel: str, last_id: int) -> None:
+        channel = channel.lower()
+        self.con.execute("DELETE FROM collect_state WHERE channel = ?", [channel])
+        self.con.execute("INSERT INTO collect_state VALUES (?, ?, ?)", [channel, int(last_id), datetime.now(UTC)])
+
+    def add_collection(self, parsed: Parsed, name: str) -> int:
+        """Add the posts of one live collection run in one transaction; return rows added."""
+        from detector.ingest import content_sha256_of_frames  # local: ingest imports store
+
+        sha = content_sha256_of_frames(parsed.frames)
+        source = SourceRecord(source_id=sha[:16], kind=parsed.kind or "telethon", name=name, sha256=sha,
+                              rows=parsed.rows, tz=None, detail=parsed.detail)
+        with self.transaction():
+            return self.add_parsed(parsed, source)
