@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -125,6 +126,86 @@ def _print_status(st, db: Path) -> None:
         console.print(sources)
 
 
+# -- analyze, campaigns, check ---------------------------------------------------------------
+@main.command()
+@click.option("--seed", default=0, show_default=True, help="Seeds the permutations and Monte Carlo draws.")
+@db_option
+def analyze(seed: int, db: Path) -> None:
+    """Classify calls, find bursts, link notices to calls and rank campaigns; store them in the case."""
+    from detector.analyze import STEPS, analyze_case
+
+    with _progress() as progress:
+        task = progress.add_task("analysing", total=len(STEPS))
+
+        def on_step(name: str) -> None:
+            progress.update(task, completed=STEPS.index(name), description=f"analysing: {name}")
+
+        analysis = analyze_case(db, seed=seed, on_step=on_step)
+    camps = analysis["campaigns"]
+    tiers = camps["tier"].value_counts().to_dict() if len(camps) else {}
+    console.print(f"{len(analysis['calls'])} calls and boasts, {int(analysis['bursts']['significant'].sum()) if len(analysis['bursts']) else 0} "
+                  f"significant bursts, {len(camps)} campaigns "
+                  f"({', '.join(f'{n} {t}' for t, n in sorted(tiers.items())) or 'none'}) stored in {db}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, best first.")
+@db_option
+def campaigns(as_json: bool, db: Path) -> None:
+    """The ranked campaigns of an analysed case."""
+    from detector.results import campaign_list, unexplained_bursts
+
+    with Case.open(db, read_only=True) as case:
+        items = campaign_list(case)
+        unexplained = unexplained_bursts(case)
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=1))
+        return
+    _print_campaigns(items, unexplained)
+
+
+def _print_campaigns(items: list[dict], unexplained) -> None:
+    if not items:
+        console.print("No evidence of coordination in the collected sources: no post asked anyone to report a "
+                      "target that received notices.")
+    for c in items:
+        console.print(f"[bold]#{c['rank']} {c['id']}[/bold]  tier {c['tier']}  score {c['score']:.2f}  "
+                      f"{c['start'][:16]} → {c['end'][:16]}  {len(c['targets'])} targets, {c['calls']} calls in "
+                      f"{len(c['chats'])} chats, {c['notices']} notices  p_link={_p(c['p_link'])} "
+                      f"p_burst={_p(c['p_burst'])}", markup=True, highlight=False)
+        for f in c["findings"]:
+            console.print(f"   - {f}", markup=False)
+    if len(unexplained):
+        console.print(f"{len(unexplained)} bursts with no call behind them (unexplained, not campaigns):")
+        for b in unexplained.itertuples():
+            console.print(f"   - {b.stream}: {b.notices} notices {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} "
+                          f"UTC against {b.expected:.1f} expected (p_burst = {_p(b.p_burst)})", markup=False)
+
+
+def _p(p) -> str:
+    return "n/a" if p is None else f"{p:.3g}"
+
+
+@main.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def check(url: str, as_json: bool, db: Path) -> None:
+    """What the case shows about one video or channel: its notices and the calls before each."""
+    from detector.results import check_target
+
+    with Case.open(db, read_only=True) as case:
+        result = check_target(case, url)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        return
+    console.print(result.target, markup=False)
+    console.print(result.verdict, markup=False)
+    for d in result.details:
+        console.print(f"  - {d}", markup=False)
+    console.print(result.limits, markup=False)
+
+
 # -- template ----------------------------------------------------------------------------------
 @main.command()
 @click.argument("kind", type=click.Choice(["notices"]))
@@ -146,8 +227,10 @@ def template(kind: str, out: Path | None) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("data/demo.duckdb"),
               show_default=True, help="Where to build the demo case.")
 def demo(db: Path) -> None:
-    """Build the bundled demo case from data/demo/ and print what it holds."""
+    """Build the bundled demo case from data/demo/, analyse it and print the ranking."""
+    from detector.analyze import analyze_case
     from detector.ingest import ingest as run_ingest
+    from detector.results import campaign_list, unexplained_bursts
     from detector.status import case_status
 
     report = run_ingest([DEMO_DIR], db)
@@ -155,6 +238,9 @@ def demo(db: Path) -> None:
     with Case.open(db, read_only=True) as case:
         st = case_status(case)
     _print_status(st, db)
+    analyze_case(db)
+    with Case.open(db, read_only=True) as case:
+        _print_campaigns(campaign_list(case), unexplained_bursts(case))
 
 
 def _progress() -> Progress:

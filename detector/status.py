@@ -24,11 +24,11 @@ class CaseStatus:
 def case_status(case: Case) -> CaseStatus:
     spans = {}
     for table, col in _SPANS.items():
-        first, last = case.con.execute(f'SELECT min("{col}"), max("{col}") FROM "{table}"').fetchone()
+        first, last = case.con.execute(f'SELECT min("{col}"), max("{col}") FROM "{table}"').fetchall()[0]
         if first is not None:
             spans[table] = (first, last)
     sources = case.query("SELECT kind, name, sha256, ingested_at, rows, tz FROM sources ORDER BY ingested_at, name")
-    chats = case.con.execute("SELECT count(DISTINCT chat) FROM posts").fetchone()[0]
-    targets = case.con.execute("SELECT count(DISTINCT target) FROM notices").fetchone()[0]
+    chats = case.con.execute("SELECT count(DISTINCT chat) FROM posts").fetchall()[0][0]
+    targets = case.con.execute("SELECT count(DISTINCT target) FROM notices").fetchall()[0][0]
     return CaseStatus(zone=case.meta("tz"), counts=case.counts(), spans=spans, sources=sources,
                       chats=chats, targets=targets)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from detector.collect.base import Parsed
@@ -47,6 +48,14 @@ class SourceRecord:
     detail: dict
 
 
+def _to_json(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
 class Case:
     """A case file. Open with :meth:`Case.open` (a context manager)."""
 
@@ -68,12 +77,12 @@ class Case:
             con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             raise DetectorError(f"cannot open the case file: {exc}", path) from None
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET TimeZone = 'UTC'").fetchall()
         case = cls(con, path, read_only)
         try:
             if not read_only:
                 for table in TABLES:
-                    con.execute(_ddl(table))
+                    con.execute(_ddl(table)).fetchall()
             yield case
         finally:
             con.close()
@@ -82,17 +91,19 @@ class Case:
     def meta(self, key: str) -> str | None:
         if not self.has_table("case_meta"):
             return None
-        row = self.con.execute("SELECT value FROM case_meta WHERE key = ?", [key]).fetchone()
+        rows = self.con.execute("SELECT value FROM case_meta WHERE key = ?", [key]).fetchall()
+        row = rows[0] if rows else None
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute("DELETE FROM case_meta WHERE key = ?", [key])
-        self.con.execute("INSERT INTO case_meta VALUES (?, ?)", [key, value])
+        self.con.execute("DELETE FROM case_meta WHERE key = ?", [key]).fetchall()
+        self.con.execute("INSERT INTO case_meta VALUES (?, ?)", [key, value]).fetchall()
 
     # -- reading ---------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
-        row = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+        rows = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+        row = rows[0] if rows else None
         return bool(row and row[0])
 
     def table(self, name: str) -> pd.DataFrame:
@@ -106,27 +117,28 @@ class Case:
         return self.con.execute(sql, params or []).df()
 
     def has_source(self, sha256: str) -> bool:
-        row = self.con.execute("SELECT count(*) FROM sources WHERE sha256 = ?", [sha256]).fetchone()
+        rows = self.con.execute("SELECT count(*) FROM sources WHERE sha256 = ?", [sha256]).fetchall()
+        row = rows[0] if rows else None
         return bool(row[0])
 
     def counts(self) -> dict[str, int]:
         out = {}
         for table in ("sources", *INGESTED, "calls", "bursts", "links", "clusters", "campaigns", "findings"):
             if self.has_table(table):
-                out[table] = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                out[table] = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
         return out
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute("BEGIN TRANSACTION").fetchall()
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.con.execute("ROLLBACK").fetchall()
             raise
         else:
-            self.con.execute("COMMIT")
+            self.con.execute("COMMIT").fetchall()
 
     def _insert_new(self, table: str, frame: pd.DataFrame) -> int:
         """Insert the rows of ``frame`` whose key is not stored yet; return how many."""
@@ -138,12 +150,12 @@ class Case:
             frame = frame.drop_duplicates(subset=[key], keep="first")
         self.con.register("incoming", frame)
         try:
-            before = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            before = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
             select = _select_cast(table, "incoming")
             if key:
                 select += f' WHERE "{key}" NOT IN (SELECT "{key}" FROM "{table}")'
-            self.con.execute(f'INSERT INTO "{table}" {select}')
-            after = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            self.con.execute(f'INSERT INTO "{table}" {select}').fetchall()
+            after = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
         finally:
             self.con.unregister("incoming")
         return after - before
@@ -171,14 +183,40 @@ class Case:
         return added
 
     def replace_table(self, name: str, frame: pd.DataFrame) -> None:
-        """Replace a derived table (calls, bursts, …) with ``frame``."""
+        """Replace a derived table (calls, bursts, …) with ``frame``.
+
+        Columns holding lists or dicts are stored as JSON text (and decoded by :meth:`derived`),
+        so an empty list never leaves DuckDB guessing a column's type.
+        """
         if name in TABLES:
             raise DetectorError(f"{name} holds ingested rows and cannot be replaced")
+        frame = frame.copy()
+        json_cols = [c for c in frame.columns if frame[c].dtype == object
+                     and frame[c].map(lambda v: isinstance(v, list | tuple | dict | np.ndarray)).any()]
+        for col in json_cols:
+            frame[col] = frame[col].map(_to_json)
+        for col in frame.columns:
+            if frame[col].dtype == object or str(frame[col].dtype) in ("str", "string"):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         self.con.register("derived", frame)
         try:
-            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM derived')
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM derived').fetchall()
         finally:
             self.con.unregister("derived")
+        self.set_meta(f"json_columns:{name}", json.dumps(json_cols))
+
+    def derived(self, name: str) -> pd.DataFrame:
+        """A derived table with its JSON columns decoded (empty DataFrame if never analysed)."""
+        if not self.has_table(name):
+            return pd.DataFrame()
+        frame = self.con.execute(f'SELECT * FROM "{name}"').df()
+        for col in json.loads(self.meta(f"json_columns:{name}") or "[]"):
+            if col in frame.columns:
+                frame[col] = frame[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+        return frame
+
+    def analysed(self) -> bool:
+        return self.meta("analysis") is not None
 
     # -- live collection -------------------------------------------------------------------
     def collect_state(self) -> dict[str, int]:
@@ -188,8 +226,8 @@ class Case:
 
     def set_collect_state(self, channel: str, last_id: int) -> None:
         channel = channel.lower()
-        self.con.execute("DELETE FROM collect_state WHERE channel = ?", [channel])
-        self.con.execute("INSERT INTO collect_state VALUES (?, ?, ?)", [channel, int(last_id), datetime.now(UTC)])
+        self.con.execute("DELETE FROM collect_state WHERE channel = ?", [channel]).fetchall()
+        self.con.execute("INSERT INTO collect_state VALUES (?, ?, ?)", [channel, int(last_id), datetime.now(UTC)]).fetchall()
 
     def add_collection(self, parsed: Parsed, name: str) -> int:
         """Add the posts of one live collection run in one transaction; return rows added."""

@@ -1,0 +1,105 @@
+"""``detector analyze``: from a case's notices and posts to calls, bursts, links and campaigns.
+
+:func:`analyze_frames` is the pure pipeline (DataFrames in, DataFrames out);
+:func:`analyze_case` reads a case, runs it and stores every derived table in the case.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from detector.campaigns import CampaignInputs, build_campaigns
+from detector.features.bursts import Period, detect_bursts
+from detector.features.calls import classify_calls
+from detector.features.copies import copy_clusters, near_duplicate_pairs
+from detector.features.networks import forward_edges
+from detector.store import Case
+
+STEPS = ("calls", "copies", "bursts", "campaigns")
+DERIVED = ("calls", "pairs", "clusters", "forwards", "scans", "bursts", "links", "campaigns", "findings")
+
+
+@dataclass
+class Analysis:
+    """Every derived table of one analysis."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    period: Period | None = None
+    parameters: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def software_version() -> str:
+    try:
+        return version("mass-report-detector")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame, seed: int = 0,
+                   on_step: Callable[[str], None] | None = None) -> Analysis:
+    """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`)."""
+    step = on_step or (lambda _name: None)
+    period = Period.of(notices["received_at"], posts["posted_at"])
+    step("calls")
+    classified = classify_calls(posts)
+    post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
+    calls = classified.merge(posts[post_cols], on="post_id", how="left")
+    step("copies")
+    callish = posts[posts["post_id"].isin(set(calls.loc[calls["kind"] != "other", "post_id"]))]
+    pairs = near_duplicate_pairs(callish, seed=seed)
+    clusters = copy_clusters(callish, pairs)
+    forwards = forward_edges(posts)
+    step("bursts")
+    scans, bursts = detect_bursts(notices, exposure, period, seed=seed)
+    step("campaigns")
+    inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period)
+    campaigns, findings, links = build_campaigns(inputs, seed=seed)
+    bursts = explain_bursts(bursts, campaigns)
+    tables = {"calls": calls[calls["kind"] != "other"].reset_index(drop=True), "pairs": pairs,
+              "clusters": clusters, "forwards": forwards, "scans": scans, "bursts": bursts, "links": links,
+              "campaigns": campaigns, "findings": findings}
+    params = {"seed": seed, "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+              "posts_classified": int(len(classified)), "version": software_version()}
+    return Analysis(tables=tables, period=period, parameters=params)
+
+
+def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Add ``explained_by``: the campaign whose targets and time the burst overlaps, 'views', or None."""
+    bursts = bursts.copy()
+    explained = []
+    for b in bursts.itertuples():
+        by = None
+        for c in campaigns.itertuples():
+            overlaps = b.start <= c.end and b.end >= c.start
+            same = b.scope != "target" or b.key in set(c.targets)
+            if overlaps and same and c.tier in ("strong", "moderate"):
+                by = c.campaign_id
+                break
+        if by is None and b.explained_by_views:
+            by = "views"
+        explained.append(by)
+    bursts["explained_by"] = explained
+    return bursts
+
+
+def analyze_case(db: str | Path, seed: int = 0, on_step: Callable[[str], None] | None = None) -> Analysis:
+    """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones)."""
+    with Case.open(db) as case:
+        notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
+        analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step)
+        with case.transaction():
+            for name, frame in analysis.tables.items():
+                case.replace_table(name, frame)
+            case.set_meta("analysis", json.dumps({**analysis.parameters,
+                                                  "analysed_at": datetime.now(UTC).isoformat()}))
+    return analysis

@@ -1,0 +1,380 @@
+"""Join calls, targets, bursts and chats into ranked campaigns with findings that cite rows.
+
+A *campaign* is a connected group of calls to report: calls are joined when they name a
+common target within ``GROUP_GAP`` of each other, or are near-duplicate copies of each other.
+For each campaign:
+
+- ``p_link``: day-shift permutation test (:mod:`.features.linkage`) of whether the notices on
+  the named targets arrive within 48 h after the calls more often than when the same calls
+  are moved to other days (time of day kept); the sweep over 6 h – 7 days is in the findings.
+- ``p_burst``: scan statistic (:mod:`.features.scan`) over the named targets' notices, against
+  the subject's own cycle (and views, when known), scanning windows that start between the
+  first call and 48 h after the last — a window fixed by the calls, not by the notices.
+- tier: **strong** when both are small (``p_link <= 0.02`` and ``p_burst <= 0.01``) and at least
+  two named targets (or a channel) were hit; **moderate** when both are ``<= 0.05``; otherwise
+  **weak** (calls that changed nothing are weak at most).
+
+Bursts that no campaign explains are kept as *unexplained bursts*, never called campaigns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from detector.features.baseline import bin_counts, hourly_bins, robust_cycle
+from detector.features.bursts import Period, burst_notices, stream_shape, subject_of
+from detector.features.linkage import (
+    PRIMARY_WINDOW_H,
+    benjamini_hochberg,
+    link_test,
+    per_target_links,
+    policy_match,
+    window_sweep,
+)
+from detector.features.scan import scan
+
+GROUP_GAP = pd.Timedelta(days=14)
+BOAST_HORIZON = pd.Timedelta(days=14)
+STRONG_LINK, STRONG_BURST = 0.02, 0.01
+MODERATE = 0.05
+
+CAMPAIGN_COLUMNS = ["campaign_id", "rank", "tier", "score", "targets", "hit_targets", "start", "end",
+                    "notices", "calls", "chats", "p_burst", "p_link", "p_link_floor", "link_shifts",
+                    "rate_ratio", "excess", "requested_policy", "findings", "call_post_ids", "notice_ids",
+                    "sweep"]
+FINDING_COLUMNS = ["campaign_id", "order", "kind", "text", "p_value", "rows"]
+
+
+@dataclass
+class CampaignInputs:
+    """Everything a campaign is built from (all UTC; schemas as in :mod:`detector.schema`)."""
+
+    posts: pd.DataFrame          # posts table
+    calls: pd.DataFrame          # classify_calls output joined to posts (post_id, kind, targets, …)
+    notices: pd.DataFrame        # notices table
+    exposure: pd.DataFrame       # exposure table
+    pairs: pd.DataFrame          # near-duplicate pairs (post_a, post_b, similarity, …)
+    period: Period
+
+
+def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta = GROUP_GAP) -> pd.Series:
+    """Group id per call post: calls sharing a target within ``gap``, or copying each other.
+
+    ``calls``: DataFrame[post_id, posted_at, targets]. Returns a Series post_id -> group
+    number (0, 1, … in order of each group's first call).
+    """
+    ids = list(calls["post_id"])
+    parent = {p: p for p in ids}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    exploded = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
+    for _, grp in exploded.sort_values("posted_at").groupby("targets", sort=True):
+        times = grp["posted_at"].to_numpy()
+        posts = grp["post_id"].to_numpy()
+        for i in range(1, len(grp)):
+            if times[i] - times[i - 1] <= gap.to_timedelta64():
+                union(posts[i - 1], posts[i])
+    if len(pairs):
+        known = set(ids)
+        for a, b in zip(pairs["post_a"], pairs["post_b"], strict=True):
+            if a in known and b in known:
+                union(a, b)
+    roots = pd.Series({p: find(p) for p in ids})
+    first = calls.set_index("post_id")["posted_at"].groupby(roots).min().sort_values(kind="stable")
+    number = {root: i for i, root in enumerate(first.index)}
+    return roots.map(number)
+
+
+def _fmt_p(p: float | None, floor: float | None = None, shifts: int | None = None) -> str:
+    if p is None or (isinstance(p, float) and np.isnan(p)):
+        return "insufficient data"
+    text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+    if shifts is not None:
+        text += f" over {shifts} day shifts"
+    if floor is not None and p <= floor + 1e-12:
+        text += " (the smallest attainable)"
+    return text
+
+
+def _hours(td: float) -> str:
+    if td is None or np.isnan(td):
+        return "n/a"
+    return f"{td:.0f} h" if td < 72 else f"{td / 24:.1f} days"
+
+
+def _cite(ids, limit: int = 12) -> str:
+    ids = list(ids)
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def campaign_burst_p(named_notices: pd.DataFrame, subject_notices: pd.DataFrame, exposure: pd.DataFrame,
+                     targets: list[str], first_call: pd.Timestamp, last_call: pd.Timestamp, period: Period,
+                     seed: int, replicates: int = 999) -> tuple[float, int, float, pd.Timestamp | None]:
+    """Scan p-value of the named targets' notices in windows starting after the calls.
+
+    Returns (p_burst, observed, expected, best window start).
+    """
+    bins = hourly_bins(period.start, period.end)
+    if named_notices.empty or len(bins) == 0:
+        return 1.0, 0, 0.0, None
+    cycle = robust_cycle(subject_notices["received_at"], period.start, period.end)
+    shape = stream_shape(bins, cycle, exposure, targets)
+    counts = bin_counts(named_notices["received_at"], bins)
+    lo = int((first_call.floor("h") - bins[0]) / pd.Timedelta(hours=1))
+    hi = int((last_call.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + PRIMARY_WINDOW_H + 1
+    res = scan(counts, shape, replicates=replicates, seed=seed, start_range=(max(lo, 0), max(hi, 1)))
+    best = bins[res.start_bin] if res.total else None
+    return res.p_value, res.observed, res.expected, best
+
+
+def build_campaigns(inputs: CampaignInputs, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Campaigns, their findings, and per-target link tests.
+
+    Returns
+    -------
+    campaigns : ``CAMPAIGN_COLUMNS``, best first (``rank`` 1 = best).
+    findings : ``FINDING_COLUMNS``, one row per sentence, citing row ids in ``rows`` (JSON list).
+    links : per-target link tests for every target named by a call (``basis`` = "call") and, as
+        the calibration controls, every target named by any other post (``basis`` = "mention").
+    """
+    notices = burst_notices(inputs.notices).copy()
+    notices["subject_key"] = subject_of(notices)
+    published = inputs.notices.dropna(subset=["published_at"]).groupby("target")["published_at"].min()
+    calls = inputs.calls[inputs.calls["kind"] == "call"].copy()
+    calls = calls[calls["targets"].map(len) > 0]
+    links = _target_links(inputs, calls, notices, published)
+    if calls.empty:
+        return (pd.DataFrame(columns=CAMPAIGN_COLUMNS), pd.DataFrame(columns=FINDING_COLUMNS), links)
+    calls["group"] = group_calls(calls, inputs.pairs).reindex(calls["post_id"]).to_numpy()
+    q_by_target = links[links["basis"] == "call"].set_index("target")["q_value"]
+    boasts = inputs.calls[inputs.calls["kind"] == "boast"]
+    campaigns, findings = [], []
+    for gid, grp in calls.groupby("group", sort=True):
+        row, rows = _campaign(int(gid), grp, inputs, notices, published, q_by_target, boasts, seed + int(gid))
+        campaigns.append(row)
+        findings.extend(rows)
+    out = pd.DataFrame(campaigns)
+    tier_order = out["tier"].map({"strong": 0, "moderate": 1, "weak": 2})
+    out = out.assign(_t=tier_order).sort_values(["_t", "score"], ascending=[True, False], kind="stable")
+    out = out.drop(columns="_t").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    # Stable ids: C + rank order would change between analyses; use the first call's post id.
+    fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    return out[CAMPAIGN_COLUMNS], fdf, links
+
+
+def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataFrame,
+                  published: pd.Series) -> pd.DataFrame:
+    period = inputs.period
+    frames = []
+    call_pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
+    call_pairs = call_pairs.rename(columns={"targets": "target"})
+    if len(call_pairs):
+        tested = per_target_links(call_pairs, notices, period.start, period.end, published=published)
+        tested["basis"] = "call"
+        frames.append(tested)
+    call_ids = set(calls["post_id"])
+    mentions = inputs.posts[~inputs.posts["post_id"].isin(call_ids)][["post_id", "posted_at", "targets"]]
+    mentions = mentions.explode("targets").dropna(subset=["targets"]).rename(columns={"targets": "target"})
+    mentions = mentions[~mentions["target"].isin(set(call_pairs["target"]))] if len(call_pairs) else mentions
+    if len(mentions):
+        tested = per_target_links(mentions, notices, period.start, period.end, published=published)
+        tested["basis"] = "mention"
+        frames.append(tested)
+    if not frames:
+        return pd.DataFrame(columns=["basis", "q_value"])
+    links = pd.concat(frames, ignore_index=True)
+    links["q_value"] = np.nan
+    for basis in ("call", "mention"):
+        mask = links["basis"] == basis
+        links.loc[mask, "q_value"] = benjamini_hochberg(links.loc[mask, "p_value"]).to_numpy()
+    return links
+
+
+def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
+              published: pd.Series, q_by_target: pd.Series, boasts: pd.DataFrame, seed: int):
+    period = inputs.period
+    grp = grp.sort_values("posted_at", kind="stable")
+    cid = f"C{gid + 1:03d}"
+    pairs = grp[["post_id", "posted_at", "targets"]].explode("targets").rename(columns={"targets": "target"})
+    targets = sorted(set(pairs["target"]))
+    first_call, last_call = grp["posted_at"].min(), grp["posted_at"].max()
+    named = notices[notices["target"].isin(targets)]
+    link = link_test(pairs, named, period.start, period.end, window_h=PRIMARY_WINDOW_H, published=published)
+    sweep = window_sweep(pairs, named, period.start, period.end, published=published)
+    within = named[link.within_mask]
+    hit_targets = sorted(set(within["target"]))
+    subjects = sorted(set(named["subject_key"])) or sorted(set(notices["subject_key"]))
+    subject_notices = notices[notices["subject_key"].isin(subjects)]
+    p_burst, b_obs, b_exp, b_start = campaign_burst_p(named, subject_notices, inputs.exposure, targets,
+                                                      first_call, last_call, period, seed)
+    chats = sorted(set(grp["chat"].astype(str)))
+    removal_like = within[within["action"].isin(["removed", "strike", "suspended", "restricted"])]
+    channel_hit = any(t.startswith(("youtube:channel", "youtube:handle", "telegram:channel")) for t in hit_targets)
+    p_link = link.p_value
+    tier = "weak"
+    if p_link is not None and p_link <= STRONG_LINK and p_burst <= STRONG_BURST and (len(hit_targets) >= 2 or channel_hit):
+        tier = "strong"
+    elif p_link is not None and p_link <= MODERATE and p_burst <= MODERATE and hit_targets:
+        tier = "moderate"
+    score = _score(p_link, p_burst, len(hit_targets), len(chats), tier)
+    policy = grp["requested_policy"].dropna()
+    requested = policy.mode().iloc[0] if len(policy) else None
+    end = max(last_call + pd.Timedelta(hours=PRIMARY_WINDOW_H), within["received_at"].max()
+              if len(within) else last_call)
+
+    findings: list[dict] = []
+
+    def add(kind, text, p=None, rows=()):
+        findings.append({"campaign_id": cid, "order": len(findings) + 1, "kind": kind, "text": text,
+                         "p_value": p, "rows": json.dumps(sorted(map(str, rows)))})
+
+    lags_first = []
+    first_by_target = pairs.groupby("target")["posted_at"].min()
+    for r in within.itertuples():
+        lags_first.append((r.received_at - first_by_target[r.target]) / pd.Timedelta(hours=1))
+    median_lag = float(np.median(lags_first)) if lags_first else float("nan")
+    removed_targets = sorted(set(removal_like["target"]))
+    lo, hi = link.rate_ratio_interval()
+    if hit_targets:
+        add("link", f"{len(hit_targets)} of {len(targets)} named targets received notices within "
+                    f"{PRIMARY_WINDOW_H} h after a call naming them ({len(removed_targets)} removed, struck, "
+                    f"restricted or suspended); {link.notices_within} of {link.notices_total} notices on the named "
+                    f"targets came within that window against {link.expected_within:.1f} expected when the same "
+                    f"calls are moved to other days (rate ratio {link.rate_ratio:.1f}, 95% interval "
+                    f"{lo:.1f}–{hi:.1f}); median lag after the first call {_hours(median_lag)}; p_link = "
+                    f"{_fmt_p(p_link, link.p_floor, link.shifts)}.",
+            p_link, list(within["notice_id"]) + list(grp["post_id"]))
+    else:
+        add("link", f"No notice on the {len(targets)} named targets arrived within {PRIMARY_WINDOW_H} h after "
+                    f"the calls ({link.notices_total} notices on them in the whole period): the calls are not "
+                    f"followed by enforcement in the collected notices.", p_link, list(grp["post_id"]))
+    if link.insufficient:
+        add("limits", f"Too few comparable days to test the link: only {link.shifts} day shifts keep the calls "
+                      f"inside the observation period, so the smallest attainable p-value is "
+                      f"{link.p_floor:.3f}, above 0.05.", None, [])
+    sweep_txt = "; ".join(
+        f"{int(s.window_h)} h: {int(s.notices_within)} vs {s.expected_within:.1f} expected, p = "
+        f"{_fmt_p(s.p_value)}" for s in sweep.itertuples())
+    add("sweep", f"Across windows from 6 h to 7 days the result is: {sweep_txt}.", None, [])
+    if p_burst <= MODERATE:
+        add("burst", f"The named targets' notices form a burst: {b_obs} notices in the busiest window starting "
+                     f"{b_start:%Y-%m-%d %H:%M} UTC against {b_exp:.1f} expected from the subject's own hour-of-day "
+                     f"and weekday cycle{' and views' if len(inputs.exposure) else ''} (p_burst = {_fmt_p(p_burst)}, "
+                     f"corrected for every window scanned).", p_burst, list(within["notice_id"]))
+    else:
+        add("burst", f"The named targets' notices after the calls are not unusual for this subject "
+                     f"(p_burst = {_fmt_p(p_burst)}).", p_burst, [])
+    control = _controls(notices, subjects, targets, inputs.posts, first_call, end, period)
+    if control:
+        add("controls", control["text"], None, [])
+    match = policy_match(requested, within["policy"], subject_notices[~subject_notices["notice_id"].isin(
+        set(within["notice_id"]))]["policy"])
+    if match:
+        add("policy", f"The calls asked for reports under '{requested}'; {match['matching']} of {match['notices']} "
+                      f"notices that followed cite it ({match['share']:.0%}, against {match['baseline_share']:.0%} of "
+                      f"the subject's other notices; binomial p = {_fmt_p(match['p_value'])}).", match["p_value"],
+            list(within[within["policy"] == requested]["notice_id"]))
+    _spread_findings(add, grp, inputs)
+    _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
+    grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > first_call)
+                        & (boasts["posted_at"] <= end + BOAST_HORIZON)]
+    if len(grp_boasts):
+        add("boasts", f"{len(grp_boasts)} later posts in the same chats claim success "
+                      f"(first {grp_boasts['posted_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(grp_boasts["post_id"]))
+    if tier == "weak" and not hit_targets:
+        add("verdict", "Calls to report were found, but nothing in the collected notices shows that they "
+                       "changed anything.", None, [])
+    row = {
+        "campaign_id": cid, "rank": 0, "tier": tier, "score": score, "targets": targets,
+        "hit_targets": hit_targets, "start": first_call, "end": end, "notices": int(len(within)),
+        "calls": int(len(grp)), "chats": chats, "p_burst": float(p_burst),
+        "p_link": float(p_link) if p_link is not None else None, "p_link_floor": link.p_floor,
+        "link_shifts": link.shifts, "rate_ratio": link.rate_ratio, "excess": link.excess,
+        "requested_policy": requested, "findings": [f["text"] for f in findings],
+        "call_post_ids": list(grp["post_id"]), "notice_ids": sorted(within["notice_id"].astype(str)),
+        "sweep": sweep.to_json(orient="records")}
+    return row, findings
+
+
+def _score(p_link, p_burst, hits, chats, tier) -> float:
+    link = -np.log10(max(p_link, 1e-6)) if p_link is not None else 0.0
+    burst = -np.log10(max(p_burst, 1e-6))
+    score = link + burst + np.log2(1 + hits) + 0.5 * np.log2(1 + chats)
+    return float(round(score if tier != "weak" else min(score, 2.0), 3))
+
+
+def _controls(notices, subjects, named, posts, start, end, period) -> dict | None:
+    """How the subject's videos that no chat named behaved over the campaign's days."""
+    mentioned = set(posts["targets"].explode().dropna())
+    pool = notices[notices["subject_key"].isin(subjects) & ~notices["target"].isin(set(named) | mentioned)]
+    if pool.empty:
+        return None
+    days_total = (period.end - period.start) / pd.Timedelta(days=1)
+    span = max((end - start) / pd.Timedelta(days=1), 1 / 24)
+    inside = pool[(pool["received_at"] >= start) & (pool["received_at"] <= end)]
+    expected = len(pool) * span / days_total
+    ratio = len(inside) / expected if expected > 0 else float("nan")
+    n_targets = pool["target"].nunique()
+    return {"ratio": ratio, "text": (
+        f"Controls: over the same {span:.1f} days, the {n_targets} targets of this subject that no collected post "
+        f"named received {len(inside)} notices against {expected:.1f} expected from their own rate over the "
+        f"period (ratio {ratio:.2f}).")}
+
+
+def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
+    ids = set(grp["post_id"])
+    pairs = inputs.pairs
+    if len(pairs):
+        inside = pairs[pairs["post_a"].isin(ids) & pairs["post_b"].isin(ids)]
+        cross = inside[inside["chat_a"] != inside["chat_b"]] if "chat_a" in inside else inside
+        if len(cross):
+            add("copies", f"{len(cross)} pairs of calls in different chats are near-duplicates (Jaccard similarity "
+                          f"{cross['similarity'].min():.2f}–{cross['similarity'].max():.2f} on character shingles).",
+                None, sorted(set(cross["post_a"]) | set(cross["post_b"])))
+    fwd = grp[grp["forwarded_from"].notna()] if "forwarded_from" in grp else grp.iloc[0:0]
+    if len(fwd):
+        add("forwards", f"{len(fwd)} of the calls are forwards (from {', '.join(sorted(set(fwd['forwarded_from'])))}).",
+            None, list(fwd["post_id"]))
+    span_h = (grp["posted_at"].max() - grp["posted_at"].min()) / pd.Timedelta(hours=1)
+    platforms = ", ".join(sorted(set(grp["platform"].astype(str)))) if "platform" in grp else ""
+    add("spread", f"{len(grp)} calls in {grp['chat'].nunique()} chats ({platforms}) between "
+                  f"{grp['posted_at'].min():%Y-%m-%d %H:%M} and {grp['posted_at'].max():%Y-%m-%d %H:%M} UTC "
+                  f"({_hours(span_h)}).", None, list(grp["post_id"]))
+
+
+def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, start, end, within) -> None:
+    """Signals in the notices themselves: reinstatements, old videos removed together."""
+    later = all_notices[(all_notices["received_at"] >= start)]
+    channel_targets = set(subjects) | {t for t in targets if not t.startswith("youtube:video")}
+    rein = later[(later["action"] == "reinstated") & (later["target"].isin(set(targets) | channel_targets))]
+    if len(rein):
+        add("reinstated", f"{len(rein)} removals or suspensions on these targets were later reversed "
+                          f"(reinstated; first {rein['received_at'].min():%Y-%m-%d %H:%M} UTC), which is what "
+                          f"happens when enforcement was wrong.", None, list(rein["notice_id"]))
+    susp = later[(later["action"] == "suspended") & (later["received_at"] <= end + pd.Timedelta(days=7))]
+    if len(susp):
+        add("suspended", f"The channel was suspended or blocked {len(susp)} time(s) in this period "
+                         f"(first {susp['received_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(susp["notice_id"]))
+    removed = within[within["action"].isin(["removed", "strike"]) & within["published_at"].notna()]
+    if len(removed) >= 2:
+        age_days = (removed["received_at"] - removed["published_at"]) / pd.Timedelta(days=1)
+        if age_days.median() > 180:
+            add("old_videos", f"The removed videos had been online for a median of {age_days.median() / 365:.1f} "
+                              f"years before being removed within days of each other.", None,
+                list(removed["notice_id"]))

@@ -1,0 +1,340 @@
+"""WhatsApp "Export chat" files: the ``.txt`` (Android or iOS) or the ``.zip`` WhatsApp makes.
+
+Three layers: :func:`iter_records` finds the headers (one compiled pattern over the whole
+text) and yields each message raw with its line number; :func:`to_rows` reads the dates (one
+vectorised pass, date order inferred per file, see :mod:`.whatsapp_dates`), sorts messages
+from system lines (:mod:`.whatsapp_bodies`) and maps them onto the ``posts`` schema;
+:func:`read` composes them. See FORMATS.md §3 for the line shapes.
+
+Header grammar (after invisible marks other than U+200E are removed and NBSP/NNBSP become spaces)::
+
+    [‎][ [ ] date[,] [word] time[ AM/PM] ( "] " | " - " | ": " )
+    date = d/m/y, m/d/y or y/m/d with one separator of / . -, years of 2 or 4 digits, or
+           Buddhist "2565 BE", or Japanese era "R4"; word = "à", "klo"…; the ": " ending
+           (iOS 2016) only after a time with seconds, so typed text like "10:30: meet" is
+           not taken for a header
+    iOS Vietnamese: [time, m/d/yy]
+
+Times are phone-local: ``--tz`` is required. Each post's ``message_id`` is its ordinal among
+all the file's headers (system lines included) and ``source_ref`` its header's line number;
+``post_id`` hashes chat, UTC time, author, text and the occurrence of that combination, so a
+later export of the same chat gives its messages the same ids. WhatsApp exports carry no
+forward flag (FORMATS.md §3.4): ``forwarded_from`` is always empty.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from detector.collect import whatsapp_bodies as bodies
+from detector.collect.base import Format, Parsed, ReadOptions, decode_head, decode_text, looks_binary, stable_id
+from detector.collect.whatsapp_dates import local_times
+from detector.errors import DetectorError
+from detector.ids import canonical_target, extract_urls
+from detector.schema import conform
+from detector.timeutil import localize, require_zone
+
+PLATFORM = "whatsapp"
+EXAMPLE = "a WhatsApp header like '23/03/2022, 13:31 - Name: text' or '[23/03/2022, 13:31:05] Name: text'"
+
+_D = "[0-9\u0660-\u0669\u06f0-\u06f9]"          # ASCII, Eastern Arabic and Persian digits
+_AMPM = r"[AaPp]\.?[ ]?[Mm]\.?|[\u0635\u0645]"  # AM, p.m., a. m., Arabic ص (AM) / م (PM)
+HEADER = re.compile(rf"""
+    ^\u200e*(?P<open>\[)?\u200e*
+    (?:
+        (?P<a>[RH]?{_D}{{1,4}})(?P<sep>[-/.])[ ]?(?P<b>{_D}{{1,2}})(?P=sep)[ ]?(?P<c>[RH]?{_D}{{1,4}})
+        (?P<be>[ ]BE)?\.?[,\u060c]?[ ](?:[^\W\d_]{{1,5}}[ ])?
+        (?P<h>{_D}{{1,2}})[:.](?P<mi>{_D}{{2}})(?:[:.](?P<s>{_D}{{2}}))?(?:[ _]?(?P<ap>{_AMPM}))?
+    |
+        (?P<vh>{_D}{{1,2}}):(?P<vmi>{_D}{{2}})(?::(?P<vs>{_D}{{2}}))?(?:[ ]?(?P<vap>{_AMPM}))?
+        ,[ ](?P<va>{_D}{{1,2}})/(?P<vb>{_D}{{1,2}})/(?P<vc>{_D}{{2,4}})
+    )
+    (?(open)\][ ]|(?:[ ]-[ ]|(?(s):[ ]|(?!))))
+    """, re.MULTILINE | re.VERBOSE)
+
+# Removed before matching: RLM, embedding/override/isolate marks, BOM. U+200E is kept until
+# the body is classified (iOS marks system lines with it) and removed there.
+_MARKS = re.compile("[\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
+_SPACES = re.compile("[\u00a0\u202f\u2007\u2009]")
+# Something that looks like a header in a shape we do not read, for a precise error.
+_STAMP_LIKE = re.compile(r"^\u200e*\[?[^\n\]]{0,40}?\d{1,2}[:.]\d{2}[^\n\]]{0,40}?(?:\] | - |: )")
+
+# "WhatsApp Chat with X.txt", "WhatsApp Chat - X.zip" and localised forms (chat-analytics list,
+# plus the Czech and Russian names of the whats_json samples); also with "_" for spaces.
+_CHAT_FILE_PREFIXES = (
+    "WhatsApp Chat - ", "WhatsApp Chat with ", "WhatsApp Chat mit ", "WhatsApp-Chat mit ",
+    "Chat de WhatsApp con ", "Chat WhatsApp con ", "Conversa do WhatsApp com ",
+    "Conversa no WhatsApp com ", "Discussion WhatsApp avec ", "Chat WhatsApp s uživatelem ",
+    "Чат WhatsApp с контактом ", "Чат WhatsApp с ", "WhatsApp-chat met ", "WhatsApp Sohbeti: ",
+)
+_CHAT_FILE = re.compile(
+    "(?:" + "|".join(re.escape(p).replace(r"\ ", "[ _]") for p in _CHAT_FILE_PREFIXES) + ")(?P<name>.+)$",
+    re.IGNORECASE)
+_IOS_MEMBER = "_chat.txt"
+_SNIFF_LINES = 20
+
+
+class HeaderRecord(NamedTuple):
+    """One message as written: its header's fields and everything up to the next header."""
+
+    line: int               # 1-based line number of the header
+    stamp: str              # the date and time as written (for messages)
+    a: str                  # date numbers in written order (year first: year, month, day)
+    b: str
+    c: str
+    be: bool                # Buddhist-era year
+    hour: str
+    minute: str
+    second: str | None
+    ampm: str | None
+    body: str               # "author: text" or system text, continuation lines joined by "\n"
+
+
+# --- layer 1: the file -> raw records -------------------------------------------------------
+
+def iter_records(path: str | Path) -> Iterator[HeaderRecord]:
+    """Yield each message of a WhatsApp export (``.txt`` or ``.zip``) with its header fields.
+
+    Raises
+    ------
+    DetectorError
+        for an empty or binary file, a zip without a chat, text that does not start with a
+        WhatsApp header (naming the first line), or a header shape this reader does not know.
+    """
+    path = Path(path)
+    text, _ = chat_text(path)
+    yield from records_in_text(text, path)
+
+
+def records_in_text(text: str, path: Path) -> Iterator[HeaderRecord]:
+    """The messages of an export's decoded text (see :func:`iter_records`)."""
+    text = normalise(text)
+    if not text.strip():
+        raise DetectorError("empty file", path, 1, "expected a WhatsApp chat export (.txt or .zip)")
+    lead = len(text) - len(text.lstrip())
+    first_line_start = text.rfind("\n", 0, lead) + 1
+    line = text.count("\n", 0, lead) + 1
+    pos = 0
+    pending: re.Match | None = None
+    for match in HEADER.finditer(text):
+        if pending is None:
+            if match.start() != first_line_start:
+                break   # the first non-empty line must be a header
+        else:
+            yield _record(pending, text, pending.end(), match.start() - 1, line)
+            line += text.count("\n", pos, match.start())
+        pos = match.start()
+        pending = match
+    if pending is None:
+        raise _not_a_chat(text, lead, line, path)
+    yield _record(pending, text, pending.end(), len(text), line)
+
+
+_DATE_FIRST = ("a", "b", "c", "h", "mi", "s", "ap", "be")
+_TIME_FIRST = ("va", "vb", "vc", "vh", "vmi", "vs", "vap", "be")
+
+
+def _record(m: re.Match, text: str, start: int, end: int, line: int) -> HeaderRecord:
+    a, b, c, h, mi, s, ap, be = m.group(*_DATE_FIRST)
+    if a is None:
+        a, b, c, h, mi, s, ap, be = m.group(*_TIME_FIRST)
+    stamp = text[m.start():m.end()].strip("\u200e[]-: ")
+    return HeaderRecord(line, stamp, a, b, c, be is not None, h, mi, s, ap, text[start:max(start, end)])
+
+
+def _not_a_chat(text: str, lead: int, line: int, path: Path) -> DetectorError:
+    first = text[lead:].split("\n", 1)[0]
+    shown = first[:60].replace("\u200e", "")
+    if _STAMP_LIKE.match(first):
+        return DetectorError(f"unsupported date shape on line {line}: {shown!r}", path, line,
+                             "this reader knows " + EXAMPLE + " and their regional variants; "
+                             "time-first dates are read only as '[14:56:01, 3/18/22]', month names not at all")
+    return DetectorError(f"not a WhatsApp chat: line {line} reads {shown!r}", path, line, "expected " + EXAMPLE)
+
+
+def normalise(text: str) -> str:
+    """Line ends to LF, invisible marks (except U+200E) removed, NBSP/NNBSP to plain spaces."""
+    return _SPACES.sub(" ", _MARKS.sub("", text.replace("\r\n", "\n")))
+
+
+def chat_text(path: Path) -> tuple[str, str | None]:
+    """The decoded chat text of a ``.txt`` or WhatsApp ``.zip``, and the zip member it came from."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                member = chat_member(archive)
+                if member is None:
+                    raise DetectorError("the zip holds no WhatsApp chat (.txt)", path, None,
+                                        "expected '_chat.txt' or 'WhatsApp Chat with <name>.txt' inside")
+                data = archive.read(member)
+        except zipfile.BadZipFile as exc:
+            raise DetectorError(f"not a valid zip archive: {exc}", path, None, "export the chat again") from None
+        return _decode(data, path), member
+    return _decode(path.read_bytes(), path), None
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if looks_binary(data[:65536]):
+        raise DetectorError("binary data, not a text chat export", path, 1, "expected a WhatsApp chat export (.txt or .zip)")
+    return decode_text(data, path)
+
+
+def chat_member(archive: zipfile.ZipFile) -> str | None:
+    """The chat ``.txt`` inside a WhatsApp zip (media files and nested zips are ignored)."""
+    texts = [n for n in archive.namelist()
+             if n.lower().endswith(".txt") and not n.startswith("__MACOSX/") and not n.endswith("/")]
+    for name in texts:
+        if Path(name).name == _IOS_MEMBER:
+            return name
+    for name in texts:
+        if _CHAT_FILE.search(Path(name).stem):
+            return name
+    return texts[0] if len(texts) == 1 else None
+
+
+def chat_name(path: Path, member: str | None = None) -> str:
+    """The chat's name from the export's file names ("WhatsApp Chat with X.txt" -> "X")."""
+    candidates = [Path(member).stem] if member and Path(member).name != _IOS_MEMBER else []
+    for candidate in candidates + [path.stem]:
+        candidate = _SPACES.sub(" ", candidate)
+        found = _CHAT_FILE.search(candidate)
+        if found:
+            prefix, name = candidate[found.start():found.start("name")], found.group("name")
+            return (name.replace("_", " ") if "_" in prefix else name).strip()
+    return _SPACES.sub(" ", path.stem)
+
+
+def chat_key(name: str) -> str:
+    """A stable key for a chat name: NFKC, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+# --- layer 2: raw records -> posts rows -----------------------------------------------------
+
+def to_rows(records: Iterator[HeaderRecord], *, chat_title: str, tz: str | None, dayfirst: bool | None,
+            path: Path) -> tuple[pd.DataFrame, dict]:
+    """Map raw records onto the ``posts`` schema; return the rows and facts for ``Parsed.detail``.
+
+    System lines and deleted messages are dropped and counted; media placeholders are kept.
+    ``tz`` is the zone the phone wrote its times in (required).
+    """
+    records = list(records)
+    # object columns: the fields are read once by Python code, arrow strings would only add copies
+    raw = pd.DataFrame({name: column for name, column in zip(HeaderRecord._fields, zip(*records), strict=True)
+                        if name != "body"}, dtype=object)
+    zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
+    naive, order, reason = local_times(raw, dayfirst, path)
+
+    authors, texts, kinds, edited = _split_bodies([r.body for r in records])
+    keep = [k in ("post", "media") for k in kinds]
+    posts = pd.DataFrame({
+        "message_id": [str(i) for i in range(1, len(raw) + 1)],
+        "source_ref": raw["line"].astype(str),
+        "author": authors, "text": texts, "posted_at": localize(naive, zone),
+    })[keep].reset_index(drop=True)
+
+    chat = chat_key(chat_title)
+    iso = posts["posted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    occurrence = posts.assign(iso=iso).groupby(["iso", "author", "text"], sort=False).cumcount()
+    posts["post_id"] = [f"{PLATFORM}:" + stable_id(chat, t, a, x, n)
+                        for t, a, x, n in zip(iso, posts["author"], posts["text"], occurrence, strict=True)]
+    posts["urls"] = [extract_urls(t) for t in posts["text"]]
+    target_of: dict[str, str] = {}   # campaigns repeat the same links: resolve each once
+    posts["targets"] = [[target_of.get(u) or target_of.setdefault(u, canonical_target(u)) for u in urls]
+                        for urls in posts["urls"]]
+    posts["platform"] = PLATFORM
+    posts["chat"] = chat
+    posts["chat_title"] = chat_title
+
+    detail = {
+        "chat": chat_title, "date_order": order, "date_order_reason": reason,
+        "messages": len(raw), "posts": len(posts),
+        "system_lines": kinds.count("system"), "deleted": kinds.count("deleted"),
+        "media_messages": kinds.count("media"),
+        "edited": sum(e for e, k in zip(edited, keep, strict=True) if k),
+    }
+    return conform(posts, "posts"), detail
+
+
+def _split_bodies(raw_bodies: list[str]) -> tuple[list, list, list, list]:
+    """Authors, clean texts, kinds and edited flags for raw bodies.
+
+    A first line like ``John Doe:.`` (no space after the colon) is a message only when
+    ``John Doe`` authors other messages in the file; otherwise such a line stays a system line.
+    """
+    parts = [body.partition("\n") for body in raw_bodies]
+    split = [bodies.split_author(first) for first, _, _ in parts]
+    known = {a for a, _ in split if a is not None}
+    clean_authors: dict[str, str] = {}
+    authors, texts, kinds, edited = [], [], [], []
+    for (_, newline, more), (author, first) in zip(parts, split, strict=True):
+        rest = newline + more
+        if author is None and ":" in first:
+            name, _, after = first.partition(":")
+            if name in known:
+                author, first = name, after
+        kind = bodies.classify(first + rest, author is not None)
+        text, was_edited = bodies.clean_text(first + rest)
+        if author is not None:
+            author = clean_authors.get(author) or clean_authors.setdefault(author, bodies.clean_author(author))
+        authors.append(author)
+        texts.append(text)
+        kinds.append(kind)
+        edited.append(was_edited)
+    return authors, texts, kinds, edited
+
+
+# --- layer 3: compose -----------------------------------------------------------------------
+
+def read(path: str | Path, options: ReadOptions) -> Parsed:
+    """Parse a WhatsApp export into ``posts`` rows (see the module docstring)."""
+    path = Path(path)
+    text, member = chat_text(path)
+    title = chat_name(path, member)
+    frame, detail = to_rows(records_in_text(text, path), chat_title=title, tz=options.tz,
+                            dayfirst=options.dayfirst, path=path)
+    detail["member"] = member
+    return Parsed(kind=PLATFORM, frames={"posts": frame}, tz=options.tz, detail=detail)
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """A zip holding a chat .txt, or text whose first non-empty line and at least one more
+    (or the only one, in a file of at most three lines) are WhatsApp headers."""
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                member = chat_member(archive)
+                if member is None:
+                    return False
+                if Path(member).name == _IOS_MEMBER or _CHAT_FILE.search(Path(member).stem):
+                    return True
+                with archive.open(member) as fh:
+                    head = fh.read(65536)
+        except (zipfile.BadZipFile, OSError):
+            return False
+    if looks_binary(head):
+        return False
+    lines = [line for line in normalise(decode_head(head)).split("\n") if line.strip()]
+    if len(head) >= 65536:
+        lines = lines[:-1]   # the last line may be cut short
+    if not lines or not HEADER.match(lines[0]):
+        return False
+    headers = sum(1 for line in lines[:_SNIFF_LINES] if HEADER.match(line))
+    return headers >= 2 or (len(lines) <= 3 and len(head) < 65536)
+
+
+FORMAT = Format(
+    name="whatsapp",
+    description="WhatsApp 'Export chat' .txt or .zip (Android and iOS; needs --tz)",
+    sniff=sniff,
+    read=read,
+)

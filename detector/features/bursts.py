@@ -1,0 +1,184 @@
+"""Bursts of notices against each stream's own baseline: Kleinberg intervals, scan p-values.
+
+A *stream* is a set of notices analysed together: all notices on one subject (channel), the
+subject's notices citing one policy, or the notices on one target. For each stream:
+
+1. the baseline shape (hour-of-day and weekday cycle of the subject, robust to earlier bursts,
+   times the views per day of the stream's targets when the user supplied them);
+2. the scan statistic (:mod:`.scan`): the most unusual window and its Monte Carlo p-value,
+   corrected for every window scanned — the stream's ``p_burst``;
+3. Kleinberg's automaton (:mod:`.kleinberg`) for the burst intervals a reader sees, each scored
+   against the same Monte Carlo maxima, so a Kleinberg interval on a steady stream (automated
+   notices arriving all along) is not significant and is not reported as a burst.
+
+When views are known, each window is also scored without them: a burst significant without
+views but not with them is one that views explain (an organic, viral spike).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from detector.features.baseline import (
+    Cycle,
+    bin_counts,
+    expected_shape,
+    exposure_factor,
+    hourly_bins,
+    robust_cycle,
+)
+from detector.features.kleinberg import burst_intervals
+from detector.features.linkage import benjamini_hochberg
+from detector.features.scan import interval_p, scan
+
+BURST_ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "warning", "other")
+MIN_TARGET_NOTICES = 3
+MIN_POLICY_NOTICES = 8
+ALPHA = 0.05
+
+SCAN_COLUMNS = ["stream", "scope", "subject", "key", "notices", "p_burst", "p_floor", "best_start", "best_end",
+                "best_observed", "best_expected", "rate_ratio", "windows", "replicates", "exposure"]
+BURST_COLUMNS = ["burst_id", "stream", "scope", "subject", "key", "level", "start", "end", "notices",
+                 "expected", "rate_ratio", "p_burst", "q_burst", "significant", "explained_by_views",
+                 "p_without_views", "policy_top", "policy_top_share", "notice_ids"]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @classmethod
+    def of(cls, *series: pd.Series) -> Period:
+        """Whole UTC days covering every time in ``series``."""
+        values = pd.concat([pd.to_datetime(s, utc=True) for s in series if len(s)], ignore_index=True)
+        if values.empty:
+            now = pd.Timestamp.now(tz="UTC").floor("D")
+            return cls(now, now + pd.Timedelta(days=1))
+        return cls(values.min().floor("D"), values.max().floor("D") + pd.Timedelta(days=1))
+
+
+def burst_notices(notices: pd.DataFrame) -> pd.DataFrame:
+    """Notices that count toward bursts: enforcement and complaints, not reinstatements."""
+    return notices[notices["action"].isin(BURST_ACTIONS)]
+
+
+def subject_of(notices: pd.DataFrame) -> pd.Series:
+    """The subject key of each notice: its ``subject`` or, when unknown, one shared key."""
+    return notices["subject"].fillna("(all)").astype(str)
+
+
+def stream_shape(bins: pd.DatetimeIndex, cycle: Cycle, exposure: pd.DataFrame | None, targets) -> np.ndarray:
+    """Baseline shape for a stream over ``targets`` (views summed over them when known)."""
+    views = None
+    if exposure is not None and len(exposure) and targets is not None:
+        views = exposure[exposure["target"].isin(set(targets))][["day", "views"]]
+    return expected_shape(bins, cycle, exposure_factor(bins, views))
+
+
+def scan_stream(times: pd.Series, bins: pd.DatetimeIndex, shape: np.ndarray, replicates: int, seed: int):
+    return scan(bin_counts(times, bins), shape, replicates=replicates, seed=seed)
+
+
+def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
+                  seed: int = 0, replicates: int = 999, target_replicates: int = 199,
+                  on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scan every stream and return (scans, bursts).
+
+    Parameters
+    ----------
+    notices : DataFrame[notice_id, received_at, action, policy, target, subject]
+    exposure : DataFrame[target, day, views] or None
+    period : observation period; default: whole days around the notices.
+
+    Returns
+    -------
+    scans : one row per stream (columns ``SCAN_COLUMNS``): the stream's p_burst.
+    bursts : one row per Kleinberg interval or best scan window (``BURST_COLUMNS``), with its
+        corrected p-value, BH q-value across streams, and whether views explain it.
+    """
+    notices = burst_notices(notices).copy()
+    period = period or Period.of(notices["received_at"])
+    bins = hourly_bins(period.start, period.end)
+    notices["subject_key"] = subject_of(notices)
+    streams: list[tuple[str, str, str, pd.DataFrame, Cycle, object]] = []
+    for subject, sub in notices.groupby("subject_key", sort=True):
+        cycle = robust_cycle(sub["received_at"], period.start, period.end)
+        streams.append(("subject", subject, subject, sub, cycle, None))
+        for policy, pol in sub.groupby("policy", sort=True):
+            if len(pol) >= MIN_POLICY_NOTICES:
+                streams.append(("policy", subject, str(policy), pol, cycle, None))
+        per_target = sub.groupby("target", sort=True)
+        for target, tg in per_target:
+            if len(tg) >= MIN_TARGET_NOTICES:
+                streams.append(("target", subject, str(target), tg, cycle, [target]))
+    scan_rows, burst_rows = [], []
+    for i, (scope, subject, key, rows, cycle, targets) in enumerate(streams):
+        if on_progress:
+            on_progress(i, len(streams))
+        reps = replicates if scope != "target" else target_replicates
+        stream_id = f"{scope}:{key}" if scope != "policy" else f"policy:{subject}:{key}"
+        shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
+        has_views = exposure is not None and len(exposure) and exposure["target"].isin(set(shape_targets)).any()
+        shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
+        counts = bin_counts(rows["received_at"], bins)
+        res = scan(counts, shape, replicates=reps, seed=seed + i)
+        scan_rows.append({
+            "stream": stream_id, "scope": scope, "subject": subject, "key": key, "notices": res.total,
+            "p_burst": res.p_value, "p_floor": res.p_floor,
+            "best_start": bins[res.start_bin] if len(bins) else pd.NaT,
+            "best_end": bins[min(res.start_bin + res.width, len(bins) - 1)] if len(bins) else pd.NaT,
+            "best_observed": res.observed, "best_expected": res.expected, "rate_ratio": res.rate_ratio,
+            "windows": res.windows, "replicates": res.replicates, "exposure": bool(has_views)})
+        flat = expected_shape(bins, cycle) if has_views else None
+        flat_null = scan(counts, flat, replicates=reps, seed=seed + i).null_max if has_views else None
+        for interval in _candidate_intervals(rows, res, bins):
+            lo, hi = interval["lo"], interval["hi"]
+            p, n, e = interval_p(counts, shape, lo, hi, res.null_max)
+            p_plain = interval_p(counts, flat, lo, hi, flat_null)[0] if has_views else None
+            inside = rows[(rows["received_at"] >= bins[lo]) & (rows["received_at"] < _bin_end(bins, hi))]
+            top = inside["policy"].value_counts()
+            burst_rows.append({
+                "stream": stream_id, "scope": scope, "subject": subject, "key": key, "level": interval["level"],
+                "start": bins[lo], "end": _bin_end(bins, hi), "notices": n, "expected": e,
+                "rate_ratio": n / e if e > 0 else float("inf"), "p_burst": p,
+                "explained_by_views": bool(has_views and p > ALPHA and p_plain is not None and p_plain <= ALPHA),
+                "p_without_views": p_plain,
+                "policy_top": top.index[0] if len(top) else None,
+                "policy_top_share": float(top.iloc[0] / top.sum()) if len(top) else None,
+                "notice_ids": sorted(inside["notice_id"].astype(str))})
+    scans = pd.DataFrame(scan_rows, columns=SCAN_COLUMNS)
+    bursts = pd.DataFrame(burst_rows, columns=[c for c in BURST_COLUMNS if c not in ("burst_id", "q_burst",
+                                                                                     "significant")])
+    if len(bursts):
+        bursts["q_burst"] = benjamini_hochberg(bursts["p_burst"])
+        bursts["significant"] = bursts["q_burst"] <= ALPHA
+        bursts = bursts.sort_values(["p_burst", "start"], kind="stable").reset_index(drop=True)
+        bursts["burst_id"] = [f"B{i + 1:04d}" for i in range(len(bursts))]
+    else:
+        bursts = pd.DataFrame(columns=BURST_COLUMNS)
+    return scans, bursts[BURST_COLUMNS]
+
+
+def _bin_end(bins: pd.DatetimeIndex, hi: int) -> pd.Timestamp:
+    return bins[hi - 1] + pd.Timedelta(hours=1)
+
+
+def _candidate_intervals(rows: pd.DataFrame, res, bins: pd.DatetimeIndex) -> list[dict]:
+    """Kleinberg intervals (outermost level-2 bursts) and the scan's best window, as bin ranges."""
+    out = []
+    if len(rows) >= 2:
+        kb = burst_intervals(rows["received_at"], s=2.0, gamma=1.0, min_level=2)
+        for r in kb[kb["level"] == 2].itertuples():
+            lo = int((r.start.floor("h") - bins[0]) / pd.Timedelta(hours=1))
+            hi = int((r.end.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + 1
+            out.append({"lo": max(lo, 0), "hi": min(hi, len(bins)), "level": int(kb[(kb["start"] >= r.start) &
+                                                                                   (kb["end"] <= r.end)]["level"].max())})
+    if res.total and res.statistic > 0:
+        lo, hi = res.start_bin, res.start_bin + res.width
+        if not any(o["lo"] <= lo and hi <= o["hi"] for o in out):
+            out.append({"lo": lo, "hi": hi, "level": 0})
+    return out

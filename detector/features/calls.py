@@ -1,0 +1,535 @@
+"""Posts that call people to report something: a classifier, the requested policy, the targets.
+
+A *call* asks readers to report, flag or complain about a video, a channel or an account
+("report this video for harassment: <link>", "кидайте жалобы", "大家去举报", "шағым жіберіңіз",
+"ئەرز قىلىڭلار"). A *boast* claims success after such a call ("it's gone!", "снесли!", "删了！").
+Everything else is *other*, including the hard cases that share words with calls: attacks on a
+video that ask nobody to report it, news about reporting, "report" in the sense of a document or a
+reporter, appeals, and the target's own posts.
+
+The model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`, fitted on the hand-written
+``data/calls/labelled.csv``::
+
+    normalise  ->  char n-gram TF-IDF (char_wb, 2-5, sublinear)  ┐
+               ->  cue counts from data/calls/lexicon.json       ┴─> LogisticRegression (balanced)
+
+The lexicon block lets a language with few or no labelled rows still be recognised from its
+report verbs; the character n-grams learn phrasing, typos and emoji. Tuning lives in the two data
+files, not in code paths. The fitted pipeline is cached per process (:func:`call_model`) and can be
+saved and loaded as one object (:func:`save_call_model`, :func:`load_call_model`).
+
+Threshold: a post is a call when ``p_call >= CALL_THRESHOLD`` (0.5), i.e. the model thinks a call
+more likely than not. At that threshold the cross-validated precision and recall for calls are
+both above 0.9 on the labelled set (``bench/calls.py``; figures in ``bench/RESULTS.md``).
+Limits: the labelled set is small and written by the project, so these figures say the model
+learned the phrasings we could think of, not that it holds against real adversarial wording.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from detector.errors import DetectorError
+from detector.ids import canonical_target, extract_urls
+from detector.vocab import POLICIES
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "calls"
+LABELLED_PATH = DATA_DIR / "labelled.csv"
+LEXICON_PATH = DATA_DIR / "lexicon.json"
+
+KINDS = ("call", "boast", "other")
+CALL_THRESHOLD = 0.5
+LANGUAGES = ("en", "ru", "kk", "zh", "ug", "other")
+CUE_KINDS = ("report", "mobilise", "takedown", "boast", "news", "other_sense", "promote", "appeal",
+             "victim", "negation")
+
+# Zero-width characters and emoji variation selectors: invisible, but they split n-grams.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufe0e\ufe0f\u0307]")
+_MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
+_MENTION_TOKEN = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_.]{3,}")
+_REPEATS = re.compile(r"(.)\1{2,}")
+_YOUTUBE_WORD = re.compile(r"youtube|\byt\b|ютуб|油管|ютюб|یۇتۇب|يۇتۇب", re.IGNORECASE)
+_TELEGRAM_WORD = re.compile(r"telegram|телеграм|电报|تېلېگرام", re.IGNORECASE)
+
+
+# --- text normalisation -------------------------------------------------------------------------
+
+def _url_token(url: str) -> str:
+    target = canonical_target(url)
+    if target.startswith("youtube:video:"):
+        return "yturl"
+    if target.startswith("youtube:"):
+        return "ytchannel"
+    if target.startswith("telegram:"):
+        return "tgurl"
+    return "weburl"
+
+
+def normalise_post_text(text: object) -> str:
+    """The text a call model sees: NFKC, lower case, URLs and mentions as tokens, digits as 0.
+
+    URLs (defanged ones too) become `` yturl `` (a video), `` ytchannel `` (channel or handle),
+    `` tgurl `` or `` weburl ``, so the model learns "a link to a video" rather than one link;
+    ``@names`` become `` atmention ``; digit runs become ``0``; a character repeated three or more
+    times is cut to two ("REPORTTTT!!!!" and "reportt!!" look alike). Emoji are kept.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    out = unicodedata.normalize("NFKC", str(text))
+    for url in sorted(extract_urls(out), key=len, reverse=True):
+        out = out.replace(url, f" {_url_token(url)} ")
+    out = _MENTION_TOKEN.sub(" atmention ", out)
+    out = _INVISIBLE.sub("", out.lower())
+    out = re.sub(r"\d+", "0", out)
+    out = _REPEATS.sub(r"\1\1", out)
+    return " ".join(out.split())
+
+
+def normalise_texts(texts) -> list[str]:
+    """:func:`normalise_post_text` over an iterable (the first step of the pipeline)."""
+    return [normalise_post_text(t) for t in texts]
+
+
+# --- lexicon ------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4)
+def _read_lexicon(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def load_lexicon(path: str | Path = LEXICON_PATH) -> dict:
+    """The cue lexicon: ``cues`` (kind -> language -> regexes), ``policies``, ``stopwords``."""
+    try:
+        lexicon = json.loads(_read_lexicon(str(path)))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DetectorError(f"cannot read the calls lexicon: {exc}", path=path) from exc
+    missing = [k for k in ("cues", "policies", "stopwords") if k not in lexicon]
+    if missing:
+        raise DetectorError(f"calls lexicon lacks sections {missing}", path=path)
+    return lexicon
+
+
+def _alternation(patterns: list[str]) -> re.Pattern | None:
+    patterns = [p for p in patterns if p]
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+def _pooled(by_language: dict[str, list[str]]) -> list[str]:
+    return [p for patterns in by_language.values() for p in patterns]
+
+
+class LexiconCues(TransformerMixin, BaseEstimator):
+    """Counts of multilingual cue words per post, one column per cue kind plus policy words.
+
+    Languages are pooled within a cue kind, so "шағым", "举报" and "report" all raise the same
+    ``report`` column: the classifier learns one weight per kind, and a language that has words in
+    the lexicon but few labelled rows still gets the benefit. Columns are ``log1p(count)``.
+
+    Parameters
+    ----------
+    lexicon : dict or None
+        The parsed lexicon (see :func:`load_lexicon`); None reads ``data/calls/lexicon.json`` at fit.
+    """
+
+    def __init__(self, lexicon: dict | None = None):
+        self.lexicon = lexicon
+
+    def fit(self, X, y=None):
+        lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
+        self.cue_patterns_ = {kind: _alternation(_pooled(lexicon["cues"].get(kind, {})))
+                              for kind in CUE_KINDS}
+        self.policy_pattern_ = _alternation([p for langs in lexicon["policies"].values()
+                                             for p in _pooled(langs)])
+        self.n_features_out_ = len(CUE_KINDS) + 1
+        return self
+
+    def _counts(self, text: str) -> list[float]:
+        row = [len(p.findall(text)) if p is not None else 0 for p in self.cue_patterns_.values()]
+        row.append(len(self.policy_pattern_.findall(text)) if self.policy_pattern_ is not None else 0)
+        return row
+
+    def transform(self, X):
+        counts = np.array([self._counts(t) for t in X], dtype=float).reshape(-1, self.n_features_out_)
+        return sp.csr_matrix(np.log1p(counts))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"cue_{k}" for k in CUE_KINDS] + ["cue_policy"], dtype=object)
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+def build_call_pipeline(lexicon: dict | None = None, C: float = 10.0, cue_weight: float = 1.0,
+                        seed: int = 0) -> Pipeline:
+    """An unfitted call classifier (see the module docstring for its shape).
+
+    Parameters
+    ----------
+    lexicon : the cue lexicon, or None for ``data/calls/lexicon.json``.
+    C : inverse regularisation of the logistic regression.
+    cue_weight : scale of the lexicon block next to the (unit-length) TF-IDF block.
+    seed : random_state of the solver (the fit is deterministic; kept for the house rule).
+    """
+    features = FeatureUnion(
+        [("char_ngrams", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                         min_df=2, lowercase=False, dtype=np.float64)),
+         ("cues", LexiconCues(lexicon=lexicon))],
+        transformer_weights={"char_ngrams": 1.0, "cues": cue_weight})
+    return Pipeline([
+        ("normalise", FunctionTransformer(normalise_texts)),
+        ("features", features),
+        # newton-cg: a few Newton steps on this sparse problem; lbfgs needs ~20x longer when
+        # BLAS threads compete for the two shared cores.
+        ("classifier", LogisticRegression(class_weight="balanced", C=C, solver="newton-cg",
+                                          max_iter=1000, random_state=seed)),
+    ])
+
+
+def read_labelled(path: str | Path = LABELLED_PATH) -> pd.DataFrame:
+    """The labelled posts: text, label (call/boast/other), language, policy, note."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except OSError as exc:
+        raise DetectorError(f"cannot read labelled calls: {exc}", path=path) from exc
+    missing = [c for c in ("text", "label", "language") if c not in df.columns]
+    if missing:
+        raise DetectorError(f"labelled calls lack columns {missing}", path=path)
+    bad = df.index[~df["label"].isin(KINDS)]
+    if len(bad):
+        raise DetectorError(f"label {df.loc[bad[0], 'label']!r} is not one of {KINDS}",
+                            path=path, line=int(bad[0]) + 2)
+    return df
+
+
+def fit_call_model(labelled: pd.DataFrame | None = None, seed: int = 0, **params) -> Pipeline:
+    """Fit the call classifier on labelled posts (default: ``data/calls/labelled.csv``).
+
+    ``labelled`` needs columns ``text`` and ``label``; ``params`` go to :func:`build_call_pipeline`.
+    """
+    if labelled is None:
+        labelled = read_labelled()
+    model = build_call_pipeline(seed=seed, **params)
+    return model.fit(labelled["text"].tolist(), labelled["label"].tolist())
+
+
+@functools.lru_cache(maxsize=1)
+def call_model() -> Pipeline:
+    """The default call classifier, fitted once per process from the bundled labelled set."""
+    return fit_call_model()
+
+
+def save_call_model(model: Pipeline, path: str | Path) -> Path:
+    """Write a fitted call classifier to ``path`` (joblib); returns the path."""
+    import joblib
+
+    path = Path(path)
+    joblib.dump({"kind": "detector.calls", "model": model}, path)
+    return path
+
+
+def load_call_model(path: str | Path) -> Pipeline:
+    """Read a classifier written by :func:`save_call_model`.
+
+    Only load files you wrote yourself: joblib files can run code when loaded.
+    """
+    import joblib
+
+    try:
+        payload = joblib.load(path)
+    except (OSError, EOFError, ValueError) as exc:
+        raise DetectorError(f"cannot load call model: {exc}", path=path) from exc
+    if not isinstance(payload, dict) or payload.get("kind") != "detector.calls":
+        raise DetectorError("not a call model written by save_call_model", path=path)
+    return payload["model"]
+
+
+def call_probabilities(texts, model: Pipeline | None = None) -> pd.DataFrame:
+    """Probabilities per kind (columns ``p_call``, ``p_boast``, ``p_other``) for raw texts."""
+    model = model if model is not None else call_model()
+    texts = ["" if t is None else str(t) for t in texts]
+    if not texts:
+        return pd.DataFrame({f"p_{k}": pd.Series(dtype=float) for k in KINDS})
+    proba = model.predict_proba(texts)
+    classes = list(model.classes_)
+    return pd.DataFrame({f"p_{k}": proba[:, classes.index(k)] for k in KINDS})
+
+
+def _decide(probs: pd.DataFrame, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """kind and confidence per row: a call at ``p_call >= threshold``, else the likelier of the rest."""
+    is_call = probs["p_call"].to_numpy() >= threshold
+    boast = probs["p_boast"].to_numpy() >= probs["p_other"].to_numpy()
+    kind = np.where(is_call, "call", np.where(boast, "boast", "other"))
+    confidence = np.where(is_call, probs["p_call"], np.where(boast, probs["p_boast"], probs["p_other"]))
+    return kind, confidence
+
+
+# --- requested policy, language, targets --------------------------------------------------------
+
+@functools.lru_cache(maxsize=4)
+def _policy_patterns(path: str) -> tuple[tuple[str, re.Pattern], ...]:
+    lexicon = load_lexicon(path)
+    out = []
+    for policy in POLICIES:  # vocabulary order breaks ties at the same position
+        pattern = _alternation(_pooled(lexicon["policies"].get(policy, {})))
+        if pattern is not None:
+            out.append((policy, pattern))
+    return tuple(out)
+
+
+def requested_policy(text: object, lexicon_path: str | Path = LEXICON_PATH) -> str | None:
+    """The policy a post asks reporters to cite, from the lexicon's policy words; None if none.
+
+    When several are named, the one mentioned first wins: instructions name the option to pick
+    ("Report → Hateful or abusive content → Promotes hatred" is hate speech, not harassment).
+
+    Examples
+    --------
+    >>> requested_policy("Кидайте жалобы, пункт «Экстремизм»")
+    'violent_extremism'
+    >>> requested_policy("举报理由：骚扰")
+    'harassment'
+    """
+    norm = normalise_post_text(text)
+    best: tuple[int, str] | None = None
+    for policy, pattern in _policy_patterns(str(lexicon_path)):
+        match = pattern.search(norm)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), policy)
+    return best[1] if best else None
+
+
+_KK_LETTERS = set("ұі")
+_TURKIC_CYRILLIC = set("әғқңөүһұіҗўҳ")
+_UG_ARABIC = set("ەېۆۈۋھۇ")
+
+
+@functools.lru_cache(maxsize=4)
+def _stopwords(path: str) -> dict[str, frozenset[str]]:
+    return {lang: frozenset(words) for lang, words in load_lexicon(path)["stopwords"].items()}
+
+
+def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> str:
+    """A cheap language guess: en, ru, kk, zh, ug or other, by script and a few stop-words.
+
+    Han script is ``zh``; Arabic script with Uyghur letters (ە ې ۆ ۈ ۋ) is ``ug``; Cyrillic is
+    ``kk``, ``ug`` or ``ru`` by letters (ұ і only in Kazakh) and stop-words, and ``other`` when it
+    has Turkic letters but no Kazakh or Uyghur stop-words (Kyrgyz, Uzbek); Latin is ``en`` or
+    Uyghur Latin by stop-words, else ``other``. Good enough to group posts, not a language model.
+    """
+    raw = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    for url in extract_urls(raw):
+        raw = raw.replace(url, " ")
+    raw = _MENTION_TOKEN.sub(" ", raw).lower()
+    scripts = {"han": 0, "arabic": 0, "cyrillic": 0, "latin": 0}
+    for ch in raw:
+        if not ch.isalpha():
+            continue
+        name = unicodedata.name(ch, "")
+        if name.startswith("CJK"):
+            scripts["han"] += 1
+        elif name.startswith("ARABIC"):
+            scripts["arabic"] += 1
+        elif name.startswith("CYRILLIC"):
+            scripts["cyrillic"] += 1
+        elif name.startswith("LATIN"):
+            scripts["latin"] += 1
+    if not any(scripts.values()):
+        return "other"
+    script = max(scripts, key=scripts.get)
+    if script == "han":
+        return "zh"
+    if script == "arabic":
+        return "ug" if _UG_ARABIC & set(raw) else "other"
+    words = re.findall(r"\w+", raw)
+    stop = _stopwords(str(lexicon_path))
+    hits = {lang: sum(w in stop.get(lang, ()) for w in words) for lang in stop}
+    if script == "cyrillic":
+        letters = set(raw)
+        if letters & _KK_LETTERS:
+            return "kk"
+        if "җ" in letters or hits.get("ug", 0) > hits.get("kk", 0):
+            return "ug"
+        if letters & _TURKIC_CYRILLIC:
+            return "kk" if hits.get("kk", 0) > 0 else "other"
+        return "ru"
+    best = max(("en", "ug", "other"), key=lambda lang: hits.get(lang, 0))
+    return best if hits.get(best, 0) > 0 else "other"
+
+
+def post_targets(text: object, urls=None, targets=None) -> list[str]:
+    """Canonical target ids a post names, in order of appearance, without duplicates.
+
+    From the post's own ``targets`` and ``urls`` (as ingest stored them), every URL in the text
+    (defanged too), and ``@name`` mentions. A bare mention is read as a Telegram channel unless the
+    post talks about YouTube and not Telegram, then as a YouTube handle: a guess, since an @name
+    alone does not say which platform it lives on.
+    """
+    found: dict[str, None] = {}
+    for target in targets if isinstance(targets, list | tuple | np.ndarray) else []:
+        if target:
+            found.setdefault(str(target), None)
+    for url in urls if isinstance(urls, list | tuple | np.ndarray) else []:
+        if url:
+            found.setdefault(canonical_target(str(url)), None)
+    text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    for url in extract_urls(text):
+        found.setdefault(canonical_target(url), None)
+    youtube_context = bool(_YOUTUBE_WORD.search(text)) and not _TELEGRAM_WORD.search(text)
+    for name in _MENTION.findall(text):
+        if youtube_context:
+            found.setdefault(f"youtube:handle:{name.lower()}", None)
+        else:
+            found.setdefault(canonical_target(f"https://t.me/{name}"), None)
+    return list(found)
+
+
+# --- the feature --------------------------------------------------------------------------------
+
+CALLS_COLUMNS = ("post_id", "is_call", "kind", "confidence", "p_call", "targets", "requested_policy",
+                 "language")
+
+
+def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
+                   threshold: float = CALL_THRESHOLD) -> pd.DataFrame:
+    """Classify posts as calls to report, boasts of success, or other.
+
+    Parameters
+    ----------
+    posts : DataFrame
+        The ``posts`` table (detector.schema); only ``post_id`` and ``text`` are required, and
+        ``urls`` and ``targets`` (lists) are used when present.
+    model : a fitted pipeline; default :func:`call_model`.
+    threshold : ``p_call`` at or above which a post is a call (default :data:`CALL_THRESHOLD`).
+
+    Returns
+    -------
+    DataFrame, one row per post, in input order:
+        post_id; is_call (bool); kind (call/boast/other: call when ``is_call``, otherwise the
+        likelier of boast and other); confidence (probability of ``kind``); p_call; targets (list
+        of canonical ids, see :func:`post_targets`; a call may have none, since the target is often
+        named in an earlier or later post of the same chat, which linkage handles); requested_policy
+        (the policy named in a call or boast, else None); language (:func:`detect_language`).
+    """
+    missing = [c for c in ("post_id", "text") if c not in posts.columns]
+    if missing:
+        raise DetectorError(f"posts lack columns {missing} needed to classify calls")
+    if posts.empty:
+        return pd.DataFrame({c: pd.Series(dtype=bool if c == "is_call" else float
+                                          if c in ("confidence", "p_call") else object)
+                             for c in CALLS_COLUMNS})
+    texts = posts["text"].tolist()
+    probs = call_probabilities(texts, model)
+    kind, confidence = _decide(probs, threshold)
+    urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * len(posts)
+    targets = posts["targets"].tolist() if "targets" in posts.columns else [None] * len(posts)
+    return pd.DataFrame({
+        "post_id": posts["post_id"].to_numpy(),
+        "is_call": kind == "call",
+        "kind": kind,
+        "confidence": confidence.astype(float),
+        "p_call": probs["p_call"].to_numpy(),
+        "targets": [post_targets(t, u, g) for t, u, g in zip(texts, urls, targets, strict=True)],
+        "requested_policy": [requested_policy(t) if k != "other" else None
+                             for t, k in zip(texts, kind, strict=True)],
+        "language": [detect_language(t) for t in texts],
+    })
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+def _scores(truth: np.ndarray, predicted: np.ndarray, positive: str) -> tuple[float, float, float]:
+    tp = int(np.sum((truth == positive) & (predicted == positive)))
+    n_pred = int(np.sum(predicted == positive))
+    n_true = int(np.sum(truth == positive))
+    precision = tp / n_pred if n_pred else float("nan")
+    recall = tp / n_true if n_true else float("nan")
+    f1 = (2 * precision * recall / (precision + recall)
+          if n_pred and n_true and (precision + recall) > 0 else (0.0 if n_pred and n_true else float("nan")))
+    return precision, recall, f1
+
+
+def _strata(labelled: pd.DataFrame, folds: int) -> pd.Series:
+    # label+language where that stratum can be spread over the folds; rows of rarer strata join
+    # their label's largest stratum, so every stratum has at least `folds` members.
+    strata = labelled["label"] + "|" + labelled["language"]
+    counts = strata.map(strata.value_counts())
+    largest = strata[counts >= folds].groupby(labelled["label"]).agg(lambda s: s.value_counts().index[0])
+    return strata.where(counts >= folds, labelled["label"].map(largest).fillna(labelled["label"]))
+
+
+def cross_validate_calls(labelled: pd.DataFrame, folds: int = 5, seed: int = 0,
+                         threshold: float = CALL_THRESHOLD, leave_one_language_out: bool = True,
+                         **params) -> pd.DataFrame:
+    """Per-language precision, recall and F1 for calls and boasts, by cross-validation.
+
+    Two designs:
+
+    * stratified k-fold (by label and language, shuffled with ``seed``): every post is predicted
+      by a model that did not see it; columns ``call_*`` and ``boast_*``;
+    * leave one language out: for each language L, a model fitted without any post in L predicts
+      the posts in L; columns ``lolo_call_*``. It measures what a new language or unseen phrasings
+      get from the lexicon and shared cues (URLs, emoji, loanwords like "репорт") alone. The
+      lexicon still holds L's words, so this is not a test of a language the project never saw.
+
+    Parameters
+    ----------
+    labelled : DataFrame with columns text, label (call/boast/other), language.
+    folds, seed : the k-fold design.
+    threshold : ``p_call`` threshold for a call (boast/other decided as in :func:`classify_calls`).
+    leave_one_language_out : also run the second design (one more fit per language); when False
+        the ``lolo_*`` columns are NaN.
+    params : passed to :func:`build_call_pipeline`.
+
+    Returns
+    -------
+    DataFrame, one row per language (most rows first) and a final ``all`` row, columns: language,
+    n, n_call, call_precision, call_recall, call_f1, n_boast, boast_precision, boast_recall,
+    boast_f1, lolo_call_precision, lolo_call_recall, lolo_call_f1. Undefined ratios are NaN.
+    """
+    data = labelled.reset_index(drop=True)
+    texts = data["text"].to_numpy(dtype=object)
+    labels = data["label"].to_numpy(dtype=object)
+    languages = data["language"].to_numpy(dtype=object)
+
+    kfold_pred = np.empty(len(data), dtype=object)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(texts, _strata(data, folds)):
+        model = build_call_pipeline(seed=seed, **params).fit(list(texts[train]), list(labels[train]))
+        kfold_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold)
+
+    lolo_pred = np.full(len(data), None, dtype=object)
+    for language in pd.unique(languages) if leave_one_language_out else []:
+        test = languages == language
+        model = build_call_pipeline(seed=seed, **params).fit(list(texts[~test]), list(labels[~test]))
+        lolo_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold)
+
+    rows = []
+    order = list(pd.Series(languages).value_counts().index) + ["all"]
+    for language in order:
+        mask = np.ones(len(data), bool) if language == "all" else languages == language
+        truth = labels[mask]
+        call = _scores(truth, kfold_pred[mask], "call")
+        boast = _scores(truth, kfold_pred[mask], "boast")
+        lolo = (_scores(truth, lolo_pred[mask], "call") if leave_one_language_out
+                else (float("nan"),) * 3)
+        rows.append({"language": language, "n": int(mask.sum()), "n_call": int(np.sum(truth == "call")),
+                     "call_precision": call[0], "call_recall": call[1], "call_f1": call[2],
+                     "n_boast": int(np.sum(truth == "boast")),
+                     "boast_precision": boast[0], "boast_recall": boast[1], "boast_f1": boast[2],
+                     "lolo_call_precision": lolo[0], "lolo_call_recall": lolo[1], "lolo_call_f1": lolo[2]})
+    return pd.DataFrame(rows)

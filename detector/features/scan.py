@@ -1,0 +1,190 @@
+"""Temporal scan statistic for bursts of notices, with a Monte Carlo p-value.
+
+Kulldorff's (1997) Poisson scan statistic in one dimension (time): every window of every
+scanned width is compared with what the stream's own baseline (see :mod:`.baseline`) expects
+there, by the log-likelihood ratio
+
+    LLR(n, e) = n log(n/e) + (N - n) log((N - n)/(N - e))     for n > e, else 0
+
+where ``N`` is the stream's total, ``n`` the window's count and ``e = N * share`` its expected
+count. The statistic is the largest LLR over all windows. Its null distribution comes from
+Monte Carlo: ``N`` events are redrawn over the hourly bins with the baseline's probabilities
+(a multinomial, i.e. conditional on ``N``), and the maximum is taken again, so the p-value is
+corrected for every window scanned (Kulldorff 1997; Naus 1965). Replicates that tie with the
+observed statistic (common when a stream has few notices) count with a random weight, so the
+p-value is close to uniform under the null instead of conservative; the calibration benchmark
+checks this on simulated cases with no campaign.
+
+References
+----------
+Kulldorff M. (1997) A spatial scan statistic. Communications in Statistics 26:1481-1496.
+Kulldorff M. et al. (1998) Evaluating cluster alarms: a space-time scan statistic. AJPH 88.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Widths scanned, in hours: from one hour to one week.
+WIDTHS_HOURS = (1, 2, 3, 6, 12, 24, 48, 72, 120, 168)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The most unusual window of a stream and its corrected p-value."""
+
+    statistic: float          # max LLR
+    start_bin: int            # first bin of the best window
+    width: int                # bins
+    observed: int
+    expected: float
+    total: int
+    p_value: float            # Monte Carlo, corrected for all windows scanned
+    p_floor: float            # smallest p-value attainable with these replicates
+    windows: int              # windows scanned
+    replicates: int
+    null_max: np.ndarray      # the Monte Carlo maxima (for scoring other windows of this stream)
+
+    @property
+    def rate_ratio(self) -> float:
+        return self.observed / self.expected if self.expected > 0 else float("inf")
+
+
+def _llr(n: np.ndarray, e: np.ndarray, total: int) -> np.ndarray:
+    """Kulldorff's Poisson LLR, zero where the window is not above expectation."""
+    n = n.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = np.where(n > 0, n * np.log(n / e), 0.0)
+        rest = total - n
+        outside = np.where(rest > 0, rest * np.log(rest / (total - e)), 0.0)
+        out = inside + outside
+    return np.where((n > e) & (e > 0), out, 0.0)
+
+
+def _starts(length: int, w: int, start_range: tuple[int, int] | None) -> slice:
+    """Start bins of width-``w`` windows, limited to ``start_range`` when given."""
+    last = length - w + 1
+    if start_range is None:
+        return slice(0, last)
+    return slice(max(0, start_range[0]), max(max(0, start_range[0]), min(last, start_range[1])))
+
+
+def window_llr(counts: np.ndarray, shape: np.ndarray, widths=WIDTHS_HOURS,
+               start_range: tuple[int, int] | None = None) -> tuple[float, int, int]:
+    """Best window of one stream: (max LLR, start bin, width in bins)."""
+    total = int(counts.sum())
+    best = (0.0, 0, widths[0])
+    if total == 0:
+        return best
+    c = np.concatenate([[0], np.cumsum(counts)])
+    s = np.concatenate([[0.0], np.cumsum(shape)]) * total
+    for w in widths:
+        if w > len(counts):
+            break
+        sl = _starts(len(counts), w, start_range)
+        if sl.stop <= sl.start:
+            continue
+        llr = _llr(c[w:][sl] - c[:-w][sl], s[w:][sl] - s[:-w][sl], total)
+        i = int(np.argmax(llr))
+        if llr[i] > best[0]:
+            best = (float(llr[i]), sl.start + i, w)
+    return best
+
+
+def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
+                 chunk: int = 200, start_range: tuple[int, int] | None = None) -> np.ndarray:
+    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
+    s = np.concatenate([[0.0], np.cumsum(shape)]) * total
+    out = np.empty(replicates)
+    length = len(shape)
+    done = 0
+    while done < replicates:
+        k = min(chunk, replicates - done)
+        if total <= 64:
+            # Sparse streams: draw event positions, cheaper than a full multinomial row each.
+            pos = rng.choice(length, size=(k, total), p=shape)
+            draws = np.zeros((k, length), dtype=np.int32)
+            np.add.at(draws, (np.repeat(np.arange(k), total), pos.ravel()), 1)
+        else:
+            draws = rng.multinomial(total, shape, size=k).astype(np.int32)
+        c = np.zeros((k, length + 1), dtype=np.int32)
+        np.cumsum(draws, axis=1, out=c[:, 1:])
+        best = np.zeros(k)
+        for w in widths:
+            if w > length:
+                break
+            sl = _starts(length, w, start_range)
+            if sl.stop <= sl.start:
+                continue
+            n = c[:, w:][:, sl] - c[:, :-w][:, sl]
+            e = (s[w:] - s[:-w])[sl]
+            np.maximum(best, _llr(n, e[None, :], total).max(axis=1), out=best)
+        out[done:done + k] = best
+        done += k
+    return out
+
+
+def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
+         widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None) -> ScanResult:
+    """Scan one stream of binned counts against its baseline ``shape`` (probabilities per bin).
+
+    Parameters
+    ----------
+    counts : events per hourly bin.
+    shape : the baseline's probability of each bin (sums to 1), from
+        :func:`detector.features.baseline.expected_shape`.
+    replicates : Monte Carlo replicates; the smallest attainable p is ``1 / (replicates + 1)``.
+    seed : seeds the Monte Carlo draws and the tie-breaking.
+    start_range : scan only windows starting in these bins ``[a, b)`` (chosen before looking at
+        the notices, e.g. the hours after a call), which the Monte Carlo null scans alike.
+    """
+    counts = np.asarray(counts)
+    shape = np.asarray(shape, dtype=float)
+    total = int(counts.sum())
+    rng = np.random.default_rng(seed)
+    widths = tuple(w for w in widths if w <= len(counts)) or (len(counts),)
+    stat, start, width = window_llr(counts, shape, widths, start_range)
+    windows = sum(max(0, _starts(len(counts), w, start_range).stop - _starts(len(counts), w, start_range).start)
+                  for w in widths)
+    if total == 0:
+        return ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range)
+    p = tie_broken_p(stat, null, rng)
+    observed = int(counts[start:start + width].sum())
+    expected = float(shape[start:start + width].sum() * total)
+    return ScanResult(stat, start, width, observed, expected, total, p, 1.0 / (replicates + 1), windows,
+                      replicates, null)
+
+
+def tie_broken_p(stat: float, null: np.ndarray, rng: np.random.Generator, rtol: float = 1e-9) -> float:
+    """Monte Carlo p-value ``(1 + #{null > stat} + U * #{null == stat}) / (R + 1)``.
+
+    Replicates that tie with the observed statistic count with a uniform random weight: a
+    discrete statistic (few notices) would otherwise pile its p-values up near 1 and make the
+    test conservative. With no ties this is the usual ``(1 + #{null >= stat}) / (R + 1)``, and
+    it is never below ``1 / (R + 1)``. A stream with no notice at all has p = 1.
+    """
+    tol = rtol * max(1.0, abs(stat))
+    greater = int(np.sum(null > stat + tol))
+    ties = int(np.sum(np.abs(null - stat) <= tol))
+    if stat <= 0:
+        return 1.0
+    return float((1 + greater + rng.uniform() * ties) / (len(null) + 1))
+
+
+def interval_p(counts: np.ndarray, shape: np.ndarray, start_bin: int, stop_bin: int, null_max: np.ndarray
+               ) -> tuple[float, int, float]:
+    """Corrected p-value of a given interval (e.g. a Kleinberg burst) against a stream's null maxima.
+
+    Returns (p, observed, expected). The p-value is conservative: ties count against the interval.
+    """
+    total = int(np.sum(counts))
+    n = int(np.sum(counts[start_bin:stop_bin]))
+    e = float(np.sum(shape[start_bin:stop_bin]) * total)
+    llr = float(_llr(np.array([n]), np.array([e]), total)[0]) if total else 0.0
+    if len(null_max) == 0:
+        return 1.0, n, e
+    p = (1 + int(np.sum(null_max >= llr - 1e-9 * max(1.0, llr)))) / (len(null_max) + 1)
+    return float(p), n, e

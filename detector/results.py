@@ -1,0 +1,155 @@
+"""Reading an analysed case: the campaign list and the verdict on one target."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from detector.errors import DetectorError
+from detector.features.linkage import PRIMARY_WINDOW_H
+from detector.ids import canonical_target
+from detector.store import Case
+
+LOOKBACK = pd.Timedelta(days=7)
+
+
+def _iso(ts) -> str | None:
+    if ts is None or (isinstance(ts, float) and math.isnan(ts)) or pd.isna(ts):
+        return None
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def require_analysis(case: Case) -> None:
+    if not case.analysed():
+        raise DetectorError("this case has not been analysed yet", case.path, hint="run: detector analyze --db DB")
+
+
+def campaign_list(case: Case) -> list[dict]:
+    """The campaigns as ``campaigns --json`` prints them, best first."""
+    require_analysis(case)
+    frame = case.derived("campaigns")
+    out = []
+    for c in frame.sort_values("rank").itertuples():
+        out.append({
+            "id": c.campaign_id, "rank": int(c.rank), "tier": c.tier, "score": _num(c.score),
+            "targets": list(c.targets), "hit_targets": list(c.hit_targets),
+            "start": _iso(c.start), "end": _iso(c.end), "notices": int(c.notices), "calls": int(c.calls),
+            "chats": list(c.chats), "p_burst": _num(c.p_burst), "p_link": _num(c.p_link),
+            "p_link_floor": _num(c.p_link_floor), "requested_policy": c.requested_policy,
+            "findings": list(c.findings), "call_post_ids": list(c.call_post_ids),
+            "notice_ids": list(c.notice_ids)})
+    return out
+
+
+def unexplained_bursts(case: Case, alpha: float = 0.05) -> pd.DataFrame:
+    """Significant bursts that no campaign and no rise in views explains."""
+    require_analysis(case)
+    bursts = case.derived("bursts")
+    if bursts.empty:
+        return bursts
+    return bursts[(bursts["q_burst"] <= alpha) & bursts["explained_by"].isna()].reset_index(drop=True)
+
+
+@dataclass
+class CheckResult:
+    """What the case shows about one target."""
+
+    target: str
+    notices: pd.DataFrame                  # notices on the target, each with the calls before it
+    calls: pd.DataFrame                    # calls naming the target
+    link: dict | None                      # the per-target link test, if any
+    campaign: dict | None
+    verdict: str
+    limits: str
+    details: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        notices = []
+        for n in self.notices.itertuples():
+            notices.append({"notice_id": n.notice_id, "received_at": _iso(n.received_at), "action": n.action,
+                            "policy": n.policy, "calls_before": list(n.calls_before),
+                            "lag_h": _num(n.lag_h)})
+        calls = [{"post_id": c.post_id, "chat": c.chat, "posted_at": _iso(c.posted_at), "text": c.text}
+                 for c in self.calls.itertuples()]
+        return {"target": self.target, "verdict": self.verdict, "limits": self.limits, "details": self.details,
+                "notices": notices, "calls": calls, "link": self.link,
+                "campaign": self.campaign["id"] if self.campaign else None,
+                "tier": self.campaign["tier"] if self.campaign else None}
+
+
+def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> CheckResult:
+    """For one video or channel: its notices, the calls before each, the lag and the significance."""
+    require_analysis(case)
+    target = canonical_target(url)
+    notices = case.query("SELECT * FROM notices WHERE target = ? ORDER BY received_at", [target])
+    if since is not None:
+        notices = notices[notices["received_at"] >= since]
+    calls_all = case.derived("calls")
+    calls = calls_all[(calls_all["kind"] == "call") & calls_all["targets"].map(lambda t: target in t)]
+    calls = calls.sort_values("posted_at").reset_index(drop=True)
+    before, lags = [], []
+    for n in notices.itertuples():
+        prior = calls[(calls["posted_at"] < n.received_at) & (calls["posted_at"] >= n.received_at - LOOKBACK)]
+        before.append(list(prior["post_id"]))
+        lags.append((n.received_at - prior["posted_at"].max()) / pd.Timedelta(hours=1) if len(prior) else None)
+    notices = notices.assign(calls_before=before, lag_h=lags)
+    links = case.derived("links")
+    link_row = links[(links["target"] == target)] if len(links) else links
+    link = None
+    if len(link_row):
+        r = link_row.iloc[0]
+        link = {"basis": r["basis"], "notices_within": int(r["notices_within"]),
+                "notices_total": int(r["notices_total"]), "expected_within": _num(r["expected_within"]),
+                "p_value": _num(r["p_value"]), "q_value": _num(r["q_value"]), "p_floor": _num(r["p_floor"]),
+                "median_lag_h": _num(r["median_lag_h"]), "window_h": PRIMARY_WINDOW_H}
+    campaign = next((c for c in campaign_list(case) if target in c["targets"]), None)
+    verdict, details = _verdict(target, notices, calls, link, campaign)
+    limits = ("These sources show timing, not who filed the complaints: platforms do not disclose reporters, and "
+              "calls made in chats that were not collected (private groups, other platforms) cannot appear here.")
+    return CheckResult(target, notices, calls, link, campaign, verdict, limits, details)
+
+
+def _verdict(target, notices, calls, link, campaign) -> tuple[str, list[str]]:
+    enforcement = notices[notices["action"] != "reinstated"]
+    details = []
+    if enforcement.empty:
+        return (f"The collected notices show no enforcement against {target}."
+                + (f" {len(calls)} collected calls named it." if len(calls) else "")), details
+    preceded = enforcement[enforcement["calls_before"].map(len) > 0]
+    details.append(f"{len(enforcement)} notices ({', '.join(sorted(set(enforcement['action'])))}) between "
+                   f"{enforcement['received_at'].min():%Y-%m-%d %H:%M} and "
+                   f"{enforcement['received_at'].max():%Y-%m-%d %H:%M} UTC.")
+    if calls.empty:
+        return (f"{len(enforcement)} notices against {target}, and no collected post asked anyone to report it. "
+                "The collected sources give no evidence that these notices were organised."), details
+    chats = sorted(set(calls["chat"].astype(str)))
+    details.append(f"{len(calls)} calls named it in {len(chats)} chats ({', '.join(chats[:6])}), first at "
+                   f"{calls['posted_at'].min():%Y-%m-%d %H:%M} UTC.")
+    if preceded.empty:
+        return (f"{len(calls)} calls named {target}, but none of its {len(enforcement)} notices came within "
+                f"{LOOKBACK.days} days after one."), details
+    med = preceded["lag_h"].median()
+    text = (f"{len(preceded)} of {len(enforcement)} notices against {target} came within {LOOKBACK.days} days after "
+            f"calls naming it (median lag {med:.0f} h after the latest call).")
+    if link and link.get("p_value") is not None:
+        text += (f" For this target alone, {link['notices_within']} notices came within {PRIMARY_WINDOW_H} h of a call "
+                 f"against {link['expected_within']:.1f} expected on other days (p = {link['p_value']:.3f}).")
+    elif link:
+        text += " Too few comparable days to test this target alone."
+    if campaign:
+        text += (f" It belongs to campaign {campaign['id']} (tier {campaign['tier']}, p_link = "
+                 f"{campaign['p_link'] if campaign['p_link'] is not None else 'insufficient data'}, "
+                 f"p_burst = {campaign['p_burst']:.3g}).")
+    return text, details
