@@ -26,8 +26,9 @@ ORACLES = ROOT.parent / "shared" / "oracles" / "kleinberg"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from detector.features.kleinberg import kleinberg_bursts  # noqa: E402
 from pybursts_live import load_pybursts  # noqa: E402
+
+from detector.features.kleinberg import kleinberg_bursts  # noqa: E402
 
 ORACLE_EVENTS = {10_000: "events_1e4.csv", 100_000: "events_1e5.csv"}
 R_SECONDS = {10_000: 51.892}  # first line of r_bursts_1e4_s2_g1.tsv

@@ -93,9 +93,12 @@ def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path)
     from detector.collect.telethon_live import collect_telegram
 
     report = collect_telegram(list(channels), since, db, progress=True)
-    for line in report.lines():
-        console.print(line)
-    if report.failed and not report.collected:
+    table = Table("channel", "collected", "rows added", "last id", "problem", box=None)
+    for c in report.channels:
+        table.add_row(c.channel, str(c.collected), str(c.added), str(c.last_id or ""), c.problem or "")
+    console.print(table)
+    console.print(f"{report.rows_added} rows added into {db}")
+    if report.problems and len(report.problems) == len(report.channels):
         sys.exit(1)
 
 

@@ -490,7 +490,7 @@ class _Case:
             counts = rng.poisson(hourly)
             times = np.repeat(clock.hours, counts) + rng.integers(0, HOUR, int(counts.sum()))
             if chat.platform == "whatsapp":
-                first = int(clock.t0 + rng.integers(5, 120))
+                first = int(clock.t0 - rng.integers(HOUR, 20 * DAY))   # the phone joined before the window
                 self.post(chat, first, [], "system", author=chat.title, system=_WA_ENCRYPTED)
             for t in times:
                 self._ordinary_post(chat, int(t))

@@ -17,9 +17,10 @@ _POLICY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("privacy", r"privacy|private information|personal information|personally identifiable|doxx|"
                 r"data protection|конфиденц|личн\w* данн|隐私|个人信息|жеке"),
     ("violent_extremism", r"violent (criminal|extrem)|extremis|terror|criminal organi[sz]ation|"
-                          r"dangerous organi[sz]ation|экстрем|террор|极端|恐怖|экстремизм"),
-    ("hate_speech", r"hate|hateful|ненавист|разжига|仇恨|歧视|өшпенділ"),
-    ("harassment", r"harass|bully|cyberbull|threat|abuse|insult|травл|оскорб|домогат|угроз|骚扰|霸凌|"
+                          r"dangerous organi[sz]ation|экстрем|террор|极端|恐怖|экстремизм|"
+                          r"преступн\w* организац|犯罪组织"),
+    ("hate_speech", r"hate|hateful|ненавист|разжига|дискриминац|仇恨|歧视|өшпенділ"),
+    ("harassment", r"harass|bully|cyberbull|threat|abuse|insult|травл|оскорб|домогат|угроз|запугив|骚扰|霸凌|"
                    r"欺凌|辱骂|қорлау|қудалау"),
     ("misinformation", r"misinfo|disinfo|false|fake news|misleading|медицинск|дезинф|фейк|"
                        r"ложн|虚假|谣言|假新闻"),
@@ -30,12 +31,12 @@ _POLICY_RES = tuple((name, re.compile(pat, re.IGNORECASE)) for name, pat in _POL
 _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("reinstated", r"reinstat|restor|unblock|appeal (was )?(granted|successful|approved)|"
                    r"back up|восстановл|恢复"),
-    ("suspended", r"suspend|terminat|ban(ned)?\b|block(ed)?|channel (was )?(removed|deleted)|"
-                  r"заблокир|удален\w* канал|封禁|封号"),
-    ("strike", r"strike|страйк|предупреждение о нарушении"),
+    ("suspended", r"suspend|terminat|ban(ned)?\b|block(ed)?\b(?! in )|channel (was )?(removed|deleted)|"
+                  r"заблокир|удал[её]н\w* канал|канал\w* (?:был\w* )?(?:удал[её]н|закрыт)|封禁|封号|终止"),
+    ("strike", r"strike|страйк|предупреждение о нарушении|警示"),
     ("warning", r"warning|warn\b|предупрежден|警告"),
-    ("restricted", r"restrict|age[- ]?gat|limited|demoneti[sz]|ограничен|限制"),
-    ("removed", r"remov|taken down|take down|takedown|delet|disabled|удален|删除|下架"),
+    ("restricted", r"restrict|age[- ]?gat|limited|demoneti[sz]|blocked in |ограничен|限制"),
+    ("removed", r"remov|taken down|take down|takedown|delet|disabled|удал[её]н|удалил|删除|下架"),
     ("complaint", r"complain|report|notice|flag|claim|жалоб|投诉|举报"),
 )
 _ACTION_RES = tuple((name, re.compile(pat, re.IGNORECASE)) for name, pat in _ACTION_PATTERNS)

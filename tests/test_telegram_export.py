@@ -220,6 +220,12 @@ def test_batch_export_sample_is_an_account_export(samples):
     assert parsed.detail["messages_without_id"] == 2
 
 
+def test_an_export_without_messages_gives_no_rows(tmp_path):
+    parsed = read(_export(tmp_path, []))
+    assert parsed.frames["posts"].empty
+    assert list(parsed.frames["posts"].columns)[:2] == ["post_id", "source_id"]
+
+
 def test_a_chat_listed_twice_adds_its_messages_once(tmp_path):
     chat = {"name": "News", "type": "public_channel", "id": 111, "messages": [_msg(1, "one")]}
     root = {"chats": {"list": [chat]}, "left_chats": {"list": [chat]}}

@@ -15,7 +15,7 @@ One row per infringing URL (``works[].infringing_urls[].url``; ``problematic_url
   Guidelines policy, and calling it harassment or misinformation would fabricate matches with
   calls that ask for those policies; it stays ``other``. Other types (court order,
   government request, other, …) go through :func:`detector.vocab.normalise_policy` over their
-  topics and title. ``policy_raw`` = type and topics ("Defamation; Defamation").
+  topics and title. ``policy_raw`` = type and topics ("DMCA; Copyright").
 * Without a researcher key Lumen shows ``{fqdn, count}`` instead of URLs. Such an entry
   becomes one row with target ``url:https://<fqdn>`` (the notice's time and sender are real
   evidence; only the exact URL is hidden) and ``text`` saying how many URLs it stands for;
@@ -98,7 +98,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, dict]]:
 
 
 def _urls(notice: dict) -> Iterator[tuple[str | None, str | None, int | None]]:
-    """(url, fqdn, count) for each entry of the notice's works."""
+    """(url, fqdn, count) for each entry of the notice's works; (None, None, None) for "no URL"."""
     for work in notice.get("works") or []:
         for key in _URL_KEYS:
             for entry in (work or {}).get(key) or []:
@@ -111,11 +111,13 @@ def _urls(notice: dict) -> Iterator[tuple[str | None, str | None, int | None]]:
                     yield url, None, None
                 elif not url and clean_cell(entry.get("fqdn")):
                     yield None, clean_cell(entry.get("fqdn")), entry.get("count")
+                else:
+                    yield None, None, None
 
 
 def _policy(kind: str, notice: dict) -> tuple[str, str]:
     topics = [str(t) for t in notice.get("topics") or [] if t]
-    raw = "; ".join([str(notice.get("type") or kind)] + topics)
+    raw = "; ".join(dict.fromkeys([str(notice.get("type") or kind)] + topics))  # "DMCA; Copyright"
     policy = _TYPE_POLICY.get(_type_key(notice.get("type") or kind))
     if policy is None:
         policy = normalise_policy(" ".join(topics + [str(notice.get("title") or "")]))
@@ -168,6 +170,9 @@ def to_rows(records, counts: dict) -> pd.DataFrame:
         text = _text(notice)
         k = 0
         for url, fqdn, count in _urls(notice):
+            if url is None and fqdn is None:
+                counts["skipped_no_url"] = counts.get("skipped_no_url", 0) + 1
+                continue
             k += 1
             if url is None:
                 counts["fqdn_only_rows"] = counts.get("fqdn_only_rows", 0) + 1

@@ -363,7 +363,12 @@ def _reason(why: str, message: EmailMessage) -> str:
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """A mailbox (.mbox or "From " first line), or an e-mail whose headers show a YouTube sender."""
+    """A mailbox (.mbox or "From " first line), or a single e-mail that is a YouTube notice.
+
+    A single e-mail is parsed from the head: in a folder, YouTube's other mail (comments,
+    newsletters) is then skipped rather than failing the whole ingest. One too long to judge
+    from its head is accepted if YouTube sent it.
+    """
     path = Path(path)
     if looks_binary(head):
         return False
@@ -376,7 +381,12 @@ def sniff(path: Path, head: bytes) -> bool:
     if path.suffix.lower() != ".eml" and not re.match(r"^[A-Za-z][\w-]*: ", headers):
         return False
     sender = re.search(r"^From:[^\n]*?([\w.+-]+@[\w.-]+)", headers, re.I | re.M)
-    return bool(sender and _YOUTUBE_SENDER.search(sender.group(1).lower()))
+    if not (sender and _YOUTUBE_SENDER.search(sender.group(1).lower())):
+        return False
+    if len(head) >= 65536:
+        return True
+    fields, _ = parse_notice(email.message_from_bytes(head, policy=email.policy.default))
+    return fields is not None
 
 
 FORMAT = Format(name="notice_email", description="YouTube notice e-mails (.eml, or .mbox such as Google Takeout)",

@@ -18,10 +18,12 @@ Decisions (see FORMATS.md §1 for the file itself):
   ``<peer>:<id>`` so it never joins a message of this chat by mistake.
 * Exports hold no view or forward counts and no forward source id: those columns stay empty.
 
-Speed: the file is read whole (bytes), repaired, then streamed with ijson's C backend over
-``messages.item`` (or one chat at a time for account exports). Measured on one core for
-synthetic channel exports (``bench/telegram_synthetic.py``, ~485 bytes a message): see the
-``read`` docstring.
+Speed: the file is read whole (bytes), repaired, then streamed with ijson's C backend
+(yajl2_c) over ``messages.item``, or one chat at a time for account exports. Measured with
+``bench/telegram_synthetic.py`` (~485 bytes a message, 40% with links): 10^6 messages
+(485 MB) in 17.6 s of CPU, 2.4 GB peak memory; 10^5 in 1.7 s. Streaming won over the
+alternatives: ``json.loads`` of the same bytes takes 10 s (6.8 s with GC paused) before any
+row is built, and building the whole message list with ijson 15 s, against 3.2 s to stream it.
 """
 
 from __future__ import annotations
@@ -247,7 +249,7 @@ def flatten_text(text: Any) -> tuple[str, list[str], list[str]]:
 
 
 def _author(message: dict[str, Any]) -> str | None:
-    for key in ("from", "author", "from_id", "actor"):
+    for key in ("from", "author", "from_id"):
         value = message.get(key)
         if value not in (None, ""):
             return str(value)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -220,7 +220,7 @@ def chat_key(name: str) -> str:
 
 # --- layer 2: raw records -> posts rows -----------------------------------------------------
 
-def to_rows(records: Iterator[HeaderRecord], *, chat_title: str, tz: str | None, dayfirst: bool | None,
+def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None, dayfirst: bool | None,
             path: Path) -> tuple[pd.DataFrame, dict]:
     """Map raw records onto the ``posts`` schema; return the rows and facts for ``Parsed.detail``.
 
@@ -228,41 +228,48 @@ def to_rows(records: Iterator[HeaderRecord], *, chat_title: str, tz: str | None,
     ``tz`` is the zone the phone wrote its times in (required).
     """
     records = list(records)
-    # object columns: the fields are read once by Python code, arrow strings would only add copies
+    # Object columns: each field is read once by Python code; arrow strings would only add copies.
     raw = pd.DataFrame({name: column for name, column in zip(HeaderRecord._fields, zip(*records), strict=True)
                         if name != "body"}, dtype=object)
     zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
     naive, order, reason = local_times(raw, dayfirst, path)
-
     authors, texts, kinds, edited = _split_bodies([r.body for r in records])
-    keep = [k in ("post", "media") for k in kinds]
-    posts = pd.DataFrame({
-        "message_id": [str(i) for i in range(1, len(raw) + 1)],
-        "source_ref": raw["line"].astype(str),
-        "author": authors, "text": texts, "posted_at": localize(naive, zone),
-    })[keep].reset_index(drop=True)
 
+    keep = [i for i, kind in enumerate(kinds) if kind in ("post", "media")]
+    posted_at = localize(naive, zone).iloc[keep].reset_index(drop=True)
+    iso = posted_at.dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    authors, texts = [authors[i] for i in keep], [texts[i] for i in keep]
     chat = chat_key(chat_title)
-    iso = posts["posted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    occurrence = posts.assign(iso=iso).groupby(["iso", "author", "text"], sort=False).cumcount()
-    posts["post_id"] = [f"{PLATFORM}:" + stable_id(chat, t, a, x, n)
-                        for t, a, x, n in zip(iso, posts["author"], posts["text"], occurrence, strict=True)]
-    posts["urls"] = [extract_urls(t) for t in posts["text"]]
+    urls = [extract_urls(t) for t in texts]
     target_of: dict[str, str] = {}   # campaigns repeat the same links: resolve each once
-    posts["targets"] = [[target_of.get(u) or target_of.setdefault(u, canonical_target(u)) for u in urls]
-                        for urls in posts["urls"]]
-    posts["platform"] = PLATFORM
-    posts["chat"] = chat
-    posts["chat_title"] = chat_title
+    posts = pd.DataFrame({
+        "post_id": _post_ids(chat, iso, authors, texts),
+        "source_ref": [str(records[i].line) for i in keep],
+        "platform": PLATFORM, "chat": chat, "chat_title": chat_title,
+        "message_id": [str(i + 1) for i in keep],
+        "author": authors, "posted_at": posted_at, "text": texts, "urls": urls,
+        "targets": [[target_of.get(u) or target_of.setdefault(u, canonical_target(u)) for u in found]
+                    for found in urls],
+    }, dtype=object).astype({"posted_at": posted_at.dtype})
 
     detail = {
         "chat": chat_title, "date_order": order, "date_order_reason": reason,
-        "messages": len(raw), "posts": len(posts),
+        "messages": len(records), "posts": len(keep),
         "system_lines": kinds.count("system"), "deleted": kinds.count("deleted"),
-        "media_messages": kinds.count("media"),
-        "edited": sum(e for e, k in zip(edited, keep, strict=True) if k),
+        "media_messages": kinds.count("media"), "edited": sum(edited[i] for i in keep),
     }
     return conform(posts, "posts"), detail
+
+
+def _post_ids(chat: str, iso: list[str], authors: list, texts: list[str]) -> list[str]:
+    """Ids stable across exports: the same message (chat, UTC time, author, text) gets the same
+    id; repeats of it within one minute are told apart by their occurrence number."""
+    seen: dict[tuple, int] = {}
+    ids = []
+    for key in zip(iso, authors, texts, strict=True):
+        n = seen[key] = seen.get(key, -1) + 1
+        ids.append(f"{PLATFORM}:" + stable_id(chat, *key, n))
+    return ids
 
 
 def _split_bodies(raw_bodies: list[str]) -> tuple[list, list, list, list]:

@@ -9,7 +9,7 @@ Model (separable, multiplicative)::
 
     lambda(t) ∝ hour_profile[hour(t)] * dow_profile[weekday(t)] * exposure(day(t))
 
-where ``exposure`` is views per day relative to the period's mean (1 when no views are known).
+where ``exposure`` is ``0.5 + 0.5 * views(day) / mean views`` (1 when no views are known).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 HOUR = pd.Timedelta(hours=1)
+EXPOSURE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,12 @@ def exposure_factor(bins: pd.DatetimeIndex, views: pd.DataFrame | None) -> np.nd
     if not known.any() or np.nanmean(per_bin) <= 0:
         return np.ones(len(bins))
     per_bin = np.where(known, per_bin, np.nanmean(per_bin))
-    per_bin = np.maximum(per_bin, 1e-3 * np.nanmean(per_bin))
-    return per_bin / per_bin.mean()
+    ratio = per_bin / per_bin.mean()
+    # Half of the expected notices follow views, half do not: complaints grow with the audience,
+    # but automated flags and old grudges do not stop on a quiet day, and a day with almost no
+    # views must not make a single notice look impossible.
+    blended = EXPOSURE_SHARE * ratio + (1 - EXPOSURE_SHARE)
+    return blended / blended.mean()
 
 
 def expected_shape(bins: pd.DatetimeIndex, cycle: Cycle, exposure: np.ndarray | None = None) -> np.ndarray:

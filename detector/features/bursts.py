@@ -84,7 +84,7 @@ def scan_stream(times: pd.Series, bins: pd.DatetimeIndex, shape: np.ndarray, rep
 
 
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
-                  seed: int = 0, replicates: int = 999, target_replicates: int = 199,
+                  seed: int = 0, replicates: int = 999, target_replicates: int = 99,
                   on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scan every stream and return (scans, bursts).
 

@@ -313,9 +313,14 @@ def requested_policy(text: object, lexicon_path: str | Path = LEXICON_PATH) -> s
     return best[1] if best else None
 
 
-_KK_LETTERS = set("ұі")
-_TURKIC_CYRILLIC = set("әғқңөүһұіҗўҳ")
-_UG_ARABIC = set("ەېۆۈۋھۇ")
+_KK_ONLY = set("ұі")            # Kazakh letters no other language here uses
+_TURKIC_CYRILLIC = set("әғқһ")  # Kazakh or Uyghur Cyrillic (ң ө ү alone are also Kyrgyz)
+_UZ_CYRILLIC = set("ўҳ")
+# Turkish letters; Uzbek o'/g' (o'chirildi, bo'ling), not English contractions (who's, we'll).
+_TR_UZ_LATIN = re.compile(r"[şğıç]|[og]'(?!(s|t|ll|re|ve|d|m)\b)\w")
+# Uyghur Arabic script: letters Arabic and Persian lack, or ى inside a word (Arabic has it only
+# at the end of one).
+_UG_ARABIC = re.compile(r"[ەېۆۈۋڭ]|ى\w")
 
 
 @functools.lru_cache(maxsize=4)
@@ -323,52 +328,64 @@ def _stopwords(path: str) -> dict[str, frozenset[str]]:
     return {lang: frozenset(words) for lang, words in load_lexicon(path)["stopwords"].items()}
 
 
-def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> str:
-    """A cheap language guess: en, ru, kk, zh, ug or other, by script and a few stop-words.
+def _script_counts(text: str) -> dict[str, int]:
+    scripts = {"han": 0, "arabic": 0, "cyrillic": 0, "latin": 0}
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            for script, prefix in (("han", "CJK"), ("arabic", "ARABIC"), ("cyrillic", "CYRILLIC"),
+                                   ("latin", "LATIN")):
+                if name.startswith(prefix):
+                    scripts[script] += 1
+                    break
+    return scripts
 
-    Han script is ``zh``; Arabic script with Uyghur letters (ە ې ۆ ۈ ۋ) is ``ug``; Cyrillic is
-    ``kk``, ``ug`` or ``ru`` by letters (ұ і only in Kazakh) and stop-words, and ``other`` when it
-    has Turkic letters but no Kazakh or Uyghur stop-words (Kyrgyz, Uzbek); Latin is ``en`` or
-    Uyghur Latin by stop-words, else ``other``. Good enough to group posts, not a language model.
+
+def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> str:
+    """A cheap language guess: en, ru, kk, zh, ug or other, by script, letters and stop-words.
+
+    Han script is ``zh``. Arabic script is ``ug`` when it has Uyghur letters (ە ې ۆ ۈ ۋ ڭ, or ى
+    inside a word), else ``other``. Cyrillic is ``kk`` with ұ or і, ``ug`` with җ or more Uyghur
+    than Kazakh stop-words, ``other`` with Uzbek ў ҳ, ``kk`` with ә ғ қ һ, ``kk`` or ``other``
+    (Kyrgyz) with only ң ө ү, else ``ru``. Latin is ``other`` with Turkish or Uzbek spelling,
+    ``ug`` with é or Uyghur stop-words, ``en`` with English stop-words or plain ASCII. Good enough
+    to group posts; not a language model (short posts like "Жойылды!" read as Russian).
     """
     raw = unicodedata.normalize("NFKC", "" if text is None else str(text))
     for url in extract_urls(raw):
         raw = raw.replace(url, " ")
     raw = _MENTION_TOKEN.sub(" ", raw).lower()
-    scripts = {"han": 0, "arabic": 0, "cyrillic": 0, "latin": 0}
-    for ch in raw:
-        if not ch.isalpha():
-            continue
-        name = unicodedata.name(ch, "")
-        if name.startswith("CJK"):
-            scripts["han"] += 1
-        elif name.startswith("ARABIC"):
-            scripts["arabic"] += 1
-        elif name.startswith("CYRILLIC"):
-            scripts["cyrillic"] += 1
-        elif name.startswith("LATIN"):
-            scripts["latin"] += 1
+    scripts = _script_counts(raw)
     if not any(scripts.values()):
         return "other"
     script = max(scripts, key=scripts.get)
     if script == "han":
         return "zh"
     if script == "arabic":
-        return "ug" if _UG_ARABIC & set(raw) else "other"
-    words = re.findall(r"\w+", raw)
+        return "ug" if _UG_ARABIC.search(raw) else "other"
+    words = re.findall(r"[\w']+", raw)
     stop = _stopwords(str(lexicon_path))
     hits = {lang: sum(w in stop.get(lang, ()) for w in words) for lang in stop}
+    letters = set(raw)
     if script == "cyrillic":
-        letters = set(raw)
-        if letters & _KK_LETTERS:
+        if letters & _KK_ONLY:
             return "kk"
         if "җ" in letters or hits.get("ug", 0) > hits.get("kk", 0):
             return "ug"
+        if letters & _UZ_CYRILLIC:
+            return "other"
         if letters & _TURKIC_CYRILLIC:
+            return "kk"
+        if letters & set("ңөү"):
             return "kk" if hits.get("kk", 0) > 0 else "other"
         return "ru"
-    best = max(("en", "ug", "other"), key=lambda lang: hits.get(lang, 0))
-    return best if hits.get(best, 0) > 0 else "other"
+    if _TR_UZ_LATIN.search(raw) or hits.get("other", 0) > max(hits.get("en", 0), hits.get("ug", 0)):
+        return "other"
+    if "é" in letters or hits.get("ug", 0) > hits.get("en", 0):
+        return "ug"
+    if hits.get("en", 0) > 0 or all(ch.isascii() for ch in raw if ch.isalpha()):
+        return "en"
+    return "ug" if letters & set("öü") else "other"
 
 
 def post_targets(text: object, urls=None, targets=None) -> list[str]:
@@ -444,8 +461,9 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
         "confidence": confidence.astype(float),
         "p_call": probs["p_call"].to_numpy(),
         "targets": [post_targets(t, u, g) for t, u, g in zip(texts, urls, targets, strict=True)],
-        "requested_policy": [requested_policy(t) if k != "other" else None
-                             for t, k in zip(texts, kind, strict=True)],
+        # object dtype: pandas 3 would infer a string column and turn None into NaN.
+        "requested_policy": pd.Series([requested_policy(t) if k != "other" else None
+                                       for t, k in zip(texts, kind, strict=True)], dtype=object),
         "language": [detect_language(t) for t in texts],
     })
 

@@ -142,6 +142,12 @@ def burst_intervals(timestamps: pd.Series, s: float = 2.0, gamma: float = 1.0,
         of the events opening and closing the burst), ``events`` (int64, events with
         ``start <= time <= end``), in R's row order. No rows when there are fewer than two
         distinct times (no events, one event, all equal): there is no rate to compare against.
+
+    Notes
+    -----
+    A level-2 interval is the automaton's optimum, not a significance test: with s = 2 and
+    gamma = 1 about one steady Poisson stream in eleven (25 of 300 seeds, 2,000 events each)
+    still gets one. Whether a burst is unusual is the scan statistic's question.
     """
     if not isinstance(timestamps.dtype, pd.DatetimeTZDtype):
         raise ValueError(f"timestamps must be time zone-aware datetimes (UTC), got {timestamps.dtype}")

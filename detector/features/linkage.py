@@ -121,7 +121,7 @@ def eligible_shifts(call_hours: np.ndarray, call_floor_hours: np.ndarray, start_
 
 def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
               window_h: float = PRIMARY_WINDOW_H, published: pd.Series | None = None,
-              alpha: float = ALPHA) -> LinkResult:
+              alpha: float = ALPHA, null: str = "day") -> LinkResult:
     """Permutation test of whether ``notices`` follow ``calls`` on the same targets.
 
     Parameters
@@ -131,6 +131,9 @@ def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, e
     start, end : observation period (UTC); notices outside it are ignored.
     window_h : hours after a call within which a notice counts as following it.
     published : optional Series target -> publication time; calls are not shifted before it.
+    null : ``"day"`` (the design: whole-day shifts) or ``"circular"`` (shifts by every whole
+        hour that is not a whole day — kept only to show, in tests and benchmarks, how a plain
+        circular shift inflates false positives when notices follow a daily cycle).
     """
     calls = calls[["target", "posted_at"]].dropna()
     start_h, end_h = float(to_hours(pd.DatetimeIndex([start]))[0]), float(to_hours(pd.DatetimeIndex([end]))[0])
@@ -154,7 +157,13 @@ def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, e
         pub = published.reindex(targets[c_code])
         pub_h = np.where(pub.notna(), to_hours(pub.fillna(start)), start_h)
         floor = np.maximum(floor, pub_h)
-    shifts = eligible_shifts(c_hours, floor, start_h, end_h, window_h)
+    shifts = eligible_shifts(c_hours, floor, start_h, end_h, window_h).astype(float)
+    if null == "circular":
+        lo, hi = (shifts.min(), shifts.max()) if len(shifts) else (0.0, -1.0)
+        hours = np.arange(int(lo * 24), int(hi * 24) + 1) / 24.0
+        shifts = hours[(hours * 24) % 24 != 0]
+    elif null != "day":
+        raise ValueError(f"unknown null {null!r}")
 
     lags = _latest_call_lag(c_key, c_code, n_key, n_code, 0.0)
     observed = _statistic(lags, window_h)

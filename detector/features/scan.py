@@ -99,6 +99,23 @@ def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np
     s = np.concatenate([[0.0], np.cumsum(shape)]) * total
     out = np.empty(replicates)
     length = len(shape)
+    # LLR(n, e) = T[n] - n (log e - log(N - e)) - N log(N - e), with T[n] = n log n + (N - n) log(N - n):
+    # one table lookup and a multiply-add per window instead of two logarithms.
+    n_all = np.arange(total + 1, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = (np.where(n_all > 0, n_all * np.log(n_all), 0.0)
+                 + np.where(total - n_all > 0, (total - n_all) * np.log(total - n_all), 0.0))
+    terms = []
+    for w in widths:
+        if w > length:
+            break
+        sl = _starts(length, w, start_range)
+        if sl.stop <= sl.start:
+            continue
+        e = (s[w:] - s[:-w])[sl]
+        e = np.clip(e, 1e-300, total * (1 - 1e-12))
+        log_rest = np.log(total - e)
+        terms.append((w, sl, np.log(e) - log_rest, total * log_rest, e))
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
@@ -112,15 +129,11 @@ def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np
         c = np.zeros((k, length + 1), dtype=np.int32)
         np.cumsum(draws, axis=1, out=c[:, 1:])
         best = np.zeros(k)
-        for w in widths:
-            if w > length:
-                break
-            sl = _starts(length, w, start_range)
-            if sl.stop <= sl.start:
-                continue
+        for w, sl, slope, offset, e in terms:
             n = c[:, w:][:, sl] - c[:, :-w][:, sl]
-            e = (s[w:] - s[:-w])[sl]
-            np.maximum(best, _llr(n, e[None, :], total).max(axis=1), out=best)
+            llr = table[n] - slope * n - offset
+            llr[n <= e] = 0.0
+            np.maximum(best, llr.max(axis=1), out=best)
         out[done:done + k] = best
         done += k
     return out

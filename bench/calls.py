@@ -1,0 +1,99 @@
+"""Benchmark: how well the calls classifier separates calls, boasts and other posts, per language.
+
+On the hand-written ``data/calls/labelled.csv``: stratified k-fold cross-validation (by label and
+language) for the call and boast classes, and leave-one-language-out for calls (fitted without
+language L, tested on L). Also the same k-fold without the lexicon block (``cue_weight=0``), to
+show what the lexicon adds, and the time to fit the default model once.
+
+The labelled set is small and written by the project; these figures say how well the model learned
+the phrasings we wrote, not how it fares against real adversarial wording.
+
+Run:  .venv/bin/python bench/calls.py [--folds 5] [--seed 0]
+Writes bench/results/calls.json and prints a Markdown table for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from detector.features.calls import (  # noqa: E402
+    CALL_THRESHOLD,
+    cross_validate_calls,
+    fit_call_model,
+    read_labelled,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results" / "calls.json"
+
+
+def _fmt(value: float) -> str:
+    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.2f}"
+
+
+def markdown_table(table: pd.DataFrame, without_lexicon: pd.DataFrame) -> str:
+    """The per-language table as Markdown (call P/R/F1, boast F1, leave-one-language-out, no lexicon)."""
+    plain = without_lexicon.set_index("language")
+    lines = ["| language | n | calls | call P | call R | call F1 | boasts | boast F1 | LOLO call P | "
+             "LOLO call R | call F1 without lexicon |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in table.itertuples():
+        lines.append(f"| {row.language} | {row.n} | {row.n_call} | {_fmt(row.call_precision)} | "
+                     f"{_fmt(row.call_recall)} | {_fmt(row.call_f1)} | {row.n_boast} | {_fmt(row.boast_f1)} | "
+                     f"{_fmt(row.lolo_call_precision)} | {_fmt(row.lolo_call_recall)} | "
+                     f"{_fmt(plain.loc[row.language, 'call_f1'])} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    labelled = read_labelled()
+    started = time.perf_counter()
+    fit_call_model(labelled, seed=args.seed)
+    fit_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    table = cross_validate_calls(labelled, folds=args.folds, seed=args.seed)
+    cv_seconds = time.perf_counter() - started
+    without_lexicon = cross_validate_calls(labelled, folds=args.folds, seed=args.seed,
+                                           leave_one_language_out=False, cue_weight=0.0)
+
+    print(markdown_table(table, without_lexicon))
+    print(f"\nfit on {len(labelled)} posts: {fit_seconds:.2f} s; cross-validation "
+          f"({args.folds} folds + {labelled['language'].nunique()} leave-one-language-out fits): "
+          f"{cv_seconds:.1f} s; threshold p_call >= {CALL_THRESHOLD}")
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "calls",
+        "command": "python bench/calls.py" + (f" --folds {args.folds}" if args.folds != 5 else "")
+                   + (f" --seed {args.seed}" if args.seed else ""),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": __import__("os").cpu_count()},
+        "labelled_rows": len(labelled),
+        "labels": labelled["label"].value_counts().to_dict(),
+        "folds": args.folds, "seed": args.seed, "threshold": CALL_THRESHOLD,
+        "fit_seconds": round(fit_seconds, 3), "cv_seconds": round(cv_seconds, 2),
+        "per_language": json.loads(table.to_json(orient="records")),
+        "per_language_without_lexicon": json.loads(without_lexicon.drop(
+            columns=[c for c in without_lexicon.columns if c.startswith("lolo_")]).to_json(orient="records")),
+    }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""The ingest contract as a user meets it: exit codes, one-line errors, all-or-nothing, idempotent."""
+
+import codecs
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from detector.cli import main
+from detector.store import Case
+
+GOOD_CSV = (
+    "received_at,target_url,action,policy\n"
+    "2025-04-10T10:00:00Z,https://youtu.be/dQw4w9WgXcQ,removed,Harassment and cyberbullying\n"
+    "2025-04-10T11:00:00Z,https://www.youtube.com/watch?v=aaaaaaaaaaa,strike,Harassment & cyberbullying policy\n"
+)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def counts(db):
+    with Case.open(db, read_only=True) as case:
+        return case.counts()
+
+
+@pytest.fixture
+def case_with_rows(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV, encoding="utf-8")
+    db = tmp_path / "case.duckdb"
+    result = run("ingest", good, "--db", db)
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_reingest_adds_nothing(case_with_rows, tmp_path):
+    before = counts(case_with_rows)
+    result = run("ingest", tmp_path / "good.csv", "--db", case_with_rows)
+    assert result.exit_code == 0
+    assert "already ingested" in result.output
+    assert counts(case_with_rows) == before
+    assert before["notices"] == 2 and before["sources"] == 1
+
+
+def _bad_inputs(tmp_path, samples):
+    truncated = (samples / "telegram" / "chatstyle" / "result.json").read_bytes()[:1500]
+    return {
+        "empty": ("empty.csv", b"", None),
+        "truncated_json": ("result.json", truncated, "telegram_json"),
+        "binary_junk": ("junk.bin", bytes(range(256)) * 8, "whatsapp"),
+        "not_a_chat": ("notes.txt", "Shopping list\nmilk\nbread\n".encode(), "whatsapp"),
+        "missing_column": ("notices.csv", b"received_at,target_url,action\n2025-04-10T10:00:00Z,https://youtu.be/dQw4w9WgXcQ,removed\n",
+                           "notices_csv"),
+        "bad_date": ("notices.csv", (GOOD_CSV + "soon,https://youtu.be/dQw4w9WgXcQ,removed,Spam\n").encode(), None),
+        "unknown_format": ("notes.txt", "Shopping list\nmilk\nbread\n".encode(), None),
+    }
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated_json", "binary_junk", "not_a_chat", "missing_column",
+                                  "bad_date", "unknown_format"])
+def test_bad_input_exits_2_with_one_line_and_leaves_the_case_unchanged(kind, case_with_rows, tmp_path, samples):
+    name, data, fmt = _bad_inputs(tmp_path, samples)[kind]
+    bad = tmp_path / "bad" / name
+    bad.parent.mkdir()
+    bad.write_bytes(data)
+    before = counts(case_with_rows)
+    args = ["ingest", bad, "--db", case_with_rows, "--tz", "UTC"] + (["--format", fmt] if fmt else [])
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0]
+    if kind in {"truncated_json", "bad_date", "not_a_chat"}:
+        assert f"{name}:" in lines[0] and any(ch.isdigit() for ch in lines[0].split(name + ":")[1][:8])
+    if kind == "bad_date":
+        assert f"{name}:4" in lines[0]
+    if kind == "missing_column":
+        assert "policy" in lines[0]
+    assert counts(case_with_rows) == before
+
+
+def test_a_bad_file_in_a_folder_adds_nothing_from_the_good_ones(tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "a_good.csv").write_text(GOOD_CSV, encoding="utf-8")
+    (folder / "b_bad.csv").write_text(GOOD_CSV + "not a date,https://youtu.be/dQw4w9WgXcQ,removed,Spam\n",
+                                      encoding="utf-8")
+    db = tmp_path / "case.duckdb"
+    result = run("ingest", folder, "--db", db)
+    assert result.exit_code == 2
+    assert counts(db)["notices"] == 0 and counts(db)["sources"] == 0
+
+
+def test_folder_lists_the_files_it_skips(tmp_path, samples):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(samples / "telegram" / "chatstyle" / "result.json", folder / "result.json")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    result = run("ingest", folder, "--db", tmp_path / "c.duckdb")
+    assert result.exit_code == 0, result.output
+    assert "skipped photo.jpg" in result.output
+    assert counts(tmp_path / "c.duckdb")["posts"] == 11
+
+
+def test_phone_local_times_need_a_zone_and_the_case_remembers_it(tmp_path, samples):
+    chat = samples / "whatsapp" / "rwhatsapp" / "sample.txt"
+    db = tmp_path / "c.duckdb"
+    result = run("ingest", chat, "--db", db)
+    assert result.exit_code == 2
+    assert "--tz" in result.stderr
+    assert counts(db)["posts"] == 0
+    assert run("ingest", chat, "--db", db, "--tz", "Asia/Almaty").exit_code == 0
+    other = samples / "whatsapp" / "chat-miner" / "test_ddmmyy_24hrs.txt"
+    result = run("ingest", other, "--db", db)
+    assert result.exit_code == 0, result.output
+    with Case.open(db, read_only=True) as case:
+        assert case.meta("tz") == "Asia/Almaty"
+        assert set(case.table("sources")["tz"]) == {"Asia/Almaty"}
+
+
+def test_utf16_export_with_bom_is_not_bad_input(tmp_path, samples):
+    text = (samples / "whatsapp" / "rwhatsapp" / "sample.txt").read_text(encoding="utf-8")
+    utf16 = tmp_path / "WhatsApp Chat with Sample.txt"
+    utf16.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    db = tmp_path / "c.duckdb"
+    result = run("ingest", utf16, "--db", db, "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    assert counts(db)["posts"] > 0
+
+
+def test_every_row_points_back_to_its_source(case_with_rows):
+    with Case.open(case_with_rows, read_only=True) as case:
+        notices = case.table("notices")
+        sources = case.table("sources")
+    assert set(notices["source_id"]) == set(sources["source_id"])
+    assert list(notices["source_ref"]) == ["2", "3"]
+    assert sources["sha256"].str.len().eq(64).all()
+
+
+def test_status_prints_rows_and_span(case_with_rows):
+    result = run("status", "--db", case_with_rows)
+    assert result.exit_code == 0
+    assert "notices" in result.output and "2025-04-10" in result.output
+
+
+def test_template_notices_writes_the_header():
+    result = run("template", "notices")
+    header = result.output.splitlines()[0].split(",")
+    assert {"received_at", "target_url", "action", "policy"} <= set(header)
+
+
+def test_unknown_path_is_an_error(tmp_path):
+    result = run("ingest", tmp_path / "nope.csv", "--db", tmp_path / "c.duckdb")
+    assert result.exit_code == 2
+    assert "nope.csv" in result.stderr
