@@ -37,7 +37,7 @@ from detector.features.linkage import (
 )
 from detector.features.scan import scan
 
-GROUP_GAP = pd.Timedelta(days=14)
+GROUP_GAP = pd.Timedelta(days=30)
 BOAST_HORIZON = pd.Timedelta(days=14)
 STRONG_LINK, STRONG_BURST = 0.02, 0.01
 MODERATE = 0.05

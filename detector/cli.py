@@ -176,7 +176,8 @@ def _print_campaigns(items: list[dict], unexplained) -> None:
                       f"{c['start'][:16]} → {c['end'][:16]}  {len(c['targets'])} targets, {c['calls']} calls in "
                       f"{len(c['chats'])} chats, {c['notices']} notices  p_link={_p(c['p_link'])} "
                       f"p_burst={_p(c['p_burst'])}", markup=True, highlight=False)
-        for f in c["findings"]:
+        # Weak campaigns (calls that changed nothing) get their first finding only.
+        for f in c["findings"] if c["tier"] != "weak" else c["findings"][:1]:
             console.print(f"   - {f}", markup=False)
     if len(unexplained):
         console.print(f"{len(unexplained)} bursts with no call behind them (unexplained, not campaigns):")
@@ -223,6 +224,23 @@ def template(kind: str, out: Path | None) -> None:
         console.print(f"wrote {out}")
     else:
         click.echo(text, nl=False)
+
+
+# -- simulate ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the simulated case into.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--scenario", default="mixed", show_default=True,
+              type=click.Choice(["campaign", "organic", "failed", "null", "mixed", "demo"]))
+def simulate(out_dir: Path, seed: int, scenario: str) -> None:
+    """Write a simulated incident in the real input formats, with its truth.json."""
+    from detector.simulate import simulate_case
+
+    summary = simulate_case(out_dir, seed=seed, scenario=scenario)
+    counts = summary.get("counts", {})
+    console.print(f"wrote {len(summary.get('files', {}))} files to {out_dir} (scenario {scenario}, seed {seed}): "
+                  f"{counts.get('notices', 0)} notices, {counts.get('posts', 0)} posts")
 
 
 # -- demo --------------------------------------------------------------------------------------

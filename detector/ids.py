@@ -33,7 +33,8 @@ _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|si|feature|igshid|ref|ref
 # URLs in text: with a scheme, or a bare known host. Defanged forms (hxxps://, youtube[.]com) too.
 _URL_IN_TEXT = re.compile(
     r"(?:(?:https?|hxxps?)://|www\.|(?:m\.|music\.)?youtube(?:\[\.\]|\.)com/|youtu(?:\[\.\]|\.)be/|"
-    r"t(?:\[\.\]|\.)me/)[^\s<>\"'«»“”‘’()\[\]{}]*(?:\[\.\][^\s<>\"'«»“”‘’()\[\]{}]*)*",
+    r"t(?:\[\.\]|\.)me/)[^\s<>\"'«»“”‘’()\[\]{}（），。！？「」【】、]*"
+    r"(?:\[\.\][^\s<>\"'«»“”‘’()\[\]{}（），。！？「」【】、]*)*",
     re.IGNORECASE)
 _TRAILING = ".,;:!?…。，、！？)]}»”’'\""
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field, fields, replace
@@ -274,6 +275,7 @@ class _Case:
         while len(ids) < n:
             ids.setdefault(self._rand_chars(10) + _ID_LAST[int(rng.integers(16))], None)
         self.video_ids = list(ids)
+        self._vid_index = {vid: i for i, vid in enumerate(self.video_ids)}
         self.titles = []
         for i in range(n):
             tmpl = self.pick(T.TITLE_TEMPLATES)
@@ -384,8 +386,6 @@ class _Case:
             self.linked.setdefault(v, None)
 
     def _link_index(self, url: str) -> list[int]:
-        if not hasattr(self, "_vid_index"):
-            self._vid_index = {vid: i for i, vid in enumerate(self.video_ids)}
         return [self._vid_index[tok] for tok in _id_tokens(url) if tok in self._vid_index]
 
     # ---- text rendering -------------------------------------------------------------------
@@ -945,7 +945,6 @@ class _Case:
 # small pure helpers
 
 def _id_tokens(url: str) -> list[str]:
-    import re
     return re.findall(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{11}(?![A-Za-z0-9_-])", url)
 
 
@@ -1133,7 +1132,7 @@ def _params(scenario: str, overrides: dict) -> SimParams:
 def _prepare_out(out: Path):
     if out.exists() and not out.is_dir():
         raise DetectorError("the output path exists and is not a folder", out)
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):   # .gitkeep is fine
         if not (out / "truth.json").is_file():
             raise DetectorError("the output folder is not empty and holds no simulated case", out,
                                 hint="choose a new or empty folder")
@@ -1377,9 +1376,27 @@ def _readme(case: _Case, truth: dict) -> str:
         "                         read it before an analysis you want to be blind)",
         "",
         f"Events: {c['campaigns']} campaign(s), {c['organic_bursts']} organic burst(s), {c['failed_calls']} failed call(s).",
+        _STORIES[case.scenario],
+        "",
+        "Notes: views.csv dates are local days in the case zone; notices.csv times are UTC. Complaints carry",
+        "an anonymous reporter id (as a data-access request might give); enforcement e-mails do not.",
         "",
     ]
     return "\n".join(lines)
+
+
+_STORIES = {
+    "campaign": "A hostile channel posts a call to report several videos; other channels and groups copy it;\n"
+                "complaints and removals follow.",
+    "organic": "A few videos go viral; views jump, complaints follow the views and the videos are removed,\n"
+               "with no call anywhere.",
+    "failed": "Calls to report videos are posted and copied, and nothing happens.",
+    "null": "Background only: ordinary complaints, an automated notice stream, chatter that links the videos.",
+    "mixed": "Campaign, viral burst and failed calls in one case, at different times.",
+    "demo": "The motivating incident: testimony videos reported for harassment after calls in Telegram\n"
+            "channels and WhatsApp groups (April to June 2025), a channel block lifted three days later, and\n"
+            "automated 'Violent criminal organizations' notices all along; plus a viral burst and failed calls.",
+}
 
 
 __all__ = ["SCENARIOS", "SimParams", "simulate_case"]

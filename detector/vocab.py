@@ -22,9 +22,10 @@ _POLICY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("hate_speech", r"hate|hateful|ненавист|разжига|дискриминац|仇恨|歧视|өшпенділ"),
     ("harassment", r"harass|bully|cyberbull|threat|abuse|insult|травл|оскорб|домогат|угроз|запугив|骚扰|霸凌|"
                    r"欺凌|辱骂|қорлау|қудалау"),
+    # Spam first: YouTube's own reasons read "Spam or misleading" and "Spam, deceptive practices".
+    ("spam", r"spam|scam|decept|misleading metadata|спам|мошенн|垃圾|诈骗"),
     ("misinformation", r"misinfo|disinfo|false|fake news|misleading|медицинск|дезинф|фейк|"
                        r"ложн|虚假|谣言|假新闻"),
-    ("spam", r"spam|scam|decept|misleading metadata|спам|мошенн|垃圾|诈骗"),
 )
 _POLICY_RES = tuple((name, re.compile(pat, re.IGNORECASE)) for name, pat in _POLICY_PATTERNS)
 

@@ -378,7 +378,7 @@ def test_demo_is_the_motivating_incident(demo):
     automated = [r for r in rows if r["policy"] == "Violent criminal organizations"
                  and r["text"].startswith("Our automated systems")]
     months = {r["received_at"][:7] for r in automated}
-    assert months == {f"2025-0{m}" for m in range(1, 8)}
+    assert months >= {f"2025-0{m}" for m in range(1, 8)}
     published = sorted({r["published_at"][:4] for r in rows if r["published_at"]})
     assert published[0] <= "2018"
 

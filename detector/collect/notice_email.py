@@ -24,8 +24,8 @@ Decisions
   the detail as ``without_target``).
 * ``sender`` = the From address; ``reporter_id`` = the copyright claimant when named.
 * In a mailbox, mails that are not YouTube notices are skipped and counted; a single
-  ``.eml`` that is not one is an error. ``source_ref`` = the message's 1-based position in the
-  mailbox, or the Message-ID of an ``.eml``.
+  ``.eml`` that is not one is an error when named (a folder's sniffing leaves it aside).
+  ``source_ref`` = the message's 1-based position in the mailbox, or the Message-ID of an ``.eml``.
 """
 
 from __future__ import annotations
@@ -257,10 +257,14 @@ def parse_notice(message: EmailMessage) -> tuple[dict | None, str]:
     """
     sender = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
     subject = _flat(str(message.get("Subject", ""))).strip()
-    text, hrefs = body_of(message)
     if not _YOUTUBE_SENDER.search(sender):
+        # Most of a Takeout mailbox is other mail: decode bodies only of forwards.
+        if not re.match(r"(?:fwd?|пересл\w*|转发)\s*:", subject, re.I):
+            return None, "not_youtube"
+        text, _ = body_of(message)
         forwarded = _FORWARDED.search(text) and re.search(r"youtube\.com>?\s*$", text, re.I | re.M)
         return None, "forwarded_youtube" if forwarded else "not_youtube"
+    text, hrefs = body_of(message)
     whole = f"{subject}\n{text}"
     action = classify_action(whole)
     if action is None or not _NOTICE_CUE.search(whole) or not _OWNER_CUE.search(_flat(whole)):

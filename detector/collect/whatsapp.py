@@ -34,7 +34,15 @@ from typing import NamedTuple
 import pandas as pd
 
 from detector.collect import whatsapp_bodies as bodies
-from detector.collect.base import Format, Parsed, ReadOptions, decode_head, decode_text, looks_binary, stable_id
+from detector.collect.base import (
+    Format,
+    Parsed,
+    ReadOptions,
+    decode_head,
+    decode_text,
+    looks_binary,
+    stable_id,
+)
 from detector.collect.whatsapp_dates import local_times
 from detector.errors import DetectorError
 from detector.ids import canonical_target, extract_urls
@@ -79,6 +87,7 @@ _CHAT_FILE = re.compile(
     re.IGNORECASE)
 _IOS_MEMBER = "_chat.txt"
 _SNIFF_LINES = 20
+_HEAD_BYTES = 65536
 
 
 class HeaderRecord(NamedTuple):
@@ -183,7 +192,7 @@ def chat_text(path: Path) -> tuple[str, str | None]:
 
 
 def _decode(data: bytes, path: Path) -> str:
-    if looks_binary(data[:65536]):
+    if looks_binary(data[:_HEAD_BYTES]):
         raise DetectorError("binary data, not a text chat export", path, 1, "expected a WhatsApp chat export (.txt or .zip)")
     return decode_text(data, path)
 
@@ -229,7 +238,7 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
     """
     records = list(records)
     # Object columns: each field is read once by Python code; arrow strings would only add copies.
-    raw = pd.DataFrame({name: column for name, column in zip(HeaderRecord._fields, zip(*records), strict=True)
+    raw = pd.DataFrame({name: column for name, column in zip(HeaderRecord._fields, zip(*records, strict=True), strict=True)
                         if name != "body"}, dtype=object)
     zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
     naive, order, reason = local_times(raw, dayfirst, path)
@@ -314,8 +323,9 @@ def read(path: str | Path, options: ReadOptions) -> Parsed:
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """A zip holding a chat .txt, or text whose first non-empty line and at least one more
-    (or the only one, in a file of at most three lines) are WhatsApp headers."""
+    """A zip holding a chat .txt, or text whose first non-empty line is a WhatsApp header, with
+    at least two headers in its first lines (one in a file of at most three lines) and at least
+    one message with an author in the head (so timestamped logs are not taken for chats)."""
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -325,18 +335,20 @@ def sniff(path: Path, head: bytes) -> bool:
                 if Path(member).name == _IOS_MEMBER or _CHAT_FILE.search(Path(member).stem):
                     return True
                 with archive.open(member) as fh:
-                    head = fh.read(65536)
+                    head = fh.read(_HEAD_BYTES)
         except (zipfile.BadZipFile, OSError):
             return False
     if looks_binary(head):
         return False
     lines = [line for line in normalise(decode_head(head)).split("\n") if line.strip()]
-    if len(head) >= 65536:
+    if len(head) >= _HEAD_BYTES:
         lines = lines[:-1]   # the last line may be cut short
-    if not lines or not HEADER.match(lines[0]):
+    headers = [m for m in map(HEADER.match, lines)]
+    if not headers or headers[0] is None:
         return False
-    headers = sum(1 for line in lines[:_SNIFF_LINES] if HEADER.match(line))
-    return headers >= 2 or (len(lines) <= 3 and len(head) < 65536)
+    enough = sum(m is not None for m in headers[:_SNIFF_LINES]) >= 2 or (len(lines) <= 3 and len(head) < _HEAD_BYTES)
+    authored = any(bodies.split_author(line[m.end():])[0] for line, m in zip(lines, headers, strict=True) if m)
+    return enough and authored
 
 
 FORMAT = Format(

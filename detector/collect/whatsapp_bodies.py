@@ -75,7 +75,8 @@ _DELETED = {
 
 # Media placeholders: Android `<Media omitted>` in any language, attachments in both shapes.
 _MEDIA_LINE = re.compile(r"^(?:<[^<>\n]+>|.*<attached: [^>\n]+>|[\w.-]+\.\w{2,5} \([^()\n]+\))$")
-_EDITED = re.compile(r" ?<This message was edited>$")
+_EDITED = "<This message was edited>"
+_LONGEST_DELETED = max(map(len, _DELETED)) + 2
 _TILDE = re.compile(r"^~ ?")
 
 
@@ -109,8 +110,9 @@ def clean_author(author: str) -> str:
 def clean_text(text: str) -> tuple[str, bool]:
     """Message text without marks or trailing blank lines, and whether it said it was edited."""
     text = text.replace(LRM, "").rstrip()
-    edited = _EDITED.search(text)
-    return (text[: edited.start()], True) if edited else (text, False)
+    if text.endswith(_EDITED):
+        return text[: -len(_EDITED)].rstrip(), True
+    return text, False
 
 
 def classify(text: str, authored: bool) -> str:
@@ -124,14 +126,14 @@ def classify(text: str, authored: bool) -> str:
         # iOS security-code notices start with two marks in every language seen.
         if text.startswith(LRM + LRM) or _IOS_EVENT.match(plain):
             return "system"
-    if plain.rstrip(".。।").casefold() in _DELETED:
+    if len(plain) <= _LONGEST_DELETED and plain.rstrip(".。।").casefold() in _DELETED:
         return "deleted"
     return "media" if is_media(text) else "post"
 
 
 def is_media(text: str) -> bool:
     """True when a raw text's first line is a media placeholder or attachment."""
-    first = text.split("\n", 1)[0]
+    first = text.partition("\n")[0]
     if LRM in first and "://" not in first:   # iOS: '‎image omitted', 'x.pdf ‎document omitted'
         return True
     return bool(_MEDIA_LINE.match(first.replace(LRM, "").strip()))

@@ -57,7 +57,8 @@ LANGUAGES = ("en", "ru", "kk", "zh", "ug", "other")
 CUE_KINDS = ("report", "mobilise", "takedown", "boast", "news", "other_sense", "promote", "appeal",
              "victim", "negation")
 
-# Zero-width characters and emoji variation selectors: invisible, but they split n-grams.
+# Zero-width characters, emoji variation selectors and the dot that lower("İ") leaves behind:
+# invisible, but they split n-grams.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufe0e\ufe0f\u0307]")
 _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _MENTION_TOKEN = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_.]{3,}")

@@ -1,0 +1,79 @@
+"""One campaign: timeline, findings, calls, targets, copy clusters, chat network, evidence packet."""
+
+import streamlit as st
+
+from detector import ui
+from detector.errors import DetectorError
+from detector.figures import network_figure, timeline_figure
+
+st.title("Campaign detail")
+db, version = ui.require_case()
+try:
+    items = ui.campaigns(db, version)
+except DetectorError as exc:
+    st.error(str(exc))
+    st.stop()
+if not items:
+    st.info("No campaigns in this case: no evidence of coordination in the collected sources.")
+    st.stop()
+ids = [c["id"] for c in items]
+chosen = st.session_state.get("selected_campaign")
+cid = st.selectbox("Campaign", ids, index=ids.index(chosen) if chosen in ids else 0,
+                   format_func=lambda i: next(f"#{c['rank']} {i} ({c['tier']})" for c in items if c["id"] == i))
+st.session_state["selected_campaign"] = cid
+d = ui.campaign_detail(db, version, cid)
+c = d.campaign
+
+st.subheader(f"{cid}: tier {c['tier']}, rank {c['rank']}")
+cols = st.columns(6)
+for col, (label, value) in zip(cols, [("score", f"{c['score']:.2f}"), ("notices linked", c["notices"]),
+                                      ("calls", c["calls"]), ("chats", len(c["chats"])),
+                                      ("p_link", ui.fmt_p(c["p_link"])), ("p_burst", ui.fmt_p(c["p_burst"]))],
+                                strict=True):
+    col.metric(label, value)
+st.caption(f"{c['start'][:16]} → {c['end'][:16]} UTC · requested policy: {c['requested_policy'] or 'none named'}")
+
+st.plotly_chart(timeline_figure(d.notices, d.calls, d.bursts, window=d.window), key="timeline")
+st.caption("Notices on the campaign's targets by action (top) and by policy (bottom); triangles are calls to "
+           "report, shading marks bursts. Zoom out with the toolbar to see the whole period.")
+
+st.header("Findings")
+for f in d.findings.itertuples():
+    with st.container(border=True):
+        st.text(f.text)
+        st.caption(f"{f.kind}" + (f" · p = {ui.fmt_p(f.p_value)}" if f.p_value == f.p_value else ""))
+
+st.header("Calls to report")
+st.dataframe(d.calls[["posted_at", "chat_title", "chat", "platform", "language", "requested_policy", "text",
+                      "targets named", "links", "forwarded_from", "post_id"]], hide_index=True)
+
+st.header("Targets and their notices")
+st.dataframe(d.targets, hide_index=True)
+target = st.selectbox("Notices of target", list(d.targets["target"]), key="detail_target")
+st.dataframe(d.notices[d.notices["target"] == target][
+    ["received_at", "action", "policy", "policy_raw", "in_campaign", "notice_id", "platform"]], hide_index=True)
+
+st.header("Copy clusters")
+if d.clusters.empty:
+    st.text("None of these calls has a near-duplicate elsewhere in the collected posts.")
+else:
+    st.dataframe(d.clusters, hide_index=True)
+
+st.header("Chat network")
+st.plotly_chart(network_figure(d.network), key="network")
+st.caption("Chats that posted the calls. Edges: forward (a call forwarded between them), copy (near-duplicate "
+           "texts), co-posting (calls naming the same target within 30 minutes).")
+
+st.header("Evidence packet")
+if ui.packet_builder() is None:
+    st.caption("This version of the detector cannot build evidence packets yet.")
+else:
+    redact = st.toggle("Redact personal data (reporter ids, authors)", value=True)
+    if st.button("Prepare the evidence packet"):
+        try:
+            data = ui.packet_bytes(db, version, cid, redact)
+        except DetectorError as exc:
+            st.error(str(exc))
+        else:
+            st.download_button(f"Download {cid} evidence packet (.zip)", data, file_name=f"{cid}-evidence.zip",
+                               mime="application/zip", on_click="ignore")

@@ -1,0 +1,61 @@
+"""Landing page: the ranked campaigns of the case, or a plain "no evidence" with what was collected."""
+
+import pandas as pd
+import streamlit as st
+
+from detector import ui
+from detector.errors import DetectorError
+
+st.title("Campaigns")
+db, version = ui.require_case()
+status, analysed = ui.status(db, version)
+if not analysed:
+    st.warning("This case has not been analysed yet: there are no campaigns to show.")
+    if st.button("Analyse now", type="primary"):
+        bar = st.progress(0.0, text="Analysing…")
+        try:
+            ui.analyse(db, progress=lambda f, text: bar.progress(f, text=text))
+        except DetectorError as exc:
+            st.error(str(exc))
+            st.stop()
+        st.rerun()
+    st.stop()
+
+items = ui.campaigns(db, version)
+unexplained = ui.unexplained(db, version)
+if not items:
+    st.info("No evidence of coordination in the collected sources: no collected post asked anyone to "
+            "report a target that received notices.")
+else:
+    st.caption(f"{len(items)} campaigns, best first. A campaign joins calls to report, the targets they "
+               "name, the notices that followed and the chats involved; the tier weighs its p-values.")
+    st.dataframe(pd.DataFrame([{
+        "rank": c["rank"], "campaign": c["id"], "tier": c["tier"], "score": c["score"],
+        "targets": len(c["targets"]), "from": c["start"], "to": c["end"], "chats": len(c["chats"]),
+        "calls": c["calls"], "notices": c["notices"], "p_link": c["p_link"], "p_burst": c["p_burst"],
+    } for c in items]), hide_index=True, key="ranking")
+    for c in items:
+        with st.container(border=True):
+            head, button = st.columns([5, 1], vertical_alignment="center")
+            head.markdown(f"**#{c['rank']} {c['id']}** · tier **{c['tier']}** · score {c['score']:.2f} · "
+                          f"{len(c['targets'])} targets · {c['calls']} calls in {len(c['chats'])} chats · "
+                          f"{c['notices']} notices · {c['start'][:16]} → {c['end'][:16]} UTC")
+            if button.button(f"Open {c['id']}", key=f"open-{c['id']}"):
+                ui.open_campaign(c["id"])
+            if c["findings"]:
+                st.text(c["findings"][0])
+if len(unexplained):
+    st.caption(f"{len(unexplained)} significant bursts of notices have no call behind them; they are listed "
+               "on the Explore page, not counted as campaigns.")
+
+with st.expander("What this case holds", expanded=not items):
+    counts = status.counts
+    cols = st.columns(5)
+    cols[0].metric("sources", counts.get("sources", 0))
+    cols[1].metric("notices", counts.get("notices", 0))
+    cols[2].metric("posts", counts.get("posts", 0))
+    cols[3].metric("chats", status.chats)
+    cols[4].metric("notice targets", status.targets)
+    for table, (first, last) in status.spans.items():
+        st.text(f"{table}: {first} → {last}")
+    st.dataframe(status.sources, hide_index=True)

@@ -1,0 +1,49 @@
+"""Check a claim: was this video or channel's takedown preceded by calls to report it?"""
+
+import pandas as pd
+import streamlit as st
+
+from detector import ui
+from detector.errors import DetectorError
+from detector.figures import timeline_figure
+
+st.title("Check a claim")
+st.caption("Paste a video or channel link to see what the collected sources show about it.")
+db, version = ui.require_case()
+with st.form("check"):
+    url = st.text_input("Video or channel URL", placeholder="https://www.youtube.com/watch?v=…")
+    since = st.date_input("Only notices from (optional)", value=None, format="YYYY-MM-DD")
+    submitted = st.form_submit_button("Check", type="primary")
+if submitted:
+    st.session_state["check_query"] = (url.strip(), since)
+query_url, query_since = st.session_state.get("check_query", ("", None))
+if not query_url:
+    st.stop()
+try:
+    result, bursts, headline = ui.check(db, version, query_url,
+                                        pd.Timestamp(query_since, tz="UTC") if query_since else None)
+except DetectorError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader("Answer")
+st.text(f"Target: {result.target}")
+with st.container(border=True):
+    st.text(headline)
+st.subheader("What the collected sources show")
+st.text(result.verdict)
+for line in result.details:
+    st.text(f"• {line}")
+st.subheader("What they cannot show")
+st.text(result.limits)
+if result.campaign:
+    if st.button(f"Open campaign {result.campaign['id']}"):
+        ui.open_campaign(result.campaign["id"])
+
+if len(result.notices) or len(result.calls):
+    st.plotly_chart(timeline_figure(result.notices, result.calls, bursts, target=result.target), key="check_timeline")
+    st.caption("This target's notices by action and policy; triangles are the collected calls naming it.")
+    notices = result.notices.assign(calls_before=result.notices["calls_before"].map(len))
+    st.dataframe(notices[["received_at", "action", "policy", "calls_before", "lag_h", "notice_id"]], hide_index=True)
+    if len(result.calls):
+        st.dataframe(result.calls[["posted_at", "chat_title", "chat", "text", "post_id"]], hide_index=True)

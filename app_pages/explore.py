@@ -1,0 +1,62 @@
+"""Explore: filter the notices and posts of the case, and the bursts no call explains."""
+
+import streamlit as st
+
+from detector import ui
+from detector.errors import DetectorError
+from detector.views import filter_rows
+
+st.title("Explore")
+db, version = ui.require_case()
+
+
+def day_range(label: str, times, key: str):
+    first, last = times.min(), times.max()
+    if first != first:  # no rows
+        return None, None
+    picked = st.date_input(label, value=(first.date(), last.date()), min_value=first.date(),
+                           max_value=last.date(), key=key)
+    return (picked[0], picked[-1]) if len(picked) else (None, None)
+
+
+notices_tab, posts_tab, bursts_tab = st.tabs(["Notices", "Posts", "Unexplained bursts"])
+with notices_tab:
+    notices = ui.notices(db, version)
+    a, b, c = st.columns(3)
+    policy = a.multiselect("Policy", sorted(notices["policy"].dropna().unique()), key="n_policy")
+    action = b.multiselect("Action", sorted(notices["action"].dropna().unique()), key="n_action")
+    text = c.text_input("Target, title or subject contains", key="n_text")
+    start, end = day_range("Received between (UTC)", notices["received_at"], "n_days")
+    shown = filter_rows(notices, "received_at", start, end, contains=text,
+                        text_cols=("target", "target_title", "target_url", "subject"), policy=policy, action=action)
+    st.caption(f"{len(shown)} of {len(notices)} notices")
+    st.dataframe(shown.drop(columns=["source_id"]), hide_index=True)
+
+with posts_tab:
+    posts = ui.posts(db, version)
+    titles = dict(zip(posts["chat"], posts["chat_title"].fillna(posts["chat"]), strict=True))
+    a, b, c, d = st.columns(4)
+    chat = a.multiselect("Chat", sorted(titles), format_func=lambda x: titles[x], key="p_chat")
+    language = b.multiselect("Language", sorted(posts["language"].dropna().unique()), key="p_language")
+    kind = c.multiselect("Kind", ["call", "boast"], key="p_kind", help="As the analysis classified the post.")
+    policy = d.multiselect("Requested policy", sorted(posts["requested_policy"].dropna().unique()), key="p_policy")
+    text = st.text_input("Text contains", key="p_text")
+    start, end = day_range("Posted between (UTC)", posts["posted_at"], "p_days")
+    shown = filter_rows(posts, "posted_at", start, end, contains=text, text_cols=("text",), chat=chat,
+                        language=language, kind=kind, requested_policy=policy)
+    st.caption(f"{len(shown)} of {len(posts)} posts")
+    st.dataframe(shown, hide_index=True)
+
+with bursts_tab:
+    try:
+        bursts = ui.unexplained(db, version)
+    except DetectorError as exc:
+        st.error(str(exc))
+    else:
+        st.caption("Significant bursts of notices that no campaign and no rise in views explains. A burst with "
+                   "no call behind it is reported as such, not as a campaign.")
+        if bursts.empty:
+            st.text("No unexplained bursts.")
+        else:
+            st.dataframe(bursts[["burst_id", "stream", "start", "end", "notices", "expected", "rate_ratio",
+                                 "p_burst", "q_burst", "policy_top"]], hide_index=True)

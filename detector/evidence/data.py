@@ -1,0 +1,311 @@
+"""What an evidence packet holds, read from an analysed case: one campaign and every row it cites.
+
+:func:`packet_data` gathers the campaign, its calls, the notices, the per-target link tests,
+copy clusters, the chat network and the sources, with private names already replaced by
+pseudonyms (:mod:`.redact`), so nothing downstream (report, CSV, JSON) can leak one by mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+
+import pandas as pd
+
+from detector.errors import DetectorError
+from detector.evidence.redact import Pseudonyms, pseudonym_key
+from detector.features.networks import coposting_edges, target_groups
+from detector.results import campaign_list
+from detector.store import Case
+
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_YT_VIDEO = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_YT_CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+_YT_HANDLE = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
+COPOSTING_WINDOW = "30min"
+
+
+@dataclass
+class PacketData:
+    """One campaign of one case, ready to write (all times UTC, names already redacted)."""
+
+    campaign: dict                  # campaign_list() entry, findings text redacted
+    findings: pd.DataFrame          # order, kind, text, p_value, rows (list)
+    calls: pd.DataFrame             # the campaign's calls, one row each, with chat letter and permalink
+    cited_posts: pd.DataFrame       # other posts the findings cite (boasts, …)
+    notices: pd.DataFrame           # linked notices and other cited notices, with ``linked`` and ``lag_h``
+    named: pd.DataFrame             # every notice on the named targets around the campaign (timeline)
+    context: pd.DataFrame           # the subject's other notices around the campaign (timeline)
+    links: pd.DataFrame             # per-target link tests of the campaign's targets
+    clusters: pd.DataFrame          # copy clusters touching the campaign (members, similarity)
+    pairs: pd.DataFrame             # near-duplicate pairs among the campaign's calls
+    chats: pd.DataFrame             # letter, chat, title, platform, role, calls, first_call, public_url
+    edges: pd.DataFrame             # network edges: a, b, kind, weight
+    sources: pd.DataFrame           # name, kind, sha256, ingested_at, rows, tz, cited
+    tz: str | None                  # the case's zone for local times
+    analysis: dict                  # version, seed, period_start, period_end, analysed_at
+    redacted: bool
+    sweep: list[dict] = field(default_factory=list)
+
+
+def file_name(name: object) -> str:
+    """The last component of a name that might be a path (POSIX or Windows): never a local path."""
+    text = str(name or "")
+    return PureWindowsPath(PurePosixPath(text).name).name or "unnamed"
+
+
+def target_url(target: str) -> str | None:
+    """A public URL built from a canonical target id, or None when none can be built safely.
+
+    Only ids whose parts match the platform's own id syntax become links, so a hostile
+    ``url:javascript:…`` target can never turn into a clickable link.
+    """
+    kind, _, ident = str(target).partition(":")
+    if kind == "youtube":
+        sub, _, value = ident.partition(":")
+        if sub == "video" and _YT_VIDEO.match(value):
+            return f"https://www.youtube.com/watch?v={value}"
+        if sub == "channel" and _YT_CHANNEL.match(value):
+            return f"https://www.youtube.com/channel/{value}"
+        if sub == "handle" and _YT_HANDLE.match(value):
+            return f"https://www.youtube.com/@{value}"
+    if kind == "telegram":
+        sub, _, value = ident.partition(":")
+        if sub == "channel" and _USERNAME.match(value):
+            return f"https://t.me/{value}"
+    return None
+
+
+def _usernames(sources: pd.DataFrame) -> dict[str, str]:
+    """Chat key -> public username, from live collections (Desktop exports never carry one)."""
+    out = {}
+    for detail in sources["detail"].dropna():
+        try:
+            d = json.loads(detail)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(d, dict) and d.get("chat") and d.get("username") and _USERNAME.match(str(d["username"])):
+            out[str(d["chat"])] = str(d["username"])
+    return out
+
+
+def permalink(platform: str, chat: str, message_id: object, usernames: dict[str, str]) -> str | None:
+    """``https://t.me/<username>/<id>`` for a public Telegram channel whose username is known.
+
+    A Desktop export keys chats as ``tg<id>`` and never records the username, and a
+    ``t.me/c/<id>/<msg>`` link opens only for members, so such posts get no link rather than a
+    wrong one. WhatsApp messages have no links at all.
+    """
+    if platform != "telegram" or message_id is None or not str(message_id).isdigit():
+        return None
+    user = usernames.get(str(chat))
+    if user is None and str(chat).startswith("tg@") and _USERNAME.match(str(chat)[3:]):
+        user = str(chat)[3:]
+    return f"https://t.me/{user}/{int(str(message_id))}" if user else None
+
+
+def _letters(n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        s, k = "", i
+        while True:
+            s = chr(ord("A") + k % 26) + s
+            k = k // 26 - 1
+            if k < 0:
+                break
+        out.append(s)
+    return out
+
+
+def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData:
+    """Gather everything the packet of ``campaign_id`` shows or cites.
+
+    Raises
+    ------
+    DetectorError
+        when the case is not analysed or has no such campaign.
+    """
+    campaigns = campaign_list(case)
+    found = [c for c in campaigns if c["id"] == campaign_id]
+    if not found:
+        known = ", ".join(c["id"] for c in campaigns) or "none"
+        raise DetectorError(f"no campaign {campaign_id!r} in this case (campaigns: {known})",
+                            hint="list them with: detector campaigns --db DB")
+    camp = dict(found[0])
+    posts, notices, sources = case.table("posts"), case.table("notices"), case.table("sources")
+    names = Pseudonyms(pseudonym_key(sources, posts, notices), enabled=redact)
+    public = set(posts["chat_title"].dropna().astype(str)) | set(posts["chat"].dropna().astype(str))
+    usernames = _usernames(sources)
+    public |= set(usernames.values())
+    source_names = {r.source_id: (file_name(r.name), r.sha256) for r in sources.itertuples()}
+
+    findings = case.derived("findings")
+    findings = findings[findings["campaign_id"] == campaign_id].sort_values("order").reset_index(drop=True)
+    findings["rows"] = findings["rows"].map(lambda v: list(json.loads(v)) if isinstance(v, str) else list(v or []))
+    cited = {str(r) for rows in findings["rows"] for r in rows}
+
+    call_ids = list(camp["call_post_ids"])
+    derived_calls = case.derived("calls")
+    call_cols = ["post_id", "kind", "confidence", "requested_policy", "language", "targets"]
+    calls = posts[posts["post_id"].isin(call_ids)].drop(columns=["targets"]).merge(
+        derived_calls[call_cols], on="post_id", how="left")
+    calls = calls.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)
+    other_posts = posts[posts["post_id"].isin(cited - set(call_ids))].merge(
+        derived_calls[call_cols[:-1]], on="post_id", how="left")
+    other_posts = other_posts.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)
+
+    # Chats: the campaign's chats by first call, then forward origins that are not among them.
+    title_to_chat = posts.dropna(subset=["chat_title"]).groupby("chat_title")["chat"].first().to_dict()
+    first = calls.groupby("chat")["posted_at"].min().sort_values(kind="stable")
+    chat_order = list(first.index)
+    origins = []
+    for origin in calls["forwarded_from"].dropna().astype(str):
+        key = title_to_chat.get(origin, origin)
+        if key not in chat_order and key not in origins:
+            origins.append(key)
+    all_chats = chat_order + sorted(origins)
+    letters = dict(zip(all_chats, _letters(len(all_chats)), strict=True))
+    titles = posts.dropna(subset=["chat_title"]).groupby("chat")["chat_title"].first().to_dict()
+    platforms = posts.groupby("chat")["platform"].first().to_dict()
+    calls_per_chat = calls.groupby("chat").size().to_dict()
+    chat_rows = []
+    for c in all_chats:
+        known = c in platforms
+        title = titles.get(c, c) if known else names.origin(c, public)
+        user = usernames.get(c)
+        chat_rows.append({"letter": letters[c], "chat": c if known else title, "title": title,
+                          "platform": platforms.get(c, "unknown"),
+                          "role": "posted calls" if c in calls_per_chat else "origin of a forwarded call",
+                          "calls": int(calls_per_chat.get(c, 0)),
+                          "first_call": first.get(c), "public_url": f"https://t.me/{user}" if user else None})
+    chats = pd.DataFrame(chat_rows, columns=["letter", "chat", "title", "platform", "role", "calls", "first_call",
+                                             "public_url"])
+    display_key = {c: r["chat"] for c, r in zip(all_chats, chat_rows, strict=True)}
+
+    private: dict[str, str] = {}
+
+    def post_view(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        out["author_shown"] = [names.author(a, p, t, public) for a, p, t in
+                               zip(out["author"], out["platform"], out["chat_title"], strict=True)]
+        out["forwarded_shown"] = [names.origin(f, public) for f in out["forwarded_from"]]
+        for raw, shown in list(zip(out["author"], out["author_shown"], strict=True)) + list(
+                zip(out["forwarded_from"], out["forwarded_shown"], strict=True)):
+            if isinstance(raw, str) and shown and raw != shown:
+                private[raw] = shown
+        out["text_shown"] = [names.text(t) for t in out["text"]]
+        out["letter"] = out["chat"].map(letters)
+        out["permalink"] = [permalink(p, c, m, usernames) for p, c, m in
+                            zip(out["platform"], out["chat"], out["message_id"], strict=True)]
+        out["source_file"] = out["source_id"].map(lambda s: source_names.get(s, ("", ""))[0])
+        out["source_sha256"] = out["source_id"].map(lambda s: source_names.get(s, ("", ""))[1])
+        return out
+
+    calls, other_posts = post_view(calls), post_view(other_posts)
+    calls["targets"] = calls["targets"].map(lambda t: sorted(t) if isinstance(t, list) else [])
+
+    # Notices: those linked to the calls, then any other the findings cite.
+    linked = set(camp["notice_ids"])
+    wanted = linked | (cited & set(notices["notice_id"]))
+    shown = notices[notices["notice_id"].isin(wanted)].sort_values(["received_at", "notice_id"], kind="stable")
+    shown = shown.reset_index(drop=True)
+    shown["linked"] = shown["notice_id"].isin(linked)
+    pairs_t = calls[["posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
+    lags = []
+    for n in shown.itertuples():
+        prior = pairs_t[(pairs_t["targets"] == n.target) & (pairs_t["posted_at"] <= n.received_at)]
+        lags.append((n.received_at - prior["posted_at"].max()) / pd.Timedelta(hours=1) if len(prior) else None)
+    shown["lag_h"] = lags
+    shown["reporter_shown"] = [names.person(r) for r in shown["reporter_id"]]
+    shown["source_file"] = shown["source_id"].map(lambda s: source_names.get(s, ("", ""))[0])
+    shown["source_sha256"] = shown["source_id"].map(lambda s: source_names.get(s, ("", ""))[1])
+
+    # Context for the timeline: the subject's other notices a few days around the campaign.
+    start, end = pd.Timestamp(camp["start"]), pd.Timestamp(camp["end"])
+    subjects = set(notices.loc[notices["target"].isin(camp["targets"]), "subject"].dropna())
+    lo, hi = start - pd.Timedelta(days=3), end + pd.Timedelta(days=3)
+    context = notices[notices["subject"].isin(subjects) & ~notices["target"].isin(camp["targets"])
+                      & (notices["received_at"] >= lo) & (notices["received_at"] <= hi)]
+    named_all = notices[notices["target"].isin(camp["targets"]) & (notices["received_at"] >= lo)
+                        & (notices["received_at"] <= hi)]
+
+    links = case.derived("links")
+    if len(links):
+        links = links[(links["basis"] == "call") & links["target"].isin(camp["targets"])]
+        links = links.sort_values("target").reset_index(drop=True)
+
+    pairs = case.derived("pairs")
+    if len(pairs):
+        pairs = pairs[pairs["post_a"].isin(call_ids) & pairs["post_b"].isin(call_ids)]
+        pairs = pairs.sort_values(["similarity", "post_a", "post_b"], ascending=[False, True, True]).reset_index(drop=True)
+    clusters = case.derived("clusters")
+    if len(clusters):
+        touching = set(clusters.loc[clusters["post_id"].isin(call_ids), "cluster_id"])
+        clusters = clusters[clusters["cluster_id"].isin(touching)].copy()
+        clusters["in_campaign"] = clusters["post_id"].isin(call_ids)
+        clusters["letter"] = clusters["chat"].map(letters)
+        clusters["title"] = clusters["chat"].map(lambda c: titles.get(c, c))
+        clusters = clusters.sort_values(["cluster_id", "posted_at", "post_id"], kind="stable").reset_index(drop=True)
+
+    edges = _network_edges(calls, pairs, title_to_chat, display_key)
+
+    # Findings: private names that slipped into the sentences become their pseudonyms.
+    def scrub(text: str) -> str:
+        for raw in sorted(private, key=len, reverse=True):
+            if len(raw) >= 3:
+                text = text.replace(raw, private[raw])
+        return names.text(text)
+
+    findings["text"] = findings["text"].map(scrub)
+    camp["findings"] = [scrub(t) for t in camp["findings"]]
+
+    cited_sources = set(calls["source_id"]) | set(other_posts["source_id"]) | set(shown["source_id"])
+    src = sources.sort_values(["ingested_at", "source_id"], kind="stable").reset_index(drop=True)
+    src = pd.DataFrame({"source_id": src["source_id"], "name": src["name"].map(file_name), "kind": src["kind"],
+                        "sha256": src["sha256"], "ingested_at": src["ingested_at"], "rows": src["rows"],
+                        "tz": src["tz"], "cited": src["source_id"].isin(cited_sources)})
+
+    meta = json.loads(case.meta("analysis") or "{}")
+    analysis = {k: meta.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
+    sweep = camp_sweep(case, campaign_id)
+    return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
+                      named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
+                      chats=chats, edges=edges, sources=src, tz=case.meta("tz"), analysis=analysis,
+                      redacted=redact, sweep=sweep)
+
+
+def camp_sweep(case: Case, campaign_id: str) -> list[dict]:
+    """The window sweep stored with the campaign (JSON records), or an empty list."""
+    frame = case.derived("campaigns")
+    row = frame[frame["campaign_id"] == campaign_id]
+    if row.empty or "sweep" not in row:
+        return []
+    value = row.iloc[0]["sweep"]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return list(value) if isinstance(value, list) else []
+
+
+def _network_edges(calls: pd.DataFrame, pairs: pd.DataFrame, title_to_chat: dict, display_key: dict) -> pd.DataFrame:
+    rows = []
+    if len(pairs):
+        cross = pairs[pairs["chat_a"] != pairs["chat_b"]]
+        for (a, b), grp in cross.groupby(["chat_a", "chat_b"], sort=True):
+            a, b = sorted((a, b))
+            rows.append({"a": a, "b": b, "kind": "copy", "weight": len(grp)})
+    for r in calls.dropna(subset=["forwarded_from"]).itertuples():
+        origin = title_to_chat.get(r.forwarded_from, r.forwarded_from)
+        if origin in display_key and origin != r.chat:
+            rows.append({"a": origin, "b": r.chat, "kind": "forward", "weight": 1})
+    co = coposting_edges(target_groups(calls), COPOSTING_WINDOW)
+    for r in co.itertuples():
+        rows.append({"a": r.chat_a, "b": r.chat_b, "kind": "coposting", "weight": int(r.weight)})
+    edges = pd.DataFrame(rows, columns=["a", "b", "kind", "weight"])
+    if len(edges):
+        edges = edges.groupby(["a", "b", "kind"], as_index=False, sort=True)["weight"].sum()
+    return edges

@@ -1,0 +1,287 @@
+"""Plumbing of the Streamlit shell (``app.py``): which case is open, cached reads, writes.
+
+Reads go through ``st.cache_data`` functions keyed by the case file's path and version (its
+and its WAL's modification time), each opening its own read-only connection and closing it, so
+no DuckDB connection outlives a query or crosses threads; a write (ingest, analysis) changes
+the version and the next rerun reads afresh. Everything shown comes from the library
+(:mod:`detector.results`, :mod:`detector.views`, :mod:`detector.status`); nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from detector.errors import DetectorError
+from detector.store import Case
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEMO_DIR = DATA_DIR / "demo"
+DEMO_DB = DATA_DIR / "demo.duckdb"
+ENV_DB = "DETECTOR_DB"
+MAX_UPLOAD_MB = 200          # also server.maxUploadSize in .streamlit/config.toml
+OTHER = "Another case file…"
+PAGES = {"campaigns": "app_pages/campaigns.py", "campaign": "app_pages/campaign.py",
+         "check": "app_pages/check.py", "explore": "app_pages/explore.py", "add": "app_pages/add_data.py"}
+
+# One writer at a time in this process: DuckDB refuses a read-write connection while another is open.
+_WRITE_LOCK = threading.Lock()
+
+
+# -- which case ------------------------------------------------------------------------------------
+def case_version(db: str | Path) -> int:
+    """The case file's version for cache keys: the newest mtime (ns) of it and its WAL; 0 if absent."""
+    db = Path(db)
+    stamps = [p.stat().st_mtime_ns for p in (db, db.with_name(db.name + ".wal")) if p.exists()]
+    return max(stamps, default=0)
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def case_choices() -> list[str]:
+    """The case given in $DETECTOR_DB, the demo case and every .duckdb under data/, without repeats."""
+    found = []
+    if os.environ.get(ENV_DB):
+        found.append(Path(os.environ[ENV_DB]).expanduser().resolve())
+    found.append(DEMO_DB)
+    found += sorted(DATA_DIR.rglob("*.duckdb")) if DATA_DIR.is_dir() else []
+    seen, out = set(), []
+    for path in found:
+        if path not in seen:
+            seen.add(path)
+            out.append(_show(path))
+    return out
+
+
+def pick_case() -> Path:
+    """The case picker in the sidebar; remembers the choice in ``st.session_state['case']``."""
+    choices = case_choices() + [OTHER]
+    choice = st.sidebar.selectbox("Case", choices, key="case_choice",
+                                  help="A case is one DuckDB file. Set DETECTOR_DB to open another by default.")
+    if choice == OTHER:
+        typed = st.sidebar.text_input("Path to a .duckdb case file", key="case_typed",
+                                      placeholder="/path/to/case.duckdb")
+        path = Path(typed).expanduser() if typed.strip() else DEMO_DB
+    else:
+        path = Path(choice).expanduser()
+    path = path if path.is_absolute() else ROOT / path
+    st.session_state["case"] = str(path)
+    return path
+
+
+def current_case() -> tuple[str, int]:
+    """(path, version) of the case picked in the sidebar."""
+    db = st.session_state.get("case") or str(DEMO_DB)
+    return db, case_version(db)
+
+
+def require_case() -> tuple[str, int]:
+    """The current case, or a message and a stop when its file does not exist yet."""
+    db, version = current_case()
+    if not Path(db).is_file():
+        st.info(f"There is no case file at {_show(Path(db))} yet. Add exports and notice files on the "
+                "Add data page to create it, or pick another case in the sidebar.")
+        st.page_link(PAGES["add"], label="Add data", icon=":material/upload_file:")
+        st.stop()
+    return db, version
+
+
+def build_demo_if_missing(db: Path) -> None:
+    """On first start, build the demo case from data/demo/ (ingest and analysis) with a progress bar."""
+    if db != DEMO_DB or db.exists():
+        return
+    if not DEMO_DIR.is_dir() or not any(p.is_file() for p in DEMO_DIR.rglob("*")):
+        st.sidebar.info("The demo data (data/demo/) is not there yet, so the demo case cannot be built.")
+        return
+    bar = st.progress(0.0, text="Building the demo case from data/demo/ (first start only)…")
+    try:
+        ingest_and_analyse([DEMO_DIR], db, progress=lambda f, text: bar.progress(f, text=text))
+    except DetectorError as exc:
+        st.error(str(exc))
+    finally:
+        bar.empty()
+
+
+# -- writing ----------------------------------------------------------------------------------------
+def ingest_and_analyse(paths: list[Path], db: str | Path, tz: str | None = None, dayfirst: bool | None = None,
+                       progress: Callable[[float, str], None] | None = None):
+    """Ingest ``paths`` into ``db`` (all or nothing), then analyse it; returns the ingest report."""
+    from detector.ingest import ingest
+
+    say = progress or (lambda _f, _t: None)
+
+    def on_file(i: int, n: int, name: str) -> None:
+        say(0.6 * i / max(n, 1), f"Reading file {min(i + 1, n)} of {n}" if name else "Writing rows")
+
+    with _WRITE_LOCK:
+        report = ingest(paths, db, tz=tz, dayfirst=dayfirst, on_progress=on_file)
+        _analyse(db, lambda f, text: say(0.6 + 0.4 * f, text))
+    return report
+
+
+def analyse(db: str | Path, progress: Callable[[float, str], None] | None = None) -> None:
+    """(Re-)analyse the case at ``db``."""
+    with _WRITE_LOCK:
+        _analyse(db, progress or (lambda _f, _t: None))
+
+
+def _analyse(db: str | Path, say: Callable[[float, str], None]) -> None:
+    from detector.analyze import STEPS, analyze_case
+
+    analyze_case(db, on_step=lambda name: say(STEPS.index(name) / len(STEPS), f"Analysing: {name}"))
+    say(1.0, "Done")
+
+
+_EXTENSION = re.compile(r"^\.[a-z0-9]{1,8}$")
+
+
+def safe_upload_name(index: int, name: str) -> str:
+    """A file name generated for an upload: a sequence number, the upload's name reduced to letters,
+    digits, spaces, '-' and '_' (WhatsApp chat names live in the file name), and its extension.
+
+    Never a path the upload chose: no separators, no dots but the extension's, bounded length.
+    """
+    name = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ext = "." + ext.lower()
+    ext = ext if _EXTENSION.match(ext) else ""
+    stem = re.sub(r"[^\w \-]+", "_", stem, flags=re.UNICODE)
+    stem = re.sub(r"\s+", " ", stem).strip(" _-")[:80]
+    while len(stem.encode("utf-8")) > 160:
+        stem = stem[:-1]
+    return f"upload-{index:03d}" + (f"-{stem}" if stem else "") + ext
+
+
+def ingest_uploads(uploads, db: str | Path, tz: str | None, dayfirst: bool | None,
+                   progress: Callable[[float, str], None] | None = None) -> tuple[object, dict[str, str]]:
+    """Write uploaded files under generated names into a private temporary folder, ingest them
+    into ``db`` and re-analyse. Returns the ingest report and {generated name: upload's name}."""
+    names = {}
+    with tempfile.TemporaryDirectory(prefix="detector-upload-") as tmp:
+        paths = []
+        for i, upload in enumerate(uploads, start=1):
+            safe = safe_upload_name(i, upload.name)
+            target = Path(tmp) / safe
+            target.write_bytes(upload.getvalue())
+            names[safe] = upload.name
+            paths.append(target)
+        try:
+            report = ingest_and_analyse(paths, db, tz=tz, dayfirst=dayfirst, progress=progress)
+        except DetectorError as exc:
+            # Name the file as the user knows it, not by the name it was stored under.
+            if exc.path is not None and Path(exc.path).name in names:
+                exc.path = names[Path(exc.path).name]
+            raise
+    return report, names
+
+
+# -- cached reads -----------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def campaigns(db: str, version: int) -> list[dict]:
+    from detector.results import campaign_list
+
+    with Case.open(db, read_only=True) as case:
+        return campaign_list(case)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def status(db: str, version: int):
+    from detector.status import case_status
+
+    with Case.open(db, read_only=True) as case:
+        return case_status(case), case.analysed()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def campaign_detail(db: str, version: int, campaign_id: str):
+    from detector.views import campaign_detail as detail
+
+    with Case.open(db, read_only=True) as case:
+        return detail(case, campaign_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def check(db: str, version: int, url: str, since: pd.Timestamp | None):
+    """(CheckResult, the target's bursts, the one-sentence answer)."""
+    from detector.results import check_target
+    from detector.views import check_headline, target_bursts
+
+    with Case.open(db, read_only=True) as case:
+        result = check_target(case, url, since=since)
+        return result, target_bursts(case, result.target), check_headline(result)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def notices(db: str, version: int) -> pd.DataFrame:
+    with Case.open(db, read_only=True) as case:
+        return case.table("notices")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def posts(db: str, version: int) -> pd.DataFrame:
+    from detector.views import posts_table
+
+    with Case.open(db, read_only=True) as case:
+        return posts_table(case)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def unexplained(db: str, version: int) -> pd.DataFrame:
+    from detector.results import unexplained_bursts
+
+    with Case.open(db, read_only=True) as case:
+        return unexplained_bursts(case)
+
+
+# -- evidence packets ------------------------------------------------------------------------------
+def packet_builder() -> Callable | None:
+    """``detector.evidence.packet.build_packet`` if this version has it, else None."""
+    try:
+        if importlib.util.find_spec("detector.evidence.packet") is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    return getattr(importlib.import_module("detector.evidence.packet"), "build_packet", None)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def packet_bytes(db: str, version: int, campaign_id: str, redact: bool) -> bytes:
+    build = packet_builder()
+    if build is None:
+        raise DetectorError("this version cannot build evidence packets")
+    with tempfile.TemporaryDirectory(prefix="detector-packet-") as tmp:
+        out = build(db, campaign_id, Path(tmp) / f"{campaign_id}.zip", redact=redact)
+        return Path(out).read_bytes()
+
+
+# -- small display helpers -------------------------------------------------------------------------
+def fmt_p(p) -> str:
+    return "n/a" if p is None or pd.isna(p) else f"{p:.3g}"
+
+
+def fmt_time(ts) -> str:
+    return "" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%Y-%m-%d %H:%M} UTC"
+
+
+def open_campaign(campaign_id: str) -> None:
+    """Select a campaign and go to its page."""
+    st.session_state["selected_campaign"] = campaign_id
+    st.switch_page(PAGES["campaign"])
