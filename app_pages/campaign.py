@@ -31,7 +31,7 @@ for col, (label, value) in zip(cols, [("score", f"{c['score']:.2f}"), ("notices 
                                       ("p_link", ui.fmt_p(c["p_link"])), ("p_burst", ui.fmt_p(c["p_burst"]))],
                                 strict=True):
     col.metric(label, value)
-st.caption(f"{c['start'][:16]} → {c['end'][:16]} UTC · requested policy: {c['requested_policy'] or 'none named'}")
+st.caption(f"{c['start'][:16]} → {c['end'][:16]} UTC · requested policy: {c['requested_policy'] if isinstance(c['requested_policy'], str) else 'none named'}")
 
 st.plotly_chart(timeline_figure(d.notices, d.calls, d.bursts, window=d.window), key="timeline")
 st.caption("Notices on the campaign's targets by action (top) and by policy (bottom); triangles are calls to "

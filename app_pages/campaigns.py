@@ -23,10 +23,12 @@ if not analysed:
 
 items = ui.campaigns(db, version)
 unexplained = ui.unexplained(db, version)
-if not items:
-    st.info("No evidence of coordination in the collected sources: no collected post asked anyone to "
-            "report a target that received notices.")
-else:
+if not any(c["tier"] in ("strong", "moderate") for c in items):
+    st.info("No evidence of coordination in the collected sources: " + (
+        "calls to report were collected, but the notices that followed them are not beyond chance "
+        "(every campaign below is tier weak)." if items else
+        "no collected post asked anyone to report a target that received notices."))
+if items:
     st.caption(f"{len(items)} campaigns, best first. A campaign joins calls to report, the targets they "
                "name, the notices that followed and the chats involved; the tier weighs its p-values.")
     st.dataframe(pd.DataFrame([{

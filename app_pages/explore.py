@@ -30,7 +30,8 @@ with notices_tab:
     shown = filter_rows(notices, "received_at", start, end, contains=text,
                         text_cols=("target", "target_title", "target_url", "subject"), policy=policy, action=action)
     st.caption(f"{len(shown)} of {len(notices)} notices")
-    st.dataframe(shown.drop(columns=["source_id"]), hide_index=True)
+    st.dataframe(shown[["received_at", "action", "policy", "policy_raw", "target_title", "target", "target_url",
+                        "subject", "platform", "sender", "reporter_id", "notice_id", "source_ref"]], hide_index=True)
 
 with posts_tab:
     posts = ui.posts(db, version)
@@ -45,7 +46,8 @@ with posts_tab:
     shown = filter_rows(posts, "posted_at", start, end, contains=text, text_cols=("text",), chat=chat,
                         language=language, kind=kind, requested_policy=policy)
     st.caption(f"{len(shown)} of {len(posts)} posts")
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(shown[["posted_at", "chat_title", "author", "text", "kind", "language", "requested_policy", "urls",
+                        "forwarded_from", "chat", "platform", "post_id"]], hide_index=True)
 
 with bursts_tab:
     try:

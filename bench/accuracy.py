@@ -15,8 +15,9 @@ and scores the ranking against DIR/truth.json:
 - organic bursts raised as alarms: organic bursts one of whose targets an alarm names;
 - failed calls raised as strong: failed calls one of whose targets a strong campaign names;
 - alarms per null case;
-- calibration on null cases (no campaign anywhere): the share of ``p_link`` (every per-target
-  test of the case: targets named by calls and, as controls, by other posts) and ``p_burst``
+- calibration on null cases (no campaign anywhere): the share of ``p_link`` (every informative
+  per-target test of the case — see :mod:`detector.features.linkage` — on targets named by
+  calls and, as controls, by other posts) and ``p_burst``
   (every notice stream scanned) below 0.05 and 0.01, and the Kolmogorov–Smirnov distance of
   each set from the uniform distribution.
 
@@ -72,7 +73,7 @@ def run_case(family: str, seed: int) -> dict:
         con = duckdb.connect(str(db), read_only=True)
         try:
             p_link = [r[0] for r in con.execute(
-                "SELECT p_value FROM links WHERE p_value IS NOT NULL AND NOT insufficient").fetchall()]
+                "SELECT p_value FROM links WHERE p_value IS NOT NULL AND informative").fetchall()]
             p_burst = [r[0] for r in con.execute("SELECT p_burst FROM scans WHERE notices > 0").fetchall()]
         finally:
             con.close()

@@ -161,11 +161,10 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0) -> tuple[pd.DataFrame
     if calls.empty:
         return (pd.DataFrame(columns=CAMPAIGN_COLUMNS), pd.DataFrame(columns=FINDING_COLUMNS), links)
     calls["group"] = group_calls(calls, inputs.pairs).reindex(calls["post_id"]).to_numpy()
-    q_by_target = links[links["basis"] == "call"].set_index("target")["q_value"]
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     for gid, grp in calls.groupby("group", sort=True):
-        row, rows = _campaign(int(gid), grp, inputs, notices, published, q_by_target, boasts, seed + int(gid))
+        row, rows = _campaign(int(gid), grp, inputs, notices, published, boasts, seed + int(gid))
         campaigns.append(row)
         findings.extend(rows)
     out = pd.DataFrame(campaigns)
@@ -178,6 +177,35 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0) -> tuple[pd.DataFrame
     return out[CAMPAIGN_COLUMNS], fdf, links
 
 
+EPISODE_GAP = pd.Timedelta(days=7)
+
+
+def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta = EPISODE_GAP) -> pd.Series:
+    """Episode number of each (post, target) row: a target's posts split where they pause > ``gap``.
+
+    A video linked in March and again in June gives two episodes, each testable on its own
+    (a single test over both could not shift the March posts without hitting June).
+    """
+    ordered = pairs.sort_values(["target", "posted_at"], kind="stable")
+    new_episode = ordered["target"].ne(ordered["target"].shift()) | (ordered["posted_at"].diff() > gap)
+    episode = new_episode.astype(int).groupby(ordered["target"]).cumsum() - 1
+    return episode.reindex(pairs.index)
+
+
+def _episode_links(pairs: pd.DataFrame, notices: pd.DataFrame, period: Period, published: pd.Series) -> pd.DataFrame:
+    """Per-target link tests, one per posting episode of each target."""
+    if pairs.empty:
+        return pd.DataFrame()
+    pairs = pairs.reset_index(drop=True)
+    pairs = pairs.assign(episode=post_episodes(pairs))
+    frames = []
+    for k, chunk in pairs.groupby("episode", sort=True):
+        tested = per_target_links(chunk, notices, period.start, period.end, published=published)
+        tested["episode"] = int(k)
+        frames.append(tested)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataFrame,
                   published: pd.Series) -> pd.DataFrame:
     period = inputs.period
@@ -185,7 +213,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     call_pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
     call_pairs = call_pairs.rename(columns={"targets": "target"})
     if len(call_pairs):
-        tested = per_target_links(call_pairs, notices, period.start, period.end, published=published)
+        tested = _episode_links(call_pairs, notices, period, published)
         tested["basis"] = "call"
         frames.append(tested)
     call_ids = set(calls["post_id"])
@@ -193,11 +221,11 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     mentions = mentions.explode("targets").dropna(subset=["targets"]).rename(columns={"targets": "target"})
     mentions = mentions[~mentions["target"].isin(set(call_pairs["target"]))] if len(call_pairs) else mentions
     if len(mentions):
-        tested = per_target_links(mentions, notices, period.start, period.end, published=published)
+        tested = _episode_links(mentions, notices, period, published)
         tested["basis"] = "mention"
         frames.append(tested)
     if not frames:
-        return pd.DataFrame(columns=["basis", "q_value"])
+        return pd.DataFrame(columns=["basis", "target", "episode", "q_value"])
     links = pd.concat(frames, ignore_index=True)
     links["q_value"] = np.nan
     for basis in ("call", "mention"):
@@ -207,7 +235,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
 
 
 def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
-              published: pd.Series, q_by_target: pd.Series, boasts: pd.DataFrame, seed: int):
+              published: pd.Series, boasts: pd.DataFrame, seed: int):
     period = inputs.period
     grp = grp.sort_values("posted_at", kind="stable")
     cid = f"C{gid + 1:03d}"

@@ -210,6 +210,35 @@ def check(url: str, as_json: bool, db: Path) -> None:
     console.print(result.limits, markup=False)
 
 
+# -- packet, verify ----------------------------------------------------------------------------
+@main.command()
+@click.argument("campaign_id")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The ZIP to write.")
+@click.option("--no-redact", is_flag=True, help="Show private people's names instead of pseudonyms.")
+@db_option
+def packet(campaign_id: str, out: Path, no_redact: bool, db: Path) -> None:
+    """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
+    from detector.evidence.packet import build_packet
+
+    path = build_packet(db, campaign_id, out, redact=not no_redact)
+    console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
+                  markup=False)
+
+
+@main.command()
+@click.argument("packet_zip", metavar="PACKET.zip", type=click.Path(dir_okay=False, path_type=Path))
+def verify(packet_zip: Path) -> None:
+    """Recompute every hash of an evidence packet: exit 0 if intact, 1 naming each file that differs."""
+    from detector.evidence.verify import verify_packet
+
+    result = verify_packet(packet_zip)
+    for line in result.lines():
+        click.echo(line)
+    if not result.intact:
+        sys.exit(1)
+
+
 # -- template ----------------------------------------------------------------------------------
 @main.command()
 @click.argument("kind", type=click.Choice(["notices"]))

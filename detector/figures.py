@@ -44,6 +44,17 @@ def _bin_size(start: pd.Timestamp, end: pd.Timestamp) -> tuple[float, str]:
     return 86_400_000, "day"
 
 
+def merged_intervals(intervals) -> list[tuple]:
+    """Overlapping (start, end) intervals merged, sorted by start: the time covered by any of them."""
+    out: list[list] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [tuple(pair) for pair in out]
+
+
 def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataFrame | None = None,
                     target: str | None = None, window: tuple | None = None,
                     title: str | None = None) -> go.Figure:
@@ -55,7 +66,8 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
         (optional: ``notice_id``, ``target_title``).
     calls : DataFrame with ``posted_at`` (UTC), ``chat``, ``text`` and ``targets`` (list of
         canonical ids) (optional: ``chat_title``).
-    bursts : DataFrame with ``start``, ``end`` (optional: ``notices``, ``p_burst``, ``key``).
+    bursts : DataFrame with ``start``, ``end`` (and ``key`` to select by ``target``); the time
+        they cover together is shaded.
     target : keep only this target's notices, the calls naming it and its bursts.
     window : (start, end) of the x-axis range shown first; the whole data stays zoomable.
     title : the figure's title.
@@ -79,7 +91,10 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
     times = pd.concat([pd.to_datetime(notices.get("received_at", pd.Series(dtype="datetime64[us, UTC]")), utc=True),
                        pd.to_datetime(calls.get("posted_at", pd.Series(dtype="datetime64[us, UTC]")), utc=True)])
     times = times.dropna()
-    size, size_words = (3_600_000, "hour") if times.empty else _bin_size(times.min(), times.max())
+    if window is not None:
+        size, size_words = _bin_size(pd.Timestamp(window[0]), pd.Timestamp(window[1]))
+    else:
+        size, size_words = (3_600_000, "hour") if times.empty else _bin_size(times.min(), times.max())
     present_actions = [a for a in ACTIONS if len(notices) and (notices["action"] == a).any()]
     for action in present_actions:
         rows = notices[notices["action"] == action]
@@ -106,8 +121,9 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
             text=hover, hovertemplate="%{text}<extra></extra>"), row=2, col=1)
         for ts in calls["posted_at"]:
             fig.add_vline(x=ts, line_width=1, line_dash="dot", line_color="rgba(17,17,17,0.35)", row=1, col=1)
-    for b in bursts.itertuples():
-        fig.add_vrect(x0=b.start, x1=b.end, fillcolor="#f4a259", opacity=0.18, layer="below", line_width=0,
+    shaded = merged_intervals(zip(bursts["start"], bursts["end"], strict=True)) if len(bursts) else []
+    for start, end in shaded:
+        fig.add_vrect(x0=start, x1=end, fillcolor="#f4a259", opacity=0.22, layer="below", line_width=0,
                       row="all", col=1)
     if len(bursts):
         # Shapes have no legend entry; an empty trace gives the shading one.
@@ -118,10 +134,9 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
     fig.update_yaxes(title_text=f"notices per {size_words}", row=1, col=1)
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(policies)) + [CALL_ROW],
                      title_text=None, row=2, col=1)
-    fig.update_layout(barmode="stack", height=520, margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    fig.update_layout(barmode="stack", height=540, margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0},
                       title={"text": plain(title)} if title else None, hovermode="closest")
-    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
     if window is not None:
         fig.update_xaxes(range=[pd.Timestamp(window[0]), pd.Timestamp(window[1])])
     return fig

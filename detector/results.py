@@ -107,6 +107,10 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     notices = notices.assign(calls_before=before, lag_h=lags)
     links = case.derived("links")
     link_row = links[(links["target"] == target)] if len(links) else links
+    if len(link_row):
+        # Several posting episodes may name the target: report the calls' most significant one.
+        link_row = link_row.assign(_call=link_row["basis"] != "call").sort_values(["_call", "p_value"],
+                                                                                   na_position="last")
     link = None
     if len(link_row):
         r = link_row.iloc[0]

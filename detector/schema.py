@@ -8,6 +8,7 @@ the exact input behind it.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from detector.errors import DetectorError
@@ -105,7 +106,7 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
     for col in INT_COLUMNS[table]:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
     for col in LIST_COLUMNS[table]:
-        out[col] = out[col].map(lambda v: list(v) if isinstance(v, list | tuple) else [])
+        out[col] = out[col].map(lambda v: list(v) if isinstance(v, list | tuple | np.ndarray) else [])
     for col, ty in cols.items():
         if ty == "VARCHAR":
             out[col] = out[col].astype("object").where(out[col].notna(), None)

@@ -97,7 +97,7 @@ def require_case() -> tuple[str, int]:
     if not Path(db).is_file():
         st.info(f"There is no case file at {_show(Path(db))} yet. Add exports and notice files on the "
                 "Add data page to create it, or pick another case in the sidebar.")
-        st.page_link(PAGES["add"], label="Add data", icon=":material/upload_file:")
+        st.page_link(PAGES["add"], label="Add data")
         st.stop()
     return db, version
 

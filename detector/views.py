@@ -35,7 +35,7 @@ class CampaignDetail:
     calls: pd.DataFrame            # the campaign's calls with chat title, text and links
     targets: pd.DataFrame          # one row per named target with its notice counts
     notices: pd.DataFrame          # every notice on the named targets; in_campaign marks the linked ones
-    bursts: pd.DataFrame           # significant bursts on the named targets or explained by the campaign
+    bursts: pd.DataFrame           # significant bursts explained by the campaign or on its targets
     clusters: pd.DataFrame         # copy clusters holding the campaign's calls, one row per cluster
     network: nx.Graph = field(default_factory=nx.Graph)
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None
@@ -85,8 +85,8 @@ def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
 
     bursts = case.derived("bursts")
     if len(bursts):
-        related = (bursts["explained_by"] == campaign_id) | (
-            (bursts["scope"] == "target") & bursts["key"].isin(targets) & bursts["significant"])
+        related = bursts["significant"] & ((bursts["explained_by"] == campaign_id) | (
+            (bursts["scope"] == "target") & bursts["key"].isin(targets)))
         bursts = bursts[related].sort_values("start").reset_index(drop=True)
 
     start, end = pd.Timestamp(campaign["start"]), pd.Timestamp(campaign["end"])

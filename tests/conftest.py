@@ -21,3 +21,18 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples(shared_dir: Path) -> Path:
     return shared_dir / "samples"
+
+
+@pytest.fixture(scope="session")
+def app_case(tmp_path_factory) -> Path:
+    """An analysed case for the app tests (test_app, test_browser): a simulated mixed case."""
+    from detector.analyze import analyze_case
+    from detector.ingest import ingest
+    from detector.simulate import simulate_case
+
+    root = tmp_path_factory.mktemp("app_case")
+    simulate_case(root / "sim", seed=1, scenario="mixed")
+    db = root / "case.duckdb"
+    ingest([root / "sim"], db)
+    analyze_case(db)
+    return db

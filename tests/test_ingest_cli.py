@@ -155,3 +155,12 @@ def test_unknown_path_is_an_error(tmp_path):
     result = run("ingest", tmp_path / "nope.csv", "--db", tmp_path / "c.duckdb")
     assert result.exit_code == 2
     assert "nope.csv" in result.stderr
+
+
+def test_list_columns_survive_the_round_trip_through_the_store(tmp_path, samples):
+    db = tmp_path / "c.duckdb"
+    assert run("ingest", samples / "telegram" / "chatstyle" / "result.json", "--db", db).exit_code == 0
+    with Case.open(db, read_only=True) as case:
+        posts = case.table("posts")
+    assert all(isinstance(v, list) for v in posts["urls"])
+    assert posts["urls"].map(len).sum() > 0

@@ -209,6 +209,9 @@ def test_out_of_order_message_keeps_its_own_time(wa: Path):
     ("[١٨\u200f/٣\u200f/٢٠٢٢، ٢:٥٦:٠٠\u00a0م] Elon: hi", "2022-03-18 14:56:00", "Elon", "hi"),
     ("[3/18/2565 BE, 14:56:01] Elon Musk: Hello", "2022-03-18 14:56:01", "Elon Musk", "Hello"),
     ("[14:56:01, 3/18/22] Musk Elon: Xin chào", "2022-03-18 14:56:01", "Musk Elon", "Xin chào"),
+    ("[2022/7/21 下午5:11:12] Sunaya: 你好", "2022-07-21 17:11:12", "Sunaya", "你好"),
+    ("2022. 7. 21. 오후 5:11 - 민수: 안녕", "2022-07-21 17:11:00", "민수", "안녕"),
+    ("2022. 7. 21. 오전 12:05 - 민수: 밤", "2022-07-21 00:05:00", "민수", "밤"),
 ])
 def test_regional_header_shape(tmp_path: Path, line: str, when: str, author: str, text: str):
     parsed = read(write(tmp_path, line + "\n"), UTC)
@@ -217,15 +220,16 @@ def test_regional_header_shape(tmp_path: Path, line: str, when: str, author: str
     assert row["posted_at"] == pd.Timestamp(when, tz="UTC")
 
 
-def test_buddhist_year_without_its_marker_is_refused_not_stored(tmp_path: Path):
-    path = write(tmp_path, "[3/18/22, 14:56:01] A: x\n[3/19/2565, 14:56:01] A: y\n")
+@pytest.mark.parametrize("year", ["2565", "65"])
+def test_buddhist_year_without_its_marker_is_refused_not_stored(tmp_path: Path, year: str):
+    path = write(tmp_path, f"[3/18/22, 14:56:01] A: x\n[3/19/{year}, 14:56:01] A: y\n")
     with pytest.raises(DetectorError) as err:
         read(path, UTC)
-    assert err.value.line == 2 and "unsupported date shape" in err.value.message and "2565" in err.value.message
+    assert err.value.line == 2 and "unsupported date shape" in err.value.message and year in err.value.message
 
 
-@pytest.mark.parametrize("line", ["18 Mar 12:14 - Bob: hi", "[2022/7/21 下午5:11:12] Sunaya: hi",
-                                  "03/01/2021, 9:15 in the morning - Bob: hi"])
+@pytest.mark.parametrize("line", ["18 Mar 12:14 - Bob: hi", "[2022/7/21 ср 5:11:12] Sunaya: hi",
+                                  "03/01/2021, 9:15 in the morning - Bob: hi", "[21.07.22, 5:11:12 μ.μ.] Eleni: hi"])
 def test_unknown_header_shape_is_named_unsupported(tmp_path: Path, line: str):
     with pytest.raises(DetectorError) as err:
         read(write(tmp_path, "\n" + line + "\n"), UTC)

@@ -8,9 +8,10 @@ from system lines (:mod:`.whatsapp_bodies`) and maps them onto the ``posts`` sch
 
 Header grammar (after invisible marks other than U+200E are removed and NBSP/NNBSP become spaces)::
 
-    [‎][ [ ] date[,] [word] time[ AM/PM] ( "] " | " - " | ": " )
+    [‎][ [ ] date[,] [word] [AM/PM] time[ AM/PM] ( "] " | " - " | ": " )
     date = d/m/y, m/d/y or y/m/d with one separator of / . -, years of 2 or 4 digits, or
-           Buddhist "2565 BE", or Japanese era "R4"; word = "à", "klo"…; the ": " ending
+           Buddhist "2565 BE", or Japanese era "R4"; word = "à", "klo", "um"… (a closed
+           list); AM/PM before the time in zh/ja/ko ("下午5:11:12"); the ": " ending
            (iOS 2016) only after a time with seconds, so typed text like "10:30: meet" is
            not taken for a header
     iOS Vietnamese: [time, m/d/yy]
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from detector.collect import whatsapp_bodies as bodies
@@ -54,11 +56,15 @@ EXAMPLE = "a WhatsApp header like '23/03/2022, 13:31 - Name: text' or '[23/03/20
 
 _D = "[0-9\u0660-\u0669\u06f0-\u06f9]"          # ASCII, Eastern Arabic and Persian digits
 _AMPM = r"[AaPp]\.?[ ]?[Mm]\.?|[\u0635\u0645]"  # AM, p.m., a. m., Arabic ص (AM) / م (PM)
+# Words some locales put between date and time ("12/07/2017 à 22:35", "13.6.2018 klo 21.25").
+# A closed list: an unknown word there could be an AM/PM marker, read wrongly if skipped.
+_JOINING_WORDS = "à|a|klo|kl\\.|um|om|at|às|alle"
+_AMPM_BEFORE = "上午|下午|午前|午後|오전|오후"      # zh, ja, ko write AM/PM before the time
 HEADER = re.compile(rf"""
     ^\u200e*(?P<open>\[)?\u200e*
     (?:
         (?P<a>[RH]?{_D}{{1,4}})(?P<sep>[-/.])[ ]?(?P<b>{_D}{{1,2}})(?P=sep)[ ]?(?P<c>[RH]?{_D}{{1,4}})
-        (?P<be>[ ]BE)?\.?[,\u060c]?[ ](?:[^\W\d_]{{1,5}}[ ])?
+        (?P<be>[ ]BE)?\.?[,\u060c]?[ ](?:(?:{_JOINING_WORDS})[ ])?(?:(?P<pre>{_AMPM_BEFORE})[ ]?)?
         (?P<h>{_D}{{1,2}})[:.](?P<mi>{_D}{{2}})(?:[:.](?P<s>{_D}{{2}}))?(?:[ _]?(?P<ap>{_AMPM}))?
     |
         (?P<vh>{_D}{{1,2}}):(?P<vmi>{_D}{{2}})(?::(?P<vs>{_D}{{2}}))?(?:[ ]?(?P<vap>{_AMPM}))?
@@ -146,16 +152,16 @@ def records_in_text(text: str, path: Path) -> Iterator[HeaderRecord]:
     yield _record(pending, text, pending.end(), len(text), line)
 
 
-_DATE_FIRST = ("a", "b", "c", "h", "mi", "s", "ap", "be")
-_TIME_FIRST = ("va", "vb", "vc", "vh", "vmi", "vs", "vap", "be")
+_DATE_FIRST = ("a", "b", "c", "h", "mi", "s", "ap", "be", "pre")
+_TIME_FIRST = ("va", "vb", "vc", "vh", "vmi", "vs", "vap", "be", "pre")
 
 
 def _record(m: re.Match, text: str, start: int, end: int, line: int) -> HeaderRecord:
-    a, b, c, h, mi, s, ap, be = m.group(*_DATE_FIRST)
+    a, b, c, h, mi, s, ap, be, pre = m.group(*_DATE_FIRST)
     if a is None:
-        a, b, c, h, mi, s, ap, be = m.group(*_TIME_FIRST)
+        a, b, c, h, mi, s, ap, be, pre = m.group(*_TIME_FIRST)
     stamp = text[m.start():m.end()].strip("\u200e[]-: ")
-    return HeaderRecord(line, stamp, a, b, c, be is not None, h, mi, s, ap, text[start:max(start, end)])
+    return HeaderRecord(line, stamp, a, b, c, be is not None, h, mi, s, ap or pre, text[start:max(start, end)])
 
 
 def _not_a_chat(text: str, lead: int, line: int, path: Path) -> DetectorError:
@@ -237,29 +243,31 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
     ``tz`` is the zone the phone wrote its times in (required).
     """
     records = list(records)
-    # Object columns: each field is read once by Python code; arrow strings would only add copies.
-    raw = pd.DataFrame({name: column for name, column in zip(HeaderRecord._fields, zip(*records, strict=True), strict=True)
-                        if name != "body"}, dtype=object)
+    columns = dict(zip(HeaderRecord._fields, zip(*records, strict=True), strict=True))
     zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
-    naive, order, reason = local_times(raw, dayfirst, path)
-    authors, texts, kinds, edited = _split_bodies([r.body for r in records])
+    naive, order, reason = local_times(columns, dayfirst, path)
+    authors, texts, kinds, edited = _split_bodies(columns["body"])
 
     keep = [i for i, kind in enumerate(kinds) if kind in ("post", "media")]
     posted_at = localize(naive, zone).iloc[keep].reset_index(drop=True)
-    iso = posted_at.dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    seconds = posted_at.to_numpy(dtype="datetime64[s]") if len(keep) else []
+    iso = [t + "Z" for t in np.datetime_as_string(seconds, unit="s")]
     authors, texts = [authors[i] for i in keep], [texts[i] for i in keep]
     chat = chat_key(chat_title)
     urls = [extract_urls(t) for t in texts]
     target_of: dict[str, str] = {}   # campaigns repeat the same links: resolve each once
-    posts = pd.DataFrame({
+    # Object columns: conform() reads every value in Python anyway; arrow strings would add copies.
+    text_columns = {
         "post_id": _post_ids(chat, iso, authors, texts),
-        "source_ref": [str(records[i].line) for i in keep],
-        "platform": PLATFORM, "chat": chat, "chat_title": chat_title,
+        "source_ref": [str(columns["line"][i]) for i in keep],
+        "platform": [PLATFORM] * len(keep), "chat": [chat] * len(keep), "chat_title": [chat_title] * len(keep),
         "message_id": [str(i + 1) for i in keep],
-        "author": authors, "posted_at": posted_at, "text": texts, "urls": urls,
+        "author": authors, "text": texts, "urls": urls,
         "targets": [[target_of.get(u) or target_of.setdefault(u, canonical_target(u)) for u in found]
                     for found in urls],
-    }, dtype=object).astype({"posted_at": posted_at.dtype})
+    }
+    posts = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in text_columns.items()})
+    posts["posted_at"] = posted_at
 
     detail = {
         "chat": chat_title, "date_order": order, "date_order_reason": reason,
@@ -272,7 +280,7 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
 
 def _post_ids(chat: str, iso: list[str], authors: list, texts: list[str]) -> list[str]:
     """Ids stable across exports: the same message (chat, UTC time, author, text) gets the same
-    id; repeats of it within one minute are told apart by their occurrence number."""
+    id; identical messages with the same time stamp are told apart by their occurrence number."""
     seen: dict[tuple, int] = {}
     ids = []
     for key in zip(iso, authors, texts, strict=True):
@@ -343,7 +351,7 @@ def sniff(path: Path, head: bytes) -> bool:
     lines = [line for line in normalise(decode_head(head)).split("\n") if line.strip()]
     if len(head) >= _HEAD_BYTES:
         lines = lines[:-1]   # the last line may be cut short
-    headers = [m for m in map(HEADER.match, lines)]
+    headers = list(map(HEADER.match, lines))
     if not headers or headers[0] is None:
         return False
     enough = sum(m is not None for m in headers[:_SNIFF_LINES]) >= 2 or (len(lines) <= 3 and len(head) < _HEAD_BYTES)

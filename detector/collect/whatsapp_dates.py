@@ -16,11 +16,14 @@ headers, and only from evidence that cannot be wrong when the file is well forme
 
 Dates written year first (``2021/11/18``) are read year/month/day. Two-digit years are 20yy;
 Buddhist-era years (``2565 BE``) and Japanese-era years (``R4``, ``H30``) are converted; any
-other year outside 1970–2100 is refused, so a calendar we do not know is never stored as a
-wrong date.
+other year before 1970 or after next year is refused, so a calendar we do not know is never
+stored as a wrong date.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -37,24 +40,28 @@ ORDER_HINT = "pass --dayfirst if the dates are day/month/year, or --monthfirst i
 # Japanese era name -> the Gregorian year before its first year (Reiwa 1 = 2019, Heisei 1 = 1989).
 _ERA_BASE = {"R": 2018, "H": 1988}
 _BUDDHIST_OFFSET = 543
-_YEARS = (1970, 2100)
+# Non-Latin AM/PM markers -> is PM (Latin ones are read by their first letter).
+_AMPM_WORDS = {"\u0635": False, "\u0645": True, "上午": False, "下午": True, "午前": False, "午後": True,
+               "오전": False, "오후": True}
+_FIRST_YEAR = 1970
 
 
-def local_times(fields: pd.DataFrame, dayfirst: bool | None, path) -> tuple[pd.Series, str, str]:
+def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path) -> tuple[pd.Series, str, str]:
     """Naive phone-local datetimes for header fields, with the date order used and why.
 
     Parameters
     ----------
-    fields : one row per header, columns ``line`` (int), ``stamp`` (the date and time as
-        written, for messages), ``a``, ``b``, ``c`` (the three date numbers in written order,
-        as text; years possibly with an era letter), ``be`` (bool: Buddhist era), ``hour``,
-        ``minute``, ``second`` (text or None), ``ampm`` (text or None).
+    fields : columns (a DataFrame or a dict of sequences), one item per header: ``line`` (int),
+        ``stamp`` (the date and time as written, for messages), ``a``, ``b``, ``c`` (the three
+        date numbers in written order, as text; years possibly with an era letter), ``be``
+        (bool: Buddhist era), ``hour``, ``minute``, ``second`` (text or None), ``ampm`` (text
+        or None).
     dayfirst : True or False to impose the order (``--dayfirst``/``--monthfirst``), None to infer.
     path : the file, for errors.
 
     Returns
     -------
-    (times, order, reason) : ``datetime64`` Series aligned with ``fields``; one of
+    (times, order, reason) : ``datetime64`` Series in the order of ``fields``; one of
         :data:`DAY_FIRST`, :data:`MONTH_FIRST`, :data:`EITHER`, :data:`YEAR_FIRST`; and the
         evidence in words.
 
@@ -64,13 +71,13 @@ def local_times(fields: pd.DataFrame, dayfirst: bool | None, path) -> tuple[pd.S
         naming the line of an impossible date or unknown calendar year, of dates that
         disagree on their order, or of an ambiguous order (with the options that settle it).
     """
-    lines = fields["line"].to_numpy()
-    stamps = fields["stamp"].to_numpy(dtype=object)
-    a_text, c_text = fields["a"].tolist(), fields["c"].tolist()
+    lines = np.asarray(fields["line"], dtype=np.int64)
+    stamps = np.asarray(fields["stamp"], dtype=object)
+    a_text, c_text = list(fields["a"]), list(fields["c"])
     year_first = np.array([len(v) == 4 or v[0] in _ERA_BASE for v in a_text], dtype=bool)
-    a, b, c = _numbers(a_text), _numbers(fields["b"].tolist()), _numbers(c_text)
+    a, b, c = _numbers(a_text), _numbers(list(fields["b"])), _numbers(c_text)
     year_text = [y if first else last for y, last, first in zip(a_text, c_text, year_first, strict=True)]
-    year = _years(year_text, fields["be"].to_numpy(dtype=bool), lines, stamps, path)
+    year = _years(year_text, np.asarray(fields["be"], dtype=bool), lines, stamps, path)
 
     plain = ~year_first
     if dayfirst is None:
@@ -85,8 +92,8 @@ def local_times(fields: pd.DataFrame, dayfirst: bool | None, path) -> tuple[pd.S
     month = np.where(year_first, b, np.where(day_is_a, b, a))
     day = np.where(year_first, c, np.where(day_is_a, a, b))
     hour = _clock_hours(fields, lines, stamps, path)
-    minute = _numbers(fields["minute"].tolist())
-    second = _numbers([s or "0" for s in fields["second"].tolist()])
+    minute = _numbers(list(fields["minute"]))
+    second = _numbers([s or "0" for s in fields["second"]])
 
     bad = (month < 1) | (month > 12) | (day < 1) | (day > 31) | (minute > 59) | (second > 59)
     dates = pd.to_datetime(pd.DataFrame({"year": year, "month": np.clip(month, 1, 12),
@@ -152,7 +159,8 @@ def _years(texts: list[str], buddhist: np.ndarray, lines, stamps, path) -> np.nd
     base = np.array([_ERA_BASE.get(t[0], 0) for t in texts], dtype=np.int64)
     year = np.where(base > 0, base + number, np.where(number < 100, 2000 + number, number))
     year = np.where(buddhist, year - _BUDDHIST_OFFSET, year)
-    bad = (year < _YEARS[0]) | (year > _YEARS[1]) | ((number >= 100) & (number < 1000))
+    # The upper bound is next year: a two-digit Buddhist year (65 for 2565) would otherwise pass as 2065.
+    bad = (year < _FIRST_YEAR) | (year > date.today().year + 1) | ((number >= 100) & (number < 1000))
     if bad.any():
         i = int(np.argmax(bad))
         raise DetectorError(
@@ -163,12 +171,12 @@ def _years(texts: list[str], buddhist: np.ndarray, lines, stamps, path) -> np.nd
     return year
 
 
-def _clock_hours(fields: pd.DataFrame, lines, stamps, path) -> np.ndarray:
-    """24-hour hours; 12-hour clocks (AM/PM, a. m., Arabic ص/م) converted, 00 AM accepted."""
-    hour = _numbers(fields["hour"].tolist())
-    ampm = np.array([(v or " ")[0].lower() for v in fields["ampm"].tolist()])
-    twelve = ampm != " "
-    pm = (ampm == "p") | (ampm == "\u0645")
+def _clock_hours(fields: Mapping[str, Sequence], lines, stamps, path) -> np.ndarray:
+    """24-hour hours; 12-hour clocks (AM/PM, a. m., Arabic ص/م, 上午/下午…) converted, 00 AM accepted."""
+    hour = _numbers(list(fields["hour"]))
+    marks = [_AMPM_WORDS.get(v, v[0].lower() == "p") if v else None for v in fields["ampm"]]
+    twelve = np.array([m is not None for m in marks])
+    pm = np.array([m is True for m in marks])
     bad = (hour > 23) | (twelve & (hour > 12))
     if bad.any():
         i = int(np.argmax(bad))

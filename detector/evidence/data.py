@@ -42,7 +42,8 @@ class PacketData:
     clusters: pd.DataFrame          # copy clusters touching the campaign (members, similarity)
     pairs: pd.DataFrame             # near-duplicate pairs among the campaign's calls
     chats: pd.DataFrame             # letter, chat, title, platform, role, calls, first_call, public_url
-    edges: pd.DataFrame             # network edges: a, b, kind, weight
+    edges: pd.DataFrame             # network edges: a, b, kind, weight (a, b: keys of ``letters``)
+    letters: dict[str, str]         # network node (chat key or forward origin) -> letter, in letter order
     sources: pd.DataFrame           # name, kind, sha256, ingested_at, rows, tz, cited
     tz: str | None                  # the case's zone for local times
     analysis: dict                  # version, seed, period_start, period_end, analysed_at
@@ -272,7 +273,7 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     sweep = camp_sweep(case, campaign_id)
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
-                      chats=chats, edges=edges, sources=src, tz=case.meta("tz"), analysis=analysis,
+                      chats=chats, edges=edges, letters=letters, sources=src, tz=case.meta("tz"), analysis=analysis,
                       redacted=redact, sweep=sweep)
 
 

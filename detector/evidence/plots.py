@@ -71,14 +71,15 @@ def timeline_png(named: pd.DataFrame, other: pd.DataFrame, calls: pd.DataFrame, 
         ax.bar(x, c_rest, width=width, align="edge", color="#9ecae1", label="complaints and other notices, named targets")
         ax.bar(x, c_rem, width=width, align="edge", bottom=c_rest, color="#08519c",
                label="removals, strikes, restrictions, suspensions, named targets")
-        ax.step(x, counts(other).to_numpy(), where="post", color="#737373", linewidth=0.9,
+        ax.step(x, counts(other).to_numpy(), where="post", color="#969696", linewidth=0.7,
                 label="the subject's other notices (context)")
         ax.set_ylabel(f"notices per {step} h")
         ax.legend(loc="upper right", frameon=False, fontsize=7)
         ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
         ax.set_axisbelow(True)
         for t in calls["posted_at"]:
-            ax.axvline(pd.Timestamp(t).tz_convert(None), color="#d62728", linewidth=0.7, alpha=0.6)
+            ax.axvline(pd.Timestamp(t).tz_convert(None), color="#d62728", linewidth=0.6, alpha=0.45, zorder=0)
+        ax.set_ylim(0, max(1, (c_rest + c_rem).max(), counts(other).max()) * 1.12)
         chats = sorted(set(calls["chat"].astype(str)), key=lambda c: chat_letters.get(c, c))
         rows = {c: i for i, c in enumerate(chats)}
         axc.scatter([pd.Timestamp(t).tz_convert(None) for t in calls["posted_at"]],

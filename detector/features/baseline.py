@@ -63,8 +63,8 @@ def robust_cycle(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp, prior
     kept = times[times.dt.floor("D").isin(keep_days)]
     hour = _shrunk_profile(kept.dt.hour.to_numpy(), 24, prior_weight)
     # Weekday counts are divided by how many of each weekday were observed.
-    dow_counts = np.bincount(kept.dt.weekday.to_numpy(), minlength=7).astype(float)
-    dow_days = np.bincount(pd.DatetimeIndex(keep_days).weekday, minlength=7).astype(float)
+    dow_counts = np.bincount(kept.dt.day_of_week.to_numpy(), minlength=7).astype(float)
+    dow_days = np.bincount(pd.DatetimeIndex(keep_days).day_of_week, minlength=7).astype(float)
     rate = np.where(dow_days > 0, dow_counts / np.maximum(dow_days, 1), 0.0)
     mean_rate = rate[dow_days > 0].mean() if (dow_days > 0).any() else 0.0
     if mean_rate > 0:
@@ -112,7 +112,7 @@ def exposure_factor(bins: pd.DatetimeIndex, views: pd.DataFrame | None) -> np.nd
 
 def expected_shape(bins: pd.DatetimeIndex, cycle: Cycle, exposure: np.ndarray | None = None) -> np.ndarray:
     """Relative expected intensity per hourly bin (sums to 1)."""
-    shape = cycle.hour[bins.hour] * cycle.dow[bins.weekday]
+    shape = cycle.hour[bins.hour] * cycle.dow[bins.day_of_week]
     if exposure is not None:
         shape = shape * exposure
     total = shape.sum()

@@ -43,9 +43,12 @@ PAIR_COLUMNS = ["post_a", "post_b", "similarity", "chat_a", "chat_b", "lag_secon
 CLUSTER_COLUMNS = ["cluster_id", "post_id", "chat", "posted_at", "is_first"]
 
 _NOT_WORD = re.compile(r"[\W_]+")  # punctuation, symbols, emoji, variation selectors, ZWJ, spaces
+# Every URL extract_urls finds has a scheme, "www." or a known short host; most posts have none.
+_MAY_HOLD_URL = re.compile(r"://|www\.|youtu|t\.me|t\[\.\]me", re.IGNORECASE)
 # Shingles and (document, shingle) pairs are processed in blocks of this many, so hashing stays
 # in cache and no temporary exceeds a few tens of MB.
 _BLOCK = 1 << 20
+_STOP_SHINGLE_FLOOR = 1000
 
 
 @lru_cache(maxsize=1 << 16)
@@ -70,21 +73,24 @@ def normalise_text(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
-    urls = extract_urls(text)
+    urls = extract_urls(text) if _MAY_HOLD_URL.search(text) else []
     if not urls:
         return _NOT_WORD.sub(" ", text.casefold()).strip()
-    pieces = re.split("(" + "|".join(map(re.escape, sorted(urls, key=len, reverse=True))) + ")", text)
-    out = []
-    for k, piece in enumerate(pieces):
-        out.append(f" {_canonical(piece)} " if k % 2 else _NOT_WORD.sub(" ", piece.casefold()))
+    # Cut the URLs out with a NUL sentinel (normalised text never keeps one), longest first so a
+    # URL that prefixes another is not cut inside it.
+    for k, url in sorted(enumerate(urls), key=lambda item: -len(item[1])):
+        text = text.replace(url, f"\x00{k}\x00")
+    pieces = text.split("\x00")
+    out = [f" {_canonical(urls[int(piece)])} " if k % 2 else _NOT_WORD.sub(" ", piece.casefold())
+           for k, piece in enumerate(pieces)]
     return " ".join("".join(out).split())
 
 
 def _shingle_ids(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact ids of every character ``k``-gram of each text, in text order.
 
-    Returns (ids int64, starts): the shingles of text d are ``ids[starts[d]:starts[d + 1]]``. A text
-    shorter than ``k`` is one shingle (itself); an empty text has none.
+    Every text must have at least ``k`` characters. Returns (ids int64, starts): the shingles of
+    text d are ``ids[starts[d]:starts[d + 1]]``.
     """
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     pad = "\x00" * (k - 1)  # normalised texts hold no NUL, so padding never fakes a shared shingle
@@ -92,29 +98,38 @@ def _shingle_ids(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     # Dense character codes 1..A (0 stays the padding), found by counting, not sorting.
     seen = np.bincount(chars, minlength=1)
     seen[0] = 0
-    code_of = np.cumsum(seen > 0).astype(np.int64)
+    code_of = np.cumsum(seen > 0)
     codes = code_of[chars]
-    codes[chars == 0] = 0
+    del chars
     bits = max(1, int(np.ceil(np.log2(code_of[-1] + 1))))
+    n_windows = len(codes) - k + 1
+    # A window is a shingle when it starts and ends on a character: padding runs are k - 1 long,
+    # so such a window never spans two texts.
+    is_shingle = (codes[:n_windows] != 0) & (codes[k - 1:] != 0)
+    starts = np.concatenate([[0], np.cumsum(lengths - k + 1)])
 
-    text_starts = np.concatenate([[0], np.cumsum(lengths + k - 1)[:-1]])
-    per_text = np.where(lengths > 0, np.maximum(lengths - k + 1, 1), 0)
-    starts = np.concatenate([[0], np.cumsum(per_text)])
-    positions = np.repeat(text_starts, per_text) + (np.arange(starts[-1]) - np.repeat(starts[:-1], per_text))
-
-    # Pack as many characters as fit in 62 bits per group; with several groups, rank each group
-    # and pack the ranks (each < 2**31), so ids stay exact whatever the alphabet.
+    # Pack as many characters as fit in 62 bits per group; with several groups (alphabets over
+    # 2**12 characters for k = 5), rank each group and pack the ranks (each < 2**31), so ids stay
+    # exact whatever the alphabet.
     per_group = max(1, 62 // bits)
     ids = None
     for first in range(0, k, per_group):
-        group = np.zeros(len(positions), dtype=np.int64)
+        group = np.zeros(n_windows, dtype=np.int64)
         for m in range(first, min(k, first + per_group)):
-            group = (group << bits) | codes[positions + m]
+            group <<= bits
+            group |= codes[m:m + n_windows]
+        group = group[is_shingle]
         if ids is None:
             ids = group
         else:
             ids = (pd.factorize(ids)[0].astype(np.int64) << 31) | pd.factorize(group)[0]
     return ids, starts
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting in place: for large int64 arrays, faster than numpy's hash-based unique."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -184,7 +199,7 @@ def _band_candidates(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
         found.append(np.minimum(first, second).astype(np.int64) * n + np.maximum(first, second))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    codes = np.unique(np.concatenate(found))
+    codes = _sorted_unique(np.concatenate(found))
     return np.column_stack([codes // n, codes % n])
 
 
@@ -198,16 +213,18 @@ def _signature_agreement(sig: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _exact_jaccard(ids: np.ndarray, starts: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Exact Jaccard similarity of the shingle sets of each pair of texts."""
+def _exact_jaccard(ranks: np.ndarray, starts: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of each pair of texts.
+
+    ``ranks`` are the shingles' dense ids (< 2**31), so a (text, shingle) entry packs in an int64.
+    """
     if len(pairs) == 0:
         return np.empty(0)
-    docs = np.unique(pairs)
+    docs = _sorted_unique(pairs.ravel())
     counts = starts[docs + 1] - starts[docs]
     where = np.repeat(starts[docs], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    rank = pd.factorize(ids[where])[0].astype(np.int64)  # < 2**31 distinct shingles
-    local = np.repeat(np.arange(len(docs)), counts)
-    entries = np.unique((local << 31) | rank)  # the sets, sorted by document
+    local = np.repeat(np.arange(len(docs), dtype=np.int64), counts)
+    entries = _sorted_unique((local << 31) | ranks[where])  # the sets, sorted by document
     entry_doc = entries >> 31
     set_starts = np.searchsorted(entry_doc, np.arange(len(docs) + 1))
     size = np.diff(set_starts)
@@ -233,6 +250,39 @@ def _exact_jaccard(ids: np.ndarray, starts: np.ndarray, pairs: np.ndarray) -> np
     return inter / (size[a] + size[b] - inter)
 
 
+def _similar_texts(texts: list[str], threshold: float, lsh_threshold: float, num_perm: int,
+                   shingle_size: int, stop_shingle_share: float | None, seed: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) index pairs of distinct texts with exact Jaccard ≥ ``threshold``, and that Jaccard."""
+    ids, starts = _shingle_ids(texts, shingle_size)
+    ranks, distinct = pd.factorize(ids)
+    ranks = ranks.astype(np.int64)
+    banded_ids, banded_starts = ids, starts
+    if stop_shingle_share is not None:
+        occurrences = np.bincount(ranks, minlength=len(distinct))
+        usual = occurrences[ranks] <= max(_STOP_SHINGLE_FLOOR, stop_shingle_share * len(texts))
+        text_of = np.repeat(np.arange(len(texts)), np.diff(starts))
+        kept = np.bincount(text_of[usual], minlength=len(texts))
+        usual |= (kept == 0)[text_of]  # a text made only of common shingles keeps them all
+        banded_ids = ids[usual]
+        banded_starts = np.concatenate([[0], np.cumsum(np.bincount(text_of[usual], minlength=len(texts)))])
+        del text_of, usual
+    bands, rows = _optimal_param(lsh_threshold, num_perm, 0.5, 0.5)
+    candidates = _band_candidates(minhash_signatures(banded_ids, banded_starts, num_perm, seed), bands, rows)
+    del banded_ids
+    # Most band collisions at scale are short chatter sharing common words. The full sets'
+    # signature agreement estimates each candidate's Jaccard with standard deviation
+    # sqrt(J(1-J)/num_perm); candidates more than four of those below ``threshold`` are dropped
+    # before the exact check (a pair exactly at the threshold is lost with probability about 3e-5).
+    if len(candidates):
+        full = minhash_signatures(ids, starts, num_perm, seed + 1)
+        margin = 4 * np.sqrt(threshold * (1 - threshold) / num_perm)
+        candidates = candidates[_signature_agreement(full, candidates) >= threshold - margin]
+    similarity = _exact_jaccard(ranks, starts, candidates)
+    keep = similarity >= threshold
+    return candidates[keep], similarity[keep]
+
+
 def _empty_pairs() -> pd.DataFrame:
     return pd.DataFrame({"post_a": pd.Series(dtype="object"), "post_b": pd.Series(dtype="object"),
                          "similarity": pd.Series(dtype="float64"), "chat_a": pd.Series(dtype="object"),
@@ -241,7 +291,7 @@ def _empty_pairs() -> pd.DataFrame:
 
 def near_duplicate_pairs(posts: pd.DataFrame, threshold: float = 0.5, lsh_threshold: float = 0.3,
                          num_perm: int = 64, shingle_size: int = 5, min_length: int = 20,
-                         seed: int = 0) -> pd.DataFrame:
+                         stop_shingle_share: float = 0.003, seed: int = 0) -> pd.DataFrame:
     """Pairs of posts whose normalised texts are near-duplicates (exact Jaccard ≥ ``threshold``).
 
     Parameters
@@ -256,6 +306,10 @@ def near_duplicate_pairs(posts: pd.DataFrame, threshold: float = 0.5, lsh_thresh
     shingle_size : characters per shingle.
     min_length : texts shorter than this after normalisation ("ok", "+1", a bare emoji) are not
         compared: their identity says nothing about coordination.
+    stop_shingle_share : shingles occurring more than ``max(1000, stop_shingle_share × texts)`` times
+        (" the ", "и на ": the corpus's stop-words) are left out of the LSH bands, where they would
+        make buckets of thousands of unrelated short posts; the exact similarity still counts them.
+        ``None`` keeps every shingle in the bands (fine up to ~10^5 posts).
     seed : draws the MinHash permutations; the same seed gives the same pairs.
 
     Returns
@@ -272,7 +326,7 @@ def near_duplicate_pairs(posts: pd.DataFrame, threshold: float = 0.5, lsh_thresh
     norm = pd.Series([normalise_text(t) if isinstance(t, str) else "" for t in frame["text"]],
                      index=frame.index)
     frame = frame.assign(norm=norm)
-    frame = frame.loc[norm.str.len() >= max(1, min_length)]
+    frame = frame.loc[norm.str.len() >= max(min_length, shingle_size)]
     frame = frame.sort_values(["posted_at", "post_id"], kind="stable", ignore_index=True)
     if frame.empty:
         return _empty_pairs()
@@ -282,23 +336,10 @@ def near_duplicate_pairs(posts: pd.DataFrame, threshold: float = 0.5, lsh_thresh
     first_row = pd.Series(np.arange(len(frame))).groupby(text_id).min().to_numpy()
     stars = np.flatnonzero(first_row[text_id] != np.arange(len(frame)))
     found = [pd.DataFrame({"a": first_row[text_id[stars]], "b": stars, "similarity": 1.0})]
-
-    ids, starts = _shingle_ids(list(texts), shingle_size)
-    sig = minhash_signatures(ids, starts, num_perm=num_perm, seed=seed)
-    bands, rows = _optimal_param(lsh_threshold, num_perm, 0.5, 0.5)
-    candidates = _band_candidates(sig, bands, rows)
-    # Most band collisions at scale are short chatter sharing common words. The signature's
-    # agreement estimates each candidate's Jaccard with standard deviation sqrt(J(1-J)/num_perm);
-    # candidates more than four of those below ``threshold`` are dropped before the exact check
-    # (a pair exactly at the threshold is lost with probability about 3e-5).
-    margin = 4 * np.sqrt(threshold * (1 - threshold) / num_perm)
-    candidates = candidates[_signature_agreement(sig, candidates) >= threshold - margin]
-    if len(candidates):
-        similarity = _exact_jaccard(ids, starts, candidates)
-        keep = similarity >= threshold
-        ra, rb = first_row[candidates[keep, 0]], first_row[candidates[keep, 1]]
-        found.append(pd.DataFrame({"a": np.minimum(ra, rb), "b": np.maximum(ra, rb),
-                                   "similarity": similarity[keep]}))
+    similar, similarity = _similar_texts(list(texts), threshold, lsh_threshold, num_perm, shingle_size,
+                                         stop_shingle_share, seed)
+    ra, rb = first_row[similar[:, 0]], first_row[similar[:, 1]]
+    found.append(pd.DataFrame({"a": np.minimum(ra, rb), "b": np.maximum(ra, rb), "similarity": similarity}))
     pairs = pd.concat(found, ignore_index=True)
     if pairs.empty:
         return _empty_pairs()

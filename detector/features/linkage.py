@@ -14,6 +14,13 @@ p-value the data could give is ``1 / (D + 1)``; when that floor is above the thr
 reports "insufficient data" instead of a p-value. Across targets, p-values are adjusted by
 Benjamini–Hochberg.
 
+Calibration. Under the null the observed placement is one of ``D + 1`` exchangeable ones, so
+``P(p <= k/(D+1)) = k/(D+1)`` for every ``k`` up to ``Z``, the number of placements (observed
+included) whose window catches at least one notice; above that, all placements tie at zero and
+the p-value is conservative. A test is *informative* at level ``alpha`` when
+``Z / (D + 1) >= alpha``: its lower tail is then exact, which the calibration benchmark
+checks. Tests on targets whose notices are too rare are valid but conservative.
+
 References
 ----------
 Good P. (2005) Permutation, Parametric and Bootstrap Tests of Hypotheses, ch. 3.
@@ -239,7 +246,7 @@ def policy_match(requested: str | None, cited: pd.Series, baseline: pd.Series) -
 
 
 PER_TARGET_COLUMNS = ["target", "calls", "first_call", "notices_total", "notices_within", "expected_within",
-                      "rate_ratio", "median_lag_h", "p_value", "p_floor", "shifts", "insufficient"]
+                      "rate_ratio", "median_lag_h", "p_value", "p_floor", "shifts", "insufficient", "informative"]
 
 
 def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
@@ -303,6 +310,7 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
     greater = np.zeros(k)
     null_sum = np.zeros(k)
     shifts = np.zeros(k)
+    catching = (obs_count > 0).astype(float)   # placements (observed included) that catch a notice
     for d in range(d_min, d_max + 1):
         if d == 0:
             continue
@@ -313,6 +321,7 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
         greater += eligible & (s >= obs)
         null_sum += np.where(eligible, count, 0.0)
         shifts += eligible
+        catching += eligible & (count > 0)
     p_floor = 1.0 / (shifts + 1)
     insufficient = p_floor > alpha
     p = np.where(insufficient, np.nan, (1 + greater) / (shifts + 1))
@@ -330,4 +339,5 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
         "first_call": pd.to_datetime(first * _NS_PER_H, utc=True).astype("datetime64[us, UTC]"),
         "notices_total": total, "notices_within": obs_count.astype(int), "expected_within": expected,
         "rate_ratio": ratio, "median_lag_h": median_lag, "p_value": p, "p_floor": p_floor,
-        "shifts": shifts.astype(int), "insufficient": insufficient})
+        "shifts": shifts.astype(int), "insufficient": insufficient,
+        "informative": ~insufficient & (catching / (shifts + 1) >= alpha)})

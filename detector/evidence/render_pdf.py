@@ -1,0 +1,222 @@
+"""report.pdf: the report model drawn on A4 pages with fpdf2, deterministically.
+
+Everything is drawn as text (never interpreted as markup), in DejaVu Sans (shipped with
+matplotlib, so always present), with a CJK font from the system as fallback when one is
+installed. Characters no loaded font has are drawn as '�' (runs of three or more as '[…]'); Arabic-script
+text needs shaping, which fpdf2 does only with uharfbuzz, so without it such runs are replaced
+by a note pointing to report.html, rather than drawn with letters in the wrong order. The
+creation date is fixed by the caller and fpdf2's file id is a hash of the content, so the same
+report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import re
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+
+import matplotlib
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from detector.evidence.report import Bullets, Figure, Para, Report, Table
+
+_ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+_ARABIC_RUN = re.compile(f"[{_ARABIC}](?:[{_ARABIC}\\s\u060c\u061f.,!?:;«»()0-9\u0660-\u0669-]*[{_ARABIC}])?")
+ARABIC_NOTE = "[Arabic-script text: see report.html]"
+MISSING_NOTE = "[…]"
+_CJK_FAMILIES = ("Noto Sans CJK", "Noto Sans SC", "Noto Sans TC", "Source Han Sans", "WenQuanYi",
+                 "Droid Sans Fallback", "AR PL", "Noto Sans Mono CJK")
+
+
+def _dejavu(name: str) -> str:
+    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+
+
+@lru_cache(maxsize=1)
+def fallback_font() -> str | None:
+    """Path of an installed CJK font (first by path, for determinism), or None."""
+    from matplotlib import font_manager
+
+    found = sorted({f.fname for f in font_manager.fontManager.ttflist
+                    if any(f.name.startswith(fam) for fam in _CJK_FAMILIES)})
+    return found[0] if found else None
+
+
+@lru_cache(maxsize=4)
+def _cmap(path: str) -> frozenset[int]:
+    font = TTFont(path, fontNumber=0, lazy=True)
+    return frozenset(font.getBestCmap())
+
+
+def shaping_available() -> bool:
+    return importlib.util.find_spec("uharfbuzz") is not None
+
+
+class _Text:
+    """Make any string drawable by the loaded fonts, saying so where something is left out."""
+
+    def __init__(self, fonts: list[str], shaping: bool):
+        self.covered = frozenset().union(*(_cmap(p) for p in fonts))
+        self.shaping = shaping
+
+    def __call__(self, text: str) -> str:
+        text = unicodedata.normalize("NFC", str(text))
+        if not self.shaping:
+            text = _ARABIC_RUN.sub(ARABIC_NOTE, text)
+        out, missing = [], 0
+
+        def flush():
+            nonlocal missing
+            if missing:
+                out.append(MISSING_NOTE if missing >= 3 else "\ufffd" * missing)
+            missing = 0
+
+        for ch in text:
+            cat = unicodedata.category(ch)
+            if ch in "\n\t":
+                flush()
+                out.append(ch if ch == "\n" else " ")
+            elif cat in ("Cf", "Cc", "Cs", "Co") or 0xFE00 <= ord(ch) <= 0xFE0F:
+                continue                      # zero-width joiners, variation selectors, controls
+            elif ord(ch) in self.covered:
+                if ch == " " and missing:
+                    continue                  # keep a run of missing characters together
+                flush()
+                out.append(ch)
+            else:
+                missing += 1
+        flush()
+        return "".join(out)
+
+
+class _PDF(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("DejaVu", "", 7)
+        self.set_text_color(110)
+        self.cell(0, 5, f"{self.footer_text}  ·  page {self.page_no()} of {{nb}}", align="C")
+        self.set_text_color(0)
+
+
+def render_pdf(report: Report, created: datetime, footer: str) -> bytes:
+    """The report as A4 PDF bytes; ``created`` is written as the creation date (keep it fixed)."""
+    pdf = _PDF(orientation="P", unit="mm", format="A4")
+    pdf.footer_text = footer
+    pdf.set_creation_date(created)
+    pdf.set_title(report.title)
+    pdf.set_creator("mass-report-detector")
+    pdf.set_producer("fpdf2")
+    pdf.set_lang("en")
+    pdf.set_margins(20, 18, 20)
+    pdf.set_auto_page_break(True, margin=18)
+    regular, bold = _dejavu("DejaVuSans.ttf"), _dejavu("DejaVuSans-Bold.ttf")
+    pdf.add_font("DejaVu", "", regular)
+    pdf.add_font("DejaVu", "B", bold)
+    fonts = [regular, bold]
+    extra = fallback_font()
+    if extra:
+        try:
+            pdf.add_font("Fallback", "", extra)
+            pdf.set_fallback_fonts(["Fallback"], exact_match=False)
+            fonts.append(extra)
+        except Exception:  # noqa: BLE001 - a font fpdf2 cannot read is simply not used
+            pass
+    shaping = shaping_available()
+    if shaping:
+        pdf.set_text_shaping(True)
+    clean = _Text(fonts, shaping)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 7, clean(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8.5)
+    pdf.set_text_color(80)
+    pdf.multi_cell(0, 4.5, clean(report.subtitle), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)
+    for section in report.sections:
+        if pdf.get_y() > pdf.h - 60:
+            pdf.add_page()
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.cell(0, 7, clean(section.title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(180)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.ln(1.5)
+        for block in section.blocks:
+            _block(pdf, block, clean)
+    return bytes(pdf.output())
+
+
+def _block(pdf: FPDF, block, clean: _Text) -> None:
+    if isinstance(block, Para):
+        pdf.set_font("DejaVu", "", 9)
+        if block.strong:
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.write(4.6, clean(block.strong))
+            pdf.set_font("DejaVu", "", 9)
+        if block.text:
+            pdf.write(4.6, clean(block.text))
+        pdf.ln(6)
+    elif isinstance(block, Bullets):
+        pdf.set_font("DejaVu", "", 9)
+        for item in block.items:
+            pdf.set_x(pdf.l_margin + 2)
+            pdf.cell(4, 4.6, "•")
+            pdf.multi_cell(pdf.epw - 6, 4.6, clean(item), new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(0.8)
+        pdf.ln(1.5)
+    elif isinstance(block, Figure):
+        width = min(block.width_mm, pdf.epw)
+        from PIL import Image
+
+        with Image.open(io.BytesIO(block.png)) as im:
+            height = width * im.height / im.width
+        if pdf.get_y() + height + 12 > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        pdf.image(io.BytesIO(block.png), x=pdf.l_margin + (pdf.epw - width) / 2, w=width)
+        pdf.set_font("DejaVu", "", 7.5)
+        pdf.set_text_color(70)
+        pdf.multi_cell(0, 3.8, clean(block.caption), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
+        pdf.ln(2)
+    elif isinstance(block, Table):
+        _table(pdf, block, clean)
+    else:
+        raise TypeError(f"unknown block {type(block).__name__}")
+
+
+def _table(pdf: FPDF, block: Table, clean: _Text) -> None:
+    size = 6.5 if block.small else 7.5
+    if block.caption:
+        pdf.set_font("DejaVu", "", 8)
+        pdf.set_text_color(70)
+        pdf.multi_cell(0, 4, clean(block.caption), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
+        pdf.ln(0.5)
+    if not block.rows:
+        pdf.set_font("DejaVu", "", 8)
+        pdf.cell(0, 5, "(none)", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        return
+    pdf.set_font("DejaVu", "", size)
+    pdf.set_draw_color(190)
+    heading = FontFace(emphasis="BOLD", fill_color=(238, 238, 238))
+    with pdf.table(col_widths=block.widths, width=pdf.epw, text_align="LEFT", line_height=size * 0.48,
+                   headings_style=heading, padding=0.8, repeat_headings=1) as table:
+        row = table.row()
+        for col in block.columns:
+            row.cell(clean(col))
+        for cells in block.rows:
+            row = table.row()
+            for c in cells:
+                href = c.href if c.href and c.href.startswith("https://") else None
+                row.cell(clean(c.text), link=href)
+    pdf.ln(3)

@@ -1,0 +1,429 @@
+"""The report of an evidence packet as a document model, rendered to HTML and to PDF.
+
+:func:`build_report` turns :class:`~detector.evidence.data.PacketData` into sections of
+paragraphs, lists, tables and figures. Both renderers walk the same model, so report.html and
+report.pdf say the same thing. Every piece of text here is plain text: the HTML renderer
+escapes it, the PDF renderer draws it as text, and links are only ever built by
+:mod:`.data` from ids it has validated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from detector.campaigns import GROUP_GAP, MODERATE, STRONG_BURST, STRONG_LINK, campaign_burst_p
+from detector.evidence.data import PacketData, target_url
+from detector.evidence.plots import network_png, timeline_png
+from detector.features.copies import near_duplicate_pairs
+from detector.features.linkage import PRIMARY_WINDOW_H, SWEEP_WINDOWS_H
+from detector.features.scan import WIDTHS_HOURS
+
+REMOVAL_LIKE = ("removed", "strike", "suspended", "restricted")
+
+
+@dataclass
+class Cell:
+    text: str
+    href: str | None = None         # an external https link built from a validated id
+    anchor: str | None = None       # this cell is the target of internal links (#anchor)
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[Cell]]
+    widths: list[float]             # relative column widths (PDF)
+    caption: str = ""
+    small: bool = False
+
+
+@dataclass
+class Figure:
+    name: str
+    png: bytes
+    caption: str
+    width_mm: float = 170
+
+
+@dataclass
+class Para:
+    text: str
+    strong: str = ""                # a lead-in shown in bold
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    sections: list[Section]
+
+
+# -- formatting helpers ------------------------------------------------------------------------
+def utc(ts) -> str:
+    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
+        return ""
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def local(ts, tz: str | None) -> str:
+    if not tz or ts is None or (not isinstance(ts, str) and pd.isna(ts)):
+        return ""
+    t = pd.Timestamp(ts).tz_convert(tz)
+    off = t.strftime("%z")
+    return t.strftime("%Y-%m-%d %H:%M ") + f"UTC{off[:3]}:{off[3:]}"
+
+
+def both(ts, tz: str | None) -> str:
+    loc = local(ts, tz)
+    return f"{utc(ts)} ({loc}, {tz})" if loc else utc(ts)
+
+
+def pval(p, floor=None) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "insufficient data"
+    text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+    if floor is not None and not (isinstance(floor, float) and math.isnan(floor)) and p <= floor + 1e-12:
+        text += " (smallest attainable)"
+    return text
+
+
+def num(x, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and (math.isnan(x))):
+        return ""
+    if isinstance(x, float) and math.isinf(x):
+        return "∞"
+    return f"{x:.{digits}f}"
+
+
+def hours(h) -> str:
+    if h is None or (isinstance(h, float) and math.isnan(h)):
+        return ""
+    return f"{h:.1f} h" if h < 72 else f"{h / 24:.1f} days"
+
+
+def _s(v) -> str:
+    """A value as text, with None and NaN as the empty string."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return ""
+    return str(v)
+
+
+def _default(func, name: str):
+    return inspect.signature(func).parameters[name].default
+
+
+def anchor_of(row_id: str, kind: str, index: dict[str, str]) -> str:
+    """A short, safe anchor for a cited row (``n12``, ``p3``) — never the raw id."""
+    if row_id not in index:
+        index[row_id] = f"{kind}{len([k for k in index.values() if k.startswith(kind)]) + 1}"
+    return index[row_id]
+
+
+# -- the report --------------------------------------------------------------------------------
+def build_report(d: PacketData) -> Report:
+    c = d.campaign
+    anchors: dict[str, str] = {}
+    for pid in list(d.calls["post_id"]) + list(d.cited_posts["post_id"]):
+        anchor_of(pid, "p", anchors)
+    for nid in d.notices["notice_id"]:
+        anchor_of(nid, "n", anchors)
+    sections = [
+        _summary(d),
+        _timeline(d),
+        _findings(d, anchors),
+        _calls(d, anchors),
+        _notices(d, anchors),
+        _links(d),
+        _network(d),
+        _methods(d),
+    ]
+    if len(d.cited_posts):
+        sections.insert(5, _cited_posts(d, anchors))
+    subtitle = (f"Campaign {c['id']}, tier {c['tier']}: {utc(c['start'])} to {utc(c['end'])}. "
+                f"Software {d.analysis.get('version') or 'unknown'}; analysis of {utc(d.analysis.get('analysed_at'))}.")
+    return Report(title=f"Evidence of a coordinated reporting campaign ({c['id']})", subtitle=subtitle,
+                  sections=sections)
+
+
+def _platform_words(platforms) -> str:
+    names = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
+    return " and ".join(names.get(p, p) for p in sorted(set(platforms)))
+
+
+def _summary(d: PacketData) -> Section:
+    c, calls, tz = d.campaign, d.calls, d.tz
+    linked = d.notices[d.notices["linked"]]
+    removal = linked[linked["action"].isin(REMOVAL_LIKE)]
+    policy = f" under '{c['requested_policy']}'" if c.get("requested_policy") else ""
+    kinds = sorted({t.split(":")[1] if t.count(":") >= 2 else "link" for t in c["targets"]})
+    what = (f"Between {both(calls['posted_at'].min(), tz)} and {both(calls['posted_at'].max(), tz)}, "
+            f"{len(calls)} posts in {calls['chat'].nunique()} {_platform_words(calls['platform'])} chats asked "
+            f"their readers to report {len(c['targets'])} {'/'.join(kinds)} targets{policy}. Within "
+            f"{PRIMARY_WINDOW_H} hours after those calls, {len(linked)} notices arrived on {len(c['hit_targets'])} "
+            f"of those targets, {len(removal)} of them removals, strikes, restrictions or suspensions.")
+    shifts = c.get("p_link_floor")
+    d_shifts = round(1 / shifts - 1) if shifts else None
+    if c["p_link"] is None:
+        link_txt = ("There were too few comparable days in the collected period to test whether the notices "
+                    "follow the calls more closely than chance.")
+    else:
+        link_txt = (f"Timing test (p_link = {pval(c['p_link'], c.get('p_link_floor'))}): the same calls were moved "
+                    f"to each of {d_shifts} other days, keeping their hour of the day; if the calls had no effect, "
+                    f"notices would follow them as closely as they did on about that share of days. "
+                    f"With {d_shifts} possible days, {pval(c.get('p_link_floor'))} is the smallest value this data "
+                    f"can give.")
+    burst_txt = (f"Burst test (p_burst = {pval(c['p_burst'])}): how often the channel's own hour-of-day and weekday "
+                 f"rhythm would produce a pile-up of notices on these targets as large as the one after the calls, "
+                 f"corrected for every time window examined.")
+    tier_txt = {
+        "strong": "Tier strong: both tests are small (p_link ≤ 0.02 and p_burst ≤ 0.01) and at least two named "
+                  "targets, or a channel, were hit.",
+        "moderate": "Tier moderate: both tests are at or below 0.05.",
+        "weak": "Tier weak: the tests do not show that the calls changed anything.",
+    }[c["tier"]]
+    cannot = [
+        "Who filed the complaints: platforms do not disclose reporters, so this shows timing and wording, "
+        "not the identity of any reporter.",
+        "Calls made where nothing was collected (private groups, other platforms, direct messages) cannot "
+        "appear here, so the campaign may be larger than shown.",
+        "Whether the platform's reviewers were right or wrong about each video: the packet shows that the "
+        "enforcement followed organised calls, not the content's merits.",
+        "Causation beyond statistics: small p-values say the coincidence is unlikely under the stated null "
+        "models, not that every notice came from a call.",
+    ]
+    if d.redacted:
+        cannot.append("Private people's names: authors in groups and complaint accounts appear as pseudonyms "
+                      "(Person-…); the same person has the same pseudonym throughout this packet.")
+    facts = Table(["measure", "value"], [[Cell(k), Cell(v)] for k, v in [
+        ("campaign", f"{c['id']} (rank {c.get('rank', '')}, score {num(c.get('score'), 2)})"),
+        ("tier", c["tier"]),
+        ("calls / chats", f"{len(calls)} calls in {calls['chat'].nunique()} chats"),
+        ("targets named / hit", f"{len(c['targets'])} / {len(c['hit_targets'])}"),
+        (f"notices within {PRIMARY_WINDOW_H} h of a call", str(len(linked))),
+        ("removals, strikes, restrictions, suspensions", str(len(removal))),
+        ("requested policy", c.get("requested_policy") or "none stated"),
+        ("p_link (timing test)", pval(c["p_link"], c.get("p_link_floor"))),
+        ("p_burst (burst test)", pval(c["p_burst"])),
+        ("times shown", f"UTC, and {tz} where the table says so" if tz else "UTC"),
+    ]], widths=[1.3, 2.7])
+    blocks = [Para(what, "What happened. "), Para(tier_txt, "How strong. "), Bullets([link_txt, burst_txt]),
+              facts, Para("", "What this packet cannot show."), Bullets(cannot)]
+    return Section("summary", "Summary", blocks)
+
+
+def _timeline(d: PacketData) -> Section:
+    c = d.campaign
+    start = min(pd.Timestamp(c["start"]), d.calls["posted_at"].min()) - pd.Timedelta(days=1)
+    end = pd.Timestamp(c["end"]) + pd.Timedelta(days=1)
+    named = d.named[(d.named["received_at"] >= start) & (d.named["received_at"] <= end)]
+    other = d.context[(d.context["received_at"] >= start) & (d.context["received_at"] <= end)]
+    letters = dict(zip(d.calls["chat"], d.calls["letter"], strict=True))
+    png = timeline_png(named, other, d.calls, letters, start, end)
+    caption = (f"Notices on the {len(c['targets'])} named targets (bars) and the same channel's other notices "
+               f"(grey line), {utc(start)} to {utc(end)}; red lines and triangles mark the calls, by chat "
+               f"letter (see the chat table).")
+    return Section("timeline", "Timeline", [Figure("timeline", png, caption)])
+
+
+def _findings(d: PacketData, anchors: dict[str, str]) -> Section:
+    rows = []
+    for f in d.findings.itertuples():
+        cited = [r for r in f.rows if r in anchors]
+        shown = ", ".join(anchors[r] for r in cited[:20]) + (f" and {len(cited) - 20} more" if len(cited) > 20 else "")
+        p = "" if f.p_value is None or (isinstance(f.p_value, float) and math.isnan(f.p_value)) else pval(f.p_value)
+        rows.append([Cell(str(f.order)), Cell(f.kind), Cell(f.text), Cell(p),
+                     Cell(f"{len(f.rows)} rows" + (f": {shown}" if shown else ""))])
+    intro = Para("Each finding is one sentence with its numbers; the last column counts the rows it cites, by their "
+                 "labels in the tables below (p = post, n = notice). findings.json lists every cited row in full.")
+    sweep = Table(["window", "notices within", "expected", "p-value"],
+                  [[Cell(f"{int(s['window_h'])} h"), Cell(str(int(s["notices_within"]))),
+                    Cell(num(s.get("expected_within"))), Cell(pval(s.get("p_value"), s.get("p_floor")))]
+                   for s in d.sweep], widths=[1, 1, 1, 1.5],
+                  caption="The timing test at every window from 6 hours to 7 days, so the result does not hinge "
+                          "on the 48-hour window chosen in advance.")
+    blocks = [intro, Table(["#", "kind", "finding", "p-value", "cites"], rows, widths=[0.3, 0.8, 5, 0.9, 1.6])]
+    if d.sweep:
+        blocks.append(sweep)
+    return Section("findings", "Findings", blocks)
+
+
+def _chat_label(letter, title) -> str:
+    return f"{letter} · {title}" if letter else str(title)
+
+
+def _post_rows(frame: pd.DataFrame, d: PacketData, anchors: dict[str, str]) -> list[list[Cell]]:
+    titles = dict(zip(d.chats["chat"], d.chats["title"], strict=True))
+    rows = []
+    for p in frame.itertuples():
+        when = utc(p.posted_at) + (f"\n{local(p.posted_at, d.tz)}" if d.tz else "")
+        extra = []
+        if isinstance(p.forwarded_shown, str) and p.forwarded_shown:
+            extra.append(f"forwarded from {p.forwarded_shown}")
+        link = Cell(p.permalink, href=p.permalink) if p.permalink else Cell("no public link")
+        rows.append([Cell(anchors[p.post_id], anchor=anchors[p.post_id]), Cell(when),
+                     Cell(_chat_label(p.letter if isinstance(p.letter, str) else "", titles.get(p.chat, p.chat_title))
+                          + f"\n{p.platform}"),
+                     Cell(p.author_shown or ""),
+                     Cell(p.text_shown + ("\n[" + "; ".join(extra) + "]" if extra else "")),
+                     link])
+    return rows
+
+
+def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
+    cols = ["#", "posted", "chat", "author", "text (original)", "link"]
+    note = Para("The posts that asked people to report, with their original text as collected. Times in UTC "
+                + (f"and in {d.tz}, the zone of the case. " if d.tz else ". ")
+                + "A link is given only where a public one can be built: Telegram Desktop exports identify a "
+                  "chat by a number (tg…) without its public username, and t.me/c/ links open only for members, "
+                  "so those posts have no link rather than a wrong one; WhatsApp messages have no links. "
+                  "Each post's source file and SHA-256 are in calls.csv and findings.json. In the PDF, '[…]' marks "
+                  "text in a script its fonts cannot draw; report.html shows it.")
+    meta = Table(["#", "post id", "language", "requested policy", "classifier confidence", "targets named"],
+                 [[Cell(anchors[p.post_id]), Cell(p.post_id), Cell(_s(p.language)),
+                   Cell(_s(p.requested_policy)), Cell(num(p.confidence, 2)), Cell("\n".join(p.targets))]
+                  for p in d.calls.itertuples()], widths=[0.5, 2.2, 0.7, 1.2, 0.8, 2.4], small=True)
+    return Section("calls", "The calls to report", [
+        note, Table(cols, _post_rows(d.calls, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1]), meta])
+
+
+def _cited_posts(d: PacketData, anchors: dict[str, str]) -> Section:
+    cols = ["#", "posted", "chat", "author", "text (original)", "link"]
+    return Section("cited-posts", "Other posts the findings cite", [
+        Para("Later posts in the same chats that the findings cite (for example, claims that the videos were "
+             "removed)."),
+        Table(cols, _post_rows(d.cited_posts, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1], small=True)])
+
+
+def _notices(d: PacketData, anchors: dict[str, str]) -> Section:
+    rows = []
+    for n in d.notices.itertuples():
+        url = target_url(n.target)
+        title = n.target_title if isinstance(n.target_title, str) else ""
+        rows.append([Cell(anchors[n.notice_id], anchor=anchors[n.notice_id]),
+                     Cell(utc(n.received_at) + (f"\n{local(n.received_at, d.tz)}" if d.tz else "")),
+                     Cell(n.action), Cell(n.policy + (f"\n({n.policy_raw})" if isinstance(n.policy_raw, str)
+                                                       and n.policy_raw and n.policy_raw != n.policy else "")),
+                     Cell(n.target + (f"\n{title}" if title else ""), href=url),
+                     Cell(hours(n.lag_h)), Cell("yes" if n.linked else "cited")])
+    linked = int(d.notices["linked"].sum())
+    return Section("notices", "The notices", [
+        Para(f"{linked} notices arrived within {PRIMARY_WINDOW_H} h after a call naming their target ('yes'); "
+             f"other notices the findings cite (reinstatements, suspensions) are marked 'cited'. 'After call' is "
+             f"the time since the latest call naming the target. notices.csv has every column, with source file "
+             f"and line."),
+        Table(["#", "received", "action", "policy", "target", "after call", "linked"], rows,
+              widths=[0.5, 1.5, 0.9, 1.4, 3.2, 0.8, 0.6], small=True)])
+
+
+def _links(d: PacketData) -> Section:
+    rows = []
+    for r in d.links.itertuples():
+        rows.append([Cell(r.target, href=target_url(r.target)), Cell(str(int(r.calls))),
+                     Cell(f"{int(r.notices_within)} of {int(r.notices_total)}"), Cell(num(r.expected_within)),
+                     Cell(hours(r.median_lag_h)), Cell(pval(None if r.insufficient else r.p_value, r.p_floor)),
+                     Cell(pval(r.q_value) if not r.insufficient else "")])
+    return Section("links", "Per-target timing tests", [
+        Para(f"The timing test for each named target alone: notices within {PRIMARY_WINDOW_H} h after a call naming "
+             f"it, against the number expected when the calls are moved to other days. q is the p-value adjusted "
+             f"for testing many targets (Benjamini–Hochberg). With one target the smallest attainable p-value is "
+             f"limited by the number of days, so single targets are weaker evidence than the campaign as a whole."),
+        Table(["target", "calls", f"within {PRIMARY_WINDOW_H} h", "expected", "median lag", "p", "q"], rows,
+              widths=[2.6, 0.6, 1.1, 0.8, 0.9, 1.4, 0.8], small=True)])
+
+
+def _network(d: PacketData) -> Section:
+    png = network_png(list(d.letters), d.letters, d.edges, d.calls.groupby("chat").size().to_dict())
+    table = Table(["chat", "name", "platform", "role", "calls", "first call", "public page"],
+                  [[Cell(r.letter), Cell(str(r.title)), Cell(r.platform), Cell(r.role), Cell(str(r.calls)),
+                    Cell(utc(r.first_call)), Cell(r.public_url or "", href=r.public_url)]
+                   for r in d.chats.itertuples()], widths=[0.5, 2.2, 0.8, 1.6, 0.5, 1.4, 1.4], small=True)
+    blocks = [Figure("network", png, "Chats of the campaign. Blue: calls whose texts are near-duplicates; red "
+                                     "arrow: a call forwarded from one chat to another; green: chats that named "
+                                     "the same target within 30 minutes of each other."), table]
+    if len(d.clusters):
+        rows = [[Cell(str(r.cluster_id)), Cell(utc(r.posted_at)), Cell(_chat_label(r.letter if isinstance(
+            r.letter, str) else "", r.title)), Cell(str(r.post_id)), Cell("first" if r.is_first else ""),
+                 Cell("yes" if r.in_campaign else "no")] for r in d.clusters.itertuples()]
+        blocks += [Para("Copy clusters: groups of posts whose texts are near-duplicates of each other (Jaccard "
+                        "similarity of character shingles; MinHash to find candidates, exact similarity to "
+                        "confirm)."),
+                   Table(["cluster", "posted", "chat", "post id", "", "in campaign"], rows,
+                         widths=[2.2, 1.3, 1.6, 2.2, 0.5, 0.7], small=True)]
+    if len(d.pairs):
+        rows = [[Cell(r.post_a), Cell(r.post_b), Cell(num(r.similarity, 2)), Cell(hours(r.lag_seconds / 3600))]
+                for r in d.pairs.itertuples()]
+        blocks.append(Table(["post", "near-duplicate of", "similarity", "time apart"], rows,
+                            widths=[2.4, 2.4, 0.8, 0.8], small=True))
+    return Section("network", "Copies, forwards and co-posting", blocks)
+
+
+def _methods(d: PacketData) -> Section:
+    a = d.analysis
+    replicates = _default(campaign_burst_p, "replicates")
+    threshold = _default(near_duplicate_pairs, "threshold")
+    widths = ", ".join(str(w) for w in WIDTHS_HOURS)
+    sweep = ", ".join(str(w) for w in SWEEP_WINDOWS_H)
+    items = [
+        ("Calls to report", "posts are classified as calls by a character n-gram model with a multilingual "
+                            "lexicon (English, Russian, Chinese, Kazakh, Uyghur cues); targets are the video and "
+                            "channel links they contain, mapped to canonical ids."),
+        ("Campaign", f"calls are joined when they name a common target within {GROUP_GAP.days} days of each other "
+                     f"or are near-duplicate copies (Jaccard ≥ {threshold})."),
+        ("Timing test (p_link)", f"counts notices that arrive within {PRIMARY_WINDOW_H} h after a call naming their "
+                                 f"target. Null model: a day-shift permutation — all calls are moved together by "
+                                 f"whole days to every other day where they stay inside the observation period "
+                                 f"(and after the videos were published), which keeps each call's hour of the day; "
+                                 f"p = (1 + shifts scoring at least as high) / (shifts + 1), so the smallest "
+                                 f"attainable p is 1 / (shifts + 1). Windows swept: {sweep} h. Per-target p-values "
+                                 f"are adjusted by Benjamini–Hochberg."),
+        ("Burst test (p_burst)", f"Kulldorff's Poisson scan statistic over hourly counts of the named targets' "
+                                 f"notices, against the channel's own hour-of-day and weekday cycle (robust to "
+                                 f"earlier bursts; times views per day where supplied), scanning windows of "
+                                 f"{widths} h that start between the first call and {PRIMARY_WINDOW_H} h after the "
+                                 f"last; Monte Carlo with {replicates} replicates, so it is corrected for every "
+                                 f"window scanned."),
+        ("Tiers", f"strong: p_link ≤ {STRONG_LINK} and p_burst ≤ {STRONG_BURST} with at least two named targets "
+                  f"(or a channel) hit; moderate: both ≤ {MODERATE}; otherwise weak."),
+        ("Analysis", f"software version {a.get('version') or 'unknown'}, seed {a.get('seed')}, observation period "
+                     f"{utc(a.get('period_start'))} to {utc(a.get('period_end'))}, analysed "
+                     f"{utc(a.get('analysed_at'))}. The same case, version and seed give the same numbers."),
+        ("Times", "every time is stored in UTC. " + (f"Local times are shown in {d.tz}, the case's zone. " if d.tz
+                                                      else "") + "Phone-local times (WhatsApp) were read in the "
+                  "zone listed for their source below."),
+        ("Text", "message texts are shown as collected" + (", except that written phone numbers are replaced by "
+                                                           "'[phone number removed]'" if d.redacted else "")
+                 + ". The PDF draws characters its fonts lack as '�', or '[…]' for longer runs (for example "
+                   "Chinese text when no CJK font is installed), and Arabic-script text only where it can shape "
+                   "it; report.html and the CSV files hold the exact text."),
+        ("Privacy", ("authors in groups, WhatsApp authors and complaint accounts appear as pseudonyms "
+                     "(Person- and eight hexadecimal digits of an HMAC-SHA-256 keyed by the case); public "
+                     "channels and the chats keep their names." if d.redacted else
+                     "this packet was built with --no-redact: authors' names are shown as collected.")),
+        ("Integrity", "manifest.json lists the SHA-256 of every other file in this packet. Check it with "
+                      "'detector verify PACKET.zip', or compute each file's SHA-256 (sha256sum, certutil "
+                      "-hashfile FILE SHA256) and compare. Each source file's SHA-256 below identifies the exact "
+                      "input the analysis read."),
+    ]
+    src_rows = [[Cell(r.name), Cell(r.kind), Cell(r.sha256), Cell(utc(r.ingested_at)), Cell(str(r.rows)),
+                 Cell(_s(r.tz)), Cell("yes" if r.cited else "")] for r in d.sources.itertuples()]
+    return Section("methods", "Method and sources", [
+        Bullets([f"{k}: {v}" for k, v in items]),
+        Table(["file", "kind", "SHA-256", "ingested", "rows", "zone", "cited"], src_rows,
+              widths=[1.8, 1.0, 3.4, 1.3, 0.5, 0.8, 0.4], small=True,
+              caption="Data sources: every input file of the case, with its SHA-256 and when it was ingested.")])

@@ -1,0 +1,306 @@
+"""The Streamlit app driven headless with AppTest: every page, selections, the claim check, uploads."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from detector import ui
+from detector.errors import DetectorError
+from detector.figures import network_figure, timeline_figure
+from detector.results import campaign_list, check_target
+from detector.store import Case
+from detector.views import campaign_detail, filter_rows
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+UNTOUCHED = "https://youtu.be/zzzzzzzzzzA"   # a well-formed video id the simulator never draws twice
+
+
+@pytest.fixture(scope="module")
+def campaigns(app_case) -> list[dict]:
+    with Case.open(app_case, read_only=True) as case:
+        return campaign_list(case)
+
+
+@pytest.fixture
+def app(app_case, monkeypatch) -> AppTest:
+    monkeypatch.setenv(ui.ENV_DB, str(app_case))
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+@pytest.fixture(scope="module")
+def empty_case(tmp_path_factory) -> Path:
+    """A case with notices and views but no posts: nothing can be a campaign."""
+    from detector.analyze import analyze_case
+    from detector.ingest import ingest
+    from detector.simulate import simulate_case
+
+    root = tmp_path_factory.mktemp("empty_case")
+    simulate_case(root / "sim", seed=2, scenario="null", days=30, n_videos=40)
+    db = root / "case.duckdb"
+    ingest([root / "sim" / "notices.csv", root / "sim" / "views.csv"], db)
+    analyze_case(db)
+    return db
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [e.value for e in at.text] + [e.value for e in at.markdown] + [e.value for e in at.info]
+
+
+def _campaign_video(campaigns: list[dict]) -> tuple[dict, str]:
+    """The best campaign with a video that received notices after its calls, and that video's URL."""
+    for c in campaigns:
+        videos = [t for t in c["hit_targets"] if t.startswith("youtube:video:")]
+        if c["tier"] in ("strong", "moderate") and videos:
+            return c, "https://www.youtube.com/watch?v=" + videos[0].rsplit(":", 1)[1]
+    pytest.fail("the simulated mixed case has no strong or moderate campaign on a video")
+
+
+# -- landing ----------------------------------------------------------------------------------------
+def test_landing_ranks_the_top_campaign_first(app, campaigns):
+    app.run()
+    assert not app.exception
+    cards = [m.value for m in app.markdown if m.value.startswith("**#")]
+    assert cards[0].startswith(f"**#1 {campaigns[0]['id']}**")
+    assert len(cards) == len(campaigns)
+    assert campaigns[0]["findings"][0] in [t.value for t in app.text]
+
+
+def test_landing_without_campaigns_says_no_evidence_and_what_was_collected(empty_case, monkeypatch):
+    monkeypatch.setenv(ui.ENV_DB, str(empty_case))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("No evidence of coordination in the collected sources" in i.value for i in at.info)
+    with Case.open(empty_case, read_only=True) as case:
+        notices = case.counts()["notices"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["notices"] == str(notices) and metrics["posts"] == "0"
+
+
+def test_missing_case_file_points_to_add_data(tmp_path, monkeypatch):
+    monkeypatch.setenv(ui.ENV_DB, str(tmp_path / "new.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("no case file" in i.value for i in at.info)
+
+
+def test_open_button_shows_that_campaign(app, campaigns):
+    app.run()
+    second = campaigns[1]["id"]
+    app.button(key=f"open-{second}").click().run()
+    assert not app.exception
+    assert app.subheader[0].value.startswith(f"{second}:")
+    assert len(app.get("plotly_chart")) == 2      # timeline and network
+
+
+# -- campaign detail --------------------------------------------------------------------------------
+def test_campaign_page_shows_timeline_findings_calls_and_targets(app, app_case, campaigns):
+    app.run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+    assert not app.exception
+    top = campaigns[0]
+    assert app.subheader[0].value.startswith(f"{top['id']}:")
+    shown = [t.value for t in app.text]
+    assert all(f in shown for f in top["findings"])
+    frames = [d.value for d in app.dataframe]
+    calls = next(f for f in frames if "targets named" in f.columns)
+    assert set(calls["post_id"]) == set(top["call_post_ids"])
+    targets = next(f for f in frames if "linked notices" in f.columns)
+    assert list(targets["target"]) == top["targets"]
+
+
+def test_choosing_another_campaign_changes_the_page(app, campaigns):
+    app.run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+    before = app.subheader[0].value
+    other = campaigns[2]["id"]
+    app.selectbox[0].select(other).run()
+    assert not app.exception
+    assert app.subheader[0].value != before and app.subheader[0].value.startswith(f"{other}:")
+    app.switch_page(ui.PAGES["campaigns"]).run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+    assert app.subheader[0].value.startswith(f"{other}:"), "the selection survives a page change"
+
+
+def test_hostile_texts_never_reach_markdown(app, app_case, campaigns):
+    app.run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+    with Case.open(app_case, read_only=True) as case:
+        texts = campaign_detail(case, campaigns[0]["id"]).calls["text"].dropna()
+    markdown = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
+    assert not any(t[:30] in markdown for t in texts if len(t) >= 30)
+
+
+def test_no_fake_packet_button_without_a_builder(app, monkeypatch):
+    monkeypatch.setattr(ui, "packet_builder", lambda: None)
+    app.run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+    assert not [b for b in app.button if "packet" in b.label.lower()]
+    assert not app.get("download_button")
+    assert any("cannot build evidence packets" in c.value for c in app.caption)
+
+
+def test_packet_download_when_the_builder_exists(app, monkeypatch, campaigns):
+    built = []
+
+    def build_packet(db, campaign_id, out_path, redact=True):
+        built.append((campaign_id, redact))
+        with zipfile.ZipFile(out_path, "w") as z:
+            z.writestr("README.txt", campaign_id)
+        return Path(out_path)
+
+    monkeypatch.setattr(ui, "packet_builder", lambda: build_packet)
+    app.run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+    next(b for b in app.button if b.label == "Prepare the evidence packet").click().run()
+    assert not app.exception
+    assert built == [(campaigns[0]["id"], True)]
+    assert len(app.get("download_button")) == 1
+
+
+# -- check a claim ----------------------------------------------------------------------------------
+def _check(app: AppTest, url: str) -> AppTest:
+    app.run()
+    app.switch_page(ui.PAGES["check"]).run()
+    app.text_input[0].input(url)
+    app.button[0].click().run()
+    assert not app.exception
+    return app
+
+
+def test_check_a_campaign_video_says_yes_and_names_the_campaign(app, app_case, campaigns):
+    campaign, url = _campaign_video(campaigns)
+    _check(app, url)
+    with Case.open(app_case, read_only=True) as case:
+        result = check_target(case, url)
+    shown = [t.value for t in app.text]
+    assert any(t.startswith("Yes, as far as these sources show") and campaign["id"] in t for t in shown)
+    assert result.verdict in shown and result.limits in shown
+    assert len(app.get("plotly_chart")) == 1
+    assert any(b.label == f"Open campaign {campaign['id']}" for b in app.button)
+
+
+def test_check_an_untouched_video_says_nothing_was_collected(app, app_case):
+    with Case.open(app_case, read_only=True) as case:
+        assert "youtube:video:zzzzzzzzzzA" not in set(case.table("notices")["target"])
+    _check(app, UNTOUCHED)
+    shown = [t.value for t in app.text]
+    assert any(t.startswith("Nothing in the collected sources") for t in shown)
+    assert any("show no enforcement against youtube:video:zzzzzzzzzzA" in t for t in shown)
+    assert not app.get("plotly_chart")
+
+
+# -- explore ----------------------------------------------------------------------------------------
+def test_explore_filters_notices_and_posts(app, app_case):
+    app.run()
+    app.switch_page(ui.PAGES["explore"]).run()
+    assert not app.exception
+    with Case.open(app_case, read_only=True) as case:
+        notices = case.table("notices")
+        calls = case.derived("calls")
+    assert app.caption[0].value == f"{len(notices)} of {len(notices)} notices"
+    policy = notices["policy"].value_counts().index[0]
+    app.multiselect(key="n_policy").select(policy).run()
+    assert app.caption[0].value == f"{(notices['policy'] == policy).sum()} of {len(notices)} notices"
+    app.multiselect(key="p_kind").select("call").run()
+    posts_caption = next(c.value for c in app.caption if c.value.endswith(" posts"))
+    assert posts_caption.startswith(f"{(calls['kind'] == 'call').sum()} of ")
+
+
+def test_explore_lists_the_unexplained_bursts(app, app_case):
+    from detector.results import unexplained_bursts
+
+    app.run()
+    app.switch_page(ui.PAGES["explore"]).run()
+    with Case.open(app_case, read_only=True) as case:
+        expected = unexplained_bursts(case)
+    frames = [d.value for d in app.dataframe if "burst_id" in d.value.columns]
+    if expected.empty:
+        assert not frames and "No unexplained bursts." in [t.value for t in app.text]
+    else:
+        assert list(frames[0]["burst_id"]) == list(expected["burst_id"])
+
+
+# -- add data ---------------------------------------------------------------------------------------
+class _Upload:
+    def __init__(self, name: str, data: bytes):
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_add_data_page_renders(app):
+    app.run()
+    app.switch_page(ui.PAGES["add"]).run()
+    assert not app.exception
+    assert app.button[0].disabled, "nothing to ingest before a file is chosen"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("notices.csv", "upload-001-notices.csv"),
+    ("../../etc/passwd", "upload-001-passwd"),
+    ("C:\\Users\\x\\WhatsApp Chat with Отан.txt", "upload-001-WhatsApp Chat with Отан.txt"),
+    (".bashrc", "upload-001.bashrc"),
+    ("a.b/../c.JSON", "upload-001-c.json"),
+    ("x.tar;rm -rf", "upload-001-x"),
+])
+def test_upload_names_are_generated(name, expected):
+    assert ui.safe_upload_name(1, name) == expected
+
+
+def test_upload_ingests_into_the_case_and_reanalyses(tmp_path):
+    from detector.simulate import simulate_case
+
+    simulate_case(tmp_path / "sim", seed=3, scenario="campaign", days=30, n_videos=40)
+    db = tmp_path / "case.duckdb"
+    files = [_Upload("notices.csv", (tmp_path / "sim" / "notices.csv").read_bytes())]
+    for chat in sorted((tmp_path / "sim" / "telegram").iterdir()):
+        files.append(_Upload("result.json", (chat / "result.json").read_bytes()))
+    report, names = ui.ingest_uploads(files, db, tz=None, dayfirst=None)
+    assert report.rows > 0 and set(names.values()) == {"notices.csv", "result.json"}
+    with Case.open(db, read_only=True) as case:
+        assert case.analysed() and case.counts()["notices"] > 0
+
+
+def test_a_bad_upload_adds_nothing_and_names_the_file(tmp_path):
+    db = tmp_path / "case.duckdb"
+    good = "received_at,target_url,action,policy\n2024-03-01T10:00:00Z,https://youtu.be/aaaaaaaaaaa,removed,spam\n"
+    bad = "received_at,target_url,action,policy\nsoon,https://youtu.be/aaaaaaaaaaa,removed,spam\n"
+    with pytest.raises(DetectorError) as err:
+        ui.ingest_uploads([_Upload("good.csv", good.encode()), _Upload("my notices.csv", bad.encode())],
+                          db, tz=None, dayfirst=None)
+    assert str(err.value).startswith("my notices.csv")
+    if db.exists():
+        with Case.open(db, read_only=True) as case:
+            assert case.counts().get("notices", 0) == 0
+
+
+# -- figures ----------------------------------------------------------------------------------------
+def test_figures_escape_collected_text():
+    hostile = '<a href="javascript:alert(1)">report</a> <b>now</b>'
+    t = pd.Timestamp("2024-03-01T10:00:00Z")
+    notices = pd.DataFrame({"received_at": [t], "action": ["removed"], "policy": ["spam"], "target": ["x"],
+                            "target_title": [hostile]})
+    calls = pd.DataFrame({"posted_at": [t - pd.Timedelta(hours=2)], "chat": ["c"], "chat_title": [hostile],
+                          "text": [hostile], "targets": [["x"]]})
+    fig = timeline_figure(notices, calls, pd.DataFrame({"start": [t], "end": [t], "key": ["x"]}), target="x")
+    hover = " ".join(str(h) for tr in fig.data for h in (tr.text if tr.text is not None else []))
+    assert "&lt;a href" in hover and "<a href" not in hover
+    import networkx as nx
+
+    G = nx.Graph()
+    G.add_node("c", label=hostile, calls=1)
+    labels = " ".join(" ".join(map(str, tr.text)) for tr in network_figure(G).data if tr.text is not None)
+    assert "<b>" not in labels
+
+
+def test_filter_rows_includes_the_whole_last_day():
+    frame = pd.DataFrame({"t": pd.to_datetime(["2024-03-01T00:00Z", "2024-03-02T23:59Z", "2024-03-03T00:00Z"]),
+                          "c": ["a", "b", "a"]})
+    assert len(filter_rows(frame, "t", pd.Timestamp("2024-03-01").date(), pd.Timestamp("2024-03-02").date())) == 2
+    assert list(filter_rows(frame, c=["a"])["c"]) == ["a", "a"]
