@@ -4,13 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint bench demo clean
+.PHONY: run test setup lint bench demo clean poppler browser
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-	  || $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -18,8 +17,20 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/detector demo --db data/demo.duckdb
 
-test: setup
+test: setup poppler browser
 	$(PY) -m pytest -q
+
+# Evidence-packet tests render the PDF with pdftoppm: install poppler-utils when missing and root.
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	  || echo "pdftoppm is missing: install poppler-utils (PDF render tests skip, and fail under CI=true)"; }
+
+# Browser tests (tests/test_browser.py) drive Debian's chromium: install it when missing and root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium is missing: install it (browser tests skip, and fail under CI=true)"; }
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -68,7 +68,7 @@ st.header("Evidence packet")
 if ui.packet_builder() is None:
     st.caption("This version of the detector cannot build evidence packets yet.")
 else:
-    redact = st.toggle("Redact personal data (reporter ids, authors)", value=True)
+    redact = st.toggle("Replace private people's names by pseudonyms", value=True)
     if st.button("Prepare the evidence packet"):
         try:
             data = ui.packet_bytes(db, version, cid, redact)

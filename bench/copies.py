@@ -155,6 +155,17 @@ def _datasketch_seconds(posts: pd.DataFrame, num_perm: int = 64, lsh_threshold: 
     return time.perf_counter() - t0
 
 
+def _tfidf_all_pairs_seconds(posts: pd.DataFrame) -> tuple[float, int]:
+    """All-pairs cosine of character 5-gram TF-IDF vectors (the quadratic alternative)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    t0 = time.perf_counter()
+    norm = [copies.normalise_text(t) for t in posts["text"]]
+    X = TfidfVectorizer(analyzer="char", ngram_range=(5, 5)).fit_transform(norm)
+    products = X @ X.T
+    return time.perf_counter() - t0, int(products.nnz)
+
+
 def run(sizes: list[int], seed: int) -> list[dict]:
     results = []
     for n in sizes:
@@ -172,6 +183,9 @@ def run(sizes: list[int], seed: int) -> list[dict]:
         row.update(_pair_accuracy(posts, clusters))
         if n <= 10_000:
             row["datasketch_minhash_lsh_seconds"] = round(_datasketch_seconds(posts), 2)
+            seconds, nnz = _tfidf_all_pairs_seconds(posts)
+            row["tfidf_all_pairs_seconds"] = round(seconds, 2)
+            row["tfidf_all_pairs_nonzero"] = nnz
         results.append(row)
         print(row, flush=True)
     return results

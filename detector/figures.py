@@ -134,8 +134,8 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
     fig.update_yaxes(title_text=f"notices per {size_words}", row=1, col=1)
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(policies)) + [CALL_ROW],
                      title_text=None, row=2, col=1)
-    fig.update_layout(barmode="stack", height=540, margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0},
+    fig.update_layout(barmode="stack", height=560, margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 40},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0},
                       title={"text": plain(title)} if title else None, hovermode="closest")
     if window is not None:
         fig.update_xaxes(range=[pd.Timestamp(window[0]), pd.Timestamp(window[1])])

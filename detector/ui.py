@@ -36,7 +36,7 @@ PAGES = {"campaigns": "app_pages/campaigns.py", "campaign": "app_pages/campaign.
          "check": "app_pages/check.py", "explore": "app_pages/explore.py", "add": "app_pages/add_data.py"}
 
 # One writer at a time in this process: DuckDB refuses a read-write connection while another is open.
-_WRITE_LOCK = threading.Lock()
+_WRITE_LOCK = threading.RLock()
 
 
 # -- which case ------------------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def pick_case() -> Path:
     if choice == OTHER:
         typed = st.sidebar.text_input("Path to a .duckdb case file", key="case_typed",
                                       placeholder="/path/to/case.duckdb")
-        path = Path(typed).expanduser() if typed.strip() else DEMO_DB
+        path = Path(typed.strip()).expanduser() if typed.strip() else Path(st.session_state.get("case") or DEMO_DB)
     else:
         path = Path(choice).expanduser()
     path = path if path.is_absolute() else ROOT / path
@@ -99,6 +99,11 @@ def require_case() -> tuple[str, int]:
                 "Add data page to create it, or pick another case in the sidebar.")
         st.page_link(PAGES["add"], label="Add data")
         st.stop()
+    try:
+        status(db, version)     # cached; fails here, once, if the file cannot be opened (e.g. being written)
+    except DetectorError as exc:
+        st.error(str(exc))
+        st.stop()
     return db, version
 
 
@@ -109,13 +114,16 @@ def build_demo_if_missing(db: Path) -> None:
     if not DEMO_DIR.is_dir() or not any(p.is_file() for p in DEMO_DIR.rglob("*")):
         st.sidebar.info("The demo data (data/demo/) is not there yet, so the demo case cannot be built.")
         return
-    bar = st.progress(0.0, text="Building the demo case from data/demo/ (first start only)…")
-    try:
-        ingest_and_analyse([DEMO_DIR], db, progress=lambda f, text: bar.progress(f, text=text))
-    except DetectorError as exc:
-        st.error(str(exc))
-    finally:
-        bar.empty()
+    with _WRITE_LOCK:
+        if db.exists():     # another session built it while this one waited
+            return
+        bar = st.progress(0.0, text="Building the demo case from data/demo/ (first start only)…")
+        try:
+            ingest_and_analyse([DEMO_DIR], db, progress=lambda f, text: bar.progress(f, text=text))
+        except DetectorError as exc:
+            st.error(str(exc))
+        finally:
+            bar.empty()
 
 
 # -- writing ----------------------------------------------------------------------------------------

@@ -85,11 +85,17 @@ def server(app_case, chromium, tmp_path_factory):
             proc.wait()
 
 
-def _settle(page) -> None:
-    """Wait until the script run is over and the grids and charts had a moment to paint."""
+def _screenshot(page, name: str) -> None:
+    """The whole page once the script run is over: the viewport grows to the main column's height
+    (Streamlit scrolls inside it, so a full-page screenshot alone would cut it off)."""
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')",
                            timeout=30_000)
+    page.wait_for_timeout(800)
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
+    page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 8000)})
     page.wait_for_timeout(1200)
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
@@ -121,8 +127,7 @@ def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
             timings["first_render_s"] = round(time.monotonic() - server["started"], 2)
             cards = page.locator("strong").filter(has_text="#").all_inner_texts()
             assert cards[0] == f"#1 {top['id']}", cards
-            _settle(page)
-            page.screenshot(path=ARTIFACTS / "01-campaigns.png", full_page=True)
+            _screenshot(page, "01-campaigns.png")
 
             # Into the top campaign: the plotly timeline.
             clicked = time.monotonic()
@@ -131,8 +136,7 @@ def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
             timings["campaign_detail_s"] = round(time.monotonic() - clicked, 2)
             assert page.locator(".js-plotly-plot .scatterlayer .trace").count() > 0
-            _settle(page)
-            page.screenshot(path=ARTIFACTS / "02-campaign-detail.png", full_page=True)
+            _screenshot(page, "02-campaign-detail.png")
 
             # Check a claim: a campaign video.
             page.get_by_role("link", name="Check a claim").click()
@@ -143,18 +147,15 @@ def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
             expect(page.get_by_text("What they cannot show")).to_be_visible()
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
             timings["check_s"] = round(time.monotonic() - checked, 2)
-            _settle(page)
-            page.screenshot(path=ARTIFACTS / "03-check.png", full_page=True)
+            _screenshot(page, "03-check.png")
 
             page.get_by_role("link", name="Explore").click()
             expect(page.get_by_text(" notices", exact=False).first).to_be_visible(timeout=30_000)
-            _settle(page)
-            page.screenshot(path=ARTIFACTS / "04-explore.png", full_page=True)
+            _screenshot(page, "04-explore.png")
 
             page.get_by_role("link", name="Add data").click()
             expect(page.get_by_role("button", name="Ingest and re-analyse")).to_be_visible(timeout=30_000)
-            _settle(page)
-            page.screenshot(path=ARTIFACTS / "05-add-data.png", full_page=True)
+            _screenshot(page, "05-add-data.png")
         finally:
             browser.close()
 

@@ -138,3 +138,34 @@ def test_short_posts_and_empty_input_make_no_pairs():
     assert near_duplicate_pairs(posts).empty
     assert near_duplicate_pairs(posts.iloc[:0]).empty
     assert copy_clusters(posts, near_duplicate_pairs(posts)).empty
+
+
+def test_similarities_stay_exact_when_the_alphabet_is_too_large_to_pack():
+    # Over 4096 distinct characters: a 5-gram no longer packs into one int64 directly.
+    rng = np.random.default_rng(7)
+    han = [chr(c) for c in range(0x4E00, 0x9FFF)]
+    texts = {f"noise{k}": "".join(rng.choice(han, 40)) for k in range(300)}
+    call = "请大家举报这个视频理由是骚扰 https://youtu.be/dQw4w9WgXcQ " + "".join(rng.choice(han, 20))
+    texts |= {"call": call, "call_edit": call.replace("骚扰", "仇恨言论"), "call_emoji": "🔥" + call}
+    posts = _posts(texts)
+    assert len(set("".join(texts.values()))) > 4096
+    pairs = near_duplicate_pairs(posts, threshold=0.5, seed=1)
+    assert set(pairs["post_a"]) | set(pairs["post_b"]) == {"telegram:call:1", "telegram:call_edit:1",
+                                                            "telegram:call_emoji:1"}
+    for row in pairs.itertuples(index=False):
+        a, b = (texts[p.split(":")[1]] for p in (row.post_a, row.post_b))
+        assert row.similarity == _direct_jaccard(normalise_text(a), normalise_text(b))
+
+
+def test_a_phrase_shared_by_thousands_of_posts_does_not_hide_the_copies():
+    # "good morning everyone" occurs in 2500 texts: its shingles exceed the stop-shingle limit
+    # (1000 occurrences) and leave the LSH bands; the planted copies must still be found.
+    rng = np.random.default_rng(9)
+    words = np.array([f"w{k}" for k in range(5000)])
+    texts = {f"chat{k}": "good morning everyone " + " ".join(rng.choice(words, 12)) for k in range(2500)}
+    call = "good morning everyone report https://youtu.be/dQw4w9WgXcQ for harassment " + " ".join(rng.choice(words, 6))
+    copies = {"c0": call, "c1": call + " 🙏", "c2": call.replace("harassment", "bullying")}
+    posts = _posts(texts | copies)
+    found = near_duplicate_pairs(posts, seed=2)
+    assert set(found["post_a"]) | set(found["post_b"]) == {f"telegram:{name}:1" for name in copies}
+    assert found.equals(near_duplicate_pairs(posts, seed=2, stop_shingle_share=None))

@@ -121,6 +121,19 @@ def test_window_is_inclusive_and_weight_counts_distinct_reports_of_the_first_rep
         ("a", "b"), ("b", "a")}
 
 
+def test_edges_do_not_change_when_times_span_a_century_and_thousands_of_targets():
+    notices = planted_reports(seed=3)
+    # Thousands of singly-reported videos and one complaint from 1970 make (target, time) too wide
+    # to pack into one int64, so windows are found through time ranks instead; they add no edge.
+    rng = np.random.default_rng(3)
+    filler = _notices([(f"x{k}", f"youtube:video:f{k:010d}", int(rng.integers(0, 86400))) for k in range(3000)])
+    ancient = _notices([("old", "youtube:video:v0000000001", -int(54 * 365.25 * 86400))])
+    filler["notice_id"] = "f" + filler["notice_id"]
+    ancient["notice_id"] = "old"
+    wide = pd.concat([notices, filler, ancient], ignore_index=True)
+    assert _as_set(co_reporting_edges(wide, 60)) == _as_set(co_reporting_edges(notices, 60))
+
+
 def test_notices_without_reporter_or_target_make_no_edges():
     notices = _notices([(None, "T1", 0), ("a", "T1", 0), ("", "T1", 1), ("b", None, 1), ("a", "T1", 2)])
     assert co_reporting_edges(notices, 10, min_edge_weight=1).empty

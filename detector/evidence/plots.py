@@ -1,6 +1,7 @@
 """Static figures for an evidence packet: the campaign's timeline and its chat network.
 
-matplotlib with the Agg backend and DejaVu Sans, PNG with no metadata, so the same case gives
+matplotlib's object API (no pyplot: no global figure state, whatever backend a notebook or the app
+uses) with DejaVu Sans, PNG with no metadata, so the same case gives
 the same bytes on every run (the interactive plotly figures are the app's business). Chats are
 labelled by letters (A, B, …) whose names the report's chat table gives: names in any script
 stay legible that way, whatever fonts the reader's machine has.
@@ -12,12 +13,10 @@ import io
 import math
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 WIDTH_IN = 6.9          # fits A4's text width (170 mm) at 100 %
 DPI = 200
@@ -29,11 +28,10 @@ _EDGE_STYLE = {"copy": ("#1f77b4", "-", "near-duplicate text"),
                "coposting": ("#2ca02c", ":", "same target within 30 min")}
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight",
                 pad_inches=0.05, facecolor="white")
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -62,9 +60,9 @@ def timeline_png(named: pd.DataFrame, other: pd.DataFrame, calls: pd.DataFrame, 
 
     removal = named[named["action"].isin(REMOVAL_LIKE)]
     rest = named[~named["action"].isin(REMOVAL_LIKE)]
-    with plt.rc_context(_STYLE):
-        fig, (ax, axc) = plt.subplots(2, 1, figsize=(WIDTH_IN, 3.6), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08})
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(WIDTH_IN, 3.6))
+        ax, axc = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08})
         width = pd.Timedelta(hours=step) * 0.9
         x = bins[:-1].tz_convert(None)
         c_rest, c_rem = counts(rest).to_numpy(), counts(removal).to_numpy()
@@ -74,7 +72,8 @@ def timeline_png(named: pd.DataFrame, other: pd.DataFrame, calls: pd.DataFrame, 
         ax.step(x, counts(other).to_numpy(), where="post", color="#969696", linewidth=0.7,
                 label="the subject's other notices (context)")
         ax.set_ylabel(f"notices per {step} h")
-        ax.legend(loc="upper right", frameon=False, fontsize=7)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=2, frameon=False, fontsize=7,
+                  borderaxespad=0, handlelength=1.5, columnspacing=1.2)
         ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
         ax.set_axisbelow(True)
         for t in calls["posted_at"]:
@@ -91,9 +90,9 @@ def timeline_png(named: pd.DataFrame, other: pd.DataFrame, calls: pd.DataFrame, 
         axc.grid(axis="x", color="#e0e0e0", linewidth=0.6)
         axc.set_xlim(bins[0].tz_convert(None), bins[-1].tz_convert(None))
         axc.set_xlabel("time (UTC)")
-        locator = matplotlib.dates.AutoDateLocator(minticks=4, maxticks=9)
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
         axc.xaxis.set_major_locator(locator)
-        axc.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+        axc.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         if len(chats) > 8:
             axc.tick_params(axis="y", labelsize=6)
         return _png(fig)
@@ -109,8 +108,9 @@ def network_png(chats: list[str], chat_letters: dict[str, str], edges: pd.DataFr
     n = max(len(chats), 1)
     pos = {c: (math.cos(math.pi / 2 - 2 * math.pi * i / n), math.sin(math.pi / 2 - 2 * math.pi * i / n))
            for i, c in enumerate(chats)}
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.4))
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(WIDTH_IN, 3.4))
+        ax = fig.subplots()
         offsets = {"copy": -0.06, "forward": 0.0, "coposting": 0.06}
         for e in edges.itertuples():
             if e.a not in pos or e.b not in pos:
@@ -120,7 +120,7 @@ def network_png(chats: list[str], chat_letters: dict[str, str], edges: pd.DataFr
             arrow = "-|>" if e.kind == "forward" else "-"
             ax.annotate("", xy=(x2, y2), xytext=(x1, y1),
                         arrowprops={"arrowstyle": arrow, "color": color, "linestyle": style,
-                                    "linewidth": 0.8 + 0.6 * min(float(e.weight), 5),
+                                    "linewidth": 0.8 + 0.3 * min(float(e.weight), 5),
                                     "shrinkA": 13, "shrinkB": 13, "mutation_scale": 12,
                                     "connectionstyle": f"arc3,rad={offsets[e.kind]}"})
         for c in chats:

@@ -143,18 +143,10 @@ def build_report(d: PacketData) -> Report:
         anchor_of(pid, "p", anchors)
     for nid in d.notices["notice_id"]:
         anchor_of(nid, "n", anchors)
-    sections = [
-        _summary(d),
-        _timeline(d),
-        _findings(d, anchors),
-        _calls(d, anchors),
-        _notices(d, anchors),
-        _links(d),
-        _network(d),
-        _methods(d),
-    ]
+    sections = [_summary(d), _timeline(d), _findings(d, anchors), _calls(d, anchors), _links(d), _network(d),
+                _methods(d), _notices(d, anchors)]
     if len(d.cited_posts):
-        sections.insert(5, _cited_posts(d, anchors))
+        sections.append(_cited_posts(d, anchors))
     subtitle = (f"Campaign {c['id']}, tier {c['tier']}: {utc(c['start'])} to {utc(c['end'])}. "
                 f"Software {d.analysis.get('version') or 'unknown'}; analysis of {utc(d.analysis.get('analysed_at'))}.")
     return Report(title=f"Evidence of a coordinated reporting campaign ({c['id']})", subtitle=subtitle,
@@ -183,12 +175,12 @@ def _summary(d: PacketData) -> Section:
         link_txt = ("There were too few comparable days in the collected period to test whether the notices "
                     "follow the calls more closely than chance.")
     else:
-        link_txt = (f"Timing test (p_link = {pval(c['p_link'], c.get('p_link_floor'))}): the same calls were moved "
-                    f"to each of {d_shifts} other days, keeping their hour of the day; if the calls had no effect, "
-                    f"notices would follow them as closely as they did on about that share of days. "
-                    f"With {d_shifts} possible days, {pval(c.get('p_link_floor'))} is the smallest value this data "
-                    f"can give.")
-    burst_txt = (f"Burst test (p_burst = {pval(c['p_burst'])}): how often the channel's own hour-of-day and weekday "
+        link_txt = (f"Timing test: p_link = {pval(c['p_link'], c.get('p_link_floor'))}. The same calls were "
+                    f"moved to each of {d_shifts} other days, keeping their hour of the day; if the calls had no "
+                    f"effect, notices would follow them as closely as they did on about that share of days. "
+                    f"With {d_shifts} possible days, {pval(c.get('p_link_floor'))} is the smallest value this "
+                    f"data can give.")
+    burst_txt = (f"Burst test: p_burst = {pval(c['p_burst'])}, how often the channel's own hour-of-day and weekday "
                  f"rhythm would produce a pile-up of notices on these targets as large as the one after the calls, "
                  f"corrected for every time window examined.")
     tier_txt = {
@@ -227,7 +219,8 @@ def _summary(d: PacketData) -> Section:
     return Section("summary", "Summary", blocks)
 
 
-def _timeline(d: PacketData) -> Section:
+def timeline_figure(d: PacketData) -> Figure:
+    """The campaign's timeline: notices per hour on its targets, the channel's other notices, the calls."""
     c = d.campaign
     start = min(pd.Timestamp(c["start"]), d.calls["posted_at"].min()) - pd.Timedelta(days=1)
     end = pd.Timestamp(c["end"]) + pd.Timedelta(days=1)
@@ -238,19 +231,32 @@ def _timeline(d: PacketData) -> Section:
     caption = (f"Notices on the {len(c['targets'])} named targets (bars) and the same channel's other notices "
                f"(grey line), {utc(start)} to {utc(end)}; red lines and triangles mark the calls, by chat "
                f"letter (see the chat table).")
-    return Section("timeline", "Timeline", [Figure("timeline", png, caption)])
+    return Figure("timeline", png, caption)
+
+
+def network_figure(d: PacketData) -> Figure:
+    """The campaign's chats and what ties them: near-duplicate texts, forwards, co-posting."""
+    png = network_png(list(d.letters), d.letters, d.edges, d.calls.groupby("chat").size().to_dict())
+    return Figure("network", png, "Chats of the campaign. Blue: calls whose texts are near-duplicates; red "
+                                  "arrow: a call forwarded from one chat to another; green: chats that named "
+                                  "the same target within 30 minutes of each other.")
+
+
+def _timeline(d: PacketData) -> Section:
+    return Section("timeline", "Timeline", [timeline_figure(d)])
 
 
 def _findings(d: PacketData, anchors: dict[str, str]) -> Section:
     rows = []
     for f in d.findings.itertuples():
-        cited = [r for r in f.rows if r in anchors]
+        cited = sorted((r for r in f.rows if r in anchors), key=lambda r: (anchors[r][0], int(anchors[r][1:])))
         shown = ", ".join(anchors[r] for r in cited[:20]) + (f" and {len(cited) - 20} more" if len(cited) > 20 else "")
         p = "" if f.p_value is None or (isinstance(f.p_value, float) and math.isnan(f.p_value)) else pval(f.p_value)
         rows.append([Cell(str(f.order)), Cell(f.kind), Cell(f.text), Cell(p),
                      Cell(f"{len(f.rows)} rows" + (f": {shown}" if shown else ""))])
     intro = Para("Each finding is one sentence with its numbers; the last column counts the rows it cites, by their "
-                 "labels in the tables below (p = post, n = notice). findings.json lists every cited row in full.")
+                 "labels in the tables below and in the appendices (p = post, n = notice). findings.json lists "
+                 "every cited row in full.")
     sweep = Table(["window", "notices within", "expected", "p-value"],
                   [[Cell(f"{int(s['window_h'])} h"), Cell(str(int(s["notices_within"]))),
                     Cell(num(s.get("expected_within"))), Cell(pval(s.get("p_value"), s.get("p_floor")))]
@@ -304,7 +310,7 @@ def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
 
 def _cited_posts(d: PacketData, anchors: dict[str, str]) -> Section:
     cols = ["#", "posted", "chat", "author", "text (original)", "link"]
-    return Section("cited-posts", "Other posts the findings cite", [
+    return Section("cited-posts", "Appendix B: other posts the findings cite", [
         Para("Later posts in the same chats that the findings cite (for example, claims that the videos were "
              "removed)."),
         Table(cols, _post_rows(d.cited_posts, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1], small=True)])
@@ -322,7 +328,7 @@ def _notices(d: PacketData, anchors: dict[str, str]) -> Section:
                      Cell(n.target + (f"\n{title}" if title else ""), href=url),
                      Cell(hours(n.lag_h)), Cell("yes" if n.linked else "cited")])
     linked = int(d.notices["linked"].sum())
-    return Section("notices", "The notices", [
+    return Section("notices", "Appendix A: the notices", [
         Para(f"{linked} notices arrived within {PRIMARY_WINDOW_H} h after a call naming their target ('yes'); "
              f"other notices the findings cite (reinstatements, suspensions) are marked 'cited'. 'After call' is "
              f"the time since the latest call naming the target. notices.csv has every column, with source file "
@@ -348,14 +354,11 @@ def _links(d: PacketData) -> Section:
 
 
 def _network(d: PacketData) -> Section:
-    png = network_png(list(d.letters), d.letters, d.edges, d.calls.groupby("chat").size().to_dict())
     table = Table(["chat", "name", "platform", "role", "calls", "first call", "public page"],
                   [[Cell(r.letter), Cell(str(r.title)), Cell(r.platform), Cell(r.role), Cell(str(r.calls)),
                     Cell(utc(r.first_call)), Cell(r.public_url or "", href=r.public_url)]
                    for r in d.chats.itertuples()], widths=[0.5, 2.2, 0.8, 1.6, 0.5, 1.4, 1.4], small=True)
-    blocks = [Figure("network", png, "Chats of the campaign. Blue: calls whose texts are near-duplicates; red "
-                                     "arrow: a call forwarded from one chat to another; green: chats that named "
-                                     "the same target within 30 minutes of each other."), table]
+    blocks = [network_figure(d), table]
     if len(d.clusters):
         rows = [[Cell(str(r.cluster_id)), Cell(utc(r.posted_at)), Cell(_chat_label(r.letter if isinstance(
             r.letter, str) else "", r.title)), Cell(str(r.post_id)), Cell("first" if r.is_first else ""),
@@ -363,8 +366,8 @@ def _network(d: PacketData) -> Section:
         blocks += [Para("Copy clusters: groups of posts whose texts are near-duplicates of each other (Jaccard "
                         "similarity of character shingles; MinHash to find candidates, exact similarity to "
                         "confirm)."),
-                   Table(["cluster", "posted", "chat", "post id", "", "in campaign"], rows,
-                         widths=[2.2, 1.3, 1.6, 2.2, 0.5, 0.7], small=True)]
+                   Table(["cluster", "posted", "chat", "post id", "", "in this campaign"], rows,
+                         widths=[2.1, 1.3, 1.6, 2.1, 0.5, 0.9], small=True)]
     if len(d.pairs):
         rows = [[Cell(r.post_a), Cell(r.post_b), Cell(num(r.similarity, 2)), Cell(hours(r.lag_seconds / 3600))]
                 for r in d.pairs.itertuples()]

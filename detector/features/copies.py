@@ -7,14 +7,22 @@ emoji and runs of whitespace reduced to one space) and cut into overlapping char
 ``shingle_size``-grams. Two posts are near-duplicates when the Jaccard similarity of their shingle
 sets is at least ``threshold``; that exact similarity is what findings quote.
 
-Comparing all pairs is quadratic (10^6 posts are 5·10^11 pairs; a TF-IDF cosine matrix over them
-would not fit in memory), so candidates come from MinHash (Broder 1997) with LSH banding (Indyk and
-Motwani 1998; Leskovec, Rajaraman and Ullman, *Mining of Massive Datasets*, ch. 3) tuned to a
-lower ``lsh_threshold`` than the final one, so that pairs just above ``threshold`` are rarely missed,
-and every candidate is then checked exactly. MinHash is computed here in vectorised numpy
-(multiply-shift hashing, Dietzfelbinger et al. 1997) because datasketch's per-document Python
-loop is the bottleneck at this scale (see ``bench/copies.py``); the band/row split is datasketch's
-own optimum for the given threshold and number of permutations.
+Comparing all pairs is quadratic: 10^6 posts are 5·10^11 pairs, and an all-pairs TF-IDF cosine
+matrix over them would hold 10^12 entries (4 TB dense; even a sparse product with a 0.5 cut-off
+costs ~10^12 multiply-adds, hours on two cores). So candidates come from MinHash (Broder 1997)
+with LSH banding (Indyk and Motwani 1998; Leskovec, Rajaraman and Ullman, *Mining of Massive
+Datasets*, ch. 3) tuned to a lower ``lsh_threshold`` than the final one, so that pairs just above
+``threshold`` are rarely missed, and every surviving candidate is checked exactly. Three things
+keep that affordable on a million posts of real chatter:
+
+* shingles that occur in thousands of posts (the corpus's stop-words: " the ", "и на ") are left
+  out of the band signatures (they still count in the exact similarity): with them, short
+  unrelated posts made of common words fall into LSH buckets by the thousand;
+* a second MinHash signature of the full sets estimates each candidate's similarity, and
+  candidates far below ``threshold`` (four standard deviations) are dropped before the exact check;
+* MinHash is vectorised numpy (multiply-shift hashing, Dietzfelbinger et al. 1997), since
+  datasketch's per-document Python loop is the bottleneck at this scale (see ``bench/copies.py``);
+  the band/row split is datasketch's own optimum for the threshold and number of permutations.
 
 Shingles are identified exactly, not by a hash: characters are renumbered densely and a
 shingle's characters are packed into one int64, so the Jaccard values are exact set similarities.

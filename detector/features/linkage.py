@@ -112,7 +112,10 @@ def _statistic(lags: np.ndarray, window_h: float) -> tuple[int, float]:
 
 def eligible_shifts(call_hours: np.ndarray, call_floor_hours: np.ndarray, start_h: float, end_h: float,
                     window_h: float) -> np.ndarray:
-    """Whole-day shifts (in days, excluding 0) that keep every call and its window in the period.
+    """Whole-day shifts (in days) that keep every call and its window in the period.
+
+    Shifts smaller than the window are left out: a call moved by one day would still watch most
+    of its own window, so the notices it caused would be counted against it.
 
     ``call_floor_hours`` is, per call, the earliest time the call could have been made (its
     target's publication, or the period start).
@@ -123,7 +126,7 @@ def eligible_shifts(call_hours: np.ndarray, call_floor_hours: np.ndarray, start_
     lo_day = max(lo_day, int(np.ceil((start_h - call_hours.min()) / 24)))
     hi_day = int(np.floor((end_h - window_h - call_hours.max()) / 24))
     days = np.arange(lo_day, hi_day + 1)
-    return days[days != 0]
+    return days[np.abs(days) * 24 >= window_h]
 
 
 def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
@@ -312,7 +315,7 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
     shifts = np.zeros(k)
     catching = (obs_count > 0).astype(float)   # placements (observed included) that catch a notice
     for d in range(d_min, d_max + 1):
-        if d == 0:
+        if abs(d) * 24 < window_h:      # as in eligible_shifts: no placement overlapping its own window
             continue
         eligible = (lo <= d) & (d <= hi)
         if not eligible.any():

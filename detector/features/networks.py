@@ -35,25 +35,39 @@ def _utc_microseconds(times: pd.Series) -> np.ndarray:
 
 def _present(values: pd.Series) -> pd.Series:
     """True where a string column holds a non-empty value."""
-    return values.notna() & (values.astype("string").str.len() > 0)
+    return values.notna() & values.ne("")
 
 
-def _window_bounds(group: np.ndarray, times: np.ndarray, before: int, after: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """For rows sorted by (group, time): [lo, hi) of the rows in the same group with
-    ``time - before <= t <= time + after`` (both ends inclusive).
+def _sorted_windows(group: np.ndarray, times: np.ndarray, before: int, after: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort rows by (group, time) and find each row's window.
 
-    Times are ranked among all distinct times so that (group, rank) packs into one int64
-    key that ``searchsorted`` can bisect; a ±window bound maps to a rank bound exactly.
+    Returns (order, lo, hi): after ``order``, row i's window is rows [lo[i], hi[i]), those of the
+    same group with ``time[i] - before <= t <= time[i] + after`` (both ends inclusive).
+
+    (group, time) is packed into one int64 key whose groups are further apart than any window, so
+    one ``searchsorted`` per bound finds every window; when that key would overflow, times are
+    first replaced by their rank among the distinct times (bounds map to ranks exactly).
     """
-    distinct = np.unique(times)
-    stride = np.int64(len(distinct) + 1)
-    key = group.astype(np.int64) * stride + np.searchsorted(distinct, times)
+    group = group.astype(np.int64)
+    times = times - times.min()
+    stride = int(times.max()) + before + after + 1
+    n_groups = int(group.max()) + 1
+    if n_groups * stride < 2**62:
+        key = group * stride + times
+        order = np.argsort(key)  # ties may come in any order: windows and counts do not depend on it
+        key = key[order]
+        return order, np.searchsorted(key, key - before, "left"), np.searchsorted(key, key + after, "right")
+    distinct = np.sort(times)
+    distinct = distinct[np.r_[True, distinct[1:] != distinct[:-1]]]
+    stride = len(distinct) + 1
+    key = group * stride + np.searchsorted(distinct, times)
+    order = np.argsort(key)
+    key, group, times = key[order], group[order], times[order]
     first = np.searchsorted(distinct, times - before, side="left")
     past_last = np.searchsorted(distinct, times + after, side="right")
-    lo = np.searchsorted(key, group * stride + first, side="left")
-    hi = np.searchsorted(key, group * stride + past_last, side="left")
-    return lo, hi
+    return (order, np.searchsorted(key, group * stride + first, side="left"),
+            np.searchsorted(key, group * stride + past_last, side="left"))
 
 
 def _window_pairs(lo: np.ndarray, hi: np.ndarray):
@@ -161,11 +175,9 @@ def coposting_edges(clusters: pd.DataFrame, window: str | pd.Timedelta = "30min"
     width = int(pd.Timedelta(window) / pd.Timedelta(microseconds=1))
     group, group_ids = pd.factorize(frame["cluster_id"], sort=True)
     chat, chat_ids = pd.factorize(frame["chat"], sort=True)
-    times = _utc_microseconds(frame["posted_at"])
-    order = np.lexsort((chat, times, group))
-    group, chat, times = group[order], chat[order], times[order]
     # Only forward windows: each unordered pair of posts is seen once, from its earlier post.
-    lo, hi = _window_bounds(group, times, 0, width)
+    order, lo, hi = _sorted_windows(group, _utc_microseconds(frame["posted_at"]), 0, width)
+    group, chat, times = group[order], chat[order], _utc_microseconds(frame["posted_at"])[order]
     found = []
     for i, j in _window_pairs(lo, hi):
         keep = chat[i] != chat[j]
@@ -241,8 +253,8 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
     reporter as the user and the target as the reposted message, reproduced exactly:
 
     * an event is a notice with a ``reporter_id`` and a ``target`` (others are skipped, as the
-      toolkit never joins a null ``repost_id``); a repeated ``notice_id`` counts once (its
-      ``insert or ignore``);
+      toolkit never joins a null ``repost_id``); a repeated ``notice_id`` counts once, as its first
+      row (the toolkit's ``insert or ignore``);
     * event ``e2`` is co-reporting with ``e1`` when they name the same target and
       ``t1 - W <= t2 <= t1 + W`` — the window is **inclusive** at both ends (SQL ``between``);
     * the edge is **directed**: ``weight(a, b)`` is the number of *distinct reports by a* that have
@@ -277,30 +289,34 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
     toolkit's join visits, but in numpy instead of SQLite.
     """
     columns = ["reporter_a", "reporter_b", "weight"]
-    events = notices.loc[_present(notices["reporter_id"]) & _present(notices["target"])
-                         & notices["received_at"].notna()]
-    if "notice_id" in events:
-        events = events.drop_duplicates("notice_id", keep="first")
+    is_event = _present(notices["reporter_id"]) & _present(notices["target"]) & notices["received_at"].notna()
+    if "notice_id" in notices:
+        is_event &= ~notices["notice_id"].duplicated(keep="first")
+    events = notices.loc[is_event]
     if events.empty:
         return pd.DataFrame({"reporter_a": pd.Series(dtype="object"),
                              "reporter_b": pd.Series(dtype="object"),
                              "weight": pd.Series(dtype="int64")})
-    reporter, reporter_ids = pd.factorize(events["reporter_id"].astype(str), sort=True)
-    target = pd.factorize(events["target"].astype(str))[0]
-    times = _utc_microseconds(events["received_at"])
-    order = np.lexsort((times, target))
-    reporter, target, times = reporter[order], target[order], times[order]
+    reporter, reporter_ids = pd.factorize(events["reporter_id"])
+    target = pd.factorize(events["target"])[0]
     width = int(round(window_seconds * 1_000_000))
-    lo, hi = _window_bounds(target, times, width, width)
+    order, lo, hi = _sorted_windows(target, _utc_microseconds(events["received_at"]), width, width)
+    reporter = reporter[order].astype(np.int64)
+    n_reporters = len(reporter_ids)
 
-    n_reporters = np.int64(len(reporter_ids))
-    counted = []
-    for i, j in _window_pairs(lo, hi):
+    # Every report matches itself, so the self-loop weight is the reporter's number of reports.
+    loops = np.bincount(reporter, minlength=n_reporters)
+    weights = [pd.Series(loops[loops > 0], index=np.flatnonzero(loops > 0) * (n_reporters + 1))]
+    # Only reports with another report in their window can add an edge between two reporters.
+    busy = np.flatnonzero(hi - lo > 1)
+    for i, j in _window_pairs(lo[busy], hi[busy]):
+        i = busy[i]
+        other = reporter[j] != reporter[i]
         # One (report, neighbouring reporter) counts once however many reports that neighbour made.
-        seen = pd.unique(i.astype(np.int64) * n_reporters + reporter[j])
-        pair = reporter[seen // n_reporters].astype(np.int64) * n_reporters + seen % n_reporters
-        counted.append(pd.Series(pair).value_counts(sort=False))
-    weights = pd.concat(counted).groupby(level=0).sum()
+        seen = pd.unique(i[other] * n_reporters + reporter[j[other]])
+        weights.append(pd.Series(reporter[seen // n_reporters] * n_reporters + seen % n_reporters).value_counts(
+            sort=False))
+    weights = pd.concat(weights).groupby(level=0).sum()
     weights = weights[weights >= min_edge_weight]
     a, b = weights.index.to_numpy() // n_reporters, weights.index.to_numpy() % n_reporters
     out = pd.DataFrame({"reporter_a": reporter_ids[a], "reporter_b": reporter_ids[b],
