@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
+# The app on the bundled demo case (built and analysed on first start), at http://127.0.0.1:8501
 run: setup
-	$(VENV)/bin/detector demo --db data/demo.duckdb
+	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
 
 test: setup poppler browser
 	$(PY) -m pytest -q

@@ -11,8 +11,9 @@ For each campaign:
   the subject's own cycle (and views, when known), scanning windows that start between the
   first call and 48 h after the last — a window fixed by the calls, not by the notices.
 - tier: **strong** when both are small (``p_link <= 0.02`` and ``p_burst <= 0.01``) and at least
-  two named targets (or a channel) were hit; **moderate** when both are ``<= 0.05``; otherwise
-  **weak** (calls that changed nothing are weak at most).
+  two named targets (or a channel) were hit; **moderate** when both are ``<= 0.05``; either needs
+  at least ``MIN_ALARM_NOTICES`` (3) notices after the calls; otherwise **weak** (calls that
+  changed nothing are weak at most).
 
 Bursts that no campaign explains are kept as *unexplained bursts*, never called campaigns.
 """
@@ -41,6 +42,9 @@ GROUP_GAP = pd.Timedelta(days=30)
 BOAST_HORIZON = pd.Timedelta(days=14)
 STRONG_LINK, STRONG_BURST = 0.02, 0.01
 MODERATE = 0.05
+# An alarm needs an effect, not only a small p-value: one or two notices after a call happen by
+# chance to some of the many calls that change nothing (p_link and p_burst then move together).
+MIN_ALARM_NOTICES = 3
 
 CAMPAIGN_COLUMNS = ["campaign_id", "rank", "tier", "score", "targets", "hit_targets", "start", "end",
                     "notices", "calls", "chats", "p_burst", "p_link", "p_link_floor", "link_shifts",
@@ -256,9 +260,11 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     channel_hit = any(t.startswith(("youtube:channel", "youtube:handle", "telegram:channel")) for t in hit_targets)
     p_link = link.p_value
     tier = "weak"
-    if p_link is not None and p_link <= STRONG_LINK and p_burst <= STRONG_BURST and (len(hit_targets) >= 2 or channel_hit):
+    enough = len(within) >= MIN_ALARM_NOTICES
+    if (enough and p_link is not None and p_link <= STRONG_LINK and p_burst <= STRONG_BURST
+            and (len(hit_targets) >= 2 or channel_hit)):
         tier = "strong"
-    elif p_link is not None and p_link <= MODERATE and p_burst <= MODERATE and hit_targets:
+    elif enough and p_link is not None and p_link <= MODERATE and p_burst <= MODERATE and hit_targets:
         tier = "moderate"
     score = _score(p_link, p_burst, len(hit_targets), len(chats), tier)
     policy = grp["requested_policy"].dropna()

@@ -11,6 +11,8 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
+from detector.evidence.verify import verify_packet  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "walkthrough.ipynb"
 
@@ -39,8 +41,9 @@ def _kernel_name() -> str:
 
 
 @pytest.mark.slow
-def test_walkthrough_runs_top_to_bottom(small_case, monkeypatch):
+def test_walkthrough_runs_top_to_bottom(small_case, tmp_path, monkeypatch):
     monkeypatch.setenv("DETECTOR_DEMO_DIR", str(small_case))
+    monkeypatch.setenv("DETECTOR_WORK_DIR", str(tmp_path / "work"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name=_kernel_name(),
                                      resources={"metadata": {"path": str(ROOT)}})
@@ -51,3 +54,4 @@ def test_walkthrough_runs_top_to_bottom(small_case, monkeypatch):
     assert "intact" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3                                  # timeline, network, notices per 6 h
+    assert verify_packet(next((tmp_path / "work").glob("C*.zip"))).intact

@@ -24,7 +24,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,13 +72,12 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
     files[MANIFEST] = _json_bytes(manifest(files, data, created))
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".packet-", suffix=".zip", dir=out.parent)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")     # same folder: os.replace is atomic
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(zip_bytes(files))
+        tmp.write_bytes(zip_bytes(files))
         os.replace(tmp, out)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return out
 
