@@ -50,11 +50,11 @@ def _bad_inputs(tmp_path, samples):
         "empty": ("empty.csv", b"", None),
         "truncated_json": ("result.json", truncated, "telegram_json"),
         "binary_junk": ("junk.bin", bytes(range(256)) * 8, "whatsapp"),
-        "not_a_chat": ("notes.txt", "Shopping list\nmilk\nbread\n".encode(), "whatsapp"),
+        "not_a_chat": ("notes.txt", b"Shopping list\nmilk\nbread\n", "whatsapp"),
         "missing_column": ("notices.csv", b"received_at,target_url,action\n2025-04-10T10:00:00Z,https://youtu.be/dQw4w9WgXcQ,removed\n",
                            "notices_csv"),
         "bad_date": ("notices.csv", (GOOD_CSV + "soon,https://youtu.be/dQw4w9WgXcQ,removed,Spam\n").encode(), None),
-        "unknown_format": ("notes.txt", "Shopping list\nmilk\nbread\n".encode(), None),
+        "unknown_format": ("notes.txt", b"Shopping list\nmilk\nbread\n", None),
     }
 
 
