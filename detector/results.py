@@ -9,7 +9,7 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.features.linkage import PRIMARY_WINDOW_H
-from detector.ids import canonical_target
+from detector.ids import canonical_target, is_target_id
 from detector.store import Case
 
 LOOKBACK = pd.Timedelta(days=7)
@@ -90,9 +90,10 @@ class CheckResult:
 
 
 def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> CheckResult:
-    """For one video or channel: its notices, the calls before each, the lag and the significance."""
+    """For one video or channel (a URL or a canonical id): its notices, the calls before each,
+    the lag and the significance."""
     require_analysis(case)
-    target = canonical_target(url)
+    target = url if is_target_id(url) else canonical_target(url)
     notices = case.query("SELECT * FROM notices WHERE target = ? ORDER BY received_at", [target])
     if since is not None:
         notices = notices[notices["received_at"] >= since]
@@ -153,7 +154,7 @@ def _verdict(target, notices, calls, link, campaign) -> tuple[str, list[str]]:
     elif link:
         text += " Too few comparable days to test this target alone."
     if campaign:
-        text += (f" It belongs to campaign {campaign['id']} (tier {campaign['tier']}, p_link = "
-                 f"{campaign['p_link'] if campaign['p_link'] is not None else 'insufficient data'}, "
+        p_link = f"{campaign['p_link']:.3g}" if campaign["p_link"] is not None else "insufficient data"
+        text += (f" It belongs to campaign {campaign['id']} (tier {campaign['tier']}, p_link = {p_link}, "
                  f"p_burst = {campaign['p_burst']:.3g}).")
     return text, details

@@ -109,20 +109,17 @@ def forward_edges(posts: pd.DataFrame) -> pd.DataFrame:
     ambiguous name (two channels with one title) stays a name.
     """
     columns = ["source", "source_name", "chat", "posts", "first_at"]
-    has_name = _present(posts["forwarded_from"]) if "forwarded_from" in posts else False
-    has_id = (_present(posts["forwarded_from_id"]) if "forwarded_from_id" in posts
-              else pd.Series(False, index=posts.index))
-    fwd = posts.loc[has_name | has_id].copy()
+    has_name, has_id = _present(posts["forwarded_from"]), _present(posts["forwarded_from_id"])
+    fwd = posts.loc[has_name | has_id, ["chat", "posted_at", "forwarded_from", "forwarded_from_id"]]
     if fwd.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns}).astype(
             {"posts": "int64", "first_at": "datetime64[us, UTC]"})
-    fwd["forwarded_from_id"] = fwd.get("forwarded_from_id", pd.Series(None, index=fwd.index))
     named_ids = (fwd.dropna(subset=["forwarded_from", "forwarded_from_id"])
                  .groupby("forwarded_from")["forwarded_from_id"].unique())
     unambiguous = {name: ids[0] for name, ids in named_ids.items() if len(ids) == 1}
     resolved = fwd["forwarded_from"].map(unambiguous)
-    fwd["source"] = fwd["forwarded_from_id"].where(has_id.loc[fwd.index],
-                                                   resolved.fillna(fwd["forwarded_from"]))
+    fwd = fwd.assign(source=fwd["forwarded_from_id"].where(has_id.loc[fwd.index],
+                                                           resolved.fillna(fwd["forwarded_from"])))
     names = (fwd.dropna(subset=["forwarded_from"]).groupby("source")["forwarded_from"]
              .agg(lambda s: s.value_counts().sort_index().idxmax()))
     out = (fwd.groupby(["source", "chat"], as_index=False)
