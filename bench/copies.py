@@ -116,7 +116,8 @@ def realistic_posts(n: int, seed: int = 0, call_share: float = 0.03, chats: int 
                 if rng.random() < 0.5:
                     words.insert(rng.integers(len(words) + 1), EMOJI[rng.integers(len(EMOJI))])
                 if rng.random() < 0.3:
-                    words = [w.upper() if rng.random() < 0.3 else w for w in words]
+                    # Shouting leaves the link alone: YouTube ids are case-sensitive.
+                    words = [w.upper() if rng.random() < 0.3 and "youtu" not in w else w for w in words]
             rows.append((rng.integers(0, chats), t0 + rng.integers(0, 6 * 3600), " ".join(words), campaign))
         campaign += 1
     calls = pd.DataFrame(rows[:n_calls], columns=["chat", "offset", "text", "campaign"])

@@ -285,16 +285,16 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
     reporter pair. Cost is linear in the number of (event, neighbour) pairs, the same pairs the
     toolkit's join visits, but in numpy instead of SQLite.
     """
-    columns = ["reporter_a", "reporter_b", "weight"]
     is_event = _present(notices["reporter_id"]) & _present(notices["target"]) & notices["received_at"].notna()
     if "notice_id" in notices:
         is_event &= ~notices["notice_id"].duplicated(keep="first")
-    events = notices.loc[is_event]
+    events = notices.loc[is_event, ["reporter_id", "target", "received_at"]]
     if events.empty:
         return pd.DataFrame({"reporter_a": pd.Series(dtype="object"),
                              "reporter_b": pd.Series(dtype="object"),
                              "weight": pd.Series(dtype="int64")})
-    reporter, reporter_ids = pd.factorize(events["reporter_id"])
+    # Codes in id order, so the output can be sorted on integers rather than strings.
+    reporter, reporter_ids = pd.factorize(events["reporter_id"], sort=True)
     target = pd.factorize(events["target"])[0]
     width = int(round(window_seconds * 1_000_000))
     order, lo, hi = _sorted_windows(target, _utc_microseconds(events["received_at"]), width, width)
@@ -316,12 +316,12 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
     weights = pd.concat(weights).groupby(level=0).sum()
     weights = weights[weights >= min_edge_weight]
     a, b = weights.index.to_numpy() // n_reporters, weights.index.to_numpy() % n_reporters
-    out = pd.DataFrame({"reporter_a": reporter_ids[a], "reporter_b": reporter_ids[b],
-                        "weight": weights.to_numpy().astype("int64")})
+    weight = weights.to_numpy().astype("int64")
     if not include_self_loops:
-        out = out[out["reporter_a"] != out["reporter_b"]]
-    return out.sort_values(["weight", "reporter_a", "reporter_b"], ascending=[False, True, True],
-                           ignore_index=True)[columns]
+        a, b, weight = a[a != b], b[a != b], weight[a != b]
+    order = np.lexsort((b, a, -weight))
+    return pd.DataFrame({"reporter_a": np.asarray(reporter_ids)[a[order]],
+                         "reporter_b": np.asarray(reporter_ids)[b[order]], "weight": weight[order]})
 
 
 def co_reporting_graph(edges: pd.DataFrame) -> nx.DiGraph:
