@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from detector.campaigns import CampaignInputs, build_campaigns
+from detector.campaigns import COREPORT_MIN_WEIGHT, COREPORT_WINDOW_S, CampaignInputs, build_campaigns
 from detector.features.bursts import Period, detect_bursts
 from detector.features.calls import classify_calls
 from detector.features.copies import copy_clusters, near_duplicate_pairs
-from detector.features.networks import forward_edges
+from detector.features.networks import co_reporting_edges, forward_edges
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
-DERIVED = ("calls", "pairs", "clusters", "forwards", "scans", "bursts", "links", "campaigns", "findings")
+DERIVED = ("calls", "pairs", "clusters", "forwards", "coreports", "scans", "bursts", "links", "campaigns",
+           "findings")
 
 
 @dataclass
@@ -59,14 +60,16 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     pairs = near_duplicate_pairs(callish, seed=seed)
     clusters = copy_clusters(callish, pairs)
     forwards = forward_edges(posts)
+    coreports = co_reporting_edges(notices, window_seconds=COREPORT_WINDOW_S, min_edge_weight=COREPORT_MIN_WEIGHT)
     step("bursts")
     scans, bursts = detect_bursts(notices, exposure, period, seed=seed)
     step("campaigns")
-    inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period)
+    inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period,
+                            coreports=coreports)
     campaigns, findings, links = build_campaigns(inputs, seed=seed)
     bursts = explain_bursts(bursts, campaigns)
     tables = {"calls": calls[calls["kind"] != "other"].reset_index(drop=True), "pairs": pairs,
-              "clusters": clusters, "forwards": forwards, "scans": scans, "bursts": bursts, "links": links,
+              "clusters": clusters, "forwards": forwards, "coreports": coreports, "scans": scans, "bursts": bursts, "links": links,
               "campaigns": campaigns, "findings": findings}
     params = {"seed": seed, "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
               "posts_classified": int(len(classified)), "version": software_version()}

@@ -45,6 +45,10 @@ MODERATE = 0.05
 # An alarm needs an effect, not only a small p-value: one or two notices after a call happen by
 # chance to some of the many calls that change nothing (p_link and p_burst then move together).
 MIN_ALARM_NOTICES = 3
+# Co-reporting network (coordination-network-toolkit's co_retweet): same target within an hour,
+# an edge needs two such co-reports (the toolkit's default minimum weight).
+COREPORT_WINDOW_S = 3600
+COREPORT_MIN_WEIGHT = 2
 
 CAMPAIGN_COLUMNS = ["campaign_id", "rank", "tier", "score", "targets", "hit_targets", "start", "end",
                     "notices", "calls", "chats", "p_burst", "p_link", "p_link_floor", "link_shifts",
@@ -63,6 +67,7 @@ class CampaignInputs:
     exposure: pd.DataFrame       # exposure table
     pairs: pd.DataFrame          # near-duplicate pairs (post_a, post_b, similarity, …)
     period: Period
+    coreports: pd.DataFrame | None = None   # co-reporting edges (reporter_a, reporter_b, weight)
 
 
 def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta = GROUP_GAP) -> pd.Series:
@@ -325,6 +330,7 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
                       f"the subject's other notices; binomial p = {_fmt_p(match['p_value'])}).", match["p_value"],
             list(within[within["policy"] == requested]["notice_id"]))
     _spread_findings(add, grp, inputs)
+    _coreporting_finding(add, within, inputs.notices, inputs.coreports)
     _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
     grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > first_call)
                         & (boasts["posted_at"] <= end + BOAST_HORIZON)]
@@ -390,6 +396,29 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
     add("spread", f"{len(grp)} calls in {grp['chat'].nunique()} chats ({platforms}) between "
                   f"{grp['posted_at'].min():%Y-%m-%d %H:%M} and {grp['posted_at'].max():%Y-%m-%d %H:%M} UTC "
                   f"({_hours(span_h)}).", None, list(grp["post_id"]))
+
+
+def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, edges: pd.DataFrame | None) -> None:
+    """When notices carry reporter ids: did the same reporters flag these targets together?"""
+    reported = within[within["reporter_id"].notna() & (within["reporter_id"].astype(str) != "")]
+    if reported.empty:
+        return
+    reporters = set(reported["reporter_id"].astype(str))
+    multi = reported.groupby("reporter_id")["target"].nunique()
+    multi = multi[multi >= 2]
+    text = (f"{len(reporters)} distinct reporters are behind these notices; {len(multi)} of them flagged two or "
+            f"more of the named targets.")
+    if edges is not None and len(edges):
+        inside = edges[edges["reporter_a"].isin(reporters) & edges["reporter_b"].isin(reporters)]
+        networked = set(inside["reporter_a"]) | set(inside["reporter_b"])
+        others = set(all_notices["reporter_id"].dropna().astype(str)) - reporters
+        other_net = (set(edges["reporter_a"]) | set(edges["reporter_b"])) & others
+        share_other = len(other_net) / len(others) if others else 0.0
+        text += (f" In the co-reporting network (same target within {COREPORT_WINDOW_S // 60} min, at least "
+                 f"{COREPORT_MIN_WEIGHT} times), {len(networked)} of them are linked by {len(inside)} directed edges "
+                 f"(weights up to {int(inside['weight'].max()) if len(inside) else 0}), against {share_other:.0%} of "
+                 f"the case's other reporters.")
+    add("coreporting", text, None, list(reported["notice_id"]))
 
 
 def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, start, end, within) -> None:

@@ -24,7 +24,6 @@ import pandas as pd
 
 from detector.features.baseline import (
     Cycle,
-    bin_counts,
     expected_shape,
     exposure_factor,
     hourly_bins,
@@ -32,7 +31,7 @@ from detector.features.baseline import (
 )
 from detector.features.kleinberg import burst_intervals
 from detector.features.linkage import benjamini_hochberg
-from detector.features.scan import interval_p, scan
+from detector.features.scan import interval_p, scan, scan_many
 
 BURST_ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "warning", "other")
 MIN_TARGET_NOTICES = 3
@@ -41,6 +40,7 @@ ALPHA = 0.05
 
 SCAN_COLUMNS = ["stream", "scope", "subject", "key", "notices", "p_burst", "p_floor", "best_start", "best_end",
                 "best_observed", "best_expected", "rate_ratio", "windows", "replicates", "exposure"]
+# scans also carry q_burst: Benjamini–Hochberg over every stream scanned.
 BURST_COLUMNS = ["burst_id", "stream", "scope", "subject", "key", "level", "start", "end", "notices",
                  "expected", "rate_ratio", "p_burst", "q_burst", "significant", "explained_by_views",
                  "p_without_views", "policy_top", "policy_top_share", "notice_ids"]
@@ -79,10 +79,6 @@ def stream_shape(bins: pd.DatetimeIndex, cycle: Cycle, exposure: pd.DataFrame | 
     return expected_shape(bins, cycle, exposure_factor(bins, views))
 
 
-def scan_stream(times: pd.Series, bins: pd.DatetimeIndex, shape: np.ndarray, replicates: int, seed: int):
-    return scan(bin_counts(times, bins), shape, replicates=replicates, seed=seed)
-
-
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
                   seed: int = 0, replicates: int = 999, target_replicates: int = 99,
                   on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -104,63 +100,131 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     period = period or Period.of(notices["received_at"])
     bins = hourly_bins(period.start, period.end)
     notices["subject_key"] = subject_of(notices)
-    streams: list[tuple[str, str, str, pd.DataFrame, Cycle, object]] = []
+    notices["bin"] = ((notices["received_at"] - bins[0]) // pd.Timedelta(hours=1)).astype("int64")
+    notices = notices[(notices["bin"] >= 0) & (notices["bin"] < len(bins))]
+    published = first_possible_bin(notices, bins)
+    views_targets = set(exposure["target"]) if exposure is not None and len(exposure) else set()
+    scan_rows: list[dict] = []
+    results: dict[str, tuple] = {}      # stream id -> (scope, subject, key, rows, counts, shape, ScanResult, views)
+    order = 0
     for subject, sub in notices.groupby("subject_key", sort=True):
         cycle = robust_cycle(sub["received_at"], period.start, period.end)
-        streams.append(("subject", subject, subject, sub, cycle, None))
-        for policy, pol in sub.groupby("policy", sort=True):
-            if len(pol) >= MIN_POLICY_NOTICES:
-                streams.append(("policy", subject, str(policy), pol, cycle, None))
+        flat_shape = expected_shape(bins, cycle)
+        singles = [("subject", subject, sub, None)]
+        singles += [("policy", str(policy), pol, None) for policy, pol in sub.groupby("policy", sort=True)
+                    if len(pol) >= MIN_POLICY_NOTICES]
         per_target = sub.groupby("target", sort=True)
+        shared: dict[int, list[tuple[str, pd.DataFrame]]] = {}
         for target, tg in per_target:
-            if len(tg) >= MIN_TARGET_NOTICES:
-                streams.append(("target", subject, str(target), tg, cycle, [target]))
-    scan_rows, burst_rows = [], []
-    for i, (scope, subject, key, rows, cycle, targets) in enumerate(streams):
-        if on_progress:
-            on_progress(i, len(streams))
-        reps = replicates if scope != "target" else target_replicates
-        stream_id = f"{scope}:{key}" if scope != "policy" else f"policy:{subject}:{key}"
-        shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
-        has_views = exposure is not None and len(exposure) and exposure["target"].isin(set(shape_targets)).any()
-        shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
-        counts = bin_counts(rows["received_at"], bins)
-        res = scan(counts, shape, replicates=reps, seed=seed + i)
+            if len(tg) < MIN_TARGET_NOTICES:
+                continue
+            if target in views_targets:
+                singles.append(("target", str(target), tg, [target]))
+            else:
+                shared.setdefault(int(published.get(target, 0)), []).append((str(target), tg))
+        for scope, key, rows, targets in singles:
+            if on_progress:
+                on_progress(order, None)
+            shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
+            has_views = bool(views_targets & set(shape_targets))
+            shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
+            if scope == "target":
+                shape = _from_bin(shape, int(published.get(key, 0)))
+            counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
+            res = scan(counts, shape, replicates=replicates if scope != "target" else target_replicates,
+                       seed=seed + order)
+            order += 1
+            sid = _stream_id(scope, subject, key)
+            results[sid] = (scope, subject, key, rows, counts, shape, res, has_views, cycle)
+        # Targets without views share the subject's shape: one Monte Carlo null per notice count.
+        for first_bin, members in sorted(shared.items()):
+            shape = _from_bin(flat_shape, first_bin)
+            counts = np.zeros((len(members), len(bins)), dtype=np.int32)
+            for j, (_, rows) in enumerate(members):
+                counts[j] = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
+            many = scan_many(counts, shape, replicates=target_replicates, seed=seed + order)
+            order += 1
+            for j, ((key, rows), res) in enumerate(zip(members, many, strict=True)):
+                results[_stream_id("target", subject, key)] = ("target", subject, key, rows, counts[j], shape, res,
+                                                               False, cycle)
+    for sid, (scope, subject, key, _rows, _counts, _shape, res, has_views, _cycle) in results.items():
         scan_rows.append({
-            "stream": stream_id, "scope": scope, "subject": subject, "key": key, "notices": res.total,
+            "stream": sid, "scope": scope, "subject": subject, "key": key, "notices": res.total,
             "p_burst": res.p_value, "p_floor": res.p_floor,
             "best_start": bins[res.start_bin] if len(bins) else pd.NaT,
-            "best_end": bins[min(res.start_bin + res.width, len(bins) - 1)] if len(bins) else pd.NaT,
+            "best_end": _bin_end(bins, min(res.start_bin + res.width, len(bins))) if len(bins) else pd.NaT,
             "best_observed": res.observed, "best_expected": res.expected, "rate_ratio": res.rate_ratio,
             "windows": res.windows, "replicates": res.replicates, "exposure": bool(has_views)})
-        flat = expected_shape(bins, cycle) if has_views else None
-        flat_null = scan(counts, flat, replicates=reps, seed=seed + i).null_max if has_views else None
+    scans = pd.DataFrame(scan_rows, columns=SCAN_COLUMNS)
+    if len(scans):
+        scans["q_burst"] = benjamini_hochberg(scans["p_burst"]).to_numpy()
+    q_by_stream = dict(zip(scans["stream"], scans.get("q_burst", []), strict=False))
+    burst_rows = []
+    # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
+    # one steady stream in ten, see detector.features.kleinberg).
+    for sid, (scope, subject, key, rows, counts, shape, res, has_views, cycle) in results.items():
+        if res.p_value > ALPHA:
+            continue
+        if has_views:
+            flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
+                else expected_shape(bins, cycle)
+            flat_null = scan(counts, flat, replicates=res.replicates, seed=seed).null_max
         for interval in _candidate_intervals(rows, res, bins):
             lo, hi = interval["lo"], interval["hi"]
             p, n, e = interval_p(counts, shape, lo, hi, res.null_max)
             p_plain = interval_p(counts, flat, lo, hi, flat_null)[0] if has_views else None
-            inside = rows[(rows["received_at"] >= bins[lo]) & (rows["received_at"] < _bin_end(bins, hi))]
+            inside = rows[(rows["bin"] >= lo) & (rows["bin"] < hi)]
             top = inside["policy"].value_counts()
             burst_rows.append({
-                "stream": stream_id, "scope": scope, "subject": subject, "key": key, "level": interval["level"],
+                "stream": sid, "scope": scope, "subject": subject, "key": key, "level": interval["level"],
                 "start": bins[lo], "end": _bin_end(bins, hi), "notices": n, "expected": e,
-                "rate_ratio": n / e if e > 0 else float("inf"), "p_burst": p,
+                "rate_ratio": n / e if e > 0 else float("inf"), "p_burst": p, "q_burst": q_by_stream.get(sid),
                 "explained_by_views": bool(has_views and p > ALPHA and p_plain is not None and p_plain <= ALPHA),
                 "p_without_views": p_plain,
                 "policy_top": top.index[0] if len(top) else None,
                 "policy_top_share": float(top.iloc[0] / top.sum()) if len(top) else None,
                 "notice_ids": sorted(inside["notice_id"].astype(str))})
-    scans = pd.DataFrame(scan_rows, columns=SCAN_COLUMNS)
-    bursts = pd.DataFrame(burst_rows, columns=[c for c in BURST_COLUMNS if c not in ("burst_id", "q_burst",
-                                                                                     "significant")])
+    bursts = pd.DataFrame(burst_rows, columns=[c for c in BURST_COLUMNS if c not in ("burst_id", "significant")])
     if len(bursts):
-        bursts["q_burst"] = benjamini_hochberg(bursts["p_burst"])
+        # An interval is significant when its own corrected p and its stream's BH q both are.
+        bursts["q_burst"] = np.maximum(bursts["q_burst"].astype(float), bursts["p_burst"].astype(float))
         bursts["significant"] = bursts["q_burst"] <= ALPHA
         bursts = bursts.sort_values(["p_burst", "start"], kind="stable").reset_index(drop=True)
         bursts["burst_id"] = [f"B{i + 1:04d}" for i in range(len(bursts))]
     else:
         bursts = pd.DataFrame(columns=BURST_COLUMNS)
     return scans, bursts[BURST_COLUMNS]
+
+
+def _stream_id(scope: str, subject: str, key: str) -> str:
+    return f"policy:{subject}:{key}" if scope == "policy" else f"{scope}:{key}"
+
+
+def first_possible_bin(notices: pd.DataFrame, bins: pd.DatetimeIndex) -> pd.Series:
+    """Per target, the first hourly bin it could receive notices in: its publication, if known.
+
+    A video published mid-period cannot be reported before it existed; scanning it against the
+    whole period would make its first weeks look like a burst. Never later than its first notice.
+    """
+    if not len(notices):
+        return pd.Series(dtype="int64")
+    first_notice = notices.groupby("target")["bin"].min()
+    if "published_at" not in notices:
+        return first_notice * 0
+    pub = notices.dropna(subset=["published_at"]).groupby("target")["published_at"].min()
+    pub_bin = ((pub - bins[0]) // pd.Timedelta(hours=1)).clip(lower=0).astype("int64")
+    out = pub_bin.reindex(first_notice.index).fillna(0).astype("int64")
+    return np.minimum(out, first_notice)
+
+
+def _from_bin(shape: np.ndarray, first_bin: int) -> np.ndarray:
+    """``shape`` with no probability before ``first_bin``, renormalised."""
+    if first_bin <= 0:
+        return shape
+    out = shape.copy()
+    out[:first_bin] = 0.0
+    total = out.sum()
+    return out / total if total > 0 else shape
 
 
 def _bin_end(bins: pd.DatetimeIndex, hi: int) -> pd.Timestamp:

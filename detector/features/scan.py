@@ -93,14 +93,14 @@ def window_llr(counts: np.ndarray, shape: np.ndarray, widths=WIDTHS_HOURS,
     return best
 
 
-def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
-                 chunk: int = 200, start_range: tuple[int, int] | None = None) -> np.ndarray:
-    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
+def _llr_terms(shape: np.ndarray, total: int, widths, start_range: tuple[int, int] | None = None):
+    """Precomputed pieces of the LLR for every window of a stream of ``total`` events.
+
+    LLR(n, e) = T[n] - n (log e - log(N - e)) - N log(N - e), with T[n] = n log n + (N - n) log(N - n):
+    one table lookup and a multiply-add per window instead of two logarithms.
+    """
     s = np.concatenate([[0.0], np.cumsum(shape)]) * total
-    out = np.empty(replicates)
     length = len(shape)
-    # LLR(n, e) = T[n] - n (log e - log(N - e)) - N log(N - e), with T[n] = n log n + (N - n) log(N - n):
-    # one table lookup and a multiply-add per window instead of two logarithms.
     n_all = np.arange(total + 1, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = (np.where(n_all > 0, n_all * np.log(n_all), 0.0)
@@ -116,6 +116,35 @@ def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np
         e = np.clip(e, 1e-300, total * (1 - 1e-12))
         log_rest = np.log(total - e)
         terms.append((w, sl, np.log(e) - log_rest, total * log_rest, e))
+    return table, terms
+
+
+def _rows_max(c: np.ndarray, table: np.ndarray, terms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best window per row of cumulative counts ``c`` (k x (L + 1)): (max LLR, start bin, width)."""
+    k = c.shape[0]
+    best = np.zeros(k)
+    best_start = np.zeros(k, dtype=np.int64)
+    best_width = np.zeros(k, dtype=np.int64)
+    rows = np.arange(k)
+    for w, sl, slope, offset, e in terms:
+        n = c[:, w:][:, sl] - c[:, :-w][:, sl]
+        llr = table[n] - slope * n - offset
+        llr[n <= e] = 0.0
+        arg = llr.argmax(axis=1)
+        value = llr[rows, arg]
+        better = value > best
+        best[better] = value[better]
+        best_start[better] = sl.start + arg[better]
+        best_width[better] = w
+    return best, best_start, best_width
+
+
+def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
+                 chunk: int = 200, start_range: tuple[int, int] | None = None) -> np.ndarray:
+    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
+    out = np.empty(replicates)
+    length = len(shape)
+    table, terms = _llr_terms(shape, total, widths, start_range)
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
@@ -128,15 +157,52 @@ def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np
             draws = rng.multinomial(total, shape, size=k).astype(np.int32)
         c = np.zeros((k, length + 1), dtype=np.int32)
         np.cumsum(draws, axis=1, out=c[:, 1:])
-        best = np.zeros(k)
-        for w, sl, slope, offset, e in terms:
-            n = c[:, w:][:, sl] - c[:, :-w][:, sl]
-            llr = table[n] - slope * n - offset
-            llr[n <= e] = 0.0
-            np.maximum(best, llr.max(axis=1), out=best)
-        out[done:done + k] = best
+        out[done:done + k] = _rows_max(c, table, terms)[0]
         done += k
     return out
+
+
+def scan_many(count_rows: np.ndarray, shape: np.ndarray, replicates: int = 199, seed: int = 0,
+              widths=WIDTHS_HOURS, chunk: int = 256) -> list[ScanResult]:
+    """:func:`scan` for many streams that share one baseline ``shape`` (e.g. a subject's videos).
+
+    Under the baseline the null distribution of the maximum depends only on the number of
+    events, so streams with the same total share one Monte Carlo run: thousands of targets cost
+    one null per distinct total. Each stream still gets its own tie-breaking draw.
+
+    Parameters
+    ----------
+    count_rows : k x L events per hourly bin, one row per stream.
+    """
+    count_rows = np.asarray(count_rows)
+    shape = np.asarray(shape, dtype=float)
+    length = count_rows.shape[1]
+    widths = tuple(w for w in widths if w <= length) or (length,)
+    windows = sum(length - w + 1 for w in widths)
+    totals = count_rows.sum(axis=1).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    results: list[ScanResult | None] = [None] * len(count_rows)
+    for total in np.unique(totals):
+        idx = np.flatnonzero(totals == total)
+        if total == 0:
+            for i in idx:
+                results[i] = ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+            continue
+        null = _null_maxima(shape, int(total), widths, replicates, rng)
+        table, terms = _llr_terms(shape, int(total), widths)
+        for lo in range(0, len(idx), chunk):
+            part = idx[lo:lo + chunk]
+            c = np.zeros((len(part), length + 1), dtype=np.int32)
+            np.cumsum(count_rows[part], axis=1, out=c[:, 1:])
+            stat, start, width = _rows_max(c, table, terms)
+            for j, i in enumerate(part):
+                st, w = int(start[j]), int(width[j]) or widths[0]
+                observed = int(count_rows[i, st:st + w].sum())
+                expected = float(shape[st:st + w].sum() * total)
+                results[i] = ScanResult(float(stat[j]), st, w, observed, expected, int(total),
+                                        tie_broken_p(float(stat[j]), null, rng), 1.0 / (replicates + 1),
+                                        windows, replicates, null)
+    return results
 
 
 def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
