@@ -332,6 +332,7 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     _spread_findings(add, grp, inputs)
     _coreporting_finding(add, within, inputs.notices, inputs.coreports)
     _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
+    _policy_and_subject_findings(add, notices, subjects, within, first_call, end, period)
     grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > first_call)
                         & (boasts["posted_at"] <= end + BOAST_HORIZON)]
     if len(grp_boasts):
@@ -419,6 +420,35 @@ def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, e
                  f"(weights up to {int(inside['weight'].max()) if len(inside) else 0}), against {share_other:.0%} of "
                  f"the case's other reporters.")
     add("coreporting", text, None, list(reported["notice_id"]))
+
+
+def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: pd.DataFrame, start, end,
+                                 period: Period) -> None:
+    """One policy suddenly dominating the citations; other subjects hit in the same hours."""
+    from scipy import stats
+
+    if len(within) >= MIN_ALARM_NOTICES:
+        top = within["policy"].value_counts()
+        policy, k = top.index[0], int(top.iloc[0])
+        others = notices[notices["subject_key"].isin(subjects) & ~notices["notice_id"].isin(set(within["notice_id"]))]
+        base = float(((others["policy"] == policy).sum() + 0.5) / (len(others) + 1.0))
+        p = float(stats.binomtest(k, len(within), min(max(base, 1e-6), 1 - 1e-6), alternative="greater").pvalue)
+        if k / len(within) >= 0.5 and p <= 0.05:
+            add("policy_shift", f"'{policy}' suddenly dominates the citations: {k} of {len(within)} notices after the "
+                                f"calls ({k / len(within):.0%}) against {base:.0%} of the subject's other notices "
+                                f"(binomial p = {_fmt_p(p)}).", p, list(within[within["policy"] == policy]["notice_id"]))
+    days = (period.end - period.start) / pd.Timedelta(days=1)
+    span = max((end - start) / pd.Timedelta(days=1), 1 / 24)
+    hit = []
+    for subject, grp in notices[~notices["subject_key"].isin(subjects)].groupby("subject_key"):
+        inside = grp[(grp["received_at"] >= start) & (grp["received_at"] <= end)]
+        expected = len(grp) * span / days
+        if len(inside) >= MIN_ALARM_NOTICES and len(inside) > 3 * max(expected, 0.5):
+            hit.append((subject, len(inside), expected, list(inside["notice_id"])))
+    if hit:
+        add("other_subjects", f"{len(hit)} other subjects were hit in the same days: " + "; ".join(
+            f"{s_} ({n} notices against {e:.1f} expected)" for s_, n, e, _ in hit[:5]) + ".", None,
+            [i for *_, ids in hit for i in ids])
 
 
 def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, start, end, within) -> None:
