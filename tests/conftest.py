@@ -25,14 +25,22 @@ def samples(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def app_case(tmp_path_factory) -> Path:
-    """An analysed case for the app tests (test_app, test_browser): a simulated mixed case."""
+    """An analysed case for the app tests (test_app, test_browser): a simulated mixed case.
+
+    ``DETECTOR_APP_CASE=demo`` uses the bundled demo case instead (slower to build; used to
+    measure the app's time to first render on the demo case).
+    """
     from detector.analyze import analyze_case
     from detector.ingest import ingest
     from detector.simulate import simulate_case
 
     root = tmp_path_factory.mktemp("app_case")
-    simulate_case(root / "sim", seed=1, scenario="mixed")
     db = root / "case.duckdb"
+    if os.environ.get("DETECTOR_APP_CASE") == "demo":
+        ingest([Path(__file__).resolve().parents[1] / "data" / "demo"], db)
+        analyze_case(db)
+        return db
+    simulate_case(root / "sim", seed=1, scenario="mixed")
     ingest([root / "sim"], db)
     analyze_case(db)
     return db
