@@ -109,11 +109,26 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
         out[col] = out[col].map(lambda v: list(v) if isinstance(v, list | tuple | np.ndarray) else [])
     for col, ty in cols.items():
         if ty == "VARCHAR":
-            out[col] = out[col].astype("object").where(out[col].notna(), None)
-            out[col] = out[col].map(lambda v: None if v is None else str(v))
+            out[col] = _text_column(out[col])
         elif ty == "DATE":
             out[col] = pd.to_datetime(out[col]).dt.date
     return out.reset_index(drop=True)
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    """Strings as Python ``str`` objects, missing values as ``None``.
+
+    Converting value by value is only needed when something other than strings is present
+    (ids given as numbers, say); a column of strings is checked once, in C, and kept.
+    """
+    present = values.notna().to_numpy()
+    obj = values.astype("object")
+    kinds = pd.api.types.infer_dtype(obj[present], skipna=True) if present.any() else "empty"
+    if kinds not in ("string", "empty"):
+        obj = obj.map(lambda v: v if isinstance(v, str) else str(v))
+    if not present.all():
+        obj = obj.where(present, None)
+    return obj
 
 
 def validate_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
