@@ -139,7 +139,9 @@ def _verdict(target, notices, calls, link, campaign) -> tuple[str, list[str]]:
     if calls.empty:
         return (f"{len(enforcement)} notices against {target}, and no collected post asked anyone to report it. "
                 "The collected sources give no evidence that these notices were organised."), details
-    chats = sorted(set(calls["chat"].astype(str)))
+    # Chat titles as people know them ("tg1305530619" is only the export's key).
+    names = calls["chat_title"].fillna(calls["chat"]) if "chat_title" in calls else calls["chat"]
+    chats = sorted(set(names.astype(str)))
     details.append(f"{len(calls)} calls named it in {len(chats)} chats ({', '.join(chats[:6])}), first at "
                    f"{calls['posted_at'].min():%Y-%m-%d %H:%M} UTC.")
     if preceded.empty:
