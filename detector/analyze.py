@@ -23,8 +23,6 @@ from detector.features.networks import co_reporting_edges, forward_edges
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
-DERIVED = ("calls", "pairs", "clusters", "forwards", "coreports", "scans", "bursts", "links", "campaigns",
-           "findings")
 
 
 @dataclass

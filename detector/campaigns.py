@@ -425,18 +425,15 @@ def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, e
 def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: pd.DataFrame, start, end,
                                  period: Period) -> None:
     """One policy suddenly dominating the citations; other subjects hit in the same hours."""
-    from scipy import stats
-
     if len(within) >= MIN_ALARM_NOTICES:
-        top = within["policy"].value_counts()
-        policy, k = top.index[0], int(top.iloc[0])
+        policy = within["policy"].value_counts().index[0]
         others = notices[notices["subject_key"].isin(subjects) & ~notices["notice_id"].isin(set(within["notice_id"]))]
-        base = float(((others["policy"] == policy).sum() + 0.5) / (len(others) + 1.0))
-        p = float(stats.binomtest(k, len(within), min(max(base, 1e-6), 1 - 1e-6), alternative="greater").pvalue)
-        if k / len(within) >= 0.5 and p <= 0.05:
-            add("policy_shift", f"'{policy}' suddenly dominates the citations: {k} of {len(within)} notices after the "
-                                f"calls ({k / len(within):.0%}) against {base:.0%} of the subject's other notices "
-                                f"(binomial p = {_fmt_p(p)}).", p, list(within[within["policy"] == policy]["notice_id"]))
+        shift = policy_match(policy, within["policy"], others["policy"])
+        if shift and shift["share"] >= 0.5 and shift["p_value"] <= 0.05:
+            add("policy_shift", f"'{policy}' suddenly dominates the citations: {shift['matching']} of {shift['notices']} "
+                                f"notices after the calls ({shift['share']:.0%}) against {shift['baseline_share']:.0%} "
+                                f"of the subject's other notices (binomial p = {_fmt_p(shift['p_value'])}).",
+                shift["p_value"], list(within[within["policy"] == policy]["notice_id"]))
     days = (period.end - period.start) / pd.Timedelta(days=1)
     span = max((end - start) / pd.Timedelta(days=1), 1 / 24)
     hit = []

@@ -71,28 +71,6 @@ def _starts(length: int, w: int, start_range: tuple[int, int] | None) -> slice:
     return slice(max(0, start_range[0]), max(max(0, start_range[0]), min(last, start_range[1])))
 
 
-def window_llr(counts: np.ndarray, shape: np.ndarray, widths=WIDTHS_HOURS,
-               start_range: tuple[int, int] | None = None) -> tuple[float, int, int]:
-    """Best window of one stream: (max LLR, start bin, width in bins)."""
-    total = int(counts.sum())
-    best = (0.0, 0, widths[0])
-    if total == 0:
-        return best
-    c = np.concatenate([[0], np.cumsum(counts)])
-    s = np.concatenate([[0.0], np.cumsum(shape)]) * total
-    for w in widths:
-        if w > len(counts):
-            break
-        sl = _starts(len(counts), w, start_range)
-        if sl.stop <= sl.start:
-            continue
-        llr = _llr(c[w:][sl] - c[:-w][sl], s[w:][sl] - s[:-w][sl], total)
-        i = int(np.argmax(llr))
-        if llr[i] > best[0]:
-            best = (float(llr[i]), sl.start + i, w)
-    return best
-
-
 def _llr_terms(shape: np.ndarray, total: int, widths, start_range: tuple[int, int] | None = None):
     """Precomputed pieces of the LLR for every window of a stream of ``total`` events.
 
@@ -224,7 +202,14 @@ def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int
     total = int(counts.sum())
     rng = np.random.default_rng(seed)
     widths = tuple(w for w in widths if w <= len(counts)) or (len(counts),)
-    stat, start, width = window_llr(counts, shape, widths, start_range)
+    # The observed stream goes through the same LLR code as the Monte Carlo replicates.
+    if total:
+        table, terms = _llr_terms(shape, total, widths, start_range)
+        c = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)[None, :]
+        best, best_start, best_width = _rows_max(c, table, terms)
+        stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
+    else:
+        stat, start, width = 0.0, 0, widths[0]
     windows = sum(max(0, _starts(len(counts), w, start_range).stop - _starts(len(counts), w, start_range).start)
                   for w in widths)
     if total == 0:
