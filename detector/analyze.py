@@ -15,11 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from detector.campaigns import COREPORT_MIN_WEIGHT, COREPORT_WINDOW_S, CampaignInputs, build_campaigns
+from detector.campaigns import (
+    BOAST_HORIZON,
+    COREPORT_MIN_WEIGHT,
+    COREPORT_WINDOW_S,
+    CampaignInputs,
+    build_campaigns,
+)
 from detector.features.bursts import Period, detect_bursts
-from detector.features.calls import classify_calls
+from detector.features.calls import classify_calls, confirm_boasts
 from detector.features.copies import copy_clusters, near_duplicate_pairs
 from detector.features.networks import co_reporting_edges, forward_edges
+from detector.identity import apply_aliases, case_aliases, resolve_aliases
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
@@ -45,14 +52,24 @@ def software_version() -> str:
 
 
 def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame, seed: int = 0,
-                   on_step: Callable[[str], None] | None = None) -> Analysis:
-    """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`)."""
+                   on_step: Callable[[str], None] | None = None,
+                   aliases: pd.DataFrame | None = None) -> Analysis:
+    """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`).
+
+    ``aliases``: stored channel alias pairs (the ``aliases`` table); with the pairs the notices
+    give themselves they make one target of each channel (:mod:`detector.identity`).
+    """
     step = on_step or (lambda _name: None)
+    identities = case_aliases(aliases if aliases is not None else pd.DataFrame(), notices)
+    mapping = resolve_aliases(identities)
+    identities = identities.assign(resolved=identities["canonical"].map(lambda c: mapping.get(c, c)))
+    notices = apply_aliases(notices, mapping)
+    posts = apply_aliases(posts, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    classified = classify_calls(posts)
+    classified = apply_aliases(classify_calls(posts), mapping, columns=())
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
-    calls = classified.merge(posts[post_cols], on="post_id", how="left")
+    calls = confirm_boasts(classified.merge(posts[post_cols], on="post_id", how="left"), BOAST_HORIZON)
     step("copies")
     callish = posts[posts["post_id"].isin(set(calls.loc[calls["kind"] != "other", "post_id"]))]
     pairs = near_duplicate_pairs(callish, seed=seed)
@@ -64,11 +81,12 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     step("campaigns")
     inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period,
                             coreports=coreports)
-    campaigns, findings, links = build_campaigns(inputs, seed=seed)
+    campaigns, findings, links, reactions = build_campaigns(inputs, seed=seed)
     bursts = explain_bursts(bursts, campaigns)
     tables = {"calls": calls[calls["kind"] != "other"].reset_index(drop=True), "pairs": pairs,
               "clusters": clusters, "forwards": forwards, "coreports": coreports, "scans": scans, "bursts": bursts, "links": links,
-              "campaigns": campaigns, "findings": findings}
+              "campaigns": campaigns, "findings": findings, "identities": identities,
+              "call_targets": reactions}
     params = {"seed": seed, "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
               "posts_classified": int(len(classified)), "version": software_version()}
     return Analysis(tables=tables, period=period, parameters=params)
@@ -97,7 +115,7 @@ def analyze_case(db: str | Path, seed: int = 0, on_step: Callable[[str], None] |
     """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones)."""
     with Case.open(db) as case:
         notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
-        analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step)
+        analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step, aliases=case.aliases())
         with case.transaction():
             for name, frame in analysis.tables.items():
                 case.replace_table(name, frame)

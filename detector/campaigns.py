@@ -36,6 +36,7 @@ from detector.features.linkage import (
     policy_match,
     window_sweep,
 )
+from detector.features.reaction import event_study, reaction_flags
 from detector.features.scan import scan
 
 GROUP_GAP = pd.Timedelta(days=30)
@@ -45,6 +46,11 @@ MODERATE = 0.05
 # An alarm needs an effect, not only a small p-value: one or two notices after a call happen by
 # chance to some of the many calls that change nothing (p_link and p_burst then move together).
 MIN_ALARM_NOTICES = 3
+# Reaction or cause (detector.features.reaction): a call is a reaction when its target was
+# enforced in the week before it, or had MIN_ALARM_NOTICES notices in the PRIMARY_WINDOW_H before
+# it and REACTION_RATIO times its own average rate.
+REACTION_ENFORCED_LOOKBACK_H = 7 * 24
+REACTION_RATIO = 3.0
 # Co-reporting network (coordination-network-toolkit's co_retweet): same target within an hour,
 # an edge needs two such co-reports (the toolkit's default minimum weight).
 COREPORT_WINDOW_S = 3600
@@ -151,29 +157,43 @@ def campaign_burst_p(named_notices: pd.DataFrame, subject_notices: pd.DataFrame,
     return res.p_value, res.observed, res.expected, best
 
 
-def build_campaigns(inputs: CampaignInputs, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Campaigns, their findings, and per-target link tests.
+def call_reactions(calls: pd.DataFrame, notices: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Reaction flags (:func:`detector.features.reaction.reaction_flags`) of every (call, target) pair."""
+    pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
+    pairs = pairs.rename(columns={"targets": "target"})
+    return reaction_flags(pairs, notices, (period.end - period.start) / pd.Timedelta(hours=1),
+                          window_h=PRIMARY_WINDOW_H, enforced_lookback_h=REACTION_ENFORCED_LOOKBACK_H,
+                          min_notices=MIN_ALARM_NOTICES, ratio=REACTION_RATIO)
+
+
+def build_campaigns(inputs: CampaignInputs, seed: int = 0
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Campaigns, their findings, per-target link tests and the calls' reaction flags.
 
     Returns
     -------
     campaigns : ``CAMPAIGN_COLUMNS``, best first (``rank`` 1 = best).
     findings : ``FINDING_COLUMNS``, one row per sentence, citing row ids in ``rows`` (JSON list).
-    links : per-target link tests for every target named by a call (``basis`` = "call") and, as
-        the calibration controls, every target named by any other post (``basis`` = "mention").
+    links : per-target link tests for every target named by a call (``basis`` = "call"; calls
+        that were reactions left out) and, as the calibration controls, every target named by any
+        other post (``basis`` = "mention").
+    reactions : one row per (call, target) pair, ``detector.features.reaction.REACTION_COLUMNS``.
     """
     notices = burst_notices(inputs.notices).copy()
     notices["subject_key"] = subject_of(notices)
     published = inputs.notices.dropna(subset=["published_at"]).groupby("target")["published_at"].min()
     calls = inputs.calls[inputs.calls["kind"] == "call"].copy()
     calls = calls[calls["targets"].map(len) > 0]
-    links = _target_links(inputs, calls, notices, published)
+    reactions = call_reactions(calls, notices, inputs.period)
+    links = _target_links(inputs, calls, notices, published, reactions)
     if calls.empty:
-        return (pd.DataFrame(columns=CAMPAIGN_COLUMNS), pd.DataFrame(columns=FINDING_COLUMNS), links)
+        return (pd.DataFrame(columns=CAMPAIGN_COLUMNS), pd.DataFrame(columns=FINDING_COLUMNS), links, reactions)
     calls["group"] = group_calls(calls, inputs.pairs).reindex(calls["post_id"]).to_numpy()
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     for gid, grp in calls.groupby("group", sort=True):
-        row, rows = _campaign(int(gid), grp, inputs, notices, published, boasts, seed + int(gid))
+        row, rows = _campaign(int(gid), grp, inputs, notices, published, boasts, seed + int(gid),
+                              reactions[reactions["post_id"].isin(set(grp["post_id"]))])
         campaigns.append(row)
         findings.extend(rows)
     out = pd.DataFrame(campaigns)
@@ -183,7 +203,7 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0) -> tuple[pd.DataFrame
     out["rank"] = np.arange(1, len(out) + 1)
     # Stable ids: C + rank order would change between analyses; use the first call's post id.
     fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS)
-    return out[CAMPAIGN_COLUMNS], fdf, links
+    return out[CAMPAIGN_COLUMNS], fdf, links, reactions
 
 
 EPISODE_GAP = pd.Timedelta(days=7)
@@ -216,13 +236,17 @@ def _episode_links(pairs: pd.DataFrame, notices: pd.DataFrame, period: Period, p
 
 
 def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataFrame,
-                  published: pd.Series) -> pd.DataFrame:
+                  published: pd.Series, reactions: pd.DataFrame) -> pd.DataFrame:
     period = inputs.period
     frames = []
     call_pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
     call_pairs = call_pairs.rename(columns={"targets": "target"})
-    if len(call_pairs):
-        tested = _episode_links(call_pairs, notices, period, published)
+    reacted = set(zip(reactions.loc[reactions["reaction"].astype(bool), "post_id"],
+                      reactions.loc[reactions["reaction"].astype(bool), "target"], strict=True))
+    causal = call_pairs[[(p, t) not in reacted for p, t in zip(call_pairs["post_id"], call_pairs["target"],
+                                                                 strict=True)]]
+    if len(causal):
+        tested = _episode_links(causal, notices, period, published)
         tested["basis"] = "call"
         frames.append(tested)
     call_ids = set(calls["post_id"])
@@ -244,16 +268,21 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
 
 
 def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
-              published: pd.Series, boasts: pd.DataFrame, seed: int):
+              published: pd.Series, boasts: pd.DataFrame, seed: int, reactions: pd.DataFrame):
     period = inputs.period
     grp = grp.sort_values("posted_at", kind="stable")
     cid = f"C{gid + 1:03d}"
     pairs = grp[["post_id", "posted_at", "targets"]].explode("targets").rename(columns={"targets": "target"})
     targets = sorted(set(pairs["target"]))
-    first_call, last_call = grp["posted_at"].min(), grp["posted_at"].max()
+    # Reactions (calls posted after enforcement on their target began) are not tested as causes.
+    reacted = reactions[reactions["reaction"].astype(bool)]
+    reacted_keys = set(zip(reacted["post_id"], reacted["target"], strict=True))
+    causal = pairs[[(p, t) not in reacted_keys for p, t in zip(pairs["post_id"], pairs["target"], strict=True)]]
+    tested = causal if len(causal) else pairs
+    first_call, last_call = tested["posted_at"].min(), tested["posted_at"].max()
     named = notices[notices["target"].isin(targets)]
-    link = link_test(pairs, named, period.start, period.end, window_h=PRIMARY_WINDOW_H, published=published)
-    sweep = window_sweep(pairs, named, period.start, period.end, published=published)
+    link = link_test(tested, named, period.start, period.end, window_h=PRIMARY_WINDOW_H, published=published)
+    sweep = window_sweep(tested, named, period.start, period.end, published=published)
     within = named[link.within_mask]
     hit_targets = sorted(set(within["target"]))
     subjects = sorted(set(named["subject_key"])) or sorted(set(notices["subject_key"]))
@@ -263,9 +292,9 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     chats = sorted(set(grp["chat"].astype(str)))
     removal_like = within[within["action"].isin(["removed", "strike", "suspended", "restricted"])]
     channel_hit = any(t.startswith(("youtube:channel", "youtube:handle", "telegram:channel")) for t in hit_targets)
-    p_link = link.p_value
+    p_link = link.p_value if len(causal) else None
     tier = "weak"
-    enough = len(within) >= MIN_ALARM_NOTICES
+    enough = len(within) >= MIN_ALARM_NOTICES and len(causal) > 0
     if (enough and p_link is not None and p_link <= STRONG_LINK and p_burst <= STRONG_BURST
             and (len(hit_targets) >= 2 or channel_hit)):
         tier = "strong"
@@ -284,7 +313,7 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
                          "p_value": p, "rows": json.dumps(sorted(map(str, rows)))})
 
     lags_first = []
-    first_by_target = pairs.groupby("target")["posted_at"].min()
+    first_by_target = tested.groupby("target")["posted_at"].min()
     for r in within.itertuples():
         lags_first.append((r.received_at - first_by_target[r.target]) / pd.Timedelta(hours=1))
     median_lag = float(np.median(lags_first)) if lags_first else float("nan")
@@ -303,7 +332,8 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
         add("link", f"No notice on the {len(targets)} named targets arrived within {PRIMARY_WINDOW_H} h after "
                     f"the calls ({link.notices_total} notices on them in the whole period): the calls are not "
                     f"followed by enforcement in the collected notices.", p_link, list(grp["post_id"]))
-    if link.insufficient:
+    _reaction_findings(add, pairs, reacted, causal, named, link.insufficient)
+    if link.insufficient and len(causal):
         add("limits", f"Too few comparable days to test the link: only {link.shifts} day shifts keep the calls "
                       f"inside the observation period, so the smallest attainable p-value is "
                       f"{link.p_floor:.3f}, above 0.05.", None, [])
@@ -333,8 +363,10 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     _coreporting_finding(add, within, inputs.notices, inputs.coreports)
     _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
     _policy_and_subject_findings(add, notices, subjects, within, first_call, end, period)
-    grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > first_call)
-                        & (boasts["posted_at"] <= end + BOAST_HORIZON)]
+    # A boast speaks for this campaign when it names one of its targets, or names none at all.
+    about = boasts["targets"].map(lambda t: not len(t) or bool(set(t) & set(targets)))
+    grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > grp["posted_at"].min())
+                        & (boasts["posted_at"] <= end + BOAST_HORIZON) & about]
     if len(grp_boasts):
         add("boasts", f"{len(grp_boasts)} later posts in the same chats claim success "
                       f"(first {grp_boasts['posted_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(grp_boasts["post_id"]))
@@ -351,6 +383,34 @@ def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
         "call_post_ids": list(grp["post_id"]), "notice_ids": sorted(within["notice_id"].astype(str)),
         "sweep": sweep.to_json(orient="records")}
     return row, findings
+
+
+def _reaction_findings(add, pairs: pd.DataFrame, reacted: pd.DataFrame, causal: pd.DataFrame,
+                       named: pd.DataFrame, insufficient: bool) -> None:
+    """Which calls came after enforcement had begun, and what the notices did around the calls."""
+    if len(reacted):
+        first = reacted.sort_values("posted_at").iloc[0]
+        why = (f"{int(first['pre_notices'])} notices in the {PRIMARY_WINDOW_H} h before it"
+               if not first["enforced_before"] or first["pre_notices"] >= MIN_ALARM_NOTICES else
+               f"its target was already removed, restricted or suspended at "
+               f"{first['first_enforcement_before']:%Y-%m-%d %H:%M} UTC")
+        n_calls, n_all = reacted["post_id"].nunique(), pairs["post_id"].nunique()
+        if causal.empty:
+            add("reaction", f"All {n_all} calls were posted after enforcement on their targets had begun (the first "
+                            f"after {why}). They may be reactions to the removals rather than their cause, so they "
+                            f"are not tested as a cause: this cannot be an alarm.", None,
+                list(reacted["post_id"].unique()))
+        else:
+            add("reaction", f"{n_calls} of {n_all} calls were posted after enforcement on their targets had begun "
+                            f"(the first after {why}); they are left out of p_link and p_burst as possible "
+                            f"reactions.", None, list(reacted["post_id"].unique()))
+    basis = causal if len(causal) else pairs
+    study = event_study(basis.groupby("target")["posted_at"].min(), named, PRIMARY_WINDOW_H)
+    trend = ("notices were already rising before the calls" if study["pre_trend"] else "no rise before the calls")
+    add("event_study", f"Around each target's first {'tested ' if len(reacted) and len(causal) else ''}call: "
+                       f"{study['before_2']} notices from {2 * PRIMARY_WINDOW_H} to {PRIMARY_WINDOW_H} h before, "
+                       f"{study['before']} in the {PRIMARY_WINDOW_H} h before, {study['after']} in the "
+                       f"{PRIMARY_WINDOW_H} h after ({trend}).", None, [])
 
 
 def _score(p_link, p_burst, hits, chats, tier) -> float:
@@ -457,7 +517,9 @@ def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, sta
         add("reinstated", f"{len(rein)} removals or suspensions on these targets were later reversed "
                           f"(reinstated; first {rein['received_at'].min():%Y-%m-%d %H:%M} UTC), which is what "
                           f"happens when enforcement was wrong.", None, list(rein["notice_id"]))
-    susp = later[(later["action"] == "suspended") & (later["received_at"] <= end + pd.Timedelta(days=7))]
+    # Only this campaign's own channel: a case may hold several channels and their suspensions.
+    own = subject_of(later).isin(set(subjects)) | later["target"].isin(channel_targets)
+    susp = later[own & (later["action"] == "suspended") & (later["received_at"] <= end + pd.Timedelta(days=7))]
     if len(susp):
         add("suspended", f"The channel was suspended or blocked {len(susp)} time(s) in this period "
                          f"(first {susp['received_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(susp["notice_id"]))

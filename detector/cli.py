@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -73,8 +74,52 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
         console.print(f"skipped {rel}: {reason}")
     if report.zone_note:
         console.print(report.zone_note)
+    if report.aliases_added:
+        console.print(f"{report.aliases_added} channel aliases added (from {CASE_FILE_NAME}); see: detector alias")
     console.print(f"{report.rows} rows added from {sum(f.status == 'added' for f in report.files)} new files "
                   f"into {db}")
+
+
+# -- alias -------------------------------------------------------------------------------------
+CASE_FILE_NAME = "detector-case.json"
+
+
+@main.command()
+@click.argument("alias", required=False)
+@click.argument("canonical", required=False)
+@click.option("--remove", "remove", is_flag=True, help="Forget ALIAS instead of adding it.")
+@db_option
+def alias(alias: str | None, canonical: str | None, remove: bool, db: Path) -> None:
+    """Say that two names are one YouTube channel (@handle, /c/ name, UC… id); no arguments lists them.
+
+    Example: detector alias @dalatestimony UC2ogRTCEBL0p6gm-uoij7R0. Run analyze again afterwards.
+    """
+    from detector.identity import channel_target
+
+    if alias is None:
+        with Case.open(db, read_only=True) as case:
+            stored = case.aliases()
+        if stored.empty:
+            console.print("no channel aliases stored")
+        for r in stored.itertuples():
+            console.print(f"{r.alias} = {r.canonical} ({r.origin})", markup=False)
+        return
+    with Case.open(db) as case:
+        if remove:
+            n = case.remove_alias(channel_target(alias))
+            console.print(f"removed {n} alias pairs", markup=False)
+            return
+        if canonical is None:
+            raise DetectorError("give two names of one channel", hint="detector alias @handle UC…")
+        pair = channel_target(alias), channel_target(canonical)
+        if pair[0] == pair[1]:
+            raise DetectorError("both names are the same id")
+        from detector.identity import resolve_aliases
+
+        resolve_aliases(pd.concat([case.aliases(), pd.DataFrame([{"alias": pair[0], "canonical": pair[1]}])]))
+        added = case.add_alias(*pair, origin="user")
+    console.print(f"{pair[0]} = {pair[1]}" + ("" if added else " (already known)") +
+                  "; run detector analyze to use it", markup=False)
 
 
 # -- collect -----------------------------------------------------------------------------------
@@ -127,6 +172,8 @@ def _print_status(st, db: Path) -> None:
         for row in st.sources.itertuples():
             sources.add_row(row.kind, row.name, str(row.rows), row.sha256[:16])
         console.print(sources)
+    for row in st.aliases.itertuples():
+        console.print(f"channel alias: {row.alias} = {row.canonical} ({row.origin})", markup=False)
 
 
 # -- analyze, campaigns, check ---------------------------------------------------------------

@@ -29,6 +29,8 @@ class CaseSettings:
 
     tz: str | None = None
     dayfirst: bool | None = None
+    aliases: tuple[tuple[str, str], ...] = ()   # (alias, canonical) target ids of one channel
+    origin: str | None = None                   # the case file these settings came from
 
 
 @dataclass
@@ -52,6 +54,7 @@ class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (path relative to its folder, reason)
     zone_note: str | None = None
+    aliases_added: int = 0
 
     @property
     def rows(self) -> int:
@@ -95,7 +98,27 @@ def read_case_settings(folder: Path) -> CaseSettings:
         except DetectorError as exc:
             raise DetectorError(exc.message, path, None, exc.hint) from None
     dayfirst = data.get("dayfirst")
-    return CaseSettings(tz=tz, dayfirst=dayfirst if isinstance(dayfirst, bool) else None)
+    return CaseSettings(tz=tz, dayfirst=dayfirst if isinstance(dayfirst, bool) else None,
+                        aliases=_read_aliases(data.get("aliases"), path),
+                        origin=f"{folder.name}/{CASE_FILE}")
+
+
+def _read_aliases(raw: object, path: Path) -> tuple[tuple[str, str], ...]:
+    """``{"@handle": "UC…"}`` from a case file, as canonical target pairs."""
+    from detector.identity import channel_target
+
+    if raw is None:
+        return ()
+    expected = 'expected "aliases": {"@handle": "UC…"}'
+    if not isinstance(raw, dict):
+        raise DetectorError("aliases must be a JSON object", path, None, expected)
+    pairs = []
+    for alias, canonical in raw.items():
+        try:
+            pairs.append((channel_target(str(alias)), channel_target(str(canonical))))
+        except DetectorError as exc:
+            raise DetectorError(f"alias {alias!r}: {exc.message}", path, None, expected) from None
+    return tuple(pairs)
 
 
 def plan_files(paths: Iterable[str | Path], fmt_name: str | None = None
@@ -144,7 +167,7 @@ def _settings_for(folder: Path, root: Path, cache: dict[Path, CaseSettings]) -> 
     if folder in cache:
         return cache[folder]
     settings = read_case_settings(folder)
-    if settings.tz is None and settings.dayfirst is None and folder != root and root in folder.parents:
+    if (settings.tz is None and settings.dayfirst is None and not settings.aliases and folder != root and root in folder.parents):
         settings = _settings_for(folder.parent, root, cache)
     cache[folder] = settings
     return settings
@@ -196,6 +219,9 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                                       sha256=sha, rows=result.rows, tz=result.tz, detail=result.detail)
                 added = case.add_parsed(result, source)
                 report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz))
+            for settings in {id(p.settings): p.settings for p in planned}.values():
+                for alias, canonical in settings.aliases:
+                    report.aliases_added += case.add_alias(alias, canonical, settings.origin or CASE_FILE)
             if tz:
                 case.set_meta("tz", tz)
             elif used_zones and not case_tz:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.features.linkage import PRIMARY_WINDOW_H
-from detector.ids import canonical_target, is_target_id
+from detector.identity import target_from_input
 from detector.store import Case
 
 LOOKBACK = pd.Timedelta(days=7)
@@ -89,12 +89,30 @@ class CheckResult:
                 "tier": self.campaign["tier"] if self.campaign else None}
 
 
+def resolve_target(case: Case, value: str) -> tuple[str, set[str]]:
+    """The target a link or id means in this analysed case, and every stored id of it.
+
+    A channel known by several ids (``@handle``, ``UC…``) resolves to the one the analysis used
+    (see :mod:`detector.identity`); the set lists all of its ids, for reading ingested rows.
+    """
+    target = target_from_input(value)
+    identities = case.derived("identities")
+    if identities.empty:
+        return target, {target}
+    resolved = dict(zip(identities["alias"], identities["resolved"], strict=True))
+    resolved.update(zip(identities["canonical"], identities["resolved"], strict=True))
+    target = resolved.get(target, target)
+    names = {target} | {k for k, v in resolved.items() if v == target}
+    return target, names
+
+
 def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> CheckResult:
     """For one video or channel (a URL or a canonical id): its notices, the calls before each,
     the lag and the significance."""
     require_analysis(case)
-    target = url if is_target_id(url) else canonical_target(url)
-    notices = case.query("SELECT * FROM notices WHERE target = ? ORDER BY received_at", [target])
+    target, names = resolve_target(case, url)
+    marks = ", ".join("?" for _ in names)
+    notices = case.query(f"SELECT * FROM notices WHERE target IN ({marks}) ORDER BY received_at", sorted(names))
     if since is not None:
         notices = notices[notices["received_at"] >= since]
     calls_all = case.derived("calls")

@@ -71,6 +71,12 @@ TABLES: dict[str, dict[str, str]] = {
         "day": "DATE",
         "views": "BIGINT",
     },
+    "aliases": {                      # one channel known by several ids (detector.identity)
+        "alias": "VARCHAR",           # canonical id, e.g. youtube:handle:name
+        "canonical": "VARCHAR",       # canonical id it names the same channel as, e.g. youtube:channel:UC…
+        "origin": "VARCHAR",          # "user", or the case file it came from
+        "added_at": "TIMESTAMPTZ",
+    },
     "collect_state": {
         "channel": "VARCHAR",         # lower-case public username
         "last_message_id": "BIGINT",

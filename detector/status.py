@@ -19,6 +19,7 @@ class CaseStatus:
     sources: pd.DataFrame                      # kind, name, sha256, ingested_at, rows, tz
     chats: int
     targets: int
+    aliases: pd.DataFrame                      # alias, canonical, origin (stored channel aliases)
 
 
 def case_status(case: Case) -> CaseStatus:
@@ -31,4 +32,4 @@ def case_status(case: Case) -> CaseStatus:
     chats = case.con.execute("SELECT count(DISTINCT chat) FROM posts").fetchall()[0][0]
     targets = case.con.execute("SELECT count(DISTINCT target) FROM notices").fetchall()[0][0]
     return CaseStatus(zone=case.meta("tz"), counts=case.counts(), spans=spans, sources=sources,
-                      chats=chats, targets=targets)
+                      chats=chats, targets=targets, aliases=case.aliases())

@@ -218,6 +218,28 @@ class Case:
     def analysed(self) -> bool:
         return self.meta("analysis") is not None
 
+    # -- channel aliases -------------------------------------------------------------------
+    def aliases(self) -> pd.DataFrame:
+        """The stored alias pairs (user and case files; notices' own pairs are derived at analysis)."""
+        return self.table("aliases")
+
+    def add_alias(self, alias: str, canonical: str, origin: str) -> bool:
+        """Store that ``alias`` and ``canonical`` name one channel; False if already known."""
+        known = self.con.execute("SELECT count(*) FROM aliases WHERE alias = ? AND canonical = ?",
+                                 [alias, canonical]).fetchall()[0][0]
+        if known:
+            return False
+        self.con.execute("INSERT INTO aliases VALUES (?, ?, ?, ?)",
+                         [alias, canonical, origin, datetime.now(UTC)]).fetchall()
+        return True
+
+    def remove_alias(self, alias: str) -> int:
+        """Forget every stored pair that has ``alias`` on either side; returns how many."""
+        n = self.con.execute("SELECT count(*) FROM aliases WHERE alias = ? OR canonical = ?",
+                             [alias, alias]).fetchall()[0][0]
+        self.con.execute("DELETE FROM aliases WHERE alias = ? OR canonical = ?", [alias, alias]).fetchall()
+        return int(n)
+
     # -- live collection -------------------------------------------------------------------
     def collect_state(self) -> dict[str, int]:
         """Channel username (lower case) -> last collected message id."""

@@ -54,7 +54,7 @@ LEXICON_PATH = DATA_DIR / "lexicon.json"
 KINDS = ("call", "boast", "other")
 CALL_THRESHOLD = 0.5
 LANGUAGES = ("en", "ru", "kk", "zh", "ug", "other")
-CUE_KINDS = ("report", "mobilise", "takedown", "boast", "news", "other_sense", "promote", "appeal",
+CUE_KINDS = ("report", "mobilise", "takedown", "boast", "removal", "news", "other_sense", "promote", "appeal",
              "victim", "negation")
 
 # Zero-width characters, emoji variation selectors and the dot that lower("İ") leaves behind:
@@ -270,12 +270,37 @@ def call_probabilities(texts, model: Pipeline | None = None) -> pd.DataFrame:
     return pd.DataFrame({f"p_{k}": proba[:, classes.index(k)] for k in KINDS})
 
 
-def _decide(probs: pd.DataFrame, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """kind and confidence per row: a call at ``p_call >= threshold``, else the likelier of the rest."""
+@functools.lru_cache(maxsize=4)
+def _removal_pattern(path: str) -> re.Pattern | None:
+    return _alternation(_pooled(load_lexicon(path)["cues"].get("removal", {})))
+
+
+def claims_removal(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray:
+    """Whether each text claims that something was removed, blocked, struck or restricted.
+
+    A boast must make such a claim: "Рахмет!", "thanks for the support" or "translation ready"
+    share words with boasts ("thanks everyone who reported") but claim nothing.
+    """
+    pattern = _removal_pattern(str(lexicon_path))
+    if pattern is None:
+        return np.zeros(len(texts), dtype=bool)
+    return np.array([bool(pattern.search(normalise_post_text(t))) for t in texts], dtype=bool)
+
+
+def _decide(probs: pd.DataFrame, threshold: float, removal: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """kind and confidence per row: a call at ``p_call >= threshold``, else the likelier of the rest.
+
+    ``removal`` (per row): whether the text claims a removal; a row without one is never a boast.
+    """
     is_call = probs["p_call"].to_numpy() >= threshold
     boast = probs["p_boast"].to_numpy() >= probs["p_other"].to_numpy()
+    if removal is not None:
+        boast &= removal
     kind = np.where(is_call, "call", np.where(boast, "boast", "other"))
-    confidence = np.where(is_call, probs["p_call"], np.where(boast, probs["p_boast"], probs["p_other"]))
+    # A post that claims no removal cannot be a boast: its boast share goes to "other".
+    p_other = probs["p_other"].to_numpy() + (probs["p_boast"].to_numpy() * ~removal if removal is not None else 0.0)
+    confidence = np.where(is_call, probs["p_call"], np.where(boast, probs["p_boast"], p_other))
     return kind, confidence
 
 
@@ -452,7 +477,7 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                              for c in CALLS_COLUMNS})
     texts = posts["text"].tolist()
     probs = call_probabilities(texts, model)
-    kind, confidence = _decide(probs, threshold)
+    kind, confidence = _decide(probs, threshold, claims_removal(texts))
     urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * len(posts)
     targets = posts["targets"].tolist() if "targets" in posts.columns else [None] * len(posts)
     return pd.DataFrame({
@@ -467,6 +492,37 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                                        for t, k in zip(texts, kind, strict=True)], dtype=object),
         "language": [detect_language(t) for t in texts],
     })
+
+
+def confirm_boasts(calls: pd.DataFrame, horizon: pd.Timedelta) -> pd.DataFrame:
+    """Boasts stay boasts only when they name a target or follow a call in their own chat.
+
+    A claim of removal with neither ("the weather app was removed from the store") is not a
+    boast about any campaign. ``calls``: :func:`classify_calls` output joined to posts (needs
+    ``kind``, ``targets``, ``chat``, ``posted_at``). Returns a copy with such rows turned to
+    ``other``; ``horizon`` is how long after a call a boast may come.
+    """
+    boast = calls["kind"].to_numpy() == "boast"
+    if not boast.any():
+        return calls
+    out = calls.copy()
+    named = out["targets"].map(lambda t: len(t) > 0 if isinstance(t, list | tuple | np.ndarray) else False)
+    ns = pd.to_datetime(out["posted_at"], utc=True).dt.tz_convert(None).astype("datetime64[ns]").to_numpy()
+    ns = ns.astype("int64")
+    is_call = (out["kind"] == "call").to_numpy()
+    chat = out["chat"].to_numpy()
+    call_times = {c: np.sort(ns[is_call & (chat == c)]) for c in pd.unique(chat[is_call])}
+    follows = np.zeros(len(out), dtype=bool)
+    for i in np.flatnonzero(boast & ~named.to_numpy()):
+        times = call_times.get(chat[i])
+        if times is None:
+            continue
+        k = np.searchsorted(times, ns[i], side="left")
+        follows[i] = k > 0 and (ns[i] - times[k - 1]) <= horizon.value
+    demote = boast & ~named.to_numpy() & ~follows
+    out.loc[demote, "kind"] = "other"
+    out.loc[demote, "requested_policy"] = None
+    return out
 
 
 # --- evaluation ---------------------------------------------------------------------------------
@@ -529,13 +585,15 @@ def cross_validate_calls(labelled: pd.DataFrame, folds: int = 5, seed: int = 0,
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(texts, _strata(data, folds)):
         model = build_call_pipeline(seed=seed, **params).fit(list(texts[train]), list(labels[train]))
-        kfold_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold)
+        kfold_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold,
+                                      claims_removal(list(texts[test])))
 
     lolo_pred = np.full(len(data), None, dtype=object)
     for language in pd.unique(languages) if leave_one_language_out else []:
         test = languages == language
         model = build_call_pipeline(seed=seed, **params).fit(list(texts[~test]), list(labels[~test]))
-        lolo_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold)
+        lolo_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold,
+                                     claims_removal(list(texts[test])))
 
     rows = []
     order = list(pd.Series(languages).value_counts().index) + ["all"]

@@ -1,0 +1,105 @@
+"""Reaction or cause: calls posted after enforcement began are not tested as causes."""
+
+import numpy as np
+import pandas as pd
+
+from detector.campaigns import CampaignInputs, build_campaigns
+from detector.features.bursts import Period
+from detector.features.calls import confirm_boasts
+from detector.features.reaction import event_study, reaction_flags
+
+T0 = pd.Timestamp("2024-03-01 12:00", tz="UTC")
+V = "youtube:video:abcdefghijk"
+
+
+def _notices(times, target=V, action="complaint", subject="youtube:channel:UCaaaaaaaaaaaaaaaaaaaaaa"):
+    n = len(times)
+    return pd.DataFrame({"notice_id": [f"n{i}-{target[-3:]}-{action}" for i in range(n)], "target": [target] * n,
+                         "received_at": pd.to_datetime(times, utc=True), "action": [action] * n,
+                         "policy": ["harassment"] * n, "subject": [subject] * n, "reporter_id": [None] * n,
+                         "published_at": pd.NaT})
+
+
+def test_a_call_after_a_removal_is_a_reaction_and_one_before_is_not():
+    notices = pd.concat([_notices([T0 - pd.Timedelta(hours=30)], action="removed"),
+                         _notices([T0 + pd.Timedelta(hours=h) for h in (1, 2, 5)])])
+    pairs = pd.DataFrame({"post_id": ["after", "before"], "target": [V, V],
+                          "posted_at": [T0, T0 - pd.Timedelta(days=3)]})
+    flags = reaction_flags(pairs, notices, period_hours=90 * 24, window_h=48, enforced_lookback_h=168,
+                           min_notices=3, ratio=3.0)
+    assert flags.set_index("post_id")["reaction"].to_dict() == {"after": True, "before": False}
+    assert bool(flags.set_index("post_id").loc["after", "enforced_before"])
+
+
+def test_a_call_inside_a_burst_of_complaints_is_a_reaction():
+    notices = _notices([T0 - pd.Timedelta(hours=h) for h in (2, 5, 9, 20)])
+    pairs = pd.DataFrame({"post_id": ["p"], "target": [V], "posted_at": [T0]})
+    flags = reaction_flags(pairs, notices, 90 * 24, 48, 168, 3, 3.0)
+    assert flags["pre_notices"].iloc[0] == 4 and bool(flags["reaction"].iloc[0])
+
+
+def test_steady_complaints_on_a_popular_video_do_not_make_a_reaction():
+    # 10 a day for 90 days: 20 in the 48 h before the call is its normal rate, not a burst.
+    times = pd.date_range(T0 - pd.Timedelta(days=45), T0 + pd.Timedelta(days=45), periods=900, inclusive="left")
+    pairs = pd.DataFrame({"post_id": ["p"], "target": [V], "posted_at": [T0]})
+    flags = reaction_flags(pairs, _notices(times), 90 * 24, 48, 168, 3, 3.0)
+    assert not bool(flags["reaction"].iloc[0])
+
+
+def test_event_study_counts_before_and_after_and_flags_a_pre_trend():
+    notices = _notices([T0 - pd.Timedelta(hours=h) for h in (1, 3, 7, 60)] + [T0 + pd.Timedelta(hours=2)])
+    study = event_study(pd.Series({V: T0}), notices, 48)
+    assert study == {"before_2": 1, "before": 3, "after": 1, "pre_trend": True}
+
+
+def _case(call_times, notice_frame, texts=None):
+    n = len(call_times)
+    posts = pd.DataFrame({"post_id": [f"tg:c:{i}" for i in range(n)], "platform": "telegram", "chat": "c",
+                          "chat_title": "C", "author": None, "posted_at": pd.to_datetime(call_times, utc=True),
+                          "text": texts or ["report it"] * n, "forwarded_from": None, "targets": [[V]] * n})
+    calls = posts.assign(kind="call", is_call=True, confidence=0.9, p_call=0.9, requested_policy=None,
+                         language="en")
+    period = Period(T0 - pd.Timedelta(days=60), T0 + pd.Timedelta(days=60))
+    empty_pairs = pd.DataFrame(columns=["post_a", "post_b", "similarity"])
+    return CampaignInputs(posts=posts, calls=calls, notices=notice_frame, exposure=pd.DataFrame(
+        columns=["target", "day", "views"]), pairs=empty_pairs, period=period)
+
+
+def test_a_campaign_whose_calls_all_follow_the_removal_wave_is_never_an_alarm():
+    rng = np.random.default_rng(0)
+    wave = [T0 + pd.Timedelta(hours=float(h)) for h in rng.uniform(0, 30, 25)]
+    notices = pd.concat([_notices(wave), _notices([T0 + pd.Timedelta(hours=31)], action="removed")])
+    # supporters post the link after the removal; complaints keep coming on the video
+    later = [T0 + pd.Timedelta(hours=float(h)) for h in rng.uniform(40, 70, 12)]
+    notices = pd.concat([notices, _notices(later)]).reset_index(drop=True)
+    notices["notice_id"] = [f"n{i}" for i in range(len(notices))]
+    campaigns, findings, links, reactions = build_campaigns(_case([T0 + pd.Timedelta(hours=36)], notices))
+    assert campaigns["tier"].iloc[0] == "weak" and campaigns["p_link"].iloc[0] is None
+    assert reactions["reaction"].all()
+    texts = findings[findings["kind"] == "reaction"]["text"].tolist()
+    assert texts and "after enforcement on their targets had begun" in texts[0]
+    assert links.empty or not (links["basis"] == "call").any()
+
+
+def test_boasts_need_a_named_target_or_an_earlier_call_in_their_chat():
+    t = pd.to_datetime(["2024-03-01 10:00", "2024-03-02 10:00", "2024-03-02 11:00", "2024-03-20 10:00"], utc=True)
+    calls = pd.DataFrame({"post_id": list("abcd"), "kind": ["call", "boast", "boast", "boast"],
+                          "chat": ["x", "x", "y", "x"], "posted_at": t, "targets": [[V], [], [], []],
+                          "requested_policy": [None] * 4})
+    out = confirm_boasts(calls, pd.Timedelta(days=14))
+    assert out["kind"].tolist() == ["call", "boast", "other", "other"]
+
+
+def test_suspension_of_another_channel_in_the_case_is_not_this_campaigns_finding():
+    rng = np.random.default_rng(1)
+    call_t = T0
+    wave = _notices([call_t + pd.Timedelta(hours=float(h)) for h in rng.uniform(1, 20, 12)])
+    other = "youtube:channel:UCbbbbbbbbbbbbbbbbbbbbbb"
+    susp = _notices([call_t + pd.Timedelta(hours=30)], target=other, action="suspended", subject=other)
+    own = "youtube:channel:UCaaaaaaaaaaaaaaaaaaaaaa"
+    own_susp = _notices([call_t + pd.Timedelta(hours=40)], target=own, action="suspended", subject=own)
+    for extra, expected in ((susp, False), (own_susp, True)):
+        notices = pd.concat([wave, extra]).reset_index(drop=True)
+        notices["notice_id"] = [f"n{i}" for i in range(len(notices))]
+        _, findings, _, _ = build_campaigns(_case([call_t], notices))
+        assert (findings["kind"] == "suspended").any() == expected
