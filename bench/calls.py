@@ -1,6 +1,12 @@
 """Benchmark: how well the calls classifier separates calls, boasts and other posts, per language.
 
-On the hand-written ``data/calls/labelled.csv``: stratified k-fold cross-validation (by label and
+First and foremost on the real public posts of ``data/calls/real/`` (sources in its SOURCES.md):
+every real post is predicted by a model fitted on the written posts and on the real posts of the
+other folds, with folds grouped by thread, page or file (``StratifiedGroupKFold``), so a thread is
+never in both. Figures are reported on real rows alone, per language, with the false calls and
+boasts broken down by kind (victim, news, quoted call, …).
+
+Then on the hand-written ``data/calls/labelled.csv``: stratified k-fold cross-validation (by label and
 language) for the call and boast classes, and leave-one-language-out for calls (fitted without
 language L, tested on L). Also the same k-fold without the lexicon block (``cue_weight=0``), to
 show what the lexicon adds, and the time to fit the default model once.
@@ -29,8 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from detector.features.calls import (  # noqa: E402
     CALL_THRESHOLD,
     cross_validate_calls,
+    cross_validate_real,
     fit_call_model,
     read_labelled,
+    read_real,
+    score_by_language,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "calls.json"
@@ -54,6 +63,17 @@ def markdown_table(table: pd.DataFrame, without_lexicon: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def real_markdown_table(table: pd.DataFrame) -> str:
+    """Per-language figures on the real posts (grouped cross-validation)."""
+    lines = ["| language | real posts | calls | call P | call R | false calls | boasts | boast P | boast R | "
+             "false boasts |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.language} | {r.n} | {r.n_call} | {_fmt(r.call_precision)} | {_fmt(r.call_recall)} | "
+                     f"{r.false_calls} | {r.n_boast} | {_fmt(r.boast_precision)} | {_fmt(r.boast_recall)} | "
+                     f"{r.false_boasts} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -61,9 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     labelled = read_labelled()
+    real = read_real()
     started = time.perf_counter()
-    fit_call_model(labelled, seed=args.seed)
+    fit_call_model(seed=args.seed)
     fit_seconds = time.perf_counter() - started
+
+    predictions = cross_validate_real(labelled, real, folds=args.folds, seed=args.seed)
+    real_table = score_by_language(predictions)
+    wrong = predictions[(predictions["predicted"] != predictions["label"])]
+    errors = (wrong.assign(error=wrong["label"] + "→" + wrong["predicted"])
+              .groupby(["language", "error", "kind"]).size().rename("n").reset_index())
+    print(real_markdown_table(real_table))
+    print("\nerrors on real posts by kind:")
+    print(errors.groupby(["error", "kind"])["n"].sum().sort_values(ascending=False).to_string())
 
     started = time.perf_counter()
     table = cross_validate_calls(labelled, folds=args.folds, seed=args.seed)
@@ -83,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                    + (f" --seed {args.seed}" if args.seed else ""),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": __import__("os").cpu_count()},
+        "real_rows": len(real),
+        "real_per_language": json.loads(real_table.to_json(orient="records")),
+        "real_errors": json.loads(errors.to_json(orient="records")),
         "labelled_rows": len(labelled),
         "labels": labelled["label"].value_counts().to_dict(),
         "folds": args.folds, "seed": args.seed, "threshold": CALL_THRESHOLD,
