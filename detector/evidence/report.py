@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from detector.campaigns import GROUP_GAP, MODERATE, STRONG_BURST, STRONG_LINK, campaign_burst_p
+from detector.campaigns import (
+    GROUP_GAP,
+    MIN_ALARM_NOTICES,
+    MODERATE,
+    REACTION_ENFORCED_LOOKBACK_H,
+    REACTION_RATIO,
+    STRONG_BURST,
+    STRONG_LINK,
+    campaign_burst_p,
+)
 from detector.evidence.data import PacketData, target_url
 from detector.evidence.plots import network_png, timeline_png
 from detector.features.copies import near_duplicate_pairs
@@ -383,9 +392,21 @@ def _methods(d: PacketData) -> Section:
     widths = ", ".join(str(w) for w in WIDTHS_HOURS)
     sweep = ", ".join(str(w) for w in SWEEP_WINDOWS_H)
     items = [
-        ("Calls to report", "posts are classified as calls by a character n-gram model with a multilingual "
-                            "lexicon (English, Russian, Chinese, Kazakh, Uyghur cues); targets are the video and "
-                            "channel links they contain, mapped to canonical ids."),
+        ("Calls to report", "posts are classified as calls by a character and word n-gram model with a "
+                            "multilingual lexicon (English, Russian, Chinese, Kazakh, Uyghur cues), trained on "
+                            "written and real public posts; targets are the video and channel links they contain, "
+                            "mapped to canonical ids, and a channel's @handle, /c/ name and UC… id are one target "
+                            "when the case knows them to be one channel (an alias the user gave, or a notice that "
+                            "names both). A post counts as a claim of success only when it says something was "
+                            "removed, blocked or struck and names a target or follows a call in its chat."),
+        ("Reaction or cause", f"a call posted after enforcement on its target had begun is treated as a reaction "
+                              f"(supporters, news and gloating name videos because they were removed): its target "
+                              f"was removed, restricted or suspended in the {REACTION_ENFORCED_LOOKBACK_H // 24} days "
+                              f"before it, or had at least {MIN_ALARM_NOTICES} notices in the {PRIMARY_WINDOW_H} h "
+                              f"before it and {REACTION_RATIO:g} times its own average rate. Reactions are left "
+                              f"out of both tests; a campaign whose calls are all reactions is never strong or "
+                              f"moderate. Each campaign also reports the notices in the {PRIMARY_WINDOW_H} h before "
+                              f"and after its first call and the window before that (a pre-trend check)."),
         ("Campaign", f"calls are joined when they name a common target within {GROUP_GAP.days} days of each other "
                      f"or are near-duplicate copies (Jaccard ≥ {threshold})."),
         ("Timing test (p_link)", f"counts notices that arrive within {PRIMARY_WINDOW_H} h after a call naming their "
@@ -402,7 +423,8 @@ def _methods(d: PacketData) -> Section:
                                  f"last; Monte Carlo with {replicates} replicates, so it is corrected for every "
                                  f"window scanned."),
         ("Tiers", f"strong: p_link ≤ {STRONG_LINK} and p_burst ≤ {STRONG_BURST} with at least two named targets "
-                  f"(or a channel) hit; moderate: both ≤ {MODERATE}; otherwise weak."),
+                  f"(or a channel) hit; moderate: both ≤ {MODERATE}; either needs at least {MIN_ALARM_NOTICES} "
+                  f"notices within {PRIMARY_WINDOW_H} h after calls that were not reactions; otherwise weak."),
         ("Analysis", f"software version {a.get('version') or 'unknown'}, seed {a.get('seed')}, observation period "
                      f"{utc(a.get('period_start'))} to {utc(a.get('period_end'))}, analysed "
                      f"{utc(a.get('analysed_at'))}. The same case, version and seed give the same numbers."),
