@@ -70,6 +70,7 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufe0e\ufe0f\u0307]")
 _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _MENTION_TOKEN = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_.]{3,}")
 _REPEATS = re.compile(r"(.)\1{2,}")
+_SENTENCES = re.compile(r"[.!?。！？\n;；]+")
 _YOUTUBE_WORD = re.compile(r"youtube|\byt\b|ютуб|油管|ютюб|یۇتۇب|يۇتۇب", re.IGNORECASE)
 _TELEGRAM_WORD = re.compile(r"telegram|телеграм|电报|تېلېگرام", re.IGNORECASE)
 
@@ -164,20 +165,31 @@ class LexiconCues(TransformerMixin, BaseEstimator):
                               for kind in CUE_KINDS}
         self.policy_pattern_ = _alternation([p for langs in lexicon["policies"].values()
                                              for p in _pooled(langs)])
-        self.n_features_out_ = len(CUE_KINDS) + 1
+        self.n_features_out_ = len(CUE_KINDS) + 3
         return self
 
     def _counts(self, text: str) -> list[float]:
         row = [len(p.findall(text)) if p is not None else 0 for p in self.cue_patterns_.values()]
         row.append(len(self.policy_pattern_.findall(text)) if self.policy_pattern_ is not None else 0)
-        return row
+        # Address: a report word and a mobilising word (imperative, "everyone", "let's") in one
+        # sentence urge; a report word beside victim or news words describes.
+        report, mobilise = self.cue_patterns_["report"], self.cue_patterns_["mobilise"]
+        describe = [self.cue_patterns_[k] for k in ("victim", "news") if self.cue_patterns_[k] is not None]
+        urge = told = 0
+        if report is not None:
+            for sentence in _SENTENCES.split(text):
+                if report.search(sentence):
+                    urge += bool(mobilise is not None and mobilise.search(sentence))
+                    told += any(p.search(sentence) for p in describe)
+        return row + [urge, told]
 
     def transform(self, X):
         counts = np.array([self._counts(t) for t in X], dtype=float).reshape(-1, self.n_features_out_)
         return sp.csr_matrix(np.log1p(counts))
 
     def get_feature_names_out(self, input_features=None):
-        return np.array([f"cue_{k}" for k in CUE_KINDS] + ["cue_policy"], dtype=object)
+        return np.array([f"cue_{k}" for k in CUE_KINDS] + ["cue_policy", "urge_report", "describe_report"],
+                        dtype=object)
 
 
 # --- the model ----------------------------------------------------------------------------------
