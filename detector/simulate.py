@@ -4,7 +4,8 @@
 with no flags, in the real formats (FORMATS.md): one Telegram Desktop ``result.json`` per
 public channel, WhatsApp exports (Android ``.txt``, iOS ``.zip`` holding ``_chat.txt``), the
 notices CSV template, views per day, ``detector-case.json`` (the zone of phone-local times),
-``truth.json`` (what really happened) and ``README.txt``.
+``truth.json`` (what really happened) and ``README.txt``. ``detector-case.json`` also maps each
+subject channel's ``@handle`` to its ``UC…`` id (``aliases``): the owner knows its own channel.
 
 The model, in brief:
 
@@ -27,8 +28,18 @@ The model, in brief:
   reinstatement three days later; boasts after removals. ``organic`` — a few videos go viral,
   views jump, complaints follow the views and the videos are removed within two days, while
   chats link them in ordinary posts. ``failed`` — calls that nobody acts on. ``null`` —
-  background only. ``mixed`` — all of these. ``demo`` — the motivating incident (see
-  :data:`DEMO`).
+  background only. ``mixed`` — all of these. ``aftermath`` — an organic removal wave (no call
+  anywhere), then supporters ("removed after reports, appeal filed: <links>"), news and hostile
+  channels name the removed videos while complaints keep trickling in. ``partial`` — a campaign
+  whose origin calls sit in chats that were not exported; only some copies, some of them late,
+  are in the collection. ``multichannel`` — one notices log for two channels: a campaign against
+  one, organic notices (and perhaps a suspension) on the other. ``demo`` — the motivating
+  incident (see :data:`DEMO`). In the ``campaign`` family some seeds add a call to report the
+  whole channel (its ``@handle`` or ``/channel/UC…`` link), channel complaints and a
+  termination.
+* **Confounds in every family**: thanks and everyday status posts ("thanks for the support this
+  week") in the same chats as calls and boasts, and news posts that quote a call (with its links)
+  while asking nobody to report.
 
 Determinism: every draw comes from one ``numpy.random.Generator(seed)`` in a fixed order;
 nothing depends on the clock, the locale or set ordering, so the same seed writes the same
@@ -53,7 +64,7 @@ import numpy as np
 from detector import simulate_text as T
 from detector.errors import DetectorError
 
-SCENARIOS = ("campaign", "organic", "failed", "null", "mixed", "demo")
+SCENARIOS = ("campaign", "organic", "failed", "null", "mixed", "aftermath", "partial", "multichannel", "demo")
 NOTICE_HEADER = ["notice_id", "platform", "received_at", "action", "policy", "target_url", "target_title",
                  "subject_url", "published_at", "sender", "reporter_id", "text"]
 VIEWS_HEADER = ["video", "date", "views"]
@@ -91,6 +102,9 @@ class SimParams:
     reporters: float = 35.0            # mean reporters in a campaign wave
     second_wave: bool | None = None    # None: decided by the seed
     suspension: bool | None = None     # None: decided by the seed
+    channel_call: bool | None = None   # campaign: a call on the whole channel and a termination (None: seed)
+    thanks_share: float = 0.04         # share of ordinary posts that thank people or report work done
+    second_videos: int = 100           # multichannel: videos of the second channel
 
 
 DEMO = {
@@ -113,6 +127,7 @@ class _Chat:
     username: str = ""
     tg_id: int = 0
     os: str = ""                  # android | ios (WhatsApp)
+    exported: bool = True         # False: the chat carries posts but is not in the collection
     members: list[str] = field(default_factory=list)
     first_msg_id: int = 1
     posts: list[_Post] = field(default_factory=list)
@@ -124,7 +139,8 @@ class _Post:
     seq: int
     author: str
     parts: list                   # str | ("link", url) | ("text_link", text, url) | ("bold", s) | ("hashtag", s)
-    kind: str                     # chatter, link, call, boast, alert, other_call, media, deleted, service, system
+    kind: str                     # chatter, link, call, boast, alert, other_call, media, deleted, service, system,
+    #                               thanks, news_quote, reaction
     lang: str = ""
     forwarded_from: str | None = None
     media: str | None = None      # photo | video | image | sticker | audio
@@ -142,13 +158,14 @@ class _Notice:
     seq: int
     action: str
     policy: str                   # raw wording
-    video: int | None             # index into videos; None = the channel
+    video: int | None             # index into videos; None = the channel ``channel``
     sender: str = _SENDER
     reporter: str = ""
     text: str = ""
     cause: str = "organic"        # organic | automated | campaign id | organic burst id
     filterable: bool = True       # dropped if the video is down at t (complaints, background)
     wave: int = 0                 # campaign wave the notice answers (0: none)
+    channel: int = 0              # the channel a channel-level notice concerns (index into channels)
 
 
 class _Clock:
@@ -214,13 +231,17 @@ class _Case:
         self._seq = 0
         self.notices: list[_Notice] = []
         self.down: dict[int, list[list[int]]] = {}   # video -> [[from, until], …] (until may be t1+)
-        self.suspensions: list[list[int]] = []
-        self.strikes = 0
+        self.suspensions: list[list[int]] = []       # [from, until, channel]
+        self.suspension_causes: list[str] = []       # campaign id or "organic", one per suspension
+        self.strikes: dict[int, int] = {}            # channel -> strikes so far
         self.linked: dict[int, None] = {}            # videos linked in any post (ordered)
         self.campaigns: list[dict] = []
         self.organic: list[dict] = []
         self.failed: list[dict] = []
         self.other_calls: list[_Post] = []
+        self.reactions: list[dict] = []              # posts reacting to an organic removal wave
+        self.quotes: list[dict] = []                 # news posts quoting a call
+        self.hidden: list[_Chat] = []                # chats with calls that are not exported
         self.spike_views: dict[int, dict[int, float]] = {}
         self.used: dict[int, None] = {}              # event targets, never removed by background
         self._make_subject()
@@ -259,27 +280,39 @@ class _Case:
     # ---- subject and its videos ----------------------------------------------------------
     def _make_subject(self):
         p, rng = self.p, self.rng
-        self.channel_id = "UC" + self._rand_chars(22)
-        self.handle = T.SUBJECT["handle"]
-        self.channel_title = T.SUBJECT["title"]
-        self.channel_url = f"https://www.youtube.com/channel/{self.channel_id}"
-        n = p.n_videos
-        first = self.clock.at(0, 0) + int((date.fromisoformat(p.first_upload) - self.clock.start_date).days) * DAY
-        last = self.clock.t1 - 2 * DAY
-        # Uploads accelerate over the years: a Beta(1.6, 1) spread over the span.
-        frac = np.sort(rng.beta(1.6, 1.0, n))
-        pub = (first + frac * (last - first)).astype(np.int64)
-        pub = pub - pub % 60 + rng.integers(0, 60, n)
+        specs = [dict(T.SUBJECT, first_upload=p.first_upload, videos=p.n_videos)]
+        if self.scenario == "multichannel":
+            specs.append(dict(T.SECOND_SUBJECT, videos=p.second_videos))
+        self.channels = []
+        pubs, owner, offsets = [], [], []
+        for k, spec in enumerate(specs):
+            cid = "UC" + self._rand_chars(22)
+            self.channels.append({"id": cid, "handle": spec["handle"], "title": spec["title"],
+                                  "url": f"https://www.youtube.com/channel/{cid}", "videos": spec["videos"]})
+            pubs.append(self._publication_times(spec["videos"], spec["first_upload"]))
+            offsets.append(len(owner))
+            owner += [k] * spec["videos"]
+        self.channel_id = self.channels[0]["id"]
+        self.handle = self.channels[0]["handle"]
+        self.channel_title = self.channels[0]["title"]
+        self.channel_url = self.channels[0]["url"]
+        pub = np.concatenate(pubs)
+        n = len(pub)
+        self.n_total = n
+        self.owner = np.array(owner, dtype=np.int64)
         self.published = pub
         ids: dict[str, None] = {}
         while len(ids) < n:
             ids.setdefault(self._rand_chars(10) + _ID_LAST[int(rng.integers(16))], None)
         self.video_ids = list(ids)
         self._vid_index = {vid: i for i, vid in enumerate(self.video_ids)}
-        self.titles = []
+        self.titles, self.witnesses = [], []
         for i in range(n):
             tmpl = self.pick(T.TITLE_TEMPLATES)
-            self.titles.append(tmpl.format(n=i + 1, name=self.pick(T.WITNESSES),
+            name = self.pick(T.WITNESSES)
+            number = i + 1 - offsets[owner[i]]
+            self.witnesses.append(name)
+            self.titles.append(tmpl.format(n=number, name=name,
                                            initial=chr(65 + int(rng.integers(26))), place=self.pick(T.PLACES)))
         self.popularity = np.exp(rng.normal(np.log(6.0), 1.2, n))
         # expected views per video per local day (before events), zero before publication
@@ -289,6 +322,14 @@ class _Case:
         self.day_starts = day_starts
         self.expected = np.where(age > 0, self.popularity[:, None] * (1 + np.maximum(age, 0) / 60.0) ** -0.6, 0.0)
         self.expected *= _WEEKLY[weekday][None, :]
+
+    def _publication_times(self, n: int, first_upload: str) -> np.ndarray:
+        """Upload times of one channel's ``n`` videos: accelerating over the years (Beta(1.6, 1))."""
+        first = self.clock.at(0, 0) + int((date.fromisoformat(first_upload) - self.clock.start_date).days) * DAY
+        last = self.clock.t1 - 2 * DAY
+        frac = np.sort(self.rng.beta(1.6, 1.0, n))
+        pub = (first + frac * (last - first)).astype(np.int64)
+        return pub - pub % 60 + self.rng.integers(0, 60, n)
 
     def video_url(self, v: int, shape: str | None = None) -> str:
         vid = self.video_ids[v]
@@ -310,20 +351,27 @@ class _Case:
             "embed": f"https://www.youtube.com/embed/{vid}",
             "live": f"https://www.youtube.com/live/{vid}?si={si}",
             "timestamp": f"https://www.youtube.com/watch?v={vid}&t={int(self.rng.integers(5, 900))}s",
-            "ab_channel": f"https://www.youtube.com/watch?v={vid}&ab_channel={self.channel_title.replace(' ', '')}",
+            "ab_channel": f"https://www.youtube.com/watch?v={vid}&ab_channel="
+                          f"{self.channels[int(self.owner[v])]['title'].replace(' ', '')}",
             "bare": f"youtube.com/watch?v={vid}",
             "bare_short": f"youtu.be/{vid}",
             "nocookie": f"https://www.youtube-nocookie.com/embed/{vid}",
             "defanged": f"youtube[.]com/watch?v={vid}",
         }[shape]
 
-    def channel_link(self) -> str:
-        return self.pick([self.channel_url, f"https://www.youtube.com/@{self.handle}",
-                          f"https://youtube.com/@{self.handle}?si={self._rand_chars(16)}",
-                          f"https://m.youtube.com/@{self.handle}"])
+    def channel_link(self, ch: int = 0) -> str:
+        """A link to channel ``ch``: its ``/channel/UC…`` URL or one of its ``@handle`` URLs."""
+        c = self.channels[ch]
+        return self.pick([c["url"], f"https://www.youtube.com/@{c['handle']}",
+                          f"https://youtube.com/@{c['handle']}?si={self._rand_chars(16)}",
+                          f"https://m.youtube.com/@{c['handle']}"])
 
-    def target_id(self, v: int | None) -> str:
-        return f"youtube:channel:{self.channel_id}" if v is None else f"youtube:video:{self.video_ids[v]}"
+    def target_id(self, v: int | None, ch: int = 0) -> str:
+        """Canonical id of video ``v``, or of channel ``ch`` when ``v`` is None."""
+        return f"youtube:channel:{self.channels[ch]['id']}" if v is None else f"youtube:video:{self.video_ids[v]}"
+
+    def suspended(self, ch: int, t: int) -> bool:
+        return any(a < t < b and c == ch for a, b, c in self.suspensions)
 
     def is_up(self, v: int, t: int) -> bool:
         if t < self.published[v]:
@@ -331,11 +379,11 @@ class _Case:
         for a, b in self.down.get(v, ()):
             if a < t < b:
                 return False
-        return not any(a < t < b for a, b in self.suspensions)
+        return not self.suspended(int(self.owner[v]), t)
 
-    def popular_videos(self, k: int, before: int, exclude=()) -> list[int]:
-        """``k`` distinct videos published at least 30 days before ``before``, by popularity."""
-        ok = np.flatnonzero(self.published < before - 30 * DAY)
+    def popular_videos(self, k: int, before: int, exclude=(), owner: int = 0) -> list[int]:
+        """``k`` distinct videos of channel ``owner`` published at least 30 days before ``before``."""
+        ok = np.flatnonzero((self.published < before - 30 * DAY) & (self.owner == owner))
         ok = np.array([v for v in ok if v not in self.used and v not in exclude], dtype=np.int64)
         w = np.sqrt(self.popularity[ok])
         chosen = self.rng.choice(ok, size=min(k, len(ok)), replace=False, p=w / w.sum())
@@ -343,25 +391,33 @@ class _Case:
 
     # ---- chats ---------------------------------------------------------------------------
     def _make_chats(self):
-        p, rng = self.p, self.rng
+        p = self.p
         self.chats: list[_Chat] = []
         for spec in T.TELEGRAM_CHANNELS[: p.n_telegram]:
-            tg_id = int(rng.integers(1_100_000_000, 2_300_000_000))
-            self.chats.append(_Chat("telegram", spec["title"], spec["lang"], spec["role"], f"tg{tg_id}",
-                                    username=spec["username"], tg_id=tg_id,
-                                    first_msg_id=int(rng.integers(150, 6000))))
+            self.chats.append(self._new_chat(dict(spec, platform="telegram")))
         for spec in T.WHATSAPP_GROUPS[: p.n_whatsapp]:
-            chat = _Chat("whatsapp", spec["name"], spec["lang"], spec["role"], spec["name"], os=spec["os"])
-            langs = [spec["lang"], spec["lang"], "ru", "kk"]
-            names: dict[str, None] = {}
-            while len(names) < int(rng.integers(5, 10)):
-                names.setdefault(self.pick(T.PEOPLE[self.pick(langs)]), None)
-            for _ in range(2):
-                digits = f"{int(rng.integers(100, 1000))} {int(rng.integers(10, 100))} {int(rng.integers(10, 100))}"
-                number = f"{self.pick(T.PHONE_PREFIXES)} {digits}"
-                names.setdefault(number.replace(" ", "\u00a0") if spec["os"] == "ios" else number, None)
-            chat.members = list(names)
-            self.chats.append(chat)
+            self.chats.append(self._new_chat(dict(spec, platform="whatsapp")))
+
+    def _new_chat(self, spec: dict, exported: bool = True) -> _Chat:
+        """A Telegram channel or a WhatsApp group (with members); ``spec`` as in the text tables."""
+        rng = self.rng
+        if spec["platform"] == "telegram":
+            tg_id = int(rng.integers(1_100_000_000, 2_300_000_000))
+            return _Chat("telegram", spec["title"], spec["lang"], spec["role"], f"tg{tg_id}",
+                         username=spec["username"], tg_id=tg_id, first_msg_id=int(rng.integers(150, 6000)),
+                         exported=exported)
+        chat = _Chat("whatsapp", spec["name"], spec["lang"], spec["role"], spec["name"], os=spec["os"],
+                     exported=exported)
+        langs = [spec["lang"], spec["lang"], "ru", "kk"]
+        names: dict[str, None] = {}
+        while len(names) < int(rng.integers(5, 10)):
+            names.setdefault(self.pick(T.PEOPLE[self.pick(langs)]), None)
+        for _ in range(2):
+            digits = f"{int(rng.integers(100, 1000))} {int(rng.integers(10, 100))} {int(rng.integers(10, 100))}"
+            number = f"{self.pick(T.PHONE_PREFIXES)} {digits}"
+            names.setdefault(number.replace(" ", "\u00a0") if spec["os"] == "ios" else number, None)
+        chat.members = list(names)
+        return chat
 
     def chats_where(self, platform: str | None = None, role: str | None = None) -> list[_Chat]:
         return [c for c in self.chats if (platform is None or c.platform == platform)
@@ -390,15 +446,21 @@ class _Case:
 
     # ---- text rendering -------------------------------------------------------------------
     def render(self, template: str, lang: str, chat: _Chat, links: list[int] | None = None,
-               policy: str | None = None, hidden_links: float = 0.0, shapes: list[str] | None = None) -> list:
-        """Template → text parts; ``{links}`` becomes one link per video (newline-separated)."""
+               policy: str | None = None, hidden_links: float = 0.0, shapes: list[str] | None = None,
+               urls: list[str] | None = None, channel: int = 0, **extra) -> list:
+        """Template → text parts; ``{links}`` becomes one link per video (newline-separated).
+
+        ``urls`` gives the links directly (videos of other people); ``extra`` fills other
+        placeholders (``source``, ``n``, …) with plain text or a part list.
+        """
         values: dict[str, list] = {}
-        if links is not None:
+        if links is not None or urls is not None:
+            if urls is None:
+                urls = [self.video_url(v, shapes[i] if shapes else None) for i, v in enumerate(links)]
             link_parts: list = []
-            for i, v in enumerate(links):
-                url = self.video_url(v, shapes[i] if shapes else None)
+            for i, url in enumerate(urls):
                 if i:
-                    link_parts.append("\n" if "\n" in template or len(links) > 2 else " ")
+                    link_parts.append("\n" if "\n" in template or len(urls) > 2 else " ")
                 if url.startswith("youtube[.]"):
                     link_parts.append(url)
                 elif chat.platform == "telegram" and self.rng.random() < hidden_links:
@@ -408,11 +470,16 @@ class _Case:
                     link_parts.append(("link", url))
             values["links"] = link_parts
             values["link"] = link_parts[:1]
+        if links:
+            values["name"] = [self.witnesses[links[0]]]
+            values["backup"] = [("link", T.BACKUP_URL.format(n=links[0] + 1))]
         if policy is not None:
             values["policy"] = [T.REPORT_REASONS[lang][policy]]
-        values["channel"] = [("link", self.channel_link())]
+        values["channel"] = [("link", self.channel_link(channel))]
         values["place"] = [self.pick(T.PLACES)]
         values["n"] = [f"{int(self.rng.integers(3, 12)) * 1000}"]
+        for name, value in extra.items():
+            values[name] = value if isinstance(value, list) else [str(value)]
         parts: list = []
         rest = template
         while "{" in rest:
@@ -545,6 +612,8 @@ class _Case:
             self.post(chat, t, caption, "media", lang=lang, media=media)
         elif r < self.p.link_share + 0.32 and chat.platform == "whatsapp":
             self.post(chat, t, [], "deleted", lang=lang)
+        elif r >= 1.0 - self.p.thanks_share:
+            self.thanks_post(chat, t, lang)
         else:
             text = self.pick(T.CHATTER[lang])
             if chat.platform == "whatsapp" and rng.random() < 0.08:
@@ -555,31 +624,49 @@ class _Case:
             edited = t + int(rng.integers(60, 2 * HOUR)) if chat.platform == "telegram" and rng.random() < 0.05 else None
             self.post(chat, t, parts, "chatter", lang=lang, edited=edited)
 
+    def thanks_post(self, chat: _Chat, t: int, lang: str | None = None) -> _Post:
+        """Thanks or an everyday status post ("subtitles are done"): neither a boast nor a call."""
+        lang = lang or chat.lang
+        return self.post(chat, t, [self.pick(T.THANKS[lang])], "thanks", lang=lang)
+
+    def thanks_around(self, t: int, chats: list[_Chat], k: int):
+        """``k`` thanks posts in ``chats`` within a day after ``t`` (next to boasts and reactions)."""
+        for _ in range(k):
+            if chats:
+                chat = self.pick(chats)
+                self.thanks_post(chat, self.thinned_after(t, 6.0, 0.8, _CHAT_CYCLE))
+
     # ---- events ----------------------------------------------------------------------------
     def call_post(self, chat: _Chat, t: int, targets: list[int], policy: str, lang: str,
-                  channel_too: bool = False) -> _Post:
+                  channel_too: bool = False, owner: int = 0) -> _Post:
+        """A call naming ``targets``; ``channel_too`` adds a call on the whole channel ``owner``."""
         tmpl = self.pick(T.CALLS[lang])
         parts = self.render(tmpl, lang, chat, links=targets, policy=policy,
                             hidden_links=0.2 if chat.platform == "telegram" else 0.0)
         if channel_too:
             parts = _merge_plain(parts + ["\n\n"] + self.render(self.pick(T.CHANNEL_CALLS[lang]), lang, chat,
-                                                                   policy=policy))
+                                                                   policy=policy, channel=owner))
         return self.post(chat, t, parts, "call", lang=lang)
 
     def spread(self, origin: _Post, origin_chat: _Chat, targets: list[int], policy: str,
-               copiers: list[_Chat]) -> list[tuple[_Chat, _Post, str]]:
-        """Forwards and edited copies of a call in other chats, within hours."""
+               copiers: list[_Chat], late=()) -> list[tuple[_Chat, _Post, str]]:
+        """Forwards and edited copies of a call in other chats, within hours.
+
+        Chats whose key is in ``late`` get their copy many hours later (often after the
+        complaints have begun).
+        """
         out = []
         for chat in copiers:
             r = self.rng.random()
-            if chat.platform == "telegram" and r < 0.45:
-                t = origin.t + int(self.lognormal(0.4, 0.9) * HOUR) + 20
+            slow = self.thinned_after(origin.t, 9.0, 0.5, _CHAT_CYCLE) if chat.key in late else None
+            if chat.platform == "telegram" and origin_chat.platform == "telegram" and r < 0.45:
+                t = slow or origin.t + int(self.lognormal(0.4, 0.9) * HOUR) + 20
                 q = self.post(chat, t, list(origin.parts), "call", lang=origin.lang,
                               forwarded_from=origin_chat.title, author=chat.title)
                 out.append((chat, q, "forward"))
                 continue
             median = 1.2 if chat.platform == "telegram" else 2.5
-            t = min(self.thinned_after(origin.t, median, 0.9, _CHAT_CYCLE), origin.t + 18 * HOUR)
+            t = slow or min(self.thinned_after(origin.t, median, 0.9, _CHAT_CYCLE), origin.t + 18 * HOUR)
             if r < 0.8:
                 parts = self._edited_copy(origin, origin_chat, chat, targets)
                 kind = "copy"
@@ -622,12 +709,20 @@ class _Case:
             parts = [f"[Forwarded from {origin_chat.title}]\n"] + parts
         return _merge_plain(parts)
 
-    def campaign(self, cid: str, waves: list[dict], suspension: bool, requested: str, cited: str):
-        """One campaign: ``waves`` = [{"t", "origin", "n", "hit", "repeat"}, …]."""
+    def campaign(self, cid: str, waves: list[dict], suspension: bool, requested: str, cited: str,
+                 owner: int = 0):
+        """One campaign against channel ``owner``.
+
+        ``waves`` = [{"t", "origin", "n", "hit", "repeat", "channel_too", "remove_p", "copiers",
+        "late", "observed_weight"}, …]; ``copiers`` (optional) are the chats that copy the call,
+        ``late`` the keys of those whose copy comes many hours later, ``observed_weight`` how
+        often reporters saw an exported copy rather than an unexported one.
+        """
         rng, clock = self.rng, self.clock
         network = ["rep-" + self._hex(10) for _ in range(int(self.p.reporters * 2.5))]
-        truth = {"id": cid, "targets": [], "hit_targets": [], "removed_targets": [], "calls": [], "call_ids": [],
-                 "chats": [], "start": None, "end": None, "requested_policy": requested,
+        channel_target = self.target_id(None, owner)
+        truth = {"id": cid, "channel": channel_target, "targets": [], "hit_targets": [], "removed_targets": [],
+                 "calls": [], "call_ids": [], "chats": [], "start": None, "end": None, "requested_policy": requested,
                  "requested_policy_raw": T.COMPLAINT_REASONS[requested], "cited_policy": cited,
                  "cited_policy_raw": T.POLICY_NAMES[cited], "waves": [], "suspension": None, "boasts": [],
                  "reporters": 0}
@@ -636,10 +731,12 @@ class _Case:
         all_reporters: dict[str, None] = {}
         call_refs = []
         removals_all: list[tuple[int, int]] = []
+        channel_times: list[int] = []
         for w_i, wave in enumerate(waves, start=1):
             origin_chat = wave["origin"]
             t_call = wave["t"]
-            targets = self.popular_videos(wave["n"], t_call)
+            channel_too = bool(wave.get("channel_too"))
+            targets = self.popular_videos(wave["n"], t_call, owner=owner)
             targets = targets + [v for v in untouched[: wave.get("repeat", 0)]]
             for v in targets:
                 self.used.setdefault(v, None)
@@ -647,20 +744,25 @@ class _Case:
             hit = [targets[int(i)] for i in np.sort(rng.choice(len(targets), n_hit, replace=False))]
             untouched = [v for v in targets if v not in hit]
             lang = wave.get("lang", origin_chat.lang)
-            origin = self.call_post(origin_chat, t_call, targets, requested, lang,
-                                    channel_too=bool(wave.get("channel_too")))
+            origin = self.call_post(origin_chat, t_call, targets, requested, lang, channel_too=channel_too,
+                                    owner=owner)
             if origin_chat.platform == "telegram" and rng.random() < 0.6:
                 self.post(origin_chat, t_call + int(rng.integers(30, 600)), [], "service", pin=origin)
-            copiers = [c for c in self.chats if c is not origin_chat and
-                       (c.role == "hostile" or (c.role == "neutral" and rng.random() < 0.5))]
-            copies = self.spread(origin, origin_chat, targets, requested, copiers)
+            if "copiers" in wave:
+                copiers = wave["copiers"]
+            else:
+                copiers = [c for c in self.chats if c is not origin_chat and
+                           (c.role == "hostile" or (c.role == "neutral" and rng.random() < 0.5))]
+            copies = self.spread(origin, origin_chat, targets, requested, copiers, late=wave.get("late", ()))
             posts = [(origin_chat, origin, "origin")] + copies
             call_refs.extend(posts)
             # reporters: sessions after the call they saw, a few seconds to minutes between targets
             n_rep = max(int(rng.poisson(self.p.reporters)), 8)
             reused = [network[int(i)] for i in rng.choice(len(network), n_rep, replace=False)]
-            seen_weights = np.array([3.0] + [1.0] * len(copies))
+            seen_weights = np.array([3.0] + [wave.get("observed_weight", 1.0) if c.exported else 2.0
+                                             for c, _, _ in copies])
             complaints: dict[int, list[int]] = {v: [] for v in hit}
+            wave_channel: list[int] = []
             for r_id in reused:
                 _, seen, _ = posts[int(rng.choice(len(posts), p=seen_weights / seen_weights.sum()))]
                 t = self.thinned_after(seen.t, 3.0, 1.1)
@@ -673,6 +775,13 @@ class _Case:
                         complaints[v].append(t)
                         all_reporters.setdefault(r_id, None)
                     t += int(rng.integers(8, 150))
+                if channel_too and rng.random() < 0.6:
+                    # the channel itself, reported from its About page after the videos
+                    self.notices.append(_Notice(t, self.seq(), "complaint", T.COMPLAINT_REASONS[requested], None,
+                                                sender="", reporter=r_id, cause=cid, wave=w_i, channel=owner))
+                    wave_channel.append(t)
+                    all_reporters.setdefault(r_id, None)
+            channel_times.extend(wave_channel)
             removals = []
             for v in hit:
                 times = sorted(complaints[v])
@@ -698,42 +807,46 @@ class _Case:
                     alert = self.post(fc, tb + int(self.lognormal(5.0, 0.7) * HOUR),
                                       self.render(T.ALERTS[fl][0], fl, fc, links=[v]), "alert", lang=fl)
                     del alert
+                # the same chats thank people for other things that day (not boasts)
+                self.thanks_around(tb, [c for c, _, _ in posts if c.exported] + friends, int(rng.integers(1, 3)))
             for v in complaints:
                 if complaints[v]:
                     last_notice = max(last_notice, max(complaints[v]))
+            if wave_channel:
+                last_notice = max(last_notice, max(wave_channel))
             truth["waves"].append({
                 "wave": w_i, "start": _iso(t_call), "origin_chat": origin_chat.key,
-                "targets": [self.target_id(v) for v in targets] +
-                           ([self.target_id(None)] if wave.get("channel_too") else []),
-                "hit_targets": [self.target_id(v) for v in hit if complaints[v]],
+                "targets": [self.target_id(v) for v in targets] + ([channel_target] if channel_too else []),
+                "hit_targets": [self.target_id(v) for v in hit if complaints[v]] +
+                               ([channel_target] if wave_channel else []),
                 "removed_targets": [self.target_id(v) for _, v in removals],
                 "calls": [self._ref(c, q, kind) for c, q, kind in posts],
                 "reporters": n_rep,
+                "channel_complaints": len(wave_channel),
             })
-        if suspension and removals_all:
-            ts = max(tr for tr, _ in removals_all) + int(self.lognormal(8.0, 0.6) * HOUR)
+        anchors = [max(tr for tr, _ in removals_all)] if removals_all else []
+        if channel_times:
+            times = sorted(channel_times)
+            anchors.append(times[min(int(rng.integers(6, 15)), len(times)) - 1])
+        if suspension and anchors:
+            # termination after repeated strikes or the channel's own complaints, reinstated on appeal
+            ts = max(anchors) + int(self.lognormal(8.0, 0.6) * HOUR)
             te = ts + 3 * DAY + int(rng.integers(-4 * HOUR, 4 * HOUR))
-            self.suspensions.append([ts, te])
-            policy = T.POLICY_NAMES[cited]
-            self.notices.append(_Notice(ts, self.seq(), "suspended", policy, None, cause=cid, filterable=False,
-                                        wave=len(waves),
-                                        text=f"Your YouTube channel \"{self.channel_title}\" has been terminated "
-                                             f"for repeated violations of our {policy} policy."))
-            self.notices.append(_Notice(te, self.seq(), "reinstated", policy, None, cause=cid, filterable=False,
-                                        wave=len(waves),
-                                        text=f"After reviewing your appeal, we have reinstated your channel "
-                                             f"\"{self.channel_title}\"."))
+            self.suspensions.append([ts, te, owner])
+            self.suspension_causes.append(cid)
+            self._suspension_notices(owner, ts, te, T.POLICY_NAMES[cited], cid, len(waves))
             last_notice = max(last_notice, te)
-            truth["suspension"] = {"start": _iso(ts), "end": _iso(te), "target": self.target_id(None)}
+            truth["suspension"] = {"start": _iso(ts), "end": _iso(te), "target": channel_target}
             oc = waves[-1]["origin"]
             lang = waves[-1].get("lang", oc.lang)
             boast = self.post(oc, ts + int(self.lognormal(3.0, 0.5) * HOUR),
-                              self.render(self.pick(T.CHANNEL_DOWN_BOASTS[lang]), lang, oc), "boast", lang=lang)
+                              self.render(self.pick(T.CHANNEL_DOWN_BOASTS[lang]), lang, oc, channel=owner),
+                              "boast", lang=lang)
             truth["boasts"].append(self._ref(oc, boast, "boast"))
             for fc in self.chats_where(role="sympathetic")[:1]:
                 if len(T.ALERTS[fc.lang]) > 1:
                     self.post(fc, ts + int(self.lognormal(6.0, 0.5) * HOUR),
-                              self.render(T.ALERTS[fc.lang][1], fc.lang, fc), "alert")
+                              self.render(T.ALERTS[fc.lang][1], fc.lang, fc, channel=owner), "alert")
         # some removed videos come back after appeal
         for tr, v in removals_all:
             if rng.random() < 0.3:
@@ -754,20 +867,37 @@ class _Case:
             for x in w["removed_targets"]:
                 removed.setdefault(x, None)
         if truth["suspension"]:
-            hits.setdefault(self.target_id(None), None)
+            hits.setdefault(channel_target, None)
         chats: dict[str, None] = {}
         for c, _, _ in call_refs:
             chats.setdefault(c.key, None)
         truth.update(targets=list(targets_all), hit_targets=list(hits), removed_targets=list(removed),
                      chats=list(chats), start=_iso(waves[0]["t"]), end=_iso(last_notice),
-                     reporters=len(all_reporters))
+                     reporters=len(all_reporters), channel_complaints=len(channel_times))
         truth["_posts"] = call_refs  # resolved to refs after writing (ids are known then)
+        # news reports the call once enforcement has begun (or a day later)
+        first = min([tr for tr, _ in removals_all] + sorted(channel_times)[:1] or [waves[0]["t"] + DAY])
+        truth["_quote"] = (waves[0]["origin"], call_refs[0][1], first)
         self.campaigns.append(truth)
+
+    def _suspension_notices(self, ch: int, ts: int, te: int | None, policy: str, cause: str, wave: int = 0):
+        """A channel termination at ``ts`` (target: the /channel/UC… URL) and its reinstatement at ``te``."""
+        title = self.channels[ch]["title"]
+        self.notices.append(_Notice(ts, self.seq(), "suspended", policy, None, cause=cause, filterable=False,
+                                    wave=wave, channel=ch,
+                                    text=f"Your YouTube channel \"{title}\" has been terminated "
+                                         f"for repeated violations of our {policy} policy."))
+        if te is not None:
+            self.notices.append(_Notice(te, self.seq(), "reinstated", policy, None, cause=cause, filterable=False,
+                                        wave=wave, channel=ch,
+                                        text=f"After reviewing your appeal, we have reinstated your channel "
+                                             f"\"{title}\"."))
 
     def _enforce(self, v: int, t: int, policy_key: str, cause: str, wave: int):
         policy = T.POLICY_NAMES[policy_key]
-        self.strikes += 1
-        strike = "warning" if self.strikes == 1 else "strike"
+        ch = int(self.owner[v])
+        self.strikes[ch] = self.strikes.get(ch, 0) + 1
+        strike = "warning" if self.strikes[ch] == 1 else "strike"
         self.notices.append(_Notice(t, self.seq(), "removed", policy, v, cause=cause, filterable=False,
                                     wave=wave, text=_removal_text(self.titles[v], policy, strike)))
         self.notices.append(_Notice(t + int(self.rng.integers(20, 240)), self.seq(), strike, policy, v, cause=cause,
@@ -777,36 +907,42 @@ class _Case:
                                           "Your channel has received a Community Guidelines strike.")))
         self.down.setdefault(v, []).append([t, self.clock.t1 + DAY])
 
-    def organic_spike(self, oid: str, t_start: int, n: int):
+    def _viral_complaints(self, v: int, t_start: int, peak: float, shape: list[float]) -> list[int]:
+        """Complaints that follow a video's views (about one per 600 views), hour by hour."""
+        rng = self.rng
+        self.spike_views[v] = {self.clock.day_index(t_start) + k: peak * s for k, s in enumerate(shape)}
+        t, complaints = t_start, []
+        while t < t_start + len(shape) * DAY:
+            k = (t - t_start) // DAY
+            rate = peak * shape[int(k)] / 600 / 24 * _VIEWER_CYCLE[self.clock.hour(t)]
+            for _ in range(int(rng.poisson(rate))):
+                complaints.append(t + int(rng.integers(0, HOUR)))
+            t += HOUR
+        return sorted(complaints)
+
+    def _complain(self, v: int, times: list[int], policy_key: str, cause: str):
+        for tc in times:
+            key = policy_key if self.rng.random() < 0.5 else self.pick(["harassment", "misinformation", "spam"])
+            self.notices.append(_Notice(tc, self.seq(), "complaint", T.COMPLAINT_REASONS[key], v, sender="",
+                                        reporter="rep-" + self._hex(10), cause=cause))
+
+    def organic_spike(self, oid: str, t_start: int, n: int, owner: int = 0):
         """A few videos go viral: views jump, complaints follow views, removal within two days."""
         rng = self.rng
-        targets = self.popular_videos(n, t_start)
+        targets = self.popular_videos(n, t_start, owner=owner)
         for v in targets:
             self.used.setdefault(v, None)
-        d0 = self.clock.day_index(t_start)
         shape = [0.35, 1.0, 0.6, 0.3, 0.15]
         removed = []
         last = t_start
         policy_key = self.pick(["graphic", "harassment", "hate_speech"])
         for v in targets:
             peak = self.lognormal(15000.0, 0.4)
-            self.spike_views[v] = {d0 + k: peak * s for k, s in enumerate(shape)}
-            # complaints ~ views / 600, as an inhomogeneous Poisson over hours, until removal
-            t, complaints = t_start, []
-            while t < t_start + 5 * DAY:
-                k = (t - t_start) // DAY
-                rate = peak * shape[int(k)] / 600 / 24 * _VIEWER_CYCLE[self.clock.hour(t)]
-                for _ in range(int(rng.poisson(rate))):
-                    complaints.append(t + int(rng.integers(0, HOUR)))
-                t += HOUR
-            complaints.sort()
+            complaints = self._viral_complaints(v, t_start, peak, shape)
             k = int(rng.integers(4, 9))
             tr = min(complaints[k - 1] if len(complaints) >= k else t_start + DAY, t_start + 40 * HOUR)
             tr = tr + int(rng.integers(HOUR, 6 * HOUR))
-            for tc in complaints:
-                key = policy_key if rng.random() < 0.5 else self.pick(["harassment", "misinformation", "spam"])
-                self.notices.append(_Notice(tc, self.seq(), "complaint", T.COMPLAINT_REASONS[key], v, sender="",
-                                            reporter="rep-" + self._hex(10), cause=oid))
+            self._complain(v, complaints, policy_key, oid)
             self.notices.append(_Notice(tr, self.seq(), "removed", T.POLICY_NAMES[policy_key], v, cause=oid,
                                         filterable=False,
                                         text=_removal_text(self.titles[v], T.POLICY_NAMES[policy_key], "")))
@@ -822,11 +958,106 @@ class _Case:
             t = t_start + int(rng.uniform(1, 30) * HOUR)
             q = self.post(chat, t, self.render(self.pick(bank[chat.lang]), chat.lang, chat, links=[v]), "link")
             mentions.append((chat, q, "mention"))
-        self.organic.append({"id": oid, "targets": [self.target_id(v) for v in targets],
+        self.organic.append({"id": oid, "kind": "viral", "channel": self.target_id(None, owner),
+                             "targets": [self.target_id(v) for v in targets],
                              "removed_targets": [self.target_id(v) for v in removed],
                              "start": _iso(t_start), "end": _iso(last), "policy": T.POLICY_NAMES[policy_key],
                              "views_peak": {self.target_id(v): int(max(self.spike_views[v].values())) for v in targets},
                              "_posts": mentions})
+        return last
+
+    def removal_wave(self, oid: str, t_start: int, n: int, owner: int = 0):
+        """An organic removal wave, then the reactions that name its videos while complaints go on.
+
+        Several videos draw complaints that follow their views (no call anywhere); most are
+        removed within two days (some come back on appeal a few days later), the others are
+        age-restricted and stay up. Afterwards supporters post the removed videos' links
+        ("removed after reports, appeal filed"), news reports the removals and hostile channels
+        gloat, while the complaints keep trickling in on every video that is online.
+        """
+        rng = self.rng
+        targets = self.popular_videos(n, t_start, owner=owner)
+        for v in targets:
+            self.used.setdefault(v, None)
+        shape = [0.35, 1.0, 0.7, 0.45, 0.3, 0.22, 0.16, 0.12, 0.1, 0.08, 0.07, 0.06, 0.05, 0.05]
+        policy_key = self.pick(["graphic", "harassment", "hate_speech"])
+        policy = T.POLICY_NAMES[policy_key]
+        n_removed = max(2, len(targets) - int(rng.integers(0, 3)))
+        removed, restricted, reinstated, enforced = [], [], [], []
+        for i, v in enumerate(targets):
+            peak = self.lognormal(12000.0, 0.4)
+            complaints = self._viral_complaints(v, t_start, peak, shape)
+            k = int(rng.integers(4, 9))
+            tr = min(complaints[k - 1] if len(complaints) >= k else t_start + DAY, t_start + 44 * HOUR)
+            tr = tr + int(rng.integers(HOUR, 6 * HOUR))
+            self._complain(v, complaints, policy_key, oid)
+            if i < n_removed:
+                self.notices.append(_Notice(tr, self.seq(), "removed", policy, v, cause=oid, filterable=False,
+                                            text=_removal_text(self.titles[v], policy, "")))
+                back = tr + int(self.lognormal(3.0, 0.4) * DAY) if rng.random() < 0.6 else None
+                if back is not None and back < self.clock.t1:
+                    self.notices.append(_Notice(back, self.seq(), "reinstated", policy, v, cause=oid,
+                                                filterable=False, text=f"Your video \"{self.titles[v]}\" has been "
+                                                                       "reinstated after review of your appeal."))
+                    reinstated.append(v)
+                else:
+                    back = self.clock.t1 + DAY
+                self.down.setdefault(v, []).append([tr, back])
+                removed.append(v)
+            else:
+                self.notices.append(_Notice(tr, self.seq(), "restricted", policy, v, cause=oid, filterable=False,
+                                            text=f"We've age-restricted your video \"{self.titles[v]}\" after "
+                                                 "review."))
+                restricted.append(v)
+            enforced.append((tr, v))
+        enforced.sort()
+        self.organic.append({"id": oid, "kind": "removal_wave", "channel": self.target_id(None, owner),
+                             "targets": [self.target_id(v) for v in targets],
+                             "removed_targets": [self.target_id(v) for v in removed],
+                             "restricted_targets": [self.target_id(v) for v in restricted],
+                             "reinstated_targets": [self.target_id(v) for v in reinstated],
+                             "start": _iso(t_start), "end": _iso(enforced[-1][0]),
+                             "trickle_end": _iso(min(t_start + len(shape) * DAY, self.clock.t1)),
+                             "policy": policy,
+                             "views_peak": {self.target_id(v): int(max(self.spike_views[v].values())) for v in targets},
+                             "_posts": []})
+        self._reactions(oid, enforced, removed, restricted)
+
+    def _reactions(self, oid: str, enforced: list[tuple[int, int]], removed: list[int], restricted: list[int]):
+        """Supporters, news and hostile channels name the removed videos after the removals."""
+        rng = self.rng
+        removed_at = {v: t for t, v in enforced if v in removed}
+        enforced_at = dict((v, t) for t, v in enforced)
+        t_first = min(removed_at.values())
+
+        def gone_by(t: int) -> list[int]:
+            return [v for v in removed if removed_at[v] < t]
+
+        def add(chat: _Chat, t: int, template: str, links: list[int], reaction: str, **extra):
+            lang = chat.lang
+            q = self.post(chat, t, self.render(template, lang, chat, links=links, **extra), "reaction", lang=lang)
+            self.reactions.append({"wave": oid, "reaction": reaction, "targets": [self.target_id(v) for v in links],
+                                   "_chat": chat, "_post": q})
+
+        supporters = self.chats_where(role="sympathetic") or self.chats_where(role="neutral")
+        for i in range(int(rng.integers(2, 5))):
+            chat = supporters[i % len(supporters)]
+            t = self.thinned_after(t_first, 4.0 + 10.0 * i, 0.7, _CHAT_CYCLE)
+            tmpl = self.pick(T.SUPPORT_REACTIONS[chat.lang])
+            links = [self.pick(gone_by(t))] if "{backup}" in tmpl or rng.random() < 0.4 else gone_by(t)
+            add(chat, t, tmpl, links, "supporter")
+        for chat in (self.chats_where(role="neutral") or supporters)[:2]:
+            t = self.thinned_after(t_first, 16.0, 0.5, _CHAT_CYCLE)
+            shown = gone_by(t)
+            add(chat, t, self.pick(T.NEWS_REACTIONS[chat.lang]), shown + [v for v in restricted if enforced_at[v] < t],
+                "news", n=len(shown))
+        hostile = self.chats_where(role="hostile")
+        for v in removed[: int(rng.integers(1, 4))]:
+            if hostile:
+                chat = self.pick(hostile)
+                add(chat, self.thinned_after(removed_at[v], 3.0, 0.8, _CHAT_CYCLE),
+                    self.pick(T.GLOATS[chat.lang]), [v], "gloat")
+        self.thanks_around(t_first, supporters + hostile, int(rng.integers(1, 4)))
 
     def failed_call(self, fid: str, t: int, chat: _Chat, n: int, policy: str, copies: int = 1):
         targets = self.popular_videos(n, t)
@@ -838,30 +1069,90 @@ class _Case:
         chosen = [others[int(i)] for i in np.sort(self.rng.choice(len(others), min(copies, len(others)), replace=False))] \
             if others and copies else []
         posts = [(chat, origin, "origin")] + self.spread(origin, chat, targets, policy, chosen)
-        self.failed.append({"id": fid, "targets": [self.target_id(v) for v in targets], "requested_policy": policy,
-                            "times": [], "chats": [], "_posts": posts})
+        self.failed.append({"id": fid, "channel": self.target_id(None), "targets": [self.target_id(v) for v in targets],
+                            "requested_policy": policy, "times": [], "chats": [], "_posts": posts,
+                            "_quote": (chat, origin, t + int(self.lognormal(20.0, 0.5) * HOUR))})
+
+    # ---- news posts quoting calls -----------------------------------------------------------
+    def quote_post(self, t: int, source: str, quoted: list, lang_src: str, about: str, targets: list[str],
+                   other: bool = False, exclude: _Chat | None = None):
+        """A news post in a neutral or sympathetic chat that quotes a call and asks nobody to report."""
+        chats = [c for c in self.chats_where(role="neutral") + self.chats_where(role="sympathetic") if c is not exclude]
+        if not chats or not (self.clock.t0 <= t < self.clock.t1):
+            return
+        chat = self.pick(chats)
+        quote = [("link", p[2]) if isinstance(p, tuple) and p[0] == "text_link" else p for p in quoted]
+        quote = [p.replace("\n", " ") if isinstance(p, str) else p for p in quote]
+        table = T.NEWS_QUOTES_OTHER if other else T.NEWS_QUOTES
+        q = self.post(chat, t, self.render(self.pick(table[chat.lang]), chat.lang, chat, source=source, quote=quote),
+                      "news_quote")
+        self.quotes.append({"quoted": about, "source": source, "quoted_language": lang_src, "targets": targets,
+                            "_chat": chat, "_post": q})
+
+    def quote_events(self):
+        """News quotes the calls of campaigns (after enforcement began) and some failed calls."""
+        for c in self.campaigns:
+            chat, post, t = c.pop("_quote")
+            if self.rng.random() < 0.8:
+                self.quote_post(self.thinned_after(t, 12.0, 0.6, _CHAT_CYCLE), chat.title, post.parts, post.lang,
+                                c["id"], [x for x in c["targets"]], exclude=chat)
+        for f in self.failed:
+            chat, post, t = f.pop("_quote")
+            if self.rng.random() < 0.5:
+                self.quote_post(t, chat.title, post.parts, post.lang, f["id"], list(f["targets"]), exclude=chat)
+        if not self.campaigns and not self.failed:
+            for _ in range(int(self.rng.integers(1, 3))):
+                self.quote_outside()
+
+    def quote_outside(self):
+        """A news post quoting a call against someone else's videos (not the subject's)."""
+        rng = self.rng
+        lang = self.pick(T.LANGS)
+        urls = [self.pick(["https://youtu.be/", "https://www.youtube.com/watch?v="]) + self._rand_chars(10)
+                + _ID_LAST[int(rng.integers(16))] for _ in range(int(rng.integers(1, 3)))]
+        holder = _Chat("telegram", "", lang, "hostile", "")   # the outside channel: renders, is never written
+        quoted = self.render(self.pick(T.CALLS[lang]), lang, holder, urls=urls,
+                             policy=self.pick(["harassment", "spam", "hate_speech"]))
+        t = self.at_local_hour(int(rng.integers(0, self.p.days)), _CHAT_CYCLE)
+        self.quote_post(t, self.pick(T.OUTSIDE_SOURCES), quoted, lang, "outside",
+                        [canonical for canonical in (_video_target(u) for u in urls)], other=True)
 
     # ---- scenario plans ----------------------------------------------------------------------
     def plan(self):
+        """The scenario's events, then the news posts that quote their calls."""
+        if self.scenario == "demo":
+            self._plan_demo()
+        else:
+            self._plan_events()
+        self.quote_events()
+
+    def _day_in(self, lo: float, hi: float) -> int:
+        p = self.p
+        return int(self.rng.integers(int(lo * p.days), max(int(hi * p.days), int(lo * p.days) + 1)))
+
+    def _policies(self) -> tuple[str, str]:
+        """The reason a call requests and the policy the platform cites (usually the same)."""
+        requested = self.pick(["harassment", "harassment", "violent_extremism", "hate_speech", "misinformation"])
+        cited = requested if self.rng.random() < 0.7 else self.pick(
+            [k for k in ("harassment", "hate_speech", "violent_extremism") if k != requested])
+        return requested, cited
+
+    def _plan_events(self):
         rng, p = self.rng, self.p
         sc = self.scenario
         if sc == "null":
             return
-        if sc == "demo":
-            return self._plan_demo()
         tg_hostile = self.chats_where("telegram", "hostile")
         hostile = self.chats_where(role="hostile")
-
-        def day_in(lo: float, hi: float) -> int:
-            return int(rng.integers(int(lo * p.days), max(int(hi * p.days), int(lo * p.days) + 1)))
-
+        day_in = self._day_in
         if sc in ("campaign", "mixed"):
             d = day_in(0.3, 0.42) if sc == "mixed" else day_in(0.35, 0.5)
             second = p.second_wave if p.second_wave is not None else bool(rng.random() < 0.5)
-            suspension = p.suspension if p.suspension is not None else bool(rng.random() < 0.5)
-            requested = self.pick(["harassment", "harassment", "violent_extremism", "hate_speech", "misinformation"])
-            cited = requested if rng.random() < 0.7 else self.pick(
-                [k for k in ("harassment", "hate_speech", "violent_extremism") if k != requested])
+            # campaign family: some seeds call on the whole channel, which ends in a termination
+            channel_call = p.channel_call if p.channel_call is not None else \
+                bool(sc == "campaign" and rng.random() < 0.4)
+            suspension = p.suspension if p.suspension is not None else (channel_call or bool(rng.random() < 0.5))
+            requested, cited = self._policies()
             n1 = int(rng.integers(4, 8))
             waves = [{"t": self.at_local_hour(d, _CALL_HOURS), "origin": tg_hostile[0], "n": n1,
                       "hit": n1 - int(rng.integers(1, 3)), "channel_too": bool(rng.random() < 0.25)}]
@@ -870,6 +1161,8 @@ class _Case:
                 n2 = int(rng.integers(3, 6))
                 waves.append({"t": self.at_local_hour(d2, _CALL_HOURS), "origin": self.pick(tg_hostile), "n": n2,
                               "hit": n2, "repeat": 1})
+            if channel_call:
+                waves[-1]["channel_too"] = True
             self.campaign("C1", waves, suspension, requested, cited)
         if sc in ("organic", "mixed"):
             d = day_in(0.7, 0.8) if sc == "mixed" else day_in(0.4, 0.6)
@@ -881,6 +1174,49 @@ class _Case:
                 self.failed_call(f"F{i}", self.at_local_hour(day_in(lo, hi), _CALL_HOURS), chat,
                                  int(rng.integers(2, 5)), self.pick(["harassment", "violent_extremism", "hate_speech"]),
                                  copies=int(rng.integers(0, 2)))
+        if sc == "aftermath":
+            self.removal_wave("A1", self.at_local_hour(day_in(0.35, 0.55), _VIEWER_CYCLE), int(rng.integers(3, 7)))
+        if sc == "partial":
+            self._plan_partial()
+        if sc == "multichannel":
+            self._plan_multichannel()
+
+    def _plan_partial(self):
+        """A campaign called in unexported chats; some collected chats copy it, some of them late."""
+        rng = self.rng
+        self.hidden = [self._new_chat(spec, exported=False) for spec in T.HIDDEN_CHATS]
+        collected = [c for c in self.chats if c.role in ("hostile", "neutral")]
+        k = int(rng.integers(1, min(3, len(collected)) + 1))
+        observed = [collected[int(i)] for i in np.sort(rng.choice(len(collected), k, replace=False))]
+        late = {c.key for c in observed if rng.random() < 0.5}
+        requested, cited = self._policies()
+        n1 = int(rng.integers(4, 8))
+        wave = {"t": self.at_local_hour(self._day_in(0.35, 0.55), _CALL_HOURS), "origin": self.hidden[0], "n": n1,
+                "hit": n1 - int(rng.integers(0, 2)), "copiers": self.hidden[1:] + observed, "late": late,
+                "observed_weight": 0.3}
+        self.campaign("C1", [wave], False, requested, cited)
+
+    def _plan_multichannel(self):
+        """Two channels in one log: a campaign against one, a viral burst (and maybe a termination)
+        on the other, close in time."""
+        rng = self.rng
+        target = int(rng.integers(2))
+        other = 1 - target
+        d = self._day_in(0.35, 0.5)
+        requested, cited = self._policies()
+        n1 = int(rng.integers(4, 8))
+        channel_call = bool(rng.random() < 0.3)
+        waves = [{"t": self.at_local_hour(d, _CALL_HOURS), "origin": self.chats_where("telegram", "hostile")[0],
+                  "n": n1, "hit": n1 - int(rng.integers(1, 3)), "channel_too": channel_call}]
+        self.campaign("C1", waves, channel_call, requested, cited, owner=target)
+        t_other = self.at_local_hour(min(max(d + int(rng.integers(-3, 4)), 1), self.p.days - 6), _VIEWER_CYCLE)
+        last = self.organic_spike("O1", t_other, int(rng.integers(2, 4)), owner=other)
+        if rng.random() < 0.5:
+            ts = last + int(self.lognormal(10.0, 0.5) * HOUR)
+            te = ts + int(rng.uniform(1.0, 4.0) * DAY)
+            self.suspensions.append([ts, te, other])
+            self.suspension_causes.append("organic")
+            self._suspension_notices(other, ts, te, T.POLICY_NAMES[self.pick(["spam", "harassment"])], "S1")
 
     def _plan_demo(self):
         tg = {c.username: c for c in self.chats if c.platform == "telegram"}
@@ -909,7 +1245,7 @@ class _Case:
         for v in self.linked:
             if len(chosen) < p.views_videos:
                 chosen.setdefault(v, None)
-        rest = [v for v in range(p.n_videos) if v not in chosen and self.published[v] < self.clock.t1]
+        rest = [v for v in range(self.n_total) if v not in chosen and self.published[v] < self.clock.t1]
         room = max(p.views_videos - len(chosen), 0)
         if room and rest:
             for v in np.sort(rng.choice(rest, size=min(room, len(rest)), replace=False)):
@@ -933,7 +1269,8 @@ class _Case:
         start = max(a, int(self.published[v]))
         if b <= start:
             return 0.0
-        down = sum(max(0, min(b, y) - max(start, x)) for x, y in self.down.get(v, []) + self.suspensions)
+        spans = self.down.get(v, []) + [[x, y] for x, y, ch in self.suspensions if ch == self.owner[v]]
+        down = sum(max(0, min(b, y) - max(start, x)) for x, y in spans)
         return max(0.0, (b - start - down) / (b - a))
 
     # ---- refs for truth ----------------------------------------------------------------------
@@ -946,6 +1283,10 @@ class _Case:
 
 def _id_tokens(url: str) -> list[str]:
     return re.findall(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{11}(?![A-Za-z0-9_-])", url)
+
+
+def _video_target(url: str) -> str:
+    return "youtube:video:" + _id_tokens(url)[-1]
 
 
 def _merge_plain(parts: list) -> list:
@@ -1200,6 +1541,8 @@ def _build_files(case: _Case) -> dict[str, bytes]:
         else:
             data = _whatsapp_export(case, chat)
             files[f"whatsapp/WhatsApp Chat - {_safe_name(chat.title)}.zip"] = _zip_bytes("_chat.txt", data, export_day)
+    for chat in case.hidden:   # not in the collection: written only to number their posts for truth.json
+        (_telegram_export if chat.platform == "telegram" else _whatsapp_export)(case, chat)
     notices = _final_notices(case)
     files["notices.csv"] = _csv_bytes(NOTICE_HEADER, [_notice_row(case, i, n) for i, n in enumerate(notices, 1)])
     views = case.views_rows()
@@ -1208,6 +1551,7 @@ def _build_files(case: _Case) -> dict[str, bytes]:
         "tz": p.tz,
         "note": f"Simulated case (scenario {case.scenario}, seed {case.seed}) written by detector.simulate. "
                 f"WhatsApp times and Telegram 'date' fields are local times in {p.tz}.",
+        "aliases": {f"@{c['handle']}": c["id"] for c in case.channels},
     }, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     truth = _truth(case, notices, views)
     files["truth.json"] = (json.dumps(truth, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -1222,25 +1566,27 @@ def _final_notices(case: _Case) -> list[_Notice]:
             continue
         if n.filterable and n.video is not None and not case.is_up(n.video, n.t):
             continue
-        if n.filterable and any(a < n.t < b for a, b in case.suspensions):
+        if n.filterable and case.suspended(n.channel if n.video is None else int(case.owner[n.video]), n.t):
             continue
         kept.append(n)
     return kept
 
 
 def _notice_row(case: _Case, i: int, n: _Notice) -> list:
-    if n.video is None:
-        url, title, published = case.channel_url, case.channel_title, ""
+    if n.video is None:   # channel notices (complaints, terminations) name the /channel/UC… URL
+        channel = case.channels[n.channel]
+        url, title, published = channel["url"], channel["title"], ""
     else:
+        channel = case.channels[int(case.owner[n.video])]
         url = f"https://www.youtube.com/watch?v={case.video_ids[n.video]}"
         title, published = case.titles[n.video], _iso(case.published[n.video])
-    return [f"yt-{i:06d}", "youtube", _iso(n.t), n.action, n.policy, url, title, case.channel_url, published,
+    return [f"yt-{i:06d}", "youtube", _iso(n.t), n.action, n.policy, url, title, channel["url"], published,
             n.sender, n.reporter, n.text]
 
 
 def _resolve(case: _Case, chat: _Chat, post: _Post, kind: str) -> dict:
     ref = {"platform": chat.platform, "chat": chat.key, "chat_title": chat.title, "kind": kind,
-           "language": post.lang}
+           "language": post.lang, "observed": chat.exported}
     if chat.platform == "telegram":
         ref["post_id"] = f"telegram:{chat.key}:{post.msg_id}"
         ref["message_id"] = post.msg_id
@@ -1257,21 +1603,34 @@ def _resolve(case: _Case, chat: _Chat, post: _Post, kind: str) -> dict:
 
 def _truth(case: _Case, notices: list[_Notice], views: list) -> dict:
     p = case.p
+    subjects = [{"channel_id": c["id"], "target": case.target_id(None, k), "handle": c["handle"],
+                 "title": c["title"], "url": c["url"], "videos": c["videos"]} for k, c in enumerate(case.channels)]
     # which named targets really received notices, after the final filtering (a complaint that
     # arrives while a video or the channel is down never reaches the platform's log)
-    answered = {(n.cause, n.wave, case.target_id(n.video)) for n in notices}
+    answered = {(n.cause, n.wave, case.target_id(n.video, n.channel)) for n in notices}
     answered_any = {(cause, target) for cause, _, target in answered}
     campaigns = []
     for c in case.campaigns:
         c = dict(c)
         for w in c["waves"]:
             w["hit_targets"] = [x for x in w["targets"] if (c["id"], w["wave"], x) in answered]
+            w["channel_complaints"] = sum(1 for n in notices if n.cause == c["id"] and n.wave == w["wave"]
+                                          and n.video is None and n.action == "complaint")
+        c["channel_complaints"] = sum(w["channel_complaints"] for w in c["waves"])
         c["hit_targets"] = [x for x in c["targets"] if (c["id"], x) in answered_any]
-        if c["suspension"] and f"youtube:channel:{case.channel_id}" not in c["hit_targets"]:
-            c["hit_targets"].append(f"youtube:channel:{case.channel_id}")
+        if c["suspension"] and c["channel"] not in c["hit_targets"]:
+            c["hit_targets"].append(c["channel"])
+        mine = [n.t for n in notices if n.cause == c["id"]]
+        first = _iso(min(mine)) if mine else None
         refs = [_resolve(case, chat, q, kind) for chat, q, kind in c.pop("_posts")]
+        for r in refs:
+            r["after_first_notice"] = bool(first and r["posted_at"] > first)
         c["calls"] = refs
-        c["call_ids"] = [r["post_id"] for r in refs if "post_id" in r]
+        # calls in the collected (exported) chats; unexported calls are in "calls" with observed false
+        c["call_ids"] = [r["post_id"] for r in refs if "post_id" in r and r["observed"]]
+        c["observed_calls"] = [r for r in refs if r["observed"]]
+        c["observed_chats"] = list(dict.fromkeys(r["chat"] for r in refs if r["observed"]))
+        c["first_notice"] = first
         c["boasts"] = [_resolve(case, b["_chat"], b["_post"], b["kind"]) for b in c["boasts"]]
         for w in c["waves"]:
             w["calls"] = [_resolve(case, r["_chat"], r["_post"], r["kind"]) for r in w["calls"]]
@@ -1291,10 +1650,17 @@ def _truth(case: _Case, notices: list[_Notice], views: list) -> dict:
                  times=[r["posted_at"] for r in refs], chats=list(dict.fromkeys(r["chat"] for r in refs)))
         failed.append(f)
     other_calls = []
+    thanks = []
     for chat in case.chats:
         for q in chat.posts:
             if q.kind == "other_call":
                 other_calls.append(_resolve(case, chat, q, "other_call"))
+            elif q.kind == "thanks":
+                thanks.append(_resolve(case, chat, q, "thanks"))
+    reactions = [_resolve(case, r["_chat"], r["_post"], "reaction") |
+                 {k: v for k, v in r.items() if not k.startswith("_")} for r in case.reactions]
+    quotes = [_resolve(case, r["_chat"], r["_post"], "news_quote") |
+              {k: v for k, v in r.items() if not k.startswith("_")} for r in case.quotes]
     tg_msgs = sum(1 for c in case.chats if c.platform == "telegram" for q in c.posts if q.kind != "service")
     tg_service = sum(1 for c in case.chats if c.platform == "telegram" for q in c.posts if q.kind == "service")
     wa_msgs = sum(1 for c in case.chats if c.platform == "whatsapp" for q in c.posts if q.kind != "system")
@@ -1313,7 +1679,9 @@ def _truth(case: _Case, notices: list[_Notice], views: list) -> dict:
                                             else f"whatsapp/WhatsApp Chat - {_safe_name(c.title)}.zip")}),
               "messages": sum(1 for q in c.posts if q.kind not in ("service", "system"))}
              for c in case.chats]
-    link_posts = sum(1 for c in case.chats for q in c.posts if q.kind in ("link", "alert"))
+    link_posts = sum(1 for c in case.chats for q in c.posts if q.kind in ("link", "alert", "reaction"))
+    unexported = [{"platform": c.platform, "chat": c.key, "title": c.title, "language": c.lang, "role": c.role,
+                   "calls": sum(1 for q in c.posts if q.kind == "call")} for c in case.hidden]
     return {
         "generator": "detector.simulate",
         "scenario": case.scenario,
@@ -1321,18 +1689,22 @@ def _truth(case: _Case, notices: list[_Notice], views: list) -> dict:
         "params": {f.name: getattr(p, f.name) for f in fields(SimParams)},
         "tz": p.tz,
         "window": {"start": _iso(case.clock.t0), "end": _iso(case.clock.t1)},
-        "subject": {"channel_id": case.channel_id, "target": f"youtube:channel:{case.channel_id}",
-                    "handle": case.handle, "title": case.channel_title, "url": case.channel_url,
-                    "videos": p.n_videos},
+        "subject": subjects[0],
+        "subjects": subjects,
         "automated_policy": p.automated_policy,
         "campaigns": campaigns,
         "organic_bursts": organic,
         "failed_calls": failed,
         "other_calls": other_calls,
-        "suspensions": [{"start": _iso(a), "end": _iso(b)} for a, b in case.suspensions],
+        "reaction_posts": reactions,
+        "news_quotes": quotes,
+        "thanks_posts": thanks,
+        "suspensions": [{"start": _iso(a), "end": _iso(b), "channel": case.target_id(None, ch), "cause": cause}
+                        for (a, b, ch), cause in zip(case.suspensions, case.suspension_causes, strict=True)],
         "chats": chats,
+        "unexported_chats": unexported,
         "counts": {
-            "videos": p.n_videos,
+            "videos": case.n_total,
             "notices": len(notices),
             "notices_by_action": dict(sorted(by_action.items())),
             "notices_by_cause": dict(sorted(by_cause.items())),
@@ -1350,6 +1722,9 @@ def _truth(case: _Case, notices: list[_Notice], views: list) -> dict:
             "campaigns": len(campaigns),
             "organic_bursts": len(organic),
             "failed_calls": len(failed),
+            "reaction_posts": len(reactions),
+            "news_quotes": len(quotes),
+            "thanks_posts": len(thanks),
         },
     }
 
@@ -1360,11 +1735,14 @@ def _readme(case: _Case, truth: dict) -> str:
         f"Simulated case: scenario '{case.scenario}', seed {case.seed}",
         "",
         "Written by detector.simulate (detector simulate --out DIR --seed N --scenario NAME). Nothing here is real:",
-        f"the subject is a fictional YouTube channel ({case.channel_title}, {case.channel_url})",
-        f"with {c['videos']} testimony videos; the chats and names are invented.",
+        *[f"the subject is a fictional YouTube channel ({x['title']}, {x['url']}, @{x['handle']})"
+          if k == 0 else f"a second fictional channel is in the same notices log ({x['title']}, {x['url']}, "
+                         f"@{x['handle']})" for k, x in enumerate(truth["subjects"])],
+        f"with {c['videos']} testimony videos in all; the chats and names are invented.",
         "",
         f"Window: {truth['window']['start']} to {truth['window']['end']} (UTC). Phone-local times are {case.p.tz};",
-        "detector-case.json records the zone, so `detector ingest DIR` needs no --tz.",
+        "detector-case.json records the zone, so `detector ingest DIR` needs no --tz, and the channels'",
+        "@handles (aliases of their UC… ids).",
         "",
         "Files:",
         f"  notices.csv            {c['notices']} notices and complaints (the project's notices template)",
@@ -1372,10 +1750,13 @@ def _readme(case: _Case, truth: dict) -> str:
         f"  telegram/*/result.json Telegram Desktop exports of {sum(1 for x in truth['chats'] if x['platform'] == 'telegram')} public channels",
         f"  whatsapp/              WhatsApp exports of {sum(1 for x in truth['chats'] if x['platform'] == 'whatsapp')} groups "
         "(Android .txt, iOS .zip with _chat.txt)",
-        "  truth.json             what really happened: campaigns, organic bursts, failed calls (do not",
-        "                         read it before an analysis you want to be blind)",
+        "  truth.json             what really happened: campaigns, organic bursts, failed calls, posts that",
+        "                         are not calls (reactions, news quotes, thanks) (do not read it before an",
+        "                         analysis you want to be blind)",
         "",
         f"Events: {c['campaigns']} campaign(s), {c['organic_bursts']} organic burst(s), {c['failed_calls']} failed call(s).",
+        f"Not calls: {c['reaction_posts']} reaction post(s), {c['news_quotes']} news post(s) quoting a call, "
+        f"{c['thanks_posts']} thanks post(s).",
         _STORIES[case.scenario],
         "",
         "Notes: views.csv dates are local days in the case zone; notices.csv times are UTC. Complaints carry",
@@ -1393,6 +1774,12 @@ _STORIES = {
     "failed": "Calls to report videos are posted and copied, and nothing happens.",
     "null": "Background only: ordinary complaints, an automated notice stream, chatter that links the videos.",
     "mixed": "Campaign, viral burst and failed calls in one case, at different times.",
+    "aftermath": "Several videos draw complaints and are removed with no call anywhere; afterwards supporters,\n"
+                 "news and hostile channels post their links, and complaints keep trickling in.",
+    "partial": "A campaign called in chats that were not collected; only some copies (some late) are in the\n"
+               "exports. truth.json marks each call observed or not.",
+    "multichannel": "One notices log for two channels: a campaign against one, a viral burst (and perhaps a\n"
+                    "termination) on the other. truth.json names the channel of every event.",
     "demo": "The motivating incident: testimony videos reported for harassment after calls in Telegram\n"
             "channels and WhatsApp groups (April to June 2025), a channel block lifted three days later, and\n"
             "automated 'Violent criminal organizations' notices all along; plus a viral burst and failed calls.",

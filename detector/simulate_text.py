@@ -3,7 +3,9 @@
 Kept apart from the simulator's logic, and never shared with the call classifier's labelled
 data, so that the detector is not tuned to these exact phrasings. Templates use ``{links}``
 (one or more links), ``{link}`` (one link), ``{policy}`` (a report-menu reason in the chat's
-language), ``{channel}`` (the subject channel's link) and ``{n}`` (a number).
+language), ``{channel}`` (the subject channel's link), ``{n}`` (a number), ``{name}`` (the
+witness in a video's title), ``{backup}`` (a link to a mirror copy), ``{source}`` (the name of
+a channel quoted by a news post) and ``{quote}`` (the quoted post).
 Languages: ``en``, ``ru``, ``zh``, ``kk`` (Kazakh, Cyrillic) and ``ug`` (Uyghur, Arabic script).
 """
 
@@ -14,6 +16,13 @@ LANGS = ("en", "ru", "zh", "kk", "ug")
 SUBJECT = {
     "title": "Dala Testimony Archive",
     "handle": "dalatestimony",
+}
+
+# The second channel of the ``multichannel`` scenario: one notices log covering two channels.
+SECOND_SUBJECT = {
+    "title": "Steppe Memory Project",
+    "handle": "steppememory",
+    "first_upload": "2020-06-01",
 }
 
 # Report-menu reasons as a reporter would see them in their interface language.
@@ -107,11 +116,16 @@ CALLS = {
 
 # Calls that name the whole channel rather than videos.
 CHANNEL_CALLS = {
-    "en": ["Report the whole channel, not just the videos: {channel} → About → Report user → {policy}"],
-    "ru": ["Жалобы на весь канал: {channel}\nО канале → Пожаловаться на пользователя → {policy}"],
-    "zh": ["直接举报整个频道：{channel} 简介→举报用户→{policy}"],
-    "kk": ["Арнаның өзіне шағым түсіріңіз: {channel} → Арна туралы → Шағымдану → {policy}"],
-    "ug": ["پۈتۈن قانالغا شىكايەت قىلىڭلار: {channel} ← {policy}"],
+    "en": ["Report the whole channel, not just the videos: {channel} → About → Report user → {policy}",
+           "Videos come back, channels don't. Go to {channel}, open the flag on the About page and pick {policy}."],
+    "ru": ["Жалобы на весь канал: {channel}\nО канале → Пожаловаться на пользователя → {policy}",
+           "Мало снести ролики — надо снести канал целиком. {channel} → «О канале» → флажок → {policy}"],
+    "zh": ["直接举报整个频道：{channel} 简介→举报用户→{policy}",
+           "光删视频没用，把整个频道举报掉：{channel}（选{policy}）"],
+    "kk": ["Арнаның өзіне шағым түсіріңіз: {channel} → Арна туралы → Шағымдану → {policy}",
+           "Видео аз, бүкіл арнаны жаптырайық: {channel} → жалауша → {policy}"],
+    "ug": ["پۈتۈن قانالغا شىكايەت قىلىڭلار: {channel} ← {policy}",
+           "ۋىدېيو ئاز، پۈتكۈل قانالنى تاقىتايلى: {channel} ← {policy}"],
 }
 
 BOASTS = {
@@ -222,6 +236,88 @@ CHATTER = {
            "يىغىن شەنبە كۈنىگە يۆتكەلدى", "ئالمۇتىدا يەنە قار ياغدى", "تەرجىمىسى تەييار بولدى"],
 }
 
+# Thanks and everyday status posts: they thank people or report work done, they are not boasts
+# (no removal is claimed) and not calls. Posted in every kind of chat, hostile ones included.
+THANKS = {
+    "en": ["Thank you all for the support this week 🙏", "Thanks, got it!",
+           "Many thanks to everyone who came to the meeting on Sunday",
+           "Subtitles are finished, I'll send them after dinner", "Thank you for the kind words, it means a lot",
+           "Thanks to everyone who watched yesterday's stream", "Grateful to our volunteers, as always ❤️"],
+    "ru": ["Спасибо всем за поддержку на этой неделе 🙏", "Спасибо, получила!",
+           "Огромное спасибо всем, кто пришёл в воскресенье", "Субтитры доделала, скину после ужина",
+           "Благодарим за тёплые слова ❤️", "Спасибо всем, кто смотрел вчерашний эфир",
+           "Спасибо, что вы с нами уже пятый год"],
+    "zh": ["感谢大家这一周的支持🙏", "收到了，谢谢！", "谢谢周日来开会的各位", "字幕做完了，晚饭后发给你",
+           "谢谢你的鼓励，很暖心", "感谢昨晚看直播的朋友们"],
+    "kk": ["Осы аптадағы қолдауларыңызға көп рахмет 🙏", "Рахмет, алдым!",
+           "Жексенбідегі жиынға келгендердің бәріне алғыс", "Субтитрді бітірдім, кешкі астан кейін салып жіберемін",
+           "Жылы сөздеріңізге рақмет ❤️", "Кешегі эфирді көргендерге рахмет"],
+    "ug": ["بۇ ھەپتىلىك قوللىشىڭلارغا كۆپ رەھمەت 🙏", "تاپشۇرۇپ ئالدىم، رەھمەت!",
+           "يەكشەنبە يىغىنغا كەلگەنلەرنىڭ ھەممىسىگە رەھمەت", "تەرجىمىنى تۈگەتتىم، كەچلىك تاماقتىن كېيىن ئەۋەتىمەن",
+           "ياخشى سۆزلىرىڭلار ئۈچۈن رەھمەت ❤️"],
+}
+
+# News posts that quote a call to report ({quote}, in the call's own language) and name who
+# posted it ({source}): they describe a call and ask nobody to report anything.
+NEWS_QUOTES = {
+    "en": ["The Telegram channel \"{source}\" urged its followers to file complaints against testimony videos "
+           "of the Dala archive. The post read: \"{quote}\" The archive says it will appeal any removal.",
+           "Monitoring: a call to mass-report the archive's videos is circulating. Posted by {source}:\n«{quote}»"],
+    "ru": ["Telegram-канал «{source}» призвал подписчиков массово жаловаться на видео архива свидетельств. "
+           "Текст поста: «{quote}» В архиве говорят, что будут обжаловать удаления.",
+           "Мониторинг: в сети распространяют призыв жаловаться на ролики архива. Источник — {source}:\n«{quote}»"],
+    "zh": ["电报频道“{source}”呼吁其关注者举报Dala证词档案的视频，帖子原文：“{quote}”档案方表示将对删除提出申诉。",
+           "监测：网上流传集体举报档案视频的号召，来源：{source}\n「{quote}」"],
+    "kk": ["«{source}» Telegram-арнасы оқырмандарын архивтің куәлік видеоларына шағым түсіруге шақырды. "
+           "Жазбада: «{quote}» делінген. Архив өшірулерге шағымданатынын айтты.",
+           "Мониторинг: архив видеоларына жаппай шағым жазуға үндеу таралып жүр. Дереккөз — {source}:\n«{quote}»"],
+    "ug": ["«{source}» تېلېگرام قانىلى ئەگەشكۈچىلىرىنى ئارخىپنىڭ گۇۋاھلىق ۋىدېيولىرىغا شىكايەت قىلىشقا چاقىردى. "
+           "يازمىدا: «{quote}» دېيىلگەن. ئارخىپ ئەرز سۇنىدىغانلىقىنى ئېيتتى."],
+}
+# The same about calls against other people's videos (quoted with their links).
+NEWS_QUOTES_OTHER = {
+    "en": ["Bloggers in the region say they are targeted: {source} told its readers \"{quote}\""],
+    "ru": ["Блогеры жалуются на травлю: канал {source} написал своим читателям «{quote}»"],
+    "zh": ["有博主称遭到围攻：{source}对读者说“{quote}”"],
+    "kk": ["Блогерлер қысымға шағымданады: {source} арнасы оқырмандарына «{quote}» деп жазды"],
+    "ug": ["بىلوگچىلار قىستاققا ئۇچرىغانلىقىنى ئېيتتى: {source} ئوقۇرمەنلىرىگە «{quote}» دەپ يازدى"],
+}
+# Channels outside the collection that news posts quote.
+OUTSIDE_SOURCES = ["Голос Степи", "Patriot Qazaq", "边疆卫士", "Ақ Орда жаңалықтары", "Steppe Watchdog"]
+
+# Reactions to an organic removal wave (scenario ``aftermath``): supporters, news, gloating.
+SUPPORT_REACTIONS = {
+    "en": ["Another testimony removed after a wave of reports. We have filed an appeal. {links}",
+           "They took down {name}'s testimony again. Please share the backup copy: {backup}\nOriginal: {link}",
+           "Removed overnight: {links}\nAppeal submitted, we will keep you posted."],
+    "ru": ["Ещё одно свидетельство удалено после жалоб, апелляция подана: {links}",
+           "Снова сняли свидетельство {name}. Пожалуйста, распространяйте резервную копию: {backup}\nОригинал: {link}",
+           "За ночь удалили: {links}\nАпелляцию отправили, будем держать в курсе."],
+    "zh": ["又一段证词在被举报后遭删除，我们已提出申诉：{links}",
+           "{name}的证词又被删了，请转发备份：{backup}\n原链接：{link}"],
+    "kk": ["Тағы бір куәлік шағымдардан кейін жойылды, апелляция берілді: {links}",
+           "{name} куәлігін тағы алып тастады. Сақтық көшірмесін таратыңыздар: {backup}\nТүпнұсқа: {link}"],
+    "ug": ["يەنە بىر گۇۋاھلىق شىكايەتتىن كېيىن ئۆچۈرۈلدى، ئەرز سۇنۇلدى: {links}",
+           "{name} نىڭ گۇۋاھلىقى يەنە ئېلىۋېتىلدى. زاپاس نۇسخىسىنى تارقىتىڭلار: {backup}\nئەسلى: {link}"],
+}
+NEWS_REACTIONS = {
+    "en": ["YouTube removed {n} videos of the Dala Testimony Archive this week after complaints; the archive "
+           "has appealed. {links}"],
+    "ru": ["YouTube удалил {n} видео архива свидетельств Dala после жалоб зрителей. Архив обжалует решение. {links}"],
+    "zh": ["YouTube本周以收到投诉为由删除了Dala证词档案的{n}个视频，档案方已申诉。{links}"],
+    "kk": ["YouTube осы аптада шағымдардан кейін Dala архивінің {n} видеосын жойды. Архив шешімге шағымданды. {links}"],
+    "ug": ["YouTube بۇ ھەپتە شىكايەتلەردىن كېيىن Dala ئارخىپىنىڭ {n} ۋىدېيوسىنى ئۆچۈردى. ئارخىپ ئەرز سۇندى. {links}"],
+}
+GLOATS = {
+    "en": ["Ha, YouTube finally noticed the fake 'testimony'. Bye! {link}", "The lie factory lost another one 😂 {link}"],
+    "ru": ["Ютуб наконец-то заметил эту фальшивку. Туда ей и дорога {link}",
+           "Фабрика лжи лишилась ещё одного ролика 😂 {link}"],
+    "zh": ["YouTube终于把这个假视频撤了，活该 {link}", "造谣工厂又少了一个😂 {link}"],
+    "kk": ["YouTube ақыры жалған «куәлікті» байқады. Қош бол! {link}", "Өтірік зауыты тағы бірінен айырылды 😂 {link}"],
+    "ug": ["YouTube ئاخىرى ساختا «گۇۋاھلىق» نى بايقىدى {link}", "يالغانچىلار يەنە بىرىدىن ئايرىلدى 😂 {link}"],
+}
+BACKUP_URL = "https://archive.org/details/dalatestimony-{n:05d}"
+
 # Links in ordinary posts that are not the subject's videos.
 NEWS_URLS = [
     "https://www.rfa.org/english/news/uyghur/",
@@ -280,6 +376,13 @@ WHATSAPP_GROUPS = [
     {"name": "Alatau Family", "lang": "ru", "role": "neutral", "os": "android"},
     {"name": "Жетісу жастары", "lang": "kk", "role": "neutral", "os": "ios"},
     {"name": "Volunteers Almaty", "lang": "en", "role": "sympathetic", "os": "android"},
+]
+
+# Chats that carry calls but are not in the collection (scenario ``partial``): never exported.
+HIDDEN_CHATS = [
+    {"title": "Тихий фронт", "username": "tihiy_front", "lang": "ru", "role": "hostile", "platform": "telegram"},
+    {"name": "Батыр жігіттер", "lang": "kk", "role": "hostile", "platform": "whatsapp", "os": "android"},
+    {"title": "护疆联盟", "username": "hujiang_lianmeng", "lang": "zh", "role": "hostile", "platform": "telegram"},
 ]
 
 PEOPLE = {
