@@ -53,11 +53,12 @@ def software_version() -> str:
 
 def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame, seed: int = 0,
                    on_step: Callable[[str], None] | None = None,
-                   aliases: pd.DataFrame | None = None) -> Analysis:
+                   aliases: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> Analysis:
     """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`).
 
     ``aliases``: stored channel alias pairs (the ``aliases`` table); with the pairs the notices
     give themselves they make one target of each channel (:mod:`detector.identity`).
+    ``previous``: the campaigns of an earlier analysis of the case, so that campaigns keep their ids.
     """
     step = on_step or (lambda _name: None)
     identities = case_aliases(aliases if aliases is not None else pd.DataFrame(), notices)
@@ -80,7 +81,7 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     scans, bursts = detect_bursts(notices, exposure, period, seed=seed)
     step("campaigns")
     inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period,
-                            coreports=coreports)
+                            coreports=coreports, previous=previous)
     campaigns, findings, links, reactions = build_campaigns(inputs, seed=seed)
     bursts = explain_bursts(bursts, campaigns)
     tables = {"calls": calls[calls["kind"] != "other"].reset_index(drop=True), "pairs": pairs,
@@ -115,7 +116,9 @@ def analyze_case(db: str | Path, seed: int = 0, on_step: Callable[[str], None] |
     """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones)."""
     with Case.open(db) as case:
         notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
-        analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step, aliases=case.aliases())
+        previous = case.derived("campaigns") if case.analysed() else None
+        analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step, aliases=case.aliases(),
+                                  previous=previous)
         with case.transaction():
             for name, frame in analysis.tables.items():
                 case.replace_table(name, frame)

@@ -20,6 +20,7 @@ Bursts that no campaign explains are kept as *unexplained bursts*, never called 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -74,6 +75,7 @@ class CampaignInputs:
     pairs: pd.DataFrame          # near-duplicate pairs (post_a, post_b, similarity, …)
     period: Period
     coreports: pd.DataFrame | None = None   # co-reporting edges (reporter_a, reporter_b, weight)
+    previous: pd.DataFrame | None = None    # the earlier analysis's campaigns, for stable ids
 
 
 def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta = GROUP_GAP) -> pd.Series:
@@ -191,8 +193,10 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0
     calls["group"] = group_calls(calls, inputs.pairs).reindex(calls["post_id"]).to_numpy()
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
+    ids = campaign_ids(calls, inputs.previous)
     for gid, grp in calls.groupby("group", sort=True):
-        row, rows = _campaign(int(gid), grp, inputs, notices, published, boasts, seed + int(gid),
+        cid = ids[gid]
+        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, _stream_seed(seed, cid),
                               reactions[reactions["post_id"].isin(set(grp["post_id"]))])
         campaigns.append(row)
         findings.extend(rows)
@@ -201,7 +205,6 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0
     out = out.assign(_t=tier_order).sort_values(["_t", "score"], ascending=[True, False], kind="stable")
     out = out.drop(columns="_t").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    # Stable ids: C + rank order would change between analyses; use the first call's post id.
     fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS)
     return out[CAMPAIGN_COLUMNS], fdf, links, reactions
 
@@ -267,11 +270,48 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     return links
 
 
-def _campaign(gid: int, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
+def campaign_ids(calls: pd.DataFrame, previous: pd.DataFrame | None) -> dict:
+    """A stable id per call group: the id it had in the previous analysis, or one from its first call.
+
+    ``calls``: DataFrame[post_id, posted_at, group]; ``previous``: the earlier analysis's
+    campaigns (campaign_id, call_post_ids) or None. A group keeps the earlier id of the campaign
+    it shares most calls with (so ingesting an older export, which adds calls or whole campaigns,
+    renames nothing that existed); a new group gets ``C`` and six hex digits of the SHA-256 of its
+    earliest call's post id, which no other group's order can change.
+    """
+    earlier: dict[str, str] = {}
+    if previous is not None and len(previous) and "call_post_ids" in previous:
+        for cid, posts in zip(previous["campaign_id"], previous["call_post_ids"], strict=True):
+            for post in posts if isinstance(posts, list | tuple | np.ndarray) else []:
+                earlier.setdefault(str(post), str(cid))
+    out: dict = {}
+    taken: set[str] = set()
+    groups = sorted(calls.groupby("group", sort=True), key=lambda kv: kv[1]["posted_at"].min())
+    for gid, grp in groups:
+        votes = pd.Series([earlier[p] for p in grp["post_id"].astype(str) if p in earlier], dtype=object)
+        reuse = next((c for c in votes.value_counts().index if c not in taken), None) if len(votes) else None
+        if reuse is None:
+            first = str(grp.sort_values(["posted_at", "post_id"]).iloc[0]["post_id"])
+            digest = hashlib.sha256(first.encode("utf-8")).hexdigest().upper()
+            n = 6
+            while f"C{digest[:n]}" in taken:
+                n += 1
+            reuse = f"C{digest[:n]}"
+        taken.add(reuse)
+        out[gid] = reuse
+    return out
+
+
+def _stream_seed(seed: int, key: str) -> int:
+    """A seed for one campaign's Monte Carlo draws, independent of every other campaign's."""
+    spawn = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+    return int(np.random.SeedSequence(seed, spawn_key=(spawn,)).generate_state(1)[0])
+
+
+def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
               published: pd.Series, boasts: pd.DataFrame, seed: int, reactions: pd.DataFrame):
     period = inputs.period
     grp = grp.sort_values("posted_at", kind="stable")
-    cid = f"C{gid + 1:03d}"
     pairs = grp[["post_id", "posted_at", "targets"]].explode("targets").rename(columns={"targets": "target"})
     targets = sorted(set(pairs["target"]))
     # Reactions (calls posted after enforcement on their target began) are not tested as causes.

@@ -209,7 +209,7 @@ def campaigns(as_json: bool, db: Path) -> None:
         items = campaign_list(case)
         unexplained = unexplained_bursts(case)
     if as_json:
-        click.echo(json.dumps(items, ensure_ascii=False, indent=1))
+        click.echo(json.dumps(items, ensure_ascii=False, indent=1, allow_nan=False))
         return
     _print_campaigns(items, unexplained)
 
@@ -248,7 +248,7 @@ def check(url: str, as_json: bool, db: Path) -> None:
     with Case.open(db, read_only=True) as case:
         result = check_target(case, url)
     if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1, allow_nan=False))
         return
     console.print(result.target, markup=False)
     console.print(result.verdict, markup=False)

@@ -31,6 +31,11 @@ def _num(x) -> float | None:
     return None if math.isnan(x) else x
 
 
+def _text(x) -> str | None:
+    """A string, or None for a missing value (a NaN would print as invalid JSON)."""
+    return x if isinstance(x, str) else None
+
+
 def require_analysis(case: Case) -> None:
     if not case.analysed():
         raise DetectorError("this case has not been analysed yet", case.path, hint="run: detector analyze --db DB")
@@ -47,7 +52,7 @@ def campaign_list(case: Case) -> list[dict]:
             "targets": list(c.targets), "hit_targets": list(c.hit_targets),
             "start": _iso(c.start), "end": _iso(c.end), "notices": int(c.notices), "calls": int(c.calls),
             "chats": list(c.chats), "p_burst": _num(c.p_burst), "p_link": _num(c.p_link),
-            "p_link_floor": _num(c.p_link_floor), "requested_policy": c.requested_policy,
+            "p_link_floor": _num(c.p_link_floor), "requested_policy": _text(c.requested_policy),
             "findings": list(c.findings), "call_post_ids": list(c.call_post_ids),
             "notice_ids": list(c.notice_ids)})
     return out

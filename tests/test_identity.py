@@ -120,3 +120,43 @@ def test_alias_command_stores_lists_and_removes(tmp_path):
     assert "no channel aliases" in run("alias", "--db", db).output
     bad = run("alias", "@dala", "https://youtu.be/dQw4w9WgXcQ", "--db", db)
     assert bad.exit_code == 2 and "not a YouTube channel" in bad.output
+
+
+def _strict_json(text):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_campaign_ids_survive_ingesting_an_older_export_and_json_is_strict(tmp_path):
+    """A campaign keeps its id when an older export adds an earlier, separate campaign."""
+    from detector.simulate import simulate_case
+
+    sim = tmp_path / "sim"
+    simulate_case(sim, seed=3, scenario="mixed")
+    db = tmp_path / "case.duckdb"
+    import shutil
+
+    # first everything but one Telegram channel; later that channel, as an older export would come
+    staging, older = tmp_path / "first", tmp_path / "older"
+    shutil.copytree(sim, staging)
+    held_out = sorted((staging / "telegram").iterdir())[0]
+    older.mkdir()
+    shutil.move(str(held_out), str(older / held_out.name))
+    held_out = older / held_out.name
+    assert run("ingest", staging, "--db", db).exit_code == 0
+    assert run("analyze", "--db", db).exit_code == 0
+    before = _strict_json(run("campaigns", "--db", db, "--json").output)
+    assert run("ingest", held_out, "--db", db).exit_code == 0
+    assert run("analyze", "--db", db).exit_code == 0
+    after = _strict_json(run("campaigns", "--db", db, "--json").output)
+    before_ids = {c["id"] for c in before}
+    kept = 0
+    for c in before:
+        now = [a for a in after if set(c["call_post_ids"]) & set(a["call_post_ids"])]
+        assert len(now) == 1, c["id"]
+        # its id survives, unless the new calls merged it into another earlier campaign (whose id it takes)
+        assert now[0]["id"] == c["id"] or now[0]["id"] in before_ids
+        kept += now[0]["id"] == c["id"]
+    assert kept >= len(before) - 2
+    assert all(c["id"].startswith("C") and len(c["id"]) >= 7 for c in after)

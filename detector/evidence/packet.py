@@ -50,7 +50,7 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
     Parameters
     ----------
     db : the case file.
-    campaign_id : a campaign id as ``detector campaigns`` lists it (``C006``).
+    campaign_id : a campaign id as ``detector campaigns`` lists it (``C3F2A91``).
     out_path : the ZIP to write (replaced if it exists; written atomically).
     redact : replace private people's names by pseudonyms (default); False keeps them.
     created_at : the timestamp written to ``manifest.json`` (default: now, UTC). Nothing else in
