@@ -68,27 +68,12 @@ def _run(*args: str) -> str:
     return proc.stdout
 
 
-def _simulate(out: Path, seed: int, family: str) -> str:
-    """``detector simulate``; if that CLI does not list the family yet, the library it wraps."""
-    args = ["simulate", "--out", str(out), "--seed", str(seed), "--scenario", family]
-    proc = subprocess.run([DETECTOR, *args], capture_output=True, text=True)
-    if proc.returncode == 0:
-        return "cli"
-    if proc.returncode == 2 and "--scenario" in proc.stderr:
-        from detector.simulate import SCENARIOS, simulate_case
-
-        if family in SCENARIOS:
-            simulate_case(out, seed=seed, scenario=family)
-            return "library"
-    raise RuntimeError(f"detector {' '.join(args)} failed: {proc.stderr.strip()}")
-
-
 def run_case(family: str, seed: int) -> dict:
     """Simulate, ingest, analyse and read back one case; return what scoring needs."""
     with tempfile.TemporaryDirectory() as tmp:
         out, db = Path(tmp) / "case", Path(tmp) / "case.duckdb"
         t0 = time.perf_counter()
-        simulated_by = _simulate(out, seed, family)
+        _run("simulate", "--out", str(out), "--seed", str(seed), "--scenario", family)
         _run("ingest", str(out), "--db", str(db))
         t1 = time.perf_counter()
         _run("analyze", "--db", str(db), "--seed", str(seed))
@@ -103,7 +88,7 @@ def run_case(family: str, seed: int) -> dict:
         finally:
             con.close()
     return {"family": family, "seed": seed, "campaigns": campaigns, "truth": truth, "p_link": p_link,
-            "p_burst": p_burst, "ingest_s": t1 - t0, "analyze_s": t2 - t1, "simulated_by": simulated_by}
+            "p_burst": p_burst, "ingest_s": t1 - t0, "analyze_s": t2 - t1}
 
 
 def _targets(campaign: dict, handles: dict[str, str]) -> set[str]:
@@ -166,8 +151,7 @@ def summarise(results: list[dict], families=FAMILIES) -> dict:
             "cases": len(rows), **tot,
             "found_share": _share(tot["found"], tot["true_campaigns"]),
             "alarm_precision": _share(tot["true_alarms"], tot["alarms"]),
-            "analyze_s_mean": float(np.mean([r["analyze_s"] for r in rows])),
-            "simulated_by": sorted({r.get("simulated_by", "cli") for r in rows})}
+            "analyze_s_mean": float(np.mean([r["analyze_s"] for r in rows])),}
     tot = _total(results)
     nulls = [r for r in results if r["family"] == "null"]
     quiet = [r for r in results if r["family"] in NO_CAMPAIGN]
@@ -231,10 +215,6 @@ def print_table(summary: dict) -> None:
                   f"< 0.01 = {c['below_0.01']:.3f}, KS = {c['ks']:.3f}")
         else:
             print(f"null calibration {name}: no p-values were produced")
-    library = [f for f, r in summary["families"].items() if "library" in r["simulated_by"]]
-    if library:
-        print(f"note: `detector simulate` does not list {', '.join(library)} yet; those cases were simulated "
-              "by detector.simulate.simulate_case (ingest, analyze and campaigns still ran through the CLI)")
 
 
 def main() -> None:

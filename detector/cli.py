@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from detector.errors import DetectorError
+from detector.simulate import SCENARIOS
 from detector.store import DEFAULT_DB, Case
 
 err_console = Console(stderr=True, highlight=False)
@@ -114,6 +114,8 @@ def alias(alias: str | None, canonical: str | None, remove: bool, db: Path) -> N
         pair = channel_target(alias), channel_target(canonical)
         if pair[0] == pair[1]:
             raise DetectorError("both names are the same id")
+        import pandas as pd
+
         from detector.identity import resolve_aliases
 
         resolve_aliases(pd.concat([case.aliases(), pd.DataFrame([{"alias": pair[0], "canonical": pair[1]}])]))
@@ -308,7 +310,7 @@ def template(kind: str, out: Path | None) -> None:
               help="Folder to write the simulated case into.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--scenario", default="mixed", show_default=True,
-              type=click.Choice(["campaign", "organic", "failed", "null", "mixed", "demo"]))
+              type=click.Choice(SCENARIOS))
 def simulate(out_dir: Path, seed: int, scenario: str) -> None:
     """Write a simulated incident in the real input formats, with its truth.json."""
     from detector.simulate import simulate_case

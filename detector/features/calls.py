@@ -60,7 +60,7 @@ LEXICON_PATH = DATA_DIR / "lexicon.json"
 
 KINDS = ("call", "boast", "other")
 CALL_THRESHOLD = 0.5
-LANGUAGES = ("en", "ru", "kk", "zh", "ug", "other")
+LANGUAGES = ("en", "ru", "uk", "kk", "zh", "ug", "other")
 CUE_KINDS = ("report", "mobilise", "takedown", "boast", "removal", "news", "other_sense", "promote", "appeal",
              "victim", "negation")
 
@@ -366,13 +366,39 @@ def claims_removal(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray
     return np.array([bool(pattern.search(normalise_post_text(t))) for t in texts], dtype=bool)
 
 
-def _decide(probs: pd.DataFrame, threshold: float, removal: np.ndarray | None = None
-            ) -> tuple[np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=4)
+def _reporting_pattern(path: str) -> re.Pattern | None:
+    cues = load_lexicon(path)["cues"]
+    return _alternation(_pooled(cues.get("report", {})) + _pooled(cues.get("takedown", {})))
+
+
+def mentions_reporting(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray:
+    """Whether each text has a word for reporting, flagging, complaining or taking down.
+
+    A call to report says so in some words ("report", "flag", "жалобы", "скарги", "举报",
+    "шағым", "ban this account", "take it down"); a link with "👍" or "good morning everyone"
+    is not a call however a model scores it (the lexicon's ``report`` and ``takedown`` cues).
+    """
+    pattern = _reporting_pattern(str(lexicon_path))
+    if pattern is None:
+        return np.ones(len(texts), dtype=bool)
+    return np.array([bool(pattern.search(normalise_post_text(t))) for t in texts], dtype=bool)
+
+
+def _gates(texts) -> tuple[np.ndarray, np.ndarray]:
+    return mentions_reporting(texts), claims_removal(texts)
+
+
+def _decide(probs: pd.DataFrame, threshold: float, removal: np.ndarray | None = None,
+            reporting: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """kind and confidence per row: a call at ``p_call >= threshold``, else the likelier of the rest.
 
     ``removal`` (per row): whether the text claims a removal; a row without one is never a boast.
+    ``reporting`` (per row): whether the text names reporting; a row without it is never a call.
     """
     is_call = probs["p_call"].to_numpy() >= threshold
+    if reporting is not None:
+        is_call &= reporting
     boast = probs["p_boast"].to_numpy() >= probs["p_other"].to_numpy()
     if removal is not None:
         boast &= removal
@@ -418,7 +444,9 @@ def requested_policy(text: object, lexicon_path: str | Path = LEXICON_PATH) -> s
     return best[1] if best else None
 
 
-_KK_ONLY = set("ұі")            # Kazakh letters no other language here uses
+_KK_ONLY = set("ұі")            # Kazakh letters no other language here uses (і: Ukrainian too)
+_KK_LETTERS = set("әғқңөұүһ")
+_UK_ONLY = set("їєґ")
 _TURKIC_CYRILLIC = set("әғқһ")  # Kazakh or Uyghur Cyrillic (ң ө ү alone are also Kyrgyz)
 _UZ_CYRILLIC = set("ўҳ")
 # Turkish letters; Uzbek o'/g' (o'chirildi, bo'ling), not English contractions (who's, we'll).
@@ -447,11 +475,11 @@ def _script_counts(text: str) -> dict[str, int]:
 
 
 def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> str:
-    """A cheap language guess: en, ru, kk, zh, ug or other, by script, letters and stop-words.
+    """A cheap language guess: en, ru, uk, kk, zh, ug or other, by script, letters and stop-words.
 
     Han script is ``zh``. Arabic script is ``ug`` when it has Uyghur letters (ە ې ۆ ۈ ۋ ڭ, or ى
     inside a word), else ``other``. Cyrillic is ``kk`` with ұ or і, ``ug`` with җ or more Uyghur
-    than Kazakh stop-words, ``other`` with Uzbek ў ҳ, ``kk`` with ә ғ қ һ, ``kk`` or ``other``
+    than Kazakh stop-words, ``uk`` with ї є ґ (or і and no Kazakh letter), ``other`` with Uzbek ў ҳ, ``kk`` with ә ғ қ һ, ``kk`` or ``other``
     (Kyrgyz) with only ң ө ү, else ``ru``. Latin is ``other`` with Turkish or Uzbek spelling,
     ``ug`` with é or Uyghur stop-words, ``en`` with English stop-words or plain ASCII. Good enough
     to group posts; not a language model (short posts like "Жойылды!" read as Russian).
@@ -473,6 +501,10 @@ def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> st
     hits = {lang: sum(w in stop.get(lang, ()) for w in words) for lang in stop}
     letters = set(raw)
     if script == "cyrillic":
+        # Ukrainian: ї є ґ, or і without any Kazakh letter (і alone is shared with Kazakh).
+        if letters & _UK_ONLY or ("і" in letters and not letters & _KK_LETTERS
+                                  and hits.get("uk", 0) >= hits.get("kk", 0)):
+            return "uk"
         if letters & _KK_ONLY:
             return "kk"
         if "җ" in letters or hits.get("ug", 0) > hits.get("kk", 0):
@@ -556,7 +588,8 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                              for c in CALLS_COLUMNS})
     texts = posts["text"].tolist()
     probs = call_probabilities(texts, model)
-    kind, confidence = _decide(probs, threshold, claims_removal(texts))
+    reporting, removal = _gates(texts)
+    kind, confidence = _decide(probs, threshold, removal, reporting)
     urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * len(posts)
     targets = posts["targets"].tolist() if "targets" in posts.columns else [None] * len(posts)
     return pd.DataFrame({
@@ -648,7 +681,7 @@ def cross_validate_real(written: pd.DataFrame, real: pd.DataFrame, folds: int = 
         model = build_call_pipeline(seed=seed, **params).fit(fit_texts, fit_labels,
                                                              classifier__sample_weight=weights)
         probs = call_probabilities(texts[test], model)
-        predicted[test], _ = _decide(probs, threshold, claims_removal(list(texts[test])))
+        predicted[test], _ = _decide(probs, threshold, *reversed(_gates(list(texts[test]))))
         p_call[test] = probs["p_call"].to_numpy()
     return data.assign(predicted=predicted, p_call=p_call)
 
@@ -708,14 +741,14 @@ def cross_validate_calls(labelled: pd.DataFrame, folds: int = 5, seed: int = 0,
     for train, test in splitter.split(texts, _strata(data, folds)):
         model = build_call_pipeline(seed=seed, **params).fit(list(texts[train]), list(labels[train]))
         kfold_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold,
-                                      claims_removal(list(texts[test])))
+                                      *reversed(_gates(list(texts[test]))))
 
     lolo_pred = np.full(len(data), None, dtype=object)
     for language in pd.unique(languages) if leave_one_language_out else []:
         test = languages == language
         model = build_call_pipeline(seed=seed, **params).fit(list(texts[~test]), list(labels[~test]))
         lolo_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold,
-                                     claims_removal(list(texts[test])))
+                                     *reversed(_gates(list(texts[test]))))
 
     rows = []
     order = list(pd.Series(languages).value_counts().index) + ["all"]
