@@ -18,7 +18,7 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
 
-test: setup poppler browser
+test: setup poppler browser lint
 	$(PY) -m pytest -q
 
 # Evidence-packet tests render the PDF with pdftoppm: install poppler-utils when missing and root.

@@ -128,15 +128,10 @@ def main() -> None:
                 raise SystemExit(proc.stderr.read())
             top = json.loads(subprocess.run([DETECTOR, "campaigns", "--db", str(db), "--json"], capture_output=True,
                                             text=True, check=True).stdout)
-        steps, last = {}, [time.perf_counter()]
-
-        def on_step(name: str) -> None:
-            now = time.perf_counter()
-            steps[name] = now
-            last[0] = now
-
+        steps: dict[str, float] = {}
         t1 = time.perf_counter()
-        analyze_frames(notices, posts, conform(pd.DataFrame(), "exposure"), on_step=on_step)
+        analyze_frames(notices, posts, conform(pd.DataFrame(), "exposure"),
+                       on_step=lambda name, seen=steps: seen.__setitem__(name, time.perf_counter()))
         end = time.perf_counter()
         names = list(steps)
         durations = {name: round((steps[names[i + 1]] if i + 1 < len(names) else end) - steps[name], 2)

@@ -366,3 +366,18 @@ def test_leave_one_language_out_scores_each_language_from_a_model_without_it(lab
     assert table[["lolo_call_precision", "lolo_call_recall"]].notna().all().all()
     without = cross_validate_calls(small, folds=3, seed=1, leave_one_language_out=False)
     assert without["lolo_call_f1"].isna().all()
+
+
+@pytest.mark.parametrize("text", ["Спасибо за поддержку", "Рахмет!", "Аударма дайын, кешке жіберемін",
+                                  "رەھمەت!", "Thanks everyone for coming tonight", "谢谢大家的支持", "Готово, жду вас вечером"])
+def test_thanks_and_everyday_posts_are_never_boasts(text):
+    result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}))
+    assert result["kind"].iloc[0] == "other"
+
+
+@pytest.mark.parametrize("text", ["大家早上好 https://youtu.be/dQw4w9WgXcQ", "👍 https://youtu.be/dQw4w9WgXcQ",
+                                  "Everyone watch this now!!! https://youtu.be/dQw4w9WgXcQ",
+                                  "Всем смотреть до конца https://youtu.be/dQw4w9WgXcQ"])
+def test_a_link_without_a_reporting_word_is_not_a_call(text):
+    result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}))
+    assert result["kind"].iloc[0] != "call"
