@@ -117,11 +117,12 @@ def analyze_case(db: str | Path, seed: int = 0, on_step: Callable[[str], None] |
     with Case.open(db) as case:
         notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
         previous = case.derived("campaigns") if case.analysed() else None
+        inputs = case.inputs_seen()
         analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step, aliases=case.aliases(),
                                   previous=previous)
         with case.transaction():
             for name, frame in analysis.tables.items():
                 case.replace_table(name, frame)
-            case.set_meta("analysis", json.dumps({**analysis.parameters,
+            case.set_meta("analysis", json.dumps({**analysis.parameters, "inputs": inputs,
                                                   "analysed_at": datetime.now(UTC).isoformat()}))
     return analysis

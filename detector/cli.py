@@ -158,6 +158,7 @@ def status(db: Path) -> None:
 
     with Case.open(db, read_only=True) as case:
         st = case_status(case)
+        _warn_if_stale(case)
     _print_status(st, db)
 
 
@@ -210,6 +211,7 @@ def campaigns(as_json: bool, db: Path) -> None:
     with Case.open(db, read_only=True) as case:
         items = campaign_list(case)
         unexplained = unexplained_bursts(case)
+        _warn_if_stale(case)
     if as_json:
         click.echo(json.dumps(items, ensure_ascii=False, indent=1, allow_nan=False))
         return
@@ -235,6 +237,15 @@ def _print_campaigns(items: list[dict], unexplained) -> None:
                           f"UTC against {b.expected:.1f} expected (p_burst = {_p(b.p_burst)})", markup=False)
 
 
+def _warn_if_stale(case: Case) -> None:
+    """One line on stderr when the stored results predate the case's latest inputs."""
+    from detector.results import stale_warning
+
+    warning = stale_warning(case)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _p(p) -> str:
     return "n/a" if p is None else f"{p:.3g}"
 
@@ -249,6 +260,7 @@ def check(url: str, as_json: bool, db: Path) -> None:
 
     with Case.open(db, read_only=True) as case:
         result = check_target(case, url)
+        _warn_if_stale(case)
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1, allow_nan=False))
         return
@@ -265,12 +277,13 @@ def check(url: str, as_json: bool, db: Path) -> None:
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The ZIP to write.")
 @click.option("--no-redact", is_flag=True, help="Show private people's names instead of pseudonyms.")
+@click.option("--allow-stale", is_flag=True, help="Build it even when the analysis predates the latest ingest.")
 @db_option
-def packet(campaign_id: str, out: Path, no_redact: bool, db: Path) -> None:
+def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, db: Path) -> None:
     """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
     from detector.evidence.packet import build_packet
 
-    path = build_packet(db, campaign_id, out, redact=not no_redact)
+    path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale)
     console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
                   markup=False)
 
@@ -336,6 +349,7 @@ def demo(db: Path) -> None:
     console.print(f"demo case: {report.rows} rows added from {DEMO_DIR.name}/")
     with Case.open(db, read_only=True) as case:
         st = case_status(case)
+        _warn_if_stale(case)
     _print_status(st, db)
     analyze_case(db)
     with Case.open(db, read_only=True) as case:

@@ -36,6 +36,15 @@ def _text(x) -> str | None:
     return x if isinstance(x, str) else None
 
 
+STALE_HINT = "run detector analyze to bring them up to date"
+
+
+def stale_warning(case: Case) -> str | None:
+    """A sentence for every reader when the results predate the case's latest inputs, else None."""
+    reason = case.stale_reason()
+    return f"these results predate the case's inputs ({reason}): {STALE_HINT}" if reason else None
+
+
 def require_analysis(case: Case) -> None:
     if not case.analysed():
         raise DetectorError("this case has not been analysed yet", case.path, hint="run: detector analyze --db DB")

@@ -218,6 +218,37 @@ class Case:
     def analysed(self) -> bool:
         return self.meta("analysis") is not None
 
+    def inputs_seen(self) -> dict:
+        """What an analysis reads beyond its parameters: the ingested sources and the channel aliases."""
+        sources = [r[0] for r in self.con.execute("SELECT source_id FROM sources ORDER BY source_id").fetchall()]
+        aliases = [f"{a}={c}" for a, c in self.con.execute(
+            "SELECT alias, canonical FROM aliases ORDER BY alias, canonical").fetchall()] if self.has_table("aliases") else []
+        return {"sources": sources, "aliases": aliases}
+
+    def stale_reason(self) -> str | None:
+        """Why the stored analysis no longer matches the case's inputs, or None when it does.
+
+        An analysis records the sources and aliases it saw (:meth:`inputs_seen`); files ingested
+        or aliases changed after it make its results stale until ``detector analyze`` runs again.
+        """
+        raw = self.meta("analysis")
+        if raw is None:
+            return None
+        seen = json.loads(raw).get("inputs")
+        now = self.inputs_seen()
+        if seen is None:
+            return "these results were written by an older version that did not record its inputs"
+        added = sorted(set(now["sources"]) - set(seen.get("sources", [])))
+        removed = sorted(set(seen.get("sources", [])) - set(now["sources"]))
+        parts = []
+        if added:
+            parts.append(f"{len(added)} source file{'s' if len(added) != 1 else ''} ingested after the analysis")
+        if removed:
+            parts.append(f"{len(removed)} analysed source file{'s' if len(removed) != 1 else ''} no longer in the case")
+        if sorted(now["aliases"]) != sorted(seen.get("aliases", [])):
+            parts.append("channel aliases changed after the analysis")
+        return "; ".join(parts) or None
+
     # -- channel aliases -------------------------------------------------------------------
     def aliases(self) -> pd.DataFrame:
         """The stored alias pairs (user and case files; notices' own pairs are derived at analysis)."""

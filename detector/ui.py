@@ -101,10 +101,22 @@ def require_case() -> tuple[str, int]:
         st.stop()
     try:
         status(db, version)     # cached; fails here, once, if the file cannot be opened (e.g. being written)
+        warning = stale(db, version)
     except DetectorError as exc:
         st.error(str(exc))
         st.stop()
+    if warning:
+        st.warning("The results on this page " + warning.removeprefix("these results ") + ".", icon="⚠️")
     return db, version
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def stale(db: str, version: int) -> str | None:
+    """Why the stored results predate the case's inputs (detector.results.stale_warning), or None."""
+    from detector.results import stale_warning
+
+    with Case.open(db, read_only=True) as case:
+        return stale_warning(case)
 
 
 def build_demo_if_missing(db: Path) -> None:

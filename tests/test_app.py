@@ -355,3 +355,22 @@ def test_filter_rows_includes_the_whole_last_day():
                           "c": ["a", "b", "a"]})
     assert len(filter_rows(frame, "t", pd.Timestamp("2024-03-01").date(), pd.Timestamp("2024-03-02").date())) == 2
     assert list(filter_rows(frame, c=["a"])["c"]) == ["a", "a"]
+
+
+@pytest.mark.parametrize("page", ["campaigns", "campaign", "check", "explore"])
+def test_every_page_says_when_results_predate_the_latest_ingest(empty_case, tmp_path, monkeypatch, page):
+    import shutil
+
+    from detector.ingest import ingest
+    from detector.simulate import simulate_case
+
+    db = tmp_path / "stale.duckdb"
+    shutil.copy(empty_case, db)
+    simulate_case(tmp_path / "more", seed=9, scenario="null", days=20, n_videos=20)
+    ingest([sorted((tmp_path / "more" / "telegram").iterdir())[0]], db)
+    monkeypatch.setenv(ui.ENV_DB, str(db))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    if page != "campaigns":
+        at.switch_page(ui.PAGES[page]).run()
+    assert not at.exception
+    assert any("predate the case's inputs" in w.value for w in at.warning), page

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from detector.errors import DetectorError
 from detector.evidence.data import PacketData, packet_data, target_url
 from detector.evidence.render_html import render_html
 from detector.evidence.render_pdf import render_pdf
@@ -44,7 +45,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact: bool = True,
-                 created_at: datetime | None = None) -> Path:
+                 created_at: datetime | None = None, allow_stale: bool = False) -> Path:
     """Write the evidence packet of ``campaign_id`` from the analysed case at ``db`` to ``out_path``.
 
     Parameters
@@ -55,6 +56,8 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
     redact : replace private people's names by pseudonyms (default); False keeps them.
     created_at : the timestamp written to ``manifest.json`` (default: now, UTC). Nothing else in
         the packet depends on when it was built.
+    allow_stale : build it even when the analysis predates the case's latest ingest (refused by
+        default: the packet would not show the evidence the case now holds).
 
     Returns
     -------
@@ -66,6 +69,10 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         when the case is missing or not analysed, or has no such campaign.
     """
     with Case.open(db, read_only=True) as case:
+        reason = case.stale_reason()
+        if reason and not allow_stale:
+            raise DetectorError(f"the analysis predates the case's inputs ({reason})", case.path,
+                                hint="run detector analyze first, or pass --allow-stale")
         data = packet_data(case, campaign_id, redact=redact)
     files = packet_files(data)
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
