@@ -15,18 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from detector.campaigns import (
-    BOAST_HORIZON,
-    COREPORT_MIN_WEIGHT,
-    COREPORT_WINDOW_S,
-    CampaignInputs,
-    build_campaigns,
-)
+from detector.campaigns import CampaignInputs, build_campaigns
 from detector.features.bursts import Period, detect_bursts
 from detector.features.calls import classify_calls, confirm_boasts
 from detector.features.copies import copy_clusters, near_duplicate_pairs
 from detector.features.networks import co_reporting_edges, forward_edges
 from detector.identity import apply_aliases, case_aliases, resolve_aliases
+from detector.params import DEFAULTS, Parameters
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
@@ -51,15 +46,20 @@ def software_version() -> str:
         return "0+unknown"
 
 
-def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame, seed: int = 0,
-                   on_step: Callable[[str], None] | None = None,
-                   aliases: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> Analysis:
+def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame,
+                   params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
+                   aliases: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
+                   seed: int | None = None) -> Analysis:
     """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`).
+
+    ``params``: every analysis parameter (:class:`detector.params.Parameters`; default
+    :data:`~detector.params.DEFAULTS`); ``seed``, when given, replaces ``params.seed``.
 
     ``aliases``: stored channel alias pairs (the ``aliases`` table); with the pairs the notices
     give themselves they make one target of each channel (:mod:`detector.identity`).
     ``previous``: the campaigns of an earlier analysis of the case, so that campaigns keep their ids.
     """
+    P = (params or DEFAULTS).replace(seed=seed)
     step = on_step or (lambda _name: None)
     identities = case_aliases(aliases if aliases is not None else pd.DataFrame(), notices)
     mapping = resolve_aliases(identities)
@@ -68,29 +68,31 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     posts = apply_aliases(posts, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    classified = apply_aliases(classify_calls(posts), mapping, columns=())
+    classified = apply_aliases(classify_calls(posts, threshold=P.call_threshold), mapping, columns=())
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
-    calls = confirm_boasts(classified.merge(posts[post_cols], on="post_id", how="left"), BOAST_HORIZON)
+    calls = confirm_boasts(classified.merge(posts[post_cols], on="post_id", how="left"),
+                           pd.Timedelta(days=P.boast_horizon_days))
     step("copies")
     callish = posts[posts["post_id"].isin(set(calls.loc[calls["kind"] != "other", "post_id"]))]
-    pairs = near_duplicate_pairs(callish, seed=seed)
+    pairs = near_duplicate_pairs(callish, threshold=P.copy_threshold, seed=P.rng_seed("copies"))
     clusters = copy_clusters(callish, pairs)
     forwards = forward_edges(posts)
-    coreports = co_reporting_edges(notices, window_seconds=COREPORT_WINDOW_S, min_edge_weight=COREPORT_MIN_WEIGHT)
+    coreports = co_reporting_edges(notices, window_seconds=P.coreport_window_s, min_edge_weight=P.coreport_min_weight)
     step("bursts")
-    scans, bursts = detect_bursts(notices, exposure, period, seed=seed)
+    scans, bursts = detect_bursts(notices, exposure, period, params=P)
     step("campaigns")
     inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period,
-                            coreports=coreports, previous=previous)
-    campaigns, findings, links, reactions = build_campaigns(inputs, seed=seed)
+                            coreports=coreports, previous=previous, params=P)
+    campaigns, findings, links, reactions = build_campaigns(inputs)
     bursts = explain_bursts(bursts, campaigns)
     tables = {"calls": calls[calls["kind"] != "other"].reset_index(drop=True), "pairs": pairs,
               "clusters": clusters, "forwards": forwards, "coreports": coreports, "scans": scans, "bursts": bursts, "links": links,
               "campaigns": campaigns, "findings": findings, "identities": identities,
               "call_targets": reactions}
-    params = {"seed": seed, "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
-              "posts_classified": int(len(classified)), "version": software_version()}
-    return Analysis(tables=tables, period=period, parameters=params)
+    record = {"seed": P.seed, "parameters": P.as_dict(), "period_start": period.start.isoformat(),
+              "period_end": period.end.isoformat(), "posts_classified": int(len(classified)),
+              "version": software_version()}
+    return Analysis(tables=tables, period=period, parameters=record)
 
 
 def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -112,14 +114,19 @@ def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFram
     return bursts
 
 
-def analyze_case(db: str | Path, seed: int = 0, on_step: Callable[[str], None] | None = None) -> Analysis:
-    """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones)."""
+def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
+                 seed: int | None = None) -> Analysis:
+    """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones).
+
+    ``params`` (default :data:`~detector.params.DEFAULTS`, ``seed`` replacing its seed) are
+    validated when made and stored with the results, so every reader knows what produced them.
+    """
     with Case.open(db) as case:
         notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
         previous = case.derived("campaigns") if case.analysed() else None
         inputs = case.inputs_seen()
-        analysis = analyze_frames(notices, posts, exposure, seed=seed, on_step=on_step, aliases=case.aliases(),
-                                  previous=previous)
+        analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
+                                  aliases=case.aliases(), previous=previous)
         with case.transaction():
             for name, frame in analysis.tables.items():
                 case.replace_table(name, frame)

@@ -1,19 +1,21 @@
 """Join calls, targets, bursts and chats into ranked campaigns with findings that cite rows.
 
 A *campaign* is a connected group of calls to report: calls are joined when they name a
-common target within ``GROUP_GAP`` of each other, or are near-duplicate copies of each other.
-For each campaign:
+common target within ``group_gap_days`` of each other, or are near-duplicate copies of each
+other. For each campaign (parameter names from :class:`detector.params.Parameters`):
 
 - ``p_link``: day-shift permutation test (:mod:`.features.linkage`) of whether the notices on
-  the named targets arrive within 48 h after the calls more often than when the same calls
-  are moved to other days (time of day kept); the sweep over 6 h – 7 days is in the findings.
+  the named targets arrive within ``window_h`` after the calls more often than when the same
+  calls are moved to other days (time of day kept); the sweep is in the findings. Calls posted
+  after enforcement on their target began are reactions (:mod:`.features.reaction`) and are
+  left out.
 - ``p_burst``: scan statistic (:mod:`.features.scan`) over the named targets' notices, against
   the subject's own cycle (and views, when known), scanning windows that start between the
-  first call and 48 h after the last — a window fixed by the calls, not by the notices.
-- tier: **strong** when both are small (``p_link <= 0.02`` and ``p_burst <= 0.01``) and at least
-  two named targets (or a channel) were hit; **moderate** when both are ``<= 0.05``; either needs
-  at least ``MIN_ALARM_NOTICES`` (3) notices after the calls; otherwise **weak** (calls that
-  changed nothing are weak at most).
+  first call and ``window_h`` after the last — a window fixed by the calls, not by the notices.
+- tier: **strong** when ``p_link <= strong_link`` and ``p_burst <= strong_burst`` and at least
+  two named targets (or a channel) were hit; **moderate** when both are ``<= moderate``; either
+  needs at least ``min_alarm_notices`` notices after calls that were not reactions; otherwise
+  **weak** (calls that changed nothing, or only reactions, are weak at most).
 
 Bursts that no campaign explains are kept as *unexplained bursts*, never called campaigns.
 """
@@ -30,7 +32,6 @@ import pandas as pd
 from detector.features.baseline import bin_counts, hourly_bins, robust_cycle
 from detector.features.bursts import Period, burst_notices, stream_shape, subject_of
 from detector.features.linkage import (
-    PRIMARY_WINDOW_H,
     benjamini_hochberg,
     link_test,
     per_target_links,
@@ -39,23 +40,11 @@ from detector.features.linkage import (
 )
 from detector.features.reaction import event_study, reaction_flags
 from detector.features.scan import scan
+from detector.params import DEFAULTS, Parameters
 
-GROUP_GAP = pd.Timedelta(days=30)
-BOAST_HORIZON = pd.Timedelta(days=14)
-STRONG_LINK, STRONG_BURST = 0.02, 0.01
-MODERATE = 0.05
-# An alarm needs an effect, not only a small p-value: one or two notices after a call happen by
-# chance to some of the many calls that change nothing (p_link and p_burst then move together).
-MIN_ALARM_NOTICES = 3
-# Reaction or cause (detector.features.reaction): a call is a reaction when its target was
-# enforced in the week before it, or had MIN_ALARM_NOTICES notices in the PRIMARY_WINDOW_H before
-# it and REACTION_RATIO times its own average rate.
-REACTION_ENFORCED_LOOKBACK_H = 7 * 24
-REACTION_RATIO = 3.0
-# Co-reporting network (coordination-network-toolkit's co_retweet): same target within an hour,
-# an edge needs two such co-reports (the toolkit's default minimum weight).
-COREPORT_WINDOW_S = 3600
-COREPORT_MIN_WEIGHT = 2
+# Every threshold, window and count lives in detector.params.Parameters (one place, documented,
+# stored with the results). Why the alarm floor (min_alarm_notices): one or two notices after a
+# call happen by chance to some of the many calls that change nothing.
 
 CAMPAIGN_COLUMNS = ["campaign_id", "rank", "tier", "score", "targets", "hit_targets", "start", "end",
                     "notices", "calls", "chats", "p_burst", "p_link", "p_link_floor", "link_shifts",
@@ -76,14 +65,16 @@ class CampaignInputs:
     period: Period
     coreports: pd.DataFrame | None = None   # co-reporting edges (reporter_a, reporter_b, weight)
     previous: pd.DataFrame | None = None    # the earlier analysis's campaigns, for stable ids
+    params: Parameters = DEFAULTS
 
 
-def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta = GROUP_GAP) -> pd.Series:
+def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
     """Group id per call post: calls sharing a target within ``gap``, or copying each other.
 
     ``calls``: DataFrame[post_id, posted_at, targets]. Returns a Series post_id -> group
-    number (0, 1, … in order of each group's first call).
+    number (0, 1, … in order of each group's first call). ``gap`` defaults to ``group_gap_days``.
     """
+    gap = gap if gap is not None else pd.Timedelta(days=DEFAULTS.group_gap_days)
     ids = list(calls["post_id"])
     parent = {p: p for p in ids}
 
@@ -141,7 +132,9 @@ def _cite(ids, limit: int = 12) -> str:
 
 def campaign_burst_p(named_notices: pd.DataFrame, subject_notices: pd.DataFrame, exposure: pd.DataFrame,
                      targets: list[str], first_call: pd.Timestamp, last_call: pd.Timestamp, period: Period,
-                     seed: int, replicates: int = 999) -> tuple[float, int, float, pd.Timestamp | None]:
+                     seed: int, replicates: int = DEFAULTS.campaign_replicates,
+                     window_h: int = DEFAULTS.window_h, widths=DEFAULTS.scan_widths_h
+                     ) -> tuple[float, int, float, pd.Timestamp | None]:
     """Scan p-value of the named targets' notices in windows starting after the calls.
 
     Returns (p_burst, observed, expected, best window start).
@@ -153,22 +146,23 @@ def campaign_burst_p(named_notices: pd.DataFrame, subject_notices: pd.DataFrame,
     shape = stream_shape(bins, cycle, exposure, targets)
     counts = bin_counts(named_notices["received_at"], bins)
     lo = int((first_call.floor("h") - bins[0]) / pd.Timedelta(hours=1))
-    hi = int((last_call.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + PRIMARY_WINDOW_H + 1
-    res = scan(counts, shape, replicates=replicates, seed=seed, start_range=(max(lo, 0), max(hi, 1)))
+    hi = int((last_call.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + window_h + 1
+    res = scan(counts, shape, widths=widths, replicates=replicates, seed=seed, start_range=(max(lo, 0), max(hi, 1)))
     best = bins[res.start_bin] if res.total else None
     return res.p_value, res.observed, res.expected, best
 
 
-def call_reactions(calls: pd.DataFrame, notices: pd.DataFrame, period: Period) -> pd.DataFrame:
+def call_reactions(calls: pd.DataFrame, notices: pd.DataFrame, period: Period,
+                   params: Parameters = DEFAULTS) -> pd.DataFrame:
     """Reaction flags (:func:`detector.features.reaction.reaction_flags`) of every (call, target) pair."""
     pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
     pairs = pairs.rename(columns={"targets": "target"})
     return reaction_flags(pairs, notices, (period.end - period.start) / pd.Timedelta(hours=1),
-                          window_h=PRIMARY_WINDOW_H, enforced_lookback_h=REACTION_ENFORCED_LOOKBACK_H,
-                          min_notices=MIN_ALARM_NOTICES, ratio=REACTION_RATIO)
+                          window_h=params.window_h, enforced_lookback_h=params.reaction_lookback_h,
+                          min_notices=params.min_alarm_notices, ratio=params.reaction_ratio)
 
 
-def build_campaigns(inputs: CampaignInputs, seed: int = 0
+def build_campaigns(inputs: CampaignInputs
                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Campaigns, their findings, per-target link tests and the calls' reaction flags.
 
@@ -186,17 +180,19 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0
     published = inputs.notices.dropna(subset=["published_at"]).groupby("target")["published_at"].min()
     calls = inputs.calls[inputs.calls["kind"] == "call"].copy()
     calls = calls[calls["targets"].map(len) > 0]
-    reactions = call_reactions(calls, notices, inputs.period)
+    P = inputs.params
+    reactions = call_reactions(calls, notices, inputs.period, P)
     links = _target_links(inputs, calls, notices, published, reactions)
     if calls.empty:
         return (pd.DataFrame(columns=CAMPAIGN_COLUMNS), pd.DataFrame(columns=FINDING_COLUMNS), links, reactions)
-    calls["group"] = group_calls(calls, inputs.pairs).reindex(calls["post_id"]).to_numpy()
+    calls["group"] = group_calls(calls, inputs.pairs, pd.Timedelta(days=P.group_gap_days)).reindex(
+        calls["post_id"]).to_numpy()
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     ids = campaign_ids(calls, inputs.previous)
     for gid, grp in calls.groupby("group", sort=True):
         cid = ids[gid]
-        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, _stream_seed(seed, cid),
+        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, P.rng_seed(f"campaign {cid}"),
                               reactions[reactions["post_id"].isin(set(grp["post_id"]))])
         campaigns.append(row)
         findings.extend(rows)
@@ -209,30 +205,31 @@ def build_campaigns(inputs: CampaignInputs, seed: int = 0
     return out[CAMPAIGN_COLUMNS], fdf, links, reactions
 
 
-EPISODE_GAP = pd.Timedelta(days=7)
-
-
-def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta = EPISODE_GAP) -> pd.Series:
+def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
     """Episode number of each (post, target) row: a target's posts split where they pause > ``gap``.
 
     A video linked in March and again in June gives two episodes, each testable on its own
-    (a single test over both could not shift the March posts without hitting June).
+    (a single test over both could not shift the March posts without hitting June). ``gap``
+    defaults to ``episode_gap_days``.
     """
+    gap = gap if gap is not None else pd.Timedelta(days=DEFAULTS.episode_gap_days)
     ordered = pairs.sort_values(["target", "posted_at"], kind="stable")
     new_episode = ordered["target"].ne(ordered["target"].shift()) | (ordered["posted_at"].diff() > gap)
     episode = new_episode.astype(int).groupby(ordered["target"]).cumsum() - 1
     return episode.reindex(pairs.index)
 
 
-def _episode_links(pairs: pd.DataFrame, notices: pd.DataFrame, period: Period, published: pd.Series) -> pd.DataFrame:
+def _episode_links(pairs: pd.DataFrame, notices: pd.DataFrame, period: Period, published: pd.Series,
+                   params: Parameters = DEFAULTS) -> pd.DataFrame:
     """Per-target link tests, one per posting episode of each target."""
     if pairs.empty:
         return pd.DataFrame()
     pairs = pairs.reset_index(drop=True)
-    pairs = pairs.assign(episode=post_episodes(pairs))
+    pairs = pairs.assign(episode=post_episodes(pairs, pd.Timedelta(days=params.episode_gap_days)))
     frames = []
     for k, chunk in pairs.groupby("episode", sort=True):
-        tested = per_target_links(chunk, notices, period.start, period.end, published=published)
+        tested = per_target_links(chunk, notices, period.start, period.end, window_h=params.window_h,
+                                  published=published, alpha=params.alpha)
         tested["episode"] = int(k)
         frames.append(tested)
     return pd.concat(frames, ignore_index=True)
@@ -249,7 +246,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     causal = call_pairs[[(p, t) not in reacted for p, t in zip(call_pairs["post_id"], call_pairs["target"],
                                                                  strict=True)]]
     if len(causal):
-        tested = _episode_links(causal, notices, period, published)
+        tested = _episode_links(causal, notices, period, published, inputs.params)
         tested["basis"] = "call"
         frames.append(tested)
     call_ids = set(calls["post_id"])
@@ -257,7 +254,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     mentions = mentions.explode("targets").dropna(subset=["targets"]).rename(columns={"targets": "target"})
     mentions = mentions[~mentions["target"].isin(set(call_pairs["target"]))] if len(call_pairs) else mentions
     if len(mentions):
-        tested = _episode_links(mentions, notices, period, published)
+        tested = _episode_links(mentions, notices, period, published, inputs.params)
         tested["basis"] = "mention"
         frames.append(tested)
     if not frames:
@@ -302,15 +299,10 @@ def campaign_ids(calls: pd.DataFrame, previous: pd.DataFrame | None) -> dict:
     return out
 
 
-def _stream_seed(seed: int, key: str) -> int:
-    """A seed for one campaign's Monte Carlo draws, independent of every other campaign's."""
-    spawn = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
-    return int(np.random.SeedSequence(seed, spawn_key=(spawn,)).generate_state(1)[0])
-
-
 def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
               published: pd.Series, boasts: pd.DataFrame, seed: int, reactions: pd.DataFrame):
-    period = inputs.period
+    period, P = inputs.period, inputs.params
+    W = P.window_h
     grp = grp.sort_values("posted_at", kind="stable")
     pairs = grp[["post_id", "posted_at", "targets"]].explode("targets").rename(columns={"targets": "target"})
     targets = sorted(set(pairs["target"]))
@@ -321,29 +313,32 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     tested = causal if len(causal) else pairs
     first_call, last_call = tested["posted_at"].min(), tested["posted_at"].max()
     named = notices[notices["target"].isin(targets)]
-    link = link_test(tested, named, period.start, period.end, window_h=PRIMARY_WINDOW_H, published=published)
-    sweep = window_sweep(tested, named, period.start, period.end, published=published)
+    link = link_test(tested, named, period.start, period.end, window_h=W, published=published, alpha=P.alpha)
+    sweep = window_sweep(tested, named, period.start, period.end, published=published, windows=P.sweep_windows_h,
+                         alpha=P.alpha)
     within = named[link.within_mask]
     hit_targets = sorted(set(within["target"]))
     subjects = sorted(set(named["subject_key"])) or sorted(set(notices["subject_key"]))
     subject_notices = notices[notices["subject_key"].isin(subjects)]
     p_burst, b_obs, b_exp, b_start = campaign_burst_p(named, subject_notices, inputs.exposure, targets,
-                                                      first_call, last_call, period, seed)
+                                                      first_call, last_call, period, seed,
+                                                      replicates=P.campaign_replicates, window_h=W,
+                                                      widths=P.scan_widths_h)
     chats = sorted(set(grp["chat"].astype(str)))
     removal_like = within[within["action"].isin(["removed", "strike", "suspended", "restricted"])]
     channel_hit = any(t.startswith(("youtube:channel", "youtube:handle", "telegram:channel")) for t in hit_targets)
     p_link = link.p_value if len(causal) else None
     tier = "weak"
-    enough = len(within) >= MIN_ALARM_NOTICES and len(causal) > 0
-    if (enough and p_link is not None and p_link <= STRONG_LINK and p_burst <= STRONG_BURST
+    enough = len(within) >= P.min_alarm_notices and len(causal) > 0
+    if (enough and p_link is not None and p_link <= P.strong_link and p_burst <= P.strong_burst
             and (len(hit_targets) >= 2 or channel_hit)):
         tier = "strong"
-    elif enough and p_link is not None and p_link <= MODERATE and p_burst <= MODERATE and hit_targets:
+    elif enough and p_link is not None and p_link <= P.moderate and p_burst <= P.moderate and hit_targets:
         tier = "moderate"
     score = _score(p_link, p_burst, len(hit_targets), len(chats), tier)
     policy = grp["requested_policy"].dropna()
     requested = policy.mode().iloc[0] if len(policy) else None
-    end = max(last_call + pd.Timedelta(hours=PRIMARY_WINDOW_H), within["received_at"].max()
+    end = max(last_call + pd.Timedelta(hours=W), within["received_at"].max()
               if len(within) else last_call)
 
     findings: list[dict] = []
@@ -361,7 +356,7 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     lo, hi = link.rate_ratio_interval()
     if hit_targets:
         add("link", f"{len(hit_targets)} of {len(targets)} named targets received notices within "
-                    f"{PRIMARY_WINDOW_H} h after a call naming them ({len(removed_targets)} removed, struck, "
+                    f"{W} h after a call naming them ({len(removed_targets)} removed, struck, "
                     f"restricted or suspended); {link.notices_within} of {link.notices_total} notices on the named "
                     f"targets came within that window against {link.expected_within:.1f} expected when the same "
                     f"calls are moved to other days (rate ratio {link.rate_ratio:.1f}, 95% interval "
@@ -369,19 +364,19 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
                     f"{_fmt_p(p_link, link.p_floor, link.shifts)}.",
             p_link, list(within["notice_id"]) + list(grp["post_id"]))
     else:
-        add("link", f"No notice on the {len(targets)} named targets arrived within {PRIMARY_WINDOW_H} h after "
+        add("link", f"No notice on the {len(targets)} named targets arrived within {W} h after "
                     f"the calls ({link.notices_total} notices on them in the whole period): the calls are not "
                     f"followed by enforcement in the collected notices.", p_link, list(grp["post_id"]))
-    _reaction_findings(add, pairs, reacted, causal, named, link.insufficient)
+    _reaction_findings(add, pairs, reacted, causal, named, P)
     if link.insufficient and len(causal):
         add("limits", f"Too few comparable days to test the link: only {link.shifts} day shifts keep the calls "
                       f"inside the observation period, so the smallest attainable p-value is "
-                      f"{link.p_floor:.3f}, above 0.05.", None, [])
+                      f"{link.p_floor:.3f}, above {P.alpha:g}.", None, [])
     sweep_txt = "; ".join(
         f"{int(s.window_h)} h: {int(s.notices_within)} vs {s.expected_within:.1f} expected, p = "
         f"{_fmt_p(s.p_value)}" for s in sweep.itertuples())
     add("sweep", f"Across windows from 6 h to 7 days the result is: {sweep_txt}.", None, [])
-    if p_burst <= MODERATE:
+    if p_burst <= P.moderate:
         add("burst", f"The named targets' notices form a burst: {b_obs} notices in the busiest window starting "
                      f"{b_start:%Y-%m-%d %H:%M} UTC against {b_exp:.1f} expected from the subject's own hour-of-day "
                      f"and weekday cycle{' and views' if len(inputs.exposure) else ''} (p_burst = {_fmt_p(p_burst)}, "
@@ -400,13 +395,13 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
                       f"the subject's other notices; binomial p = {_fmt_p(match['p_value'])}).", match["p_value"],
             list(within[within["policy"] == requested]["notice_id"]))
     _spread_findings(add, grp, inputs)
-    _coreporting_finding(add, within, inputs.notices, inputs.coreports)
+    _coreporting_finding(add, within, inputs.notices, inputs.coreports, P)
     _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
-    _policy_and_subject_findings(add, notices, subjects, within, first_call, end, period)
+    _policy_and_subject_findings(add, notices, subjects, within, first_call, end, period, P)
     # A boast speaks for this campaign when it names one of its targets, or names none at all.
     about = boasts["targets"].map(lambda t: not len(t) or bool(set(t) & set(targets)))
     grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > grp["posted_at"].min())
-                        & (boasts["posted_at"] <= end + BOAST_HORIZON) & about]
+                        & (boasts["posted_at"] <= end + pd.Timedelta(days=P.boast_horizon_days)) & about]
     if len(grp_boasts):
         add("boasts", f"{len(grp_boasts)} later posts in the same chats claim success "
                       f"(first {grp_boasts['posted_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(grp_boasts["post_id"]))
@@ -426,12 +421,12 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
 
 
 def _reaction_findings(add, pairs: pd.DataFrame, reacted: pd.DataFrame, causal: pd.DataFrame,
-                       named: pd.DataFrame, insufficient: bool) -> None:
+                       named: pd.DataFrame, P: Parameters) -> None:
     """Which calls came after enforcement had begun, and what the notices did around the calls."""
     if len(reacted):
         first = reacted.sort_values("posted_at").iloc[0]
-        why = (f"{int(first['pre_notices'])} notices in the {PRIMARY_WINDOW_H} h before it"
-               if not first["enforced_before"] or first["pre_notices"] >= MIN_ALARM_NOTICES else
+        why = (f"{int(first['pre_notices'])} notices in the {P.window_h} h before it"
+               if not first["enforced_before"] or first["pre_notices"] >= P.min_alarm_notices else
                f"its target was already removed, restricted or suspended at "
                f"{first['first_enforcement_before']:%Y-%m-%d %H:%M} UTC")
         n_calls, n_all = reacted["post_id"].nunique(), pairs["post_id"].nunique()
@@ -445,12 +440,13 @@ def _reaction_findings(add, pairs: pd.DataFrame, reacted: pd.DataFrame, causal: 
                             f"(the first after {why}); they are left out of p_link and p_burst as possible "
                             f"reactions.", None, list(reacted["post_id"].unique()))
     basis = causal if len(causal) else pairs
-    study = event_study(basis.groupby("target")["posted_at"].min(), named, PRIMARY_WINDOW_H)
+    W = P.window_h
+    study = event_study(basis.groupby("target")["posted_at"].min(), named, W)
     trend = ("notices were already rising before the calls" if study["pre_trend"] else "no rise before the calls")
     add("event_study", f"Around each target's first {'tested ' if len(reacted) and len(causal) else ''}call: "
-                       f"{study['before_2']} notices from {2 * PRIMARY_WINDOW_H} to {PRIMARY_WINDOW_H} h before, "
-                       f"{study['before']} in the {PRIMARY_WINDOW_H} h before, {study['after']} in the "
-                       f"{PRIMARY_WINDOW_H} h after ({trend}).", None, [])
+                       f"{study['before_2']} notices from {2 * W} to {W} h before, "
+                       f"{study['before']} in the {W} h before, {study['after']} in the "
+                       f"{W} h after ({trend}).", None, [])
 
 
 def _score(p_link, p_burst, hits, chats, tier) -> float:
@@ -499,7 +495,8 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
                   f"({_hours(span_h)}).", None, list(grp["post_id"]))
 
 
-def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, edges: pd.DataFrame | None) -> None:
+def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, edges: pd.DataFrame | None,
+                         P: Parameters) -> None:
     """When notices carry reporter ids: did the same reporters flag these targets together?"""
     reported = within[within["reporter_id"].notna() & (within["reporter_id"].astype(str) != "")]
     if reported.empty:
@@ -515,21 +512,21 @@ def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, e
         others = set(all_notices["reporter_id"].dropna().astype(str)) - reporters
         other_net = (set(edges["reporter_a"]) | set(edges["reporter_b"])) & others
         share_other = len(other_net) / len(others) if others else 0.0
-        text += (f" In the co-reporting network (same target within {COREPORT_WINDOW_S // 60} min, at least "
-                 f"{COREPORT_MIN_WEIGHT} times), {len(networked)} of them are linked by {len(inside)} directed edges "
+        text += (f" In the co-reporting network (same target within {P.coreport_window_s // 60} min, at least "
+                 f"{P.coreport_min_weight} times), {len(networked)} of them are linked by {len(inside)} directed edges "
                  f"(weights up to {int(inside['weight'].max()) if len(inside) else 0}), against {share_other:.0%} of "
                  f"the case's other reporters.")
     add("coreporting", text, None, list(reported["notice_id"]))
 
 
 def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: pd.DataFrame, start, end,
-                                 period: Period) -> None:
+                                 period: Period, P: Parameters) -> None:
     """One policy suddenly dominating the citations; other subjects hit in the same hours."""
-    if len(within) >= MIN_ALARM_NOTICES:
+    if len(within) >= P.min_alarm_notices:
         policy = within["policy"].value_counts().index[0]
         others = notices[notices["subject_key"].isin(subjects) & ~notices["notice_id"].isin(set(within["notice_id"]))]
         shift = policy_match(policy, within["policy"], others["policy"])
-        if shift and shift["share"] >= 0.5 and shift["p_value"] <= 0.05:
+        if shift and shift["share"] >= 0.5 and shift["p_value"] <= P.alpha:
             add("policy_shift", f"'{policy}' suddenly dominates the citations: {shift['matching']} of {shift['notices']} "
                                 f"notices after the calls ({shift['share']:.0%}) against {shift['baseline_share']:.0%} "
                                 f"of the subject's other notices (binomial p = {_fmt_p(shift['p_value'])}).",
@@ -540,7 +537,7 @@ def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: p
     for subject, grp in notices[~notices["subject_key"].isin(subjects)].groupby("subject_key"):
         inside = grp[(grp["received_at"] >= start) & (grp["received_at"] <= end)]
         expected = len(grp) * span / days
-        if len(inside) >= MIN_ALARM_NOTICES and len(inside) > 3 * max(expected, 0.5):
+        if len(inside) >= P.min_alarm_notices and len(inside) > 3 * max(expected, 0.5):
             hit.append((subject, len(inside), expected, list(inside["notice_id"])))
     if hit:
         add("other_subjects", f"{len(hit)} other subjects were hit in the same days: " + "; ".join(

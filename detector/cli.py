@@ -177,15 +177,40 @@ def _print_status(st, db: Path) -> None:
         console.print(sources)
     for row in st.aliases.itertuples():
         console.print(f"channel alias: {row.alias} = {row.canonical} ({row.origin})", markup=False)
+    if st.parameters is not None:
+        from detector.params import describe, format_value
+
+        params = Table("analysis parameter", "value", box=None)
+        for row in describe(st.parameters):
+            params.add_row(row["name"], format_value(row["value"], row["unit"]))
+        console.print(params)
 
 
 # -- analyze, campaigns, check ---------------------------------------------------------------
+def parameter_options(func):
+    """The user-facing analysis parameters (detector.params, ``option=True``) as ``analyze`` options."""
+    from detector.params import describe
+
+    for row in reversed([r for r in describe() if r["option"]]):
+        unit = f" ({row['unit']})" if row["unit"] else ""
+        func = click.option(f"--{row['name'].replace('_', '-')}", row["name"], type=type(row["default"]),
+                            default=None, help=f"{row['doc'][0].upper()}{row['doc'][1:]}{unit}. "
+                                               f"Default {row['default']}.")(func)
+    return func
+
+
 @main.command()
-@click.option("--seed", default=0, show_default=True, help="Seeds the permutations and Monte Carlo draws.")
+@parameter_options
 @db_option
-def analyze(seed: int, db: Path) -> None:
-    """Classify calls, find bursts, link notices to calls and rank campaigns; store them in the case."""
+def analyze(db: Path, **options) -> None:
+    """Classify calls, find bursts, link notices to calls and rank campaigns; store them in the case.
+
+    Every parameter is recorded with the results (detector status lists them).
+    """
     from detector.analyze import STEPS, analyze_case
+    from detector.params import DEFAULTS
+
+    params = DEFAULTS.replace(**options)
 
     with _progress() as progress:
         task = progress.add_task("analysing", total=len(STEPS))
@@ -193,7 +218,7 @@ def analyze(seed: int, db: Path) -> None:
         def on_step(name: str) -> None:
             progress.update(task, completed=STEPS.index(name), description=f"analysing: {name}")
 
-        analysis = analyze_case(db, seed=seed, on_step=on_step)
+        analysis = analyze_case(db, params=params, on_step=on_step)
     camps = analysis["campaigns"]
     tiers = camps["tier"].value_counts().to_dict() if len(camps) else {}
     console.print(f"{len(analysis['calls'])} calls and boasts, {int(analysis['bursts']['significant'].sum()) if len(analysis['bursts']) else 0} "

@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from detector.errors import DetectorError
-from detector.features.linkage import PRIMARY_WINDOW_H
 from detector.identity import target_from_input
 from detector.store import Case
-
-LOOKBACK = pd.Timedelta(days=7)
 
 
 def _iso(ts) -> str | None:
@@ -67,13 +64,15 @@ def campaign_list(case: Case) -> list[dict]:
     return out
 
 
-def unexplained_bursts(case: Case, alpha: float = 0.05) -> pd.DataFrame:
+def unexplained_bursts(case: Case) -> pd.DataFrame:
     """Significant bursts that no campaign and no rise in views explains."""
     require_analysis(case)
     bursts = case.derived("bursts")
     if bursts.empty:
         return bursts
-    return bursts[(bursts["q_burst"] <= alpha) & bursts["explained_by"].isna()].reset_index(drop=True)
+    significant = bursts["significant"].astype(bool) if "significant" in bursts else bursts["q_burst"] <= (
+        case.analysis_parameters().alpha)
+    return bursts[significant & bursts["explained_by"].isna()].reset_index(drop=True)
 
 
 @dataclass
@@ -124,6 +123,8 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     """For one video or channel (a URL or a canonical id): its notices, the calls before each,
     the lag and the significance."""
     require_analysis(case)
+    params = case.analysis_parameters()
+    lookback = pd.Timedelta(days=params.check_lookback_days)
     target, names = resolve_target(case, url)
     marks = ", ".join("?" for _ in names)
     notices = case.query(f"SELECT * FROM notices WHERE target IN ({marks}) ORDER BY received_at", sorted(names))
@@ -134,7 +135,7 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     calls = calls.sort_values("posted_at").reset_index(drop=True)
     before, lags = [], []
     for n in notices.itertuples():
-        prior = calls[(calls["posted_at"] < n.received_at) & (calls["posted_at"] >= n.received_at - LOOKBACK)]
+        prior = calls[(calls["posted_at"] < n.received_at) & (calls["posted_at"] >= n.received_at - lookback)]
         before.append(list(prior["post_id"]))
         lags.append((n.received_at - prior["posted_at"].max()) / pd.Timedelta(hours=1) if len(prior) else None)
     notices = notices.assign(calls_before=before, lag_h=lags)
@@ -150,15 +151,16 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
         link = {"basis": r["basis"], "notices_within": int(r["notices_within"]),
                 "notices_total": int(r["notices_total"]), "expected_within": _num(r["expected_within"]),
                 "p_value": _num(r["p_value"]), "q_value": _num(r["q_value"]), "p_floor": _num(r["p_floor"]),
-                "median_lag_h": _num(r["median_lag_h"]), "window_h": PRIMARY_WINDOW_H}
+                "median_lag_h": _num(r["median_lag_h"]), "window_h": params.window_h}
     campaign = next((c for c in campaign_list(case) if target in c["targets"]), None)
-    verdict, details = _verdict(target, notices, calls, link, campaign)
+    verdict, details = _verdict(target, notices, calls, link, campaign, params)
     limits = ("These sources show timing, not who filed the complaints: platforms do not disclose reporters, and "
               "calls made in chats that were not collected (private groups, other platforms) cannot appear here.")
     return CheckResult(target, notices, calls, link, campaign, verdict, limits, details)
 
 
-def _verdict(target, notices, calls, link, campaign) -> tuple[str, list[str]]:
+def _verdict(target, notices, calls, link, campaign, params) -> tuple[str, list[str]]:
+    lookback_days, window_h = params.check_lookback_days, params.window_h
     enforcement = notices[notices["action"] != "reinstated"]
     details = []
     if enforcement.empty:
@@ -178,12 +180,12 @@ def _verdict(target, notices, calls, link, campaign) -> tuple[str, list[str]]:
                    f"{calls['posted_at'].min():%Y-%m-%d %H:%M} UTC.")
     if preceded.empty:
         return (f"{len(calls)} calls named {target}, but none of its {len(enforcement)} notices came within "
-                f"{LOOKBACK.days} days after one."), details
+                f"{lookback_days} days after one."), details
     med = preceded["lag_h"].median()
-    text = (f"{len(preceded)} of {len(enforcement)} notices against {target} came within {LOOKBACK.days} days after "
+    text = (f"{len(preceded)} of {len(enforcement)} notices against {target} came within {lookback_days} days after "
             f"calls naming it (median lag {med:.0f} h after the latest call).")
     if link and link.get("p_value") is not None:
-        text += (f" For this target alone, {link['notices_within']} notices came within {PRIMARY_WINDOW_H} h of a call "
+        text += (f" For this target alone, {link['notices_within']} notices came within {window_h} h of a call "
                  f"against {link['expected_within']:.1f} expected on other days (p = {link['p_value']:.3f}).")
     elif link:
         text += " Too few comparable days to test this target alone."

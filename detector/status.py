@@ -20,6 +20,7 @@ class CaseStatus:
     chats: int
     targets: int
     aliases: pd.DataFrame                      # alias, canonical, origin (stored channel aliases)
+    parameters: object = None                  # detector.params.Parameters of the stored analysis, if any
 
 
 def case_status(case: Case) -> CaseStatus:
@@ -32,4 +33,5 @@ def case_status(case: Case) -> CaseStatus:
     chats = case.con.execute("SELECT count(DISTINCT chat) FROM posts").fetchall()[0][0]
     targets = case.con.execute("SELECT count(DISTINCT target) FROM notices").fetchall()[0][0]
     return CaseStatus(zone=case.meta("tz"), counts=case.counts(), spans=spans, sources=sources,
-                      chats=chats, targets=targets, aliases=case.aliases())
+                      chats=chats, targets=targets, aliases=case.aliases(),
+                      parameters=case.analysis_parameters() if case.analysed() else None)

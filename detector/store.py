@@ -218,6 +218,18 @@ class Case:
     def analysed(self) -> bool:
         return self.meta("analysis") is not None
 
+    def analysis_record(self) -> dict:
+        """What the stored analysis recorded about itself (empty when the case was never analysed)."""
+        raw = self.meta("analysis")
+        return json.loads(raw) if raw else {}
+
+    def analysis_parameters(self):
+        """The :class:`~detector.params.Parameters` the stored analysis ran with (defaults for an
+        analysis made before parameters were recorded)."""
+        from detector.params import Parameters
+
+        return Parameters.from_dict(self.analysis_record().get("parameters"))
+
     def inputs_seen(self) -> dict:
         """What an analysis reads beyond its parameters: the ingested sources and the channel aliases."""
         sources = [r[0] for r in self.con.execute("SELECT source_id FROM sources ORDER BY source_id").fetchall()]

@@ -17,11 +17,11 @@ import pandas as pd
 from detector.errors import DetectorError
 from detector.features.calls import detect_language
 from detector.features.networks import coposting_edges, target_groups
+from detector.params import DEFAULTS
 from detector.results import CheckResult, campaign_list, require_analysis
 from detector.store import Case
 
 # Chats that post a call naming the same target within this gap are drawn as co-posting.
-COPOSTING_WINDOW = "30min"
 # How much time around a campaign's span the timeline shows first.
 TIMELINE_MARGIN = pd.Timedelta(days=1)
 
@@ -95,7 +95,8 @@ def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
         targets=target_table(targets, notices, calls, campaign["hit_targets"]),
         notices=notices, bursts=bursts,
         clusters=cluster_table(case.derived("clusters"), calls, posts, titles),
-        network=campaign_network(calls, case.derived("pairs"), titles),
+        network=campaign_network(calls, case.derived("pairs"), titles,
+                                 window=f"{case.analysis_parameters().coposting_window_min}min"),
         window=(start - TIMELINE_MARGIN, end + TIMELINE_MARGIN))
 
 
@@ -140,7 +141,7 @@ def cluster_table(clusters: pd.DataFrame, calls: pd.DataFrame, posts: pd.DataFra
 
 
 def campaign_network(calls: pd.DataFrame, pairs: pd.DataFrame, titles: dict[str, str],
-                     window: str = COPOSTING_WINDOW) -> nx.Graph:
+                     window: str = f"{DEFAULTS.coposting_window_min}min") -> nx.Graph:
     """The chats of a campaign's calls and how they are tied: forwards, copies, co-posting.
 
     Nodes are chats (``label`` = title, ``calls`` = calls posted there). An edge's ``kinds`` holds

@@ -17,6 +17,7 @@ import pandas as pd
 from detector.errors import DetectorError
 from detector.evidence.redact import Pseudonyms, pseudonym_key
 from detector.features.networks import coposting_edges, target_groups
+from detector.params import DEFAULTS, Parameters
 from detector.results import campaign_list
 from detector.store import Case
 
@@ -24,7 +25,6 @@ _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _YT_VIDEO = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _YT_CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 _YT_HANDLE = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
-COPOSTING_WINDOW = "30min"
 
 
 @dataclass
@@ -49,6 +49,7 @@ class PacketData:
     analysis: dict                  # version, seed, period_start, period_end, analysed_at
     redacted: bool
     sweep: list[dict] = field(default_factory=list)
+    params: Parameters = DEFAULTS   # the parameters the analysis ran with
 
 
 def file_name(name: object) -> str:
@@ -250,7 +251,8 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
         clusters["title"] = clusters["chat"].map(lambda c: titles.get(c, c))
         clusters = clusters.sort_values(["cluster_id", "posted_at", "post_id"], kind="stable").reset_index(drop=True)
 
-    edges = _network_edges(calls, pairs, title_to_chat, display_key)
+    edges = _network_edges(calls, pairs, title_to_chat, display_key,
+                           f"{case.analysis_parameters().coposting_window_min}min")
 
     # Findings: private names that slipped into the sentences become their pseudonyms.
     def scrub(text: str) -> str:
@@ -268,13 +270,14 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
                         "sha256": src["sha256"], "ingested_at": src["ingested_at"], "rows": src["rows"],
                         "tz": src["tz"], "cited": src["source_id"].isin(cited_sources)})
 
-    meta = json.loads(case.meta("analysis") or "{}")
+    meta = case.analysis_record()
     analysis = {k: meta.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
+    params = case.analysis_parameters()
     sweep = camp_sweep(case, campaign_id)
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
                       chats=chats, edges=edges, letters=letters, sources=src, tz=case.meta("tz"), analysis=analysis,
-                      redacted=redact, sweep=sweep)
+                      redacted=redact, sweep=sweep, params=params)
 
 
 def camp_sweep(case: Case, campaign_id: str) -> list[dict]:
@@ -292,7 +295,8 @@ def camp_sweep(case: Case, campaign_id: str) -> list[dict]:
     return list(value) if isinstance(value, list) else []
 
 
-def _network_edges(calls: pd.DataFrame, pairs: pd.DataFrame, title_to_chat: dict, display_key: dict) -> pd.DataFrame:
+def _network_edges(calls: pd.DataFrame, pairs: pd.DataFrame, title_to_chat: dict, display_key: dict,
+                   coposting_window: str) -> pd.DataFrame:
     rows = []
     if len(pairs):
         cross = pairs[pairs["chat_a"] != pairs["chat_b"]]
@@ -303,7 +307,7 @@ def _network_edges(calls: pd.DataFrame, pairs: pd.DataFrame, title_to_chat: dict
         origin = title_to_chat.get(r.forwarded_from, r.forwarded_from)
         if origin in display_key and origin != r.chat:
             rows.append({"a": origin, "b": r.chat, "kind": "forward", "weight": 1})
-    co = coposting_edges(target_groups(calls), COPOSTING_WINDOW)
+    co = coposting_edges(target_groups(calls), coposting_window)
     for r in co.itertuples():
         rows.append({"a": r.chat_a, "b": r.chat_b, "kind": "coposting", "weight": int(r.weight)})
     edges = pd.DataFrame(rows, columns=["a", "b", "kind", "weight"])

@@ -35,7 +35,6 @@ from detector.evidence.data import PacketData, packet_data, target_url
 from detector.evidence.render_html import render_html
 from detector.evidence.render_pdf import render_pdf
 from detector.evidence.report import build_report
-from detector.features.linkage import PRIMARY_WINDOW_H
 from detector.store import Case
 
 PACKET_FORMAT = 1
@@ -195,7 +194,7 @@ def _links_table(d: PacketData) -> tuple[list[str], list[list]]:
     for r in d.links.itertuples():
         rows.append([r.target, int(r.calls), _iso(r.first_call), int(r.notices_total), int(r.notices_within),
                      _round(r.expected_within), _round(r.rate_ratio), _round(r.median_lag_h), _round(r.p_value),
-                     _round(r.p_floor), int(r.shifts), bool(r.insufficient), _round(r.q_value), PRIMARY_WINDOW_H])
+                     _round(r.p_floor), int(r.shifts), bool(r.insufficient), _round(r.q_value), d.params.window_h])
     return cols, rows
 
 

@@ -9,27 +9,14 @@ escapes it, the PDF renderer draws it as text, and links are only ever built by
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from detector.campaigns import (
-    GROUP_GAP,
-    MIN_ALARM_NOTICES,
-    MODERATE,
-    REACTION_ENFORCED_LOOKBACK_H,
-    REACTION_RATIO,
-    STRONG_BURST,
-    STRONG_LINK,
-    campaign_burst_p,
-)
 from detector.evidence.data import PacketData, target_url
 from detector.evidence.plots import network_png, timeline_png
-from detector.features.copies import near_duplicate_pairs
-from detector.features.linkage import PRIMARY_WINDOW_H, SWEEP_WINDOWS_H
-from detector.features.scan import WIDTHS_HOURS
+from detector.params import describe, format_value
 
 REMOVAL_LIKE = ("removed", "strike", "suspended", "restricted")
 
@@ -133,10 +120,6 @@ def _s(v) -> str:
     return str(v)
 
 
-def _default(func, name: str):
-    return inspect.signature(func).parameters[name].default
-
-
 def anchor_of(row_id: str, kind: str, index: dict[str, str]) -> str:
     """A short, safe anchor for a cited row (``n12``, ``p3``) — never the raw id."""
     if row_id not in index:
@@ -176,7 +159,7 @@ def _summary(d: PacketData) -> Section:
     what = (f"Between {both(calls['posted_at'].min(), tz)} and {both(calls['posted_at'].max(), tz)}, "
             f"{len(calls)} posts in {calls['chat'].nunique()} {_platform_words(calls['platform'])} chats asked "
             f"their readers to report {len(c['targets'])} {'/'.join(kinds)} targets{policy}. Within "
-            f"{PRIMARY_WINDOW_H} hours after those calls, {len(linked)} notices arrived on {len(c['hit_targets'])} "
+            f"{d.params.window_h} hours after those calls, {len(linked)} notices arrived on {len(c['hit_targets'])} "
             f"of those targets, {len(removal)} of them removals, strikes, restrictions or suspensions.")
     shifts = c.get("p_link_floor")
     d_shifts = round(1 / shifts - 1) if shifts else None
@@ -193,9 +176,9 @@ def _summary(d: PacketData) -> Section:
                  f"rhythm would produce a pile-up of notices on these targets as large as the one after the calls, "
                  f"corrected for every time window examined.")
     tier_txt = {
-        "strong": "Tier strong: both tests are small (p_link ≤ 0.02 and p_burst ≤ 0.01) and at least two named "
-                  "targets, or a channel, were hit.",
-        "moderate": "Tier moderate: both tests are at or below 0.05.",
+        "strong": f"Tier strong: both tests are small (p_link ≤ {d.params.strong_link:g} and p_burst ≤ "
+                  f"{d.params.strong_burst:g}) and at least two named targets, or a channel, were hit.",
+        "moderate": f"Tier moderate: both tests are at or below {d.params.moderate:g}.",
         "weak": "Tier weak: the tests do not show that the calls changed anything.",
     }[c["tier"]]
     cannot = [
@@ -216,7 +199,7 @@ def _summary(d: PacketData) -> Section:
         ("tier", c["tier"]),
         ("calls / chats", f"{len(calls)} calls in {calls['chat'].nunique()} chats"),
         ("targets named / hit", f"{len(c['targets'])} / {len(c['hit_targets'])}"),
-        (f"notices within {PRIMARY_WINDOW_H} h of a call", str(len(linked))),
+        (f"notices within {d.params.window_h} h of a call", str(len(linked))),
         ("removals, strikes, restrictions, suspensions", str(len(removal))),
         ("requested policy", c.get("requested_policy") or "none stated"),
         ("p_link (timing test)", pval(c["p_link"], c.get("p_link_floor"))),
@@ -338,7 +321,7 @@ def _notices(d: PacketData, anchors: dict[str, str]) -> Section:
                      Cell(hours(n.lag_h)), Cell("yes" if n.linked else "cited")])
     linked = int(d.notices["linked"].sum())
     return Section("notices", "Appendix A: the notices", [
-        Para(f"{linked} notices arrived within {PRIMARY_WINDOW_H} h after a call naming their target ('yes'); "
+        Para(f"{linked} notices arrived within {d.params.window_h} h after a call naming their target ('yes'); "
              f"other notices the findings cite (reinstatements, suspensions) are marked 'cited'. 'After call' is "
              f"the time since the latest call naming the target. notices.csv has every column, with source file "
              f"and line."),
@@ -354,11 +337,11 @@ def _links(d: PacketData) -> Section:
                      Cell(hours(r.median_lag_h)), Cell(pval(None if r.insufficient else r.p_value, r.p_floor)),
                      Cell(pval(r.q_value) if not r.insufficient else "")])
     return Section("links", "Per-target timing tests", [
-        Para(f"The timing test for each named target alone: notices within {PRIMARY_WINDOW_H} h after a call naming "
+        Para(f"The timing test for each named target alone: notices within {d.params.window_h} h after a call naming "
              f"it, against the number expected when the calls are moved to other days. q is the p-value adjusted "
              f"for testing many targets (Benjamini–Hochberg). With one target the smallest attainable p-value is "
              f"limited by the number of days, so single targets are weaker evidence than the campaign as a whole."),
-        Table(["target", "calls", f"within {PRIMARY_WINDOW_H} h", "expected", "median lag", "p", "q"], rows,
+        Table(["target", "calls", f"within {d.params.window_h} h", "expected", "median lag", "p", "q"], rows,
               widths=[2.6, 0.6, 1.1, 0.8, 0.9, 1.4, 0.8], small=True)])
 
 
@@ -387,10 +370,10 @@ def _network(d: PacketData) -> Section:
 
 def _methods(d: PacketData) -> Section:
     a = d.analysis
-    replicates = _default(campaign_burst_p, "replicates")
-    threshold = _default(near_duplicate_pairs, "threshold")
-    widths = ", ".join(str(w) for w in WIDTHS_HOURS)
-    sweep = ", ".join(str(w) for w in SWEEP_WINDOWS_H)
+    P = d.params
+    replicates, threshold = P.campaign_replicates, P.copy_threshold
+    widths = ", ".join(str(w) for w in P.scan_widths_h)
+    sweep = ", ".join(str(w) for w in P.sweep_windows_h)
     items = [
         ("Calls to report", "posts are classified as calls by a character and word n-gram model with a "
                             "multilingual lexicon (English, Russian, Chinese, Kazakh, Uyghur cues), trained on "
@@ -401,15 +384,15 @@ def _methods(d: PacketData) -> Section:
                             "removed, blocked or struck and names a target or follows a call in its chat."),
         ("Reaction or cause", f"a call posted after enforcement on its target had begun is treated as a reaction "
                               f"(supporters, news and gloating name videos because they were removed): its target "
-                              f"was removed, restricted or suspended in the {REACTION_ENFORCED_LOOKBACK_H // 24} days "
-                              f"before it, or had at least {MIN_ALARM_NOTICES} notices in the {PRIMARY_WINDOW_H} h "
-                              f"before it and {REACTION_RATIO:g} times its own average rate. Reactions are left "
+                              f"was removed, restricted or suspended in the {P.reaction_lookback_h} h "
+                              f"before it, or had at least {P.min_alarm_notices} notices in the {d.params.window_h} h "
+                              f"before it and {P.reaction_ratio:g} times its own average rate. Reactions are left "
                               f"out of both tests; a campaign whose calls are all reactions is never strong or "
-                              f"moderate. Each campaign also reports the notices in the {PRIMARY_WINDOW_H} h before "
+                              f"moderate. Each campaign also reports the notices in the {d.params.window_h} h before "
                               f"and after its first call and the window before that (a pre-trend check)."),
-        ("Campaign", f"calls are joined when they name a common target within {GROUP_GAP.days} days of each other "
+        ("Campaign", f"calls are joined when they name a common target within {P.group_gap_days} days of each other "
                      f"or are near-duplicate copies (Jaccard ≥ {threshold})."),
-        ("Timing test (p_link)", f"counts notices that arrive within {PRIMARY_WINDOW_H} h after a call naming their "
+        ("Timing test (p_link)", f"counts notices that arrive within {d.params.window_h} h after a call naming their "
                                  f"target. Null model: a day-shift permutation — all calls are moved together by "
                                  f"whole days to every other day where they stay inside the observation period "
                                  f"(and after the videos were published), which keeps each call's hour of the day; "
@@ -419,12 +402,12 @@ def _methods(d: PacketData) -> Section:
         ("Burst test (p_burst)", f"Kulldorff's Poisson scan statistic over hourly counts of the named targets' "
                                  f"notices, against the channel's own hour-of-day and weekday cycle (robust to "
                                  f"earlier bursts; times views per day where supplied), scanning windows of "
-                                 f"{widths} h that start between the first call and {PRIMARY_WINDOW_H} h after the "
+                                 f"{widths} h that start between the first call and {d.params.window_h} h after the "
                                  f"last; Monte Carlo with {replicates} replicates, so it is corrected for every "
                                  f"window scanned."),
-        ("Tiers", f"strong: p_link ≤ {STRONG_LINK} and p_burst ≤ {STRONG_BURST} with at least two named targets "
-                  f"(or a channel) hit; moderate: both ≤ {MODERATE}; either needs at least {MIN_ALARM_NOTICES} "
-                  f"notices within {PRIMARY_WINDOW_H} h after calls that were not reactions; otherwise weak."),
+        ("Tiers", f"strong: p_link ≤ {P.strong_link:g} and p_burst ≤ {P.strong_burst:g} with at least two named targets "
+                  f"(or a channel) hit; moderate: both ≤ {P.moderate:g}; either needs at least {P.min_alarm_notices} "
+                  f"notices within {d.params.window_h} h after calls that were not reactions; otherwise weak."),
         ("Analysis", f"software version {a.get('version') or 'unknown'}, seed {a.get('seed')}, observation period "
                      f"{utc(a.get('period_start'))} to {utc(a.get('period_end'))}, analysed "
                      f"{utc(a.get('analysed_at'))}. The same case, version and seed give the same numbers."),
@@ -447,8 +430,12 @@ def _methods(d: PacketData) -> Section:
     ]
     src_rows = [[Cell(r.name), Cell(r.kind), Cell(r.sha256), Cell(utc(r.ingested_at)), Cell(str(r.rows)),
                  Cell(_s(r.tz)), Cell("yes" if r.cited else "")] for r in d.sources.itertuples()]
+    param_rows = [[Cell(r["name"]), Cell(format_value(r["value"], r["unit"])), Cell(r["doc"])]
+                  for r in describe(P)]
     return Section("methods", "Method and sources", [
         Bullets([f"{k}: {v}" for k, v in items]),
+        Table(["parameter", "value", "what it does"], param_rows, widths=[1.6, 1.2, 4.4], small=True,
+              caption="Every parameter of the analysis behind this packet, with the value it ran with."),
         Table(["file", "kind", "SHA-256", "ingested", "rows", "zone", "cited"], src_rows,
               widths=[1.8, 1.0, 3.4, 1.3, 0.5, 0.8, 0.4], small=True,
               caption="Data sources: every input file of the case, with its SHA-256 and when it was ingested.")])

@@ -32,11 +32,9 @@ from detector.features.baseline import (
 from detector.features.kleinberg import burst_intervals
 from detector.features.linkage import benjamini_hochberg
 from detector.features.scan import interval_p, scan, scan_many
+from detector.params import DEFAULTS, Parameters
 
 BURST_ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "warning", "other")
-MIN_TARGET_NOTICES = 3
-MIN_POLICY_NOTICES = 8
-ALPHA = 0.05
 
 SCAN_COLUMNS = ["stream", "scope", "subject", "key", "notices", "p_burst", "p_floor", "best_start", "best_end",
                 "best_observed", "best_expected", "rate_ratio", "windows", "replicates", "exposure"]
@@ -80,8 +78,7 @@ def stream_shape(bins: pd.DatetimeIndex, cycle: Cycle, exposure: pd.DataFrame | 
 
 
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
-                  seed: int = 0, replicates: int = 999, target_replicates: int = 199,
-                  on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  params: Parameters | None = None, on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scan every stream and return (scans, bursts).
 
     Parameters
@@ -89,9 +86,12 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     notices : DataFrame[notice_id, received_at, action, policy, target, subject]
     exposure : DataFrame[target, day, views] or None
     period : observation period; default: whole days around the notices.
-    replicates, target_replicates : Monte Carlo replicates for subject and policy streams, and
-        for target streams. With ``R + 1 = 200`` the share of null p-values below 0.05 is
-        9/200 = 0.045 (p moves on a grid of 1/(R+1)); 100 would give 0.04.
+    params : the analysis parameters (default :data:`detector.params.DEFAULTS`): ``alpha``,
+        ``stream_replicates`` and ``target_replicates`` (Monte Carlo replicates for subject and
+        policy streams, and for target streams: with ``R + 1 = 200`` the share of null p-values
+        below 0.05 is 9/200 = 0.045, since p moves on a grid of 1/(R+1)), ``scan_widths_h``,
+        ``min_target_notices``, ``min_policy_notices``; each stream draws from its own seed
+        (:meth:`~detector.params.Parameters.rng_seed`).
 
     Returns
     -------
@@ -99,6 +99,8 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     bursts : one row per Kleinberg interval or best scan window (``BURST_COLUMNS``), with its
         corrected p-value, BH q-value across streams, and whether views explain it.
     """
+    P = params or DEFAULTS
+    alpha = P.alpha
     notices = burst_notices(notices).copy()
     period = period or Period.of(notices["received_at"])
     bins = hourly_bins(period.start, period.end)
@@ -109,17 +111,16 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     views_targets = set(exposure["target"]) if exposure is not None and len(exposure) else set()
     scan_rows: list[dict] = []
     results: dict[str, tuple] = {}      # stream id -> (scope, subject, key, rows, counts, shape, ScanResult, views)
-    order = 0
     for subject, sub in notices.groupby("subject_key", sort=True):
         cycle = robust_cycle(sub["received_at"], period.start, period.end)
         flat_shape = expected_shape(bins, cycle)
         singles = [("subject", subject, sub, None)]
         singles += [("policy", str(policy), pol, None) for policy, pol in sub.groupby("policy", sort=True)
-                    if len(pol) >= MIN_POLICY_NOTICES]
+                    if len(pol) >= P.min_policy_notices]
         per_target = sub.groupby("target", sort=True)
         shared: dict[int, list[tuple[str, pd.DataFrame]]] = {}
         for target, tg in per_target:
-            if len(tg) < MIN_TARGET_NOTICES:
+            if len(tg) < P.min_target_notices:
                 continue
             if target in views_targets:
                 singles.append(("target", str(target), tg, [target]))
@@ -127,17 +128,16 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
                 shared.setdefault(int(published.get(target, 0)), []).append((str(target), tg))
         for scope, key, rows, targets in singles:
             if on_progress:
-                on_progress(order, None)
+                on_progress(len(results), None)
             shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
             has_views = bool(views_targets & set(shape_targets))
             shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
             if scope == "target":
                 shape = _from_bin(shape, int(published.get(key, 0)))
             counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
-            res = scan(counts, shape, replicates=replicates if scope != "target" else target_replicates,
-                       seed=seed + order)
-            order += 1
             sid = _stream_id(scope, subject, key)
+            res = scan(counts, shape, replicates=P.stream_replicates if scope != "target" else P.target_replicates,
+                       seed=P.rng_seed(f"stream {sid}"), widths=P.scan_widths_h)
             results[sid] = (scope, subject, key, rows, counts, shape, res, has_views, cycle)
         # Targets without views share the subject's shape: one Monte Carlo null per notice count.
         for first_bin, members in sorted(shared.items()):
@@ -145,8 +145,8 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
             counts = np.zeros((len(members), len(bins)), dtype=np.int32)
             for j, (_, rows) in enumerate(members):
                 counts[j] = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
-            many = scan_many(counts, shape, replicates=target_replicates, seed=seed + order)
-            order += 1
+            many = scan_many(counts, shape, replicates=P.target_replicates, widths=P.scan_widths_h,
+                             seed=P.rng_seed(f"targets {subject} from bin {first_bin}"))
             for j, ((key, rows), res) in enumerate(zip(members, many, strict=True)):
                 results[_stream_id("target", subject, key)] = ("target", subject, key, rows, counts[j], shape, res,
                                                                False, cycle)
@@ -166,12 +166,13 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
     # one steady stream in ten, see detector.features.kleinberg).
     for sid, (scope, subject, key, rows, counts, shape, res, has_views, cycle) in results.items():
-        if res.p_value > ALPHA:
+        if res.p_value > alpha:
             continue
         if has_views:
             flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
                 else expected_shape(bins, cycle)
-            flat_null = scan(counts, flat, replicates=res.replicates, seed=seed).null_max
+            flat_null = scan(counts, flat, replicates=res.replicates, widths=P.scan_widths_h,
+                             seed=P.rng_seed(f"without views {sid}")).null_max
         for interval in _candidate_intervals(rows, res, bins):
             lo, hi = interval["lo"], interval["hi"]
             p, n, e = interval_p(counts, shape, lo, hi, res.null_max)
@@ -182,16 +183,16 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
                 "stream": sid, "scope": scope, "subject": subject, "key": key, "level": interval["level"],
                 "start": bins[lo], "end": _bin_end(bins, hi), "notices": n, "expected": e,
                 "rate_ratio": n / e if e > 0 else float("inf"), "p_burst": p, "q_burst": q_by_stream.get(sid),
-                "explained_by_views": bool(has_views and p > ALPHA and p_plain is not None and p_plain <= ALPHA),
+                "explained_by_views": bool(has_views and p > alpha and p_plain is not None and p_plain <= alpha),
                 "p_without_views": p_plain,
                 "policy_top": top.index[0] if len(top) else None,
                 "policy_top_share": float(top.iloc[0] / top.sum()) if len(top) else None,
                 "notice_ids": sorted(inside["notice_id"].astype(str))})
     bursts = pd.DataFrame(burst_rows, columns=[c for c in BURST_COLUMNS if c not in ("burst_id", "significant")])
     if len(bursts):
-        # An interval is significant when its own corrected p and its stream's BH q both are.
-        bursts["q_burst"] = np.maximum(bursts["q_burst"].astype(float), bursts["p_burst"].astype(float))
-        bursts["significant"] = bursts["q_burst"] <= ALPHA
+        # An interval is significant when its own corrected p and its stream's BH q-value both are
+        # (q_burst stays the stream's Benjamini–Hochberg q-value).
+        bursts["significant"] = (bursts["q_burst"].astype(float) <= alpha) & (bursts["p_burst"].astype(float) <= alpha)
         bursts = bursts.sort_values(["p_burst", "start"], kind="stable").reset_index(drop=True)
         bursts["burst_id"] = [f"B{i + 1:04d}" for i in range(len(bursts))]
     else:

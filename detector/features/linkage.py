@@ -35,9 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-PRIMARY_WINDOW_H = 48
-SWEEP_WINDOWS_H = (6, 12, 24, 48, 72, 168)
-ALPHA = 0.05
+from detector.params import DEFAULTS
+
 _NS_PER_H = 3_600_000_000_000
 
 
@@ -130,8 +129,8 @@ def eligible_shifts(call_hours: np.ndarray, call_floor_hours: np.ndarray, start_
 
 
 def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-              window_h: float = PRIMARY_WINDOW_H, published: pd.Series | None = None,
-              alpha: float = ALPHA, null: str = "day") -> LinkResult:
+              window_h: float = DEFAULTS.window_h, published: pd.Series | None = None,
+              alpha: float = DEFAULTS.alpha, null: str = "day") -> LinkResult:
     """Permutation test of whether ``notices`` follow ``calls`` on the same targets.
 
     Parameters
@@ -199,7 +198,8 @@ def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, e
 
 
 def window_sweep(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                 published: pd.Series | None = None, windows=SWEEP_WINDOWS_H) -> pd.DataFrame:
+                 published: pd.Series | None = None, windows=DEFAULTS.sweep_windows_h,
+                 alpha: float = DEFAULTS.alpha) -> pd.DataFrame:
     """The test at every window of the sweep.
 
     Returns DataFrame[window_h, notices_within, expected_within, share_within, rate_ratio, p_value,
@@ -207,7 +207,7 @@ def window_sweep(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp
     """
     rows = []
     for w in windows:
-        r = link_test(calls, notices, start, end, window_h=w, published=published)
+        r = link_test(calls, notices, start, end, window_h=w, published=published, alpha=alpha)
         rows.append({"window_h": w, "notices_within": r.notices_within, "expected_within": r.expected_within,
                      "share_within": r.share_within, "rate_ratio": r.rate_ratio, "p_value": r.p_value,
                      "p_floor": r.p_floor, "shifts": r.shifts})
@@ -253,8 +253,8 @@ PER_TARGET_COLUMNS = ["target", "calls", "first_call", "notices_total", "notices
 
 
 def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                     window_h: float = PRIMARY_WINDOW_H, published: pd.Series | None = None,
-                     alpha: float = ALPHA) -> pd.DataFrame:
+                     window_h: float = DEFAULTS.window_h, published: pd.Series | None = None,
+                     alpha: float = DEFAULTS.alpha) -> pd.DataFrame:
     """The day-shift test of :func:`link_test`, for every target separately, in one pass.
 
     Each target's calls are shifted together; its eligible shifts are its own (its calls'

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.params import DEFAULTS
+
 # Widths scanned, in hours: from one hour to one week.
-WIDTHS_HOURS = (1, 2, 3, 6, 12, 24, 48, 72, 120, 168)
+WIDTHS_HOURS = DEFAULTS.scan_widths_h     # declared, with its meaning, in detector.params
 
 
 @dataclass(frozen=True)
