@@ -1,11 +1,11 @@
 """The Streamlit shell: `streamlit run app.py` (the case: the sidebar picker, or $DETECTOR_DB).
 
-Only layout lives here and in app_pages/; every number comes from the detector library.
+Only layout lives here and in detector_app/pages/; every number comes from the detector library.
 """
 
 import streamlit as st
 
-from detector import ui
+from detector_app import ui
 
 st.set_page_config(page_title="Mass-reporting detector", layout="wide")
 db = ui.pick_case()

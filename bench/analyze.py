@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detector.analyze import analyze_frames
+from detector.analysis import analyze_frames
 from detector.collect.base import Parsed
 from detector.schema import conform
 from detector.store import Case, SourceRecord

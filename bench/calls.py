@@ -1,12 +1,12 @@
 """Benchmark: how well the calls classifier separates calls, boasts and other posts, per language.
 
-First and foremost on the real public posts of ``data/calls/real/`` (sources in its SOURCES.md):
+First and foremost on the real public posts of ``detector/data/calls/real/`` (sources in its SOURCES.md):
 every real post is predicted by a model fitted on the written posts and on the real posts of the
 other folds, with folds grouped by thread, page or file (``StratifiedGroupKFold``), so a thread is
 never in both. Figures are reported on real rows alone, per language, with the false calls and
 boasts broken down by kind (victim, news, quoted call, …).
 
-Then on the hand-written ``data/calls/labelled.csv``: stratified k-fold cross-validation (by label and
+Then on the hand-written ``detector/data/calls/labelled.csv``: stratified k-fold cross-validation (by label and
 language) for the call and boast classes, and leave-one-language-out for calls (fitted without
 language L, tested on L). Also the same k-fold without the lexicon block (``cue_weight=0``), to
 show what the lexicon adds, and the time to fit the default model once.

@@ -18,7 +18,7 @@ from detector.store import DEFAULT_DB, Case
 err_console = Console(stderr=True, highlight=False)
 console = Console(highlight=False)
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+from detector.bundled import DEMO_DIR  # noqa: E402
 
 
 class UserError(click.ClickException):
@@ -57,7 +57,7 @@ def main() -> None:
 @db_option
 def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None, db: Path) -> None:
     """Ingest files or folders (recognised files inside) into the case. All or nothing."""
-    from detector.ingest import ingest as run_ingest
+    from detector.ingestion import ingest as run_ingest
 
     with _progress() as progress:
         task = progress.add_task("reading", total=None)
@@ -207,7 +207,7 @@ def analyze(db: Path, **options) -> None:
 
     Every parameter is recorded with the results (detector status lists them).
     """
-    from detector.analyze import STEPS, analyze_case
+    from detector.analysis import STEPS, analyze_case
     from detector.params import DEFAULTS
 
     params = DEFAULTS.replace(**options)
@@ -364,9 +364,9 @@ def simulate(out_dir: Path, seed: int, scenario: str) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("data/demo.duckdb"),
               show_default=True, help="Where to build the demo case.")
 def demo(db: Path) -> None:
-    """Build the bundled demo case from data/demo/, analyse it and print the ranking."""
-    from detector.analyze import analyze_case
-    from detector.ingest import ingest as run_ingest
+    """Build the bundled demo case (detector/data/demo/), analyse it and print the ranking."""
+    from detector.analysis import analyze_case
+    from detector.ingestion import ingest as run_ingest
     from detector.results import campaign_list, unexplained_bursts
     from detector.status import case_status
 

@@ -7,6 +7,7 @@ file is keyed by its content SHA-256, so ingesting the same file twice adds noth
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,16 @@ def _to_json(value) -> str | None:
     if isinstance(value, np.ndarray):
         value = value.tolist()
     return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def content_sha256_of_frames(frames: dict[str, pd.DataFrame]) -> str:
+    """A content hash for rows that did not come from a file (a live collection run)."""
+    h = hashlib.sha256()
+    for name in sorted(frames):
+        frame = frames[name]
+        h.update(name.encode())
+        h.update(frame.sort_index(axis=1).to_csv(index=False).encode("utf-8"))
+    return h.hexdigest()
 
 
 class Case:
@@ -296,8 +307,6 @@ class Case:
 
     def add_collection(self, parsed: Parsed, name: str) -> int:
         """Add the posts of one live collection run in one transaction; return rows added."""
-        from detector.ingest import content_sha256_of_frames  # local: ingest imports store
-
         sha = content_sha256_of_frames(parsed.frames)
         source = SourceRecord(source_id=sha[:16], kind=parsed.kind or "telethon", name=name, sha256=sha,
                               rows=parsed.rows, tz=None, detail=parsed.detail)

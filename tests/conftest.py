@@ -30,14 +30,14 @@ def app_case(tmp_path_factory) -> Path:
     ``DETECTOR_APP_CASE=demo`` uses the bundled demo case instead (slower to build; used to
     measure the app's time to first render on the demo case).
     """
-    from detector.analyze import analyze_case
-    from detector.ingest import ingest
+    from detector.analysis import analyze_case
+    from detector.ingestion import ingest
     from detector.simulate import simulate_case
 
     root = tmp_path_factory.mktemp("app_case")
     db = root / "case.duckdb"
     if os.environ.get("DETECTOR_APP_CASE") == "demo":
-        ingest([Path(__file__).resolve().parents[1] / "data" / "demo"], db)
+        ingest([Path(__file__).resolve().parents[1] / "detector" / "data" / "demo"], db)
         analyze_case(db)
         return db
     simulate_case(root / "sim", seed=1, scenario="mixed")

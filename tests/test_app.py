@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from detector import ui
 from detector.errors import DetectorError
 from detector.figures import network_figure, timeline_figure
 from detector.results import campaign_list, check_target
 from detector.store import Case
 from detector.views import campaign_detail, filter_rows
+from detector_app import ui
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 UNTOUCHED = "https://youtu.be/zzzzzzzzzzA"   # a well-formed video id the simulator never draws twice
@@ -36,8 +36,8 @@ def app(app_case, monkeypatch) -> AppTest:
 @pytest.fixture(scope="module")
 def empty_case(tmp_path_factory) -> Path:
     """A case with notices and views but no posts: nothing can be a campaign."""
-    from detector.analyze import analyze_case
-    from detector.ingest import ingest
+    from detector.analysis import analyze_case
+    from detector.ingestion import ingest
     from detector.simulate import simulate_case
 
     root = tmp_path_factory.mktemp("empty_case")
@@ -361,7 +361,7 @@ def test_filter_rows_includes_the_whole_last_day():
 def test_every_page_says_when_results_predate_the_latest_ingest(empty_case, tmp_path, monkeypatch, page):
     import shutil
 
-    from detector.ingest import ingest
+    from detector.ingestion import ingest
     from detector.simulate import simulate_case
 
     db = tmp_path / "stale.duckdb"

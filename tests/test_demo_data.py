@@ -5,7 +5,7 @@ from pathlib import Path
 
 from detector.simulate import simulate_case
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "detector" / "data" / "demo"
 
 
 def _digests(folder: Path) -> dict[str, str]:

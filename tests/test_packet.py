@@ -18,11 +18,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from detector.analyze import analyze_case
+from detector.analysis import analyze_case
 from detector.cli import main
 from detector.evidence.packet import MANIFEST, build_packet
 from detector.evidence.verify import verify_packet
-from detector.ingest import ingest
+from detector.ingestion import ingest
 from detector.results import campaign_list
 from detector.simulate import simulate_case
 from detector.store import Case

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from detector.campaigns import CampaignInputs, build_campaigns
+from detector.campaign import CampaignInputs, build_campaigns
 from detector.features.bursts import Period
 from detector.features.calls import confirm_boasts
 from detector.features.reaction import event_study, reaction_flags

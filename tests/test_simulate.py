@@ -428,9 +428,9 @@ def test_rewriting_a_case_drops_files_of_the_previous_one(tmp_path):
 def _collectors_available() -> str | None:
     try:
         from detector.collect import FORMATS
-        from detector.ingest import plan_files  # noqa: F401
+        from detector.ingestion import plan_files  # noqa: F401
     except ImportError as exc:  # pragma: no cover - only while the collectors are being written
-        return f"detector.ingest or the collectors are not there yet ({exc})"
+        return f"detector.ingestion or the collectors are not there yet ({exc})"
     names = {f.name for f in FORMATS}
     missing = {"telegram_json", "whatsapp", "notices_csv", "views_csv"} - names
     return f"collectors missing: {sorted(missing)}" if missing else None
@@ -442,7 +442,7 @@ def test_collectors_read_each_family_without_tz(cases, scenario):
     if reason:
         pytest.skip(reason)
     from detector.collect import ReadOptions
-    from detector.ingest import plan_files
+    from detector.ingestion import plan_files
 
     folder = cases[scenario]
     planned, skipped = plan_files([folder])
@@ -675,7 +675,7 @@ def test_thanks_and_quote_tables_cover_every_language():
     assert all("{links}" in t or "{link}" in t for lang in simulate_text.LANGS
                for t in simulate_text.SUPPORT_REACTIONS[lang] + simulate_text.GLOATS[lang])
     # the simulator's own wordings, not rows of the classifier's labelled data
-    labelled = (Path(__file__).resolve().parents[1] / "data" / "calls" / "labelled.csv")
+    labelled = (Path(__file__).resolve().parents[1] / "detector" / "data" / "calls" / "labelled.csv")
     if labelled.is_file():
         with open(labelled, encoding="utf-8", newline="") as fh:
             texts = {row["text"].strip() for row in csv.DictReader(fh)}

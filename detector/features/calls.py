@@ -8,12 +8,12 @@ video that ask nobody to report it, news about reporting, "report" in the sense 
 reporter, appeals, and the target's own posts.
 
 The model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`, fitted on the hand-written
-``data/calls/labelled.csv`` and the real public posts of ``data/calls/real/`` (weighted
-``REAL_WEIGHT``; sources in ``data/calls/real/SOURCES.md``)::
+``detector/data/calls/labelled.csv`` and the real public posts of ``detector/data/calls/real/`` (weighted
+``REAL_WEIGHT``; sources in ``detector/data/calls/real/SOURCES.md``)::
 
     normalise  ->  char n-gram TF-IDF (char_wb, 2-5, sublinear)  ┐
                ->  word 1-3-gram TF-IDF (address and mood)       ├─> LogisticRegression (balanced)
-               ->  cue counts from data/calls/lexicon.json       ┘
+               ->  cue counts from detector/data/calls/lexicon.json       ┘
 
 A boast must also claim a removal (the lexicon's ``removal`` cues): thanks and "done" are not
 boasts (:func:`claims_removal`), and in a case it must name a target or follow a call in its
@@ -50,11 +50,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
 from detector.ids import canonical_target, extract_urls
 from detector.vocab import POLICIES
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "calls"
+DATA_DIR = CALLS_DIR
 LABELLED_PATH = DATA_DIR / "labelled.csv"
 LEXICON_PATH = DATA_DIR / "lexicon.json"
 
@@ -153,7 +154,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     lexicon : dict or None
-        The parsed lexicon (see :func:`load_lexicon`); None reads ``data/calls/lexicon.json`` at fit.
+        The parsed lexicon (see :func:`load_lexicon`); None reads ``detector/data/calls/lexicon.json`` at fit.
     """
 
     def __init__(self, lexicon: dict | None = None):
@@ -200,7 +201,7 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
 
     Parameters
     ----------
-    lexicon : the cue lexicon, or None for ``data/calls/lexicon.json``.
+    lexicon : the cue lexicon, or None for ``detector/data/calls/lexicon.json``.
     C : inverse regularisation of the logistic regression.
     cue_weight : scale of the lexicon block next to the (unit-length) TF-IDF block.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
@@ -251,7 +252,7 @@ def read_real(folder: str | Path = REAL_DIR) -> pd.DataFrame:
     Each row is a real public post with its ``source`` (URL or repository:path@commit),
     ``licence`` and ``group`` (the thread or page it came from, so that cross-validation keeps a
     thread in one fold); ``kind`` is the finer type (``victim``, ``news``, ``quoted_call``, …).
-    Adds ``origin`` = "real". See ``data/calls/real/SOURCES.md``.
+    Adds ``origin`` = "real". See ``detector/data/calls/real/SOURCES.md``.
     """
     frames = []
     for path in sorted(Path(folder).glob("*.csv")):

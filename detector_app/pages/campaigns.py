@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from detector import ui
 from detector.errors import DetectorError
+from detector_app import ui
 
 st.title("Campaigns")
 db, version = ui.require_case()

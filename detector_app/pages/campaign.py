@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from detector import ui
 from detector.errors import DetectorError
 from detector.figures import network_figure, timeline_figure
+from detector_app import ui
 
 st.title("Campaign detail")
 db, version = ui.require_case()

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from detector import ui
 from detector.errors import DetectorError
 from detector.figures import timeline_figure
+from detector_app import ui
 
 st.title("Check a claim")
 st.caption("Paste a video or channel link to see what the collected sources show about it.")

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format, format_named
 from detector.errors import DetectorError
 from detector.store import Case, SourceRecord
@@ -66,16 +64,6 @@ def sha256_file(path: Path) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
-
-
-def content_sha256_of_frames(frames: dict[str, pd.DataFrame]) -> str:
-    """A content hash for rows that did not come from a file (a live collection run)."""
-    h = hashlib.sha256()
-    for name in sorted(frames):
-        frame = frames[name]
-        h.update(name.encode())
-        h.update(frame.sort_index(axis=1).to_csv(index=False).encode("utf-8"))
     return h.hexdigest()
 
 

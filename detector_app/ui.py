@@ -22,18 +22,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from detector.bundled import DEMO_DIR  # noqa: E402  (the bundled demo case)
 from detector.errors import DetectorError
 from detector.store import Case
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent      # the folder app.py runs from
 DATA_DIR = ROOT / "data"
-DEMO_DIR = DATA_DIR / "demo"
 DEMO_DB = DATA_DIR / "demo.duckdb"
 ENV_DB = "DETECTOR_DB"
 MAX_UPLOAD_MB = 200          # also server.maxUploadSize in .streamlit/config.toml
 OTHER = "Another case file…"
-PAGES = {"campaigns": "app_pages/campaigns.py", "campaign": "app_pages/campaign.py",
-         "check": "app_pages/check.py", "explore": "app_pages/explore.py", "add": "app_pages/add_data.py"}
+PAGES = {"campaigns": "detector_app/pages/campaigns.py", "campaign": "detector_app/pages/campaign.py",
+         "check": "detector_app/pages/check.py", "explore": "detector_app/pages/explore.py",
+         "add": "detector_app/pages/add_data.py"}
 
 # One writer at a time in this process: DuckDB refuses a read-write connection while another is open.
 _WRITE_LOCK = threading.RLock()
@@ -120,16 +121,16 @@ def stale(db: str, version: int) -> str | None:
 
 
 def build_demo_if_missing(db: Path) -> None:
-    """On first start, build the demo case from data/demo/ (ingest and analysis) with a progress bar."""
+    """On first start, build the demo case from detector/data/demo/ (ingest and analysis) with a progress bar."""
     if db != DEMO_DB or db.exists():
         return
     if not DEMO_DIR.is_dir() or not any(p.is_file() for p in DEMO_DIR.rglob("*")):
-        st.sidebar.info("The demo data (data/demo/) is not there yet, so the demo case cannot be built.")
+        st.sidebar.info("The demo data (detector/data/demo/) is not there yet, so the demo case cannot be built.")
         return
     with _WRITE_LOCK:
         if db.exists():     # another session built it while this one waited
             return
-        bar = st.progress(0.0, text="Building the demo case from data/demo/ (first start only)…")
+        bar = st.progress(0.0, text="Building the demo case from detector/data/demo/ (first start only)…")
         try:
             ingest_and_analyse([DEMO_DIR], db, progress=lambda f, text: bar.progress(f, text=text))
         except DetectorError as exc:
@@ -142,7 +143,7 @@ def build_demo_if_missing(db: Path) -> None:
 def ingest_and_analyse(paths: list[Path], db: str | Path, tz: str | None = None, dayfirst: bool | None = None,
                        progress: Callable[[float, str], None] | None = None):
     """Ingest ``paths`` into ``db`` (all or nothing), then analyse it; returns the ingest report."""
-    from detector.ingest import ingest
+    from detector.ingestion import ingest
 
     say = progress or (lambda _f, _t: None)
 
@@ -162,7 +163,7 @@ def analyse(db: str | Path, progress: Callable[[float, str], None] | None = None
 
 
 def _analyse(db: str | Path, say: Callable[[float, str], None]) -> None:
-    from detector.analyze import STEPS, analyze_case
+    from detector.analysis import STEPS, analyze_case
 
     analyze_case(db, on_step=lambda name: say(STEPS.index(name) / len(STEPS), f"Analysing: {name}"))
     say(1.0, "Done")

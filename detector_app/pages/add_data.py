@@ -5,8 +5,8 @@ import zoneinfo
 import pandas as pd
 import streamlit as st
 
-from detector import ui
 from detector.errors import DetectorError
+from detector_app import ui
 
 st.title("Add data")
 db, _ = ui.current_case()

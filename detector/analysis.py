@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from detector.campaigns import CampaignInputs, build_campaigns
+from detector.campaign import CampaignInputs, build_campaigns
 from detector.features.bursts import Period, detect_bursts
 from detector.features.calls import classify_calls, confirm_boasts
 from detector.features.copies import copy_clusters, near_duplicate_pairs

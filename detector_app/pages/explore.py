@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from detector import ui
 from detector.errors import DetectorError
 from detector.views import filter_rows
+from detector_app import ui
 
 st.title("Explore")
 db, version = ui.require_case()
