@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from detector.errors import DetectorError
-
 # table -> {column: DuckDB type}. Order is the stored column order.
 TABLES: dict[str, dict[str, str]] = {
     "case_meta": {"key": "VARCHAR", "value": "VARCHAR"},
@@ -91,11 +89,6 @@ KEYS = {"sources": "source_id", "notices": "notice_id", "posts": "post_id"}
 INGESTED = ("notices", "posts", "exposure")
 
 
-def empty_frame(table: str) -> pd.DataFrame:
-    """An empty DataFrame with the table's columns and dtypes."""
-    return conform(pd.DataFrame(columns=list(TABLES[table])), table)
-
-
 def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Return ``df`` with exactly the table's columns, in order, with missing ones filled.
 
@@ -135,22 +128,3 @@ def _text_column(values: pd.Series) -> pd.Series:
     if not present.all():
         obj = obj.where(present, None)
     return obj
-
-
-def validate_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Check that ``df`` has the table's columns with sane types; return it unchanged.
-
-    Raises
-    ------
-    DetectorError
-        naming the table and the first missing column or wrongly typed time column.
-    """
-    cols = TABLES[table]
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DetectorError(f"table {table} is missing columns {missing}")
-    for col in TIME_COLUMNS[table]:
-        dtype = df[col].dtype
-        if len(df) and not (isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"):
-            raise DetectorError(f"table {table}: column {col} must be UTC datetimes, got {dtype}")
-    return df

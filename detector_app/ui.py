@@ -9,8 +9,6 @@ the version and the next rerun reads afresh. Everything shown comes from the lib
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import re
 import tempfile
@@ -109,6 +107,13 @@ def require_case() -> tuple[str, int]:
     if warning:
         st.warning("The results on this page " + warning.removeprefix("these results ") + ".", icon="⚠️")
     return db, version
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def parameters(db: str, version: int):
+    """The :class:`detector.params.Parameters` of the case's stored analysis."""
+    with Case.open(db, read_only=True) as case:
+        return case.analysis_parameters()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -273,23 +278,12 @@ def unexplained(db: str, version: int) -> pd.DataFrame:
 
 
 # -- evidence packets ------------------------------------------------------------------------------
-def packet_builder() -> Callable | None:
-    """``detector.evidence.packet.build_packet`` if this version has it, else None."""
-    try:
-        if importlib.util.find_spec("detector.evidence.packet") is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return getattr(importlib.import_module("detector.evidence.packet"), "build_packet", None)
-
-
 @st.cache_data(show_spinner=False, max_entries=4)
 def packet_bytes(db: str, version: int, campaign_id: str, redact: bool) -> bytes:
-    build = packet_builder()
-    if build is None:
-        raise DetectorError("this version cannot build evidence packets")
+    import detector
+
     with tempfile.TemporaryDirectory(prefix="detector-packet-") as tmp:
-        out = build(db, campaign_id, Path(tmp) / f"{campaign_id}.zip", redact=redact)
+        out = detector.packet(db, campaign_id, Path(tmp) / f"{campaign_id}.zip", redact=redact)
         return Path(out).read_bytes()
 
 

@@ -297,3 +297,27 @@ def test_the_figures_are_in_both_reports(packet):
     assert files["report.pdf"].count(b"/Subtype /Image") >= 2
     with zipfile.ZipFile(io.BytesIO(packet.read_bytes())) as zf:
         assert zf.testzip() is None
+
+
+def _strict(text: bytes | str):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_the_tool_writes_parses_strictly(packet, case_db, top, tmp_path):
+    from click.testing import CliRunner
+
+    from detector.cli import main
+    from detector.simulate import simulate_case
+
+    for name, body in _files(packet).items():
+        if name.endswith(".json"):
+            _strict(body)
+    run = lambda *a: CliRunner().invoke(main, [str(x) for x in a])  # noqa: E731
+    _strict(run("campaigns", "--db", case_db, "--json").stdout)
+    for target in top["targets"][:3] + ["https://youtu.be/zzzzzzzzzzA"]:
+        _strict(run("check", target, "--db", case_db, "--json").stdout)
+    simulate_case(tmp_path / "sim", seed=1, scenario="aftermath", days=30, n_videos=40)
+    _strict((tmp_path / "sim" / "truth.json").read_text(encoding="utf-8"))
+    _strict((tmp_path / "sim" / "detector-case.json").read_text(encoding="utf-8"))

@@ -359,3 +359,31 @@ def test_collected_rows_conform_to_the_posts_schema(tmp_path):
         posts = case.table("posts")
     assert posts.loc[0, "posted_at"] == pd.Timestamp(T0 + timedelta(minutes=1))
     assert posts.loc[0, "views"] == 10 and posts.loc[0, "platform"] == "telegram"
+
+
+def test_collect_through_the_cli_without_credentials_names_them_and_writes_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    for name in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_SESSION", "TELEGRAM_SESSION_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    db = tmp_path / "case.duckdb"
+    result = CliRunner().invoke(main, ["collect", "telegram", "somechannel", "--db", str(db)])
+    assert result.exit_code == 2 and "TELEGRAM_API_ID" in result.stderr
+    assert "Traceback" not in result.output
+    if db.exists():   # nothing collected: the case, if it was opened, holds no posts
+        from detector.store import Case
+
+        with Case.open(db, read_only=True) as case:
+            assert case.counts()["posts"] == 0
+
+
+def test_demo_through_the_cli_builds_analyses_and_ranks(tmp_path):
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "demo.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "#1 " in result.output and "tier strong" in result.output

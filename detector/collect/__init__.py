@@ -24,12 +24,7 @@ _MODULES = (
 
 
 def _load() -> tuple[Format, ...]:
-    formats = []
-    for name in _MODULES:
-        if importlib.util.find_spec(f"{__name__}.{name}") is None:
-            continue  # module not written yet
-        formats.append(importlib.import_module(f"{__name__}.{name}").FORMAT)
-    return tuple(formats)
+    return tuple(importlib.import_module(f"{__name__}.{name}").FORMAT for name in _MODULES)
 
 
 FORMATS: tuple[Format, ...] = _load()

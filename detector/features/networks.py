@@ -3,8 +3,8 @@
 Three networks, each a pure function of the case's frames:
 
 * :func:`forward_edges` — Telegram forwards, origin → forwarding chat.
-* :func:`coposting_graph` — chats that post members of the same copy cluster (or name the same
-  call target) within minutes of each other; :func:`chat_communities` splits it with Louvain.
+* :func:`coposting_edges` — chats that post members of the same copy cluster (or name the same
+  call target) within minutes of each other.
 * :func:`co_reporting_edges` — reporters who flag the same target within seconds of each other,
   edge for edge and weight for weight the ``co_retweet`` network of the Coordination Network
   Toolkit (Graham et al.), computed vectorised instead of by a SQLite self-join.
@@ -19,7 +19,6 @@ large networks", J. Stat. Mech. (2008) P10008 (Louvain).
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -132,7 +131,7 @@ def forward_edges(posts: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- co-posting
 
 def target_groups(posts: pd.DataFrame) -> pd.DataFrame:
-    """Posts grouped by the canonical targets they name, in the shape :func:`coposting_graph` takes.
+    """Posts grouped by the canonical targets they name, in the shape :func:`coposting_edges` takes.
 
     Parameters
     ----------
@@ -194,53 +193,6 @@ def coposting_edges(clusters: pd.DataFrame, window: str | pd.Timedelta = "30min"
     return out.sort_values(["weight", "chat_a", "chat_b"], ascending=[False, True, True],
                            ignore_index=True)
 
-
-def coposting_graph(clusters: pd.DataFrame, window: str | pd.Timedelta = "30min") -> nx.Graph:
-    """The co-posting network: chats as nodes, :func:`coposting_edges` as weighted edges.
-
-    Every chat in ``clusters`` is a node, isolated or not, with ``posts`` (rows it contributed).
-    Edge attributes: ``weight`` (distinct clusters co-posted), ``clusters``, ``first_at``.
-
-    Examples
-    --------
-    >>> G = coposting_graph(copy_clusters(posts, near_duplicate_pairs(posts)), window="30min")
-    >>> chat_communities(G, seed=0)
-    """
-    G = nx.Graph()
-    frame = clusters.dropna(subset=["chat"])
-    for chat, n in frame.groupby("chat").size().items():
-        G.add_node(chat, posts=int(n))
-    for row in coposting_edges(clusters, window).itertuples(index=False):
-        G.add_edge(row.chat_a, row.chat_b, weight=int(row.weight), clusters=list(row.clusters),
-                   first_at=row.first_at)
-    return G
-
-
-def chat_communities(G: nx.Graph, weight: str = "weight", resolution: float = 1.0,
-                     seed: int | None = 0) -> pd.DataFrame:
-    """Communities of chats by Louvain modularity optimisation (Blondel et al. 2008).
-
-    Parameters
-    ----------
-    G : a co-posting graph from :func:`coposting_graph`.
-    weight, resolution : passed to :func:`networkx.community.louvain_communities`.
-    seed : Louvain visits nodes in random order; the same seed gives the same partition.
-
-    Returns
-    -------
-    DataFrame[chat, community, community_size]; communities are numbered from 0 by size (largest
-    first), ties broken by their alphabetically first chat, so numbering does not depend on the
-    order Louvain happened to return them in. Isolated chats are communities of one.
-    """
-    if G.number_of_nodes() == 0:
-        return pd.DataFrame({"chat": [], "community": [], "community_size": []})
-    found = nx.community.louvain_communities(G, weight=weight, resolution=resolution, seed=seed)
-    ordered = sorted((sorted(map(str, c)) for c in found), key=lambda c: (-len(c), c[0]))
-    rows = [(chat, k, len(members)) for k, members in enumerate(ordered) for chat in members]
-    return pd.DataFrame(rows, columns=["chat", "community", "community_size"])
-
-
-# --------------------------------------------------------------------------- co-reporting
 
 def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_weight: int = 2,
                        include_self_loops: bool = False) -> pd.DataFrame:
@@ -322,15 +274,3 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
     order = np.lexsort((b, a, -weight))
     return pd.DataFrame({"reporter_a": np.asarray(reporter_ids)[a[order]],
                          "reporter_b": np.asarray(reporter_ids)[b[order]], "weight": weight[order]})
-
-
-def co_reporting_graph(edges: pd.DataFrame) -> nx.DiGraph:
-    """The co-reporting network as a directed graph, as the toolkit's ``load_networkx_graph`` builds it.
-
-    Parameters
-    ----------
-    edges : DataFrame[reporter_a, reporter_b, weight] from :func:`co_reporting_edges`.
-    """
-    G = nx.DiGraph()
-    G.add_weighted_edges_from(edges[["reporter_a", "reporter_b", "weight"]].itertuples(index=False))
-    return G

@@ -62,18 +62,16 @@ else:
 st.header("Chat network")
 st.plotly_chart(network_figure(d.network), key="network")
 st.caption("Chats that posted the calls. Edges: forward (a call forwarded between them), copy (near-duplicate "
-           "texts), co-posting (calls naming the same target within 30 minutes).")
+           "texts), co-posting (calls naming the same target within "
+           f"{ui.parameters(db, version).coposting_window_min} minutes).")
 
 st.header("Evidence packet")
-if ui.packet_builder() is None:
-    st.caption("This version of the detector cannot build evidence packets yet.")
-else:
-    redact = st.toggle("Replace private people's names by pseudonyms", value=True)
-    if st.button("Prepare the evidence packet"):
-        try:
-            data = ui.packet_bytes(db, version, cid, redact)
-        except DetectorError as exc:
-            st.error(str(exc))
-        else:
-            st.download_button(f"Download {cid} evidence packet (.zip)", data, file_name=f"{cid}-evidence.zip",
-                               mime="application/zip", on_click="ignore")
+redact = st.toggle("Replace private people's names by pseudonyms", value=True)
+if st.button("Prepare the evidence packet"):
+    try:
+        data = ui.packet_bytes(db, version, cid, redact)
+    except DetectorError as exc:
+        st.error(str(exc))
+    else:
+        st.download_button(f"Download {cid} evidence packet (.zip)", data, file_name=f"{cid}-evidence.zip",
+                           mime="application/zip", on_click="ignore")
