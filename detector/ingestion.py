@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format, format_named
 from detector.errors import DetectorError
+from detector.schema import TIME_COLUMNS
 from detector.store import Case, SourceRecord
 from detector.timeutil import check_zone
 
@@ -109,6 +112,30 @@ def _read_aliases(raw: object, path: Path) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+# Dates outside these bounds are errors in the file, not events: the platforms concerned (YouTube
+# 2005, WhatsApp 2009, Telegram 2013) did not exist before 2000, and nothing is received tomorrow.
+# Accepting "9999-12-31" would make the analysis allocate hourly bins across millennia.
+EARLIEST_PLAUSIBLE = pd.Timestamp("2000-01-01", tz="UTC")
+FUTURE_SLACK = pd.Timedelta(days=2)
+
+
+def check_plausible_times(parsed: Parsed, path: Path) -> None:
+    """Refuse a file with a time before 2000 or more than two days in the future, naming its row."""
+    latest = pd.Timestamp.now(tz="UTC") + FUTURE_SLACK
+    for table, frame in parsed.frames.items():
+        for col in TIME_COLUMNS.get(table, []):
+            if col not in frame or frame.empty:
+                continue
+            times = pd.to_datetime(frame[col], utc=True, errors="coerce")
+            bad = (times < EARLIEST_PLAUSIBLE) | (times > latest)
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                ref = frame["source_ref"].iloc[i] if "source_ref" in frame else None
+                raise DetectorError(f"{col} {times.iloc[i]:%Y-%m-%d %H:%M} UTC is not a plausible date", path, ref,
+                                    f"expected a date between {EARLIEST_PLAUSIBLE:%Y-%m-%d} and "
+                                    f"{latest:%Y-%m-%d}; check the file's dates and zone")
+
+
 def plan_files(paths: Iterable[str | Path], fmt_name: str | None = None
                ) -> tuple[list[PlannedFile], list[tuple[str, str]]]:
     """The files to ingest with their formats, and the files of folders that were skipped.
@@ -194,6 +221,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                 if exc.path is None:
                     exc.path = str(item.path)
                 raise
+            check_plausible_times(result, item.path)
             parsed.append((item, sha, result))
         if on_progress:
             on_progress(len(planned), len(planned), "")

@@ -164,3 +164,41 @@ def test_list_columns_survive_the_round_trip_through_the_store(tmp_path, samples
         posts = case.table("posts")
     assert all(isinstance(v, list) for v in posts["urls"])
     assert posts["urls"].map(len).sum() > 0
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T00:00:00Z", "1900-01-01T00:00:00Z", "1969-12-31T23:59:59Z"])
+def test_an_implausible_date_is_refused_with_its_line_and_nothing_is_written(tmp_path, when):
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    csv_path = tmp_path / "notices.csv"
+    csv_path.write_text("received_at,target_url,action,policy\n"
+                        "2024-05-01T10:00:00Z,https://youtu.be/dQw4w9WgXcQ,removed,harassment\n"
+                        f"{when},https://youtu.be/dQw4w9WgXcQ,removed,harassment\n", encoding="utf-8")
+    db = tmp_path / "case.duckdb"
+    result = CliRunner().invoke(main, ["ingest", str(csv_path), "--db", str(db)])
+    assert result.exit_code == 2
+    assert "notices.csv:3" in result.stderr and "not a plausible date" in result.stderr
+    assert "Traceback" not in result.output
+    if db.exists():
+        from detector.store import Case
+
+        with Case.open(db, read_only=True) as case:
+            assert case.counts()["notices"] == 0 and case.counts()["sources"] == 0
+
+
+def test_a_negative_unix_time_in_a_telegram_export_is_refused(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    export = {"name": "C", "type": "public_channel", "id": 5, "messages": [
+        {"id": 1, "type": "message", "date": "2024-05-01T10:00:00", "date_unixtime": "1714557600", "text": "hi"},
+        {"id": 2, "type": "message", "date": "1969-12-31T23:00:00", "date_unixtime": "-3600", "text": "old"}]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(path), "--db", str(tmp_path / "case.duckdb")])
+    assert result.exit_code == 2 and "not a plausible date" in result.stderr and "result.json" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -321,3 +322,21 @@ def test_every_json_the_tool_writes_parses_strictly(packet, case_db, top, tmp_pa
     simulate_case(tmp_path / "sim", seed=1, scenario="aftermath", days=30, n_videos=40)
     _strict((tmp_path / "sim" / "truth.json").read_text(encoding="utf-8"))
     _strict((tmp_path / "sim" / "detector-case.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("text", [("Report this video for harassment, everyone! " * 94)[:4096],
+                                  "report" + "x" * 4090, "举报" * 2048])
+def test_a_call_at_telegrams_maximum_length_does_not_stop_the_packet(case_db, top, tmp_path, text):
+    """An adversary cannot block the evidence with one 4,096-character message."""
+    db = tmp_path / "long.duckdb"
+    shutil.copy(case_db, db)
+    post = top["call_post_ids"][0]
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE posts SET text = ? WHERE post_id = ?", [text, post])
+    con.execute("UPDATE calls SET text = ? WHERE post_id = ?", [text, post])
+    con.close()
+    out = build_packet(db, top["id"], tmp_path / "long.zip", redact=False)
+    files = _files(out)
+    assert files["report.pdf"].startswith(b"%PDF")
+    assert text in files["calls.csv"].decode("utf-8")           # the exact text stays in the CSV
+    assert text in html.unescape(files["report.html"].decode("utf-8"))

@@ -193,6 +193,22 @@ def _block(pdf: FPDF, block, clean: _Text) -> None:
         raise TypeError(f"unknown block {type(block).__name__}")
 
 
+# A table row must fit on one page: a cell longer than this (a 4,096-character Telegram message, or
+# one full of line breaks) is cut in the PDF, which says so; report.html and the CSVs keep it whole.
+PDF_CELL_CHARS = 600
+PDF_CELL_LINES = 14
+CUT_NOTE = " […cut here; the whole text is in report.html and the CSV files]"
+
+
+def pdf_cell_text(text: str, limit: int = PDF_CELL_CHARS, max_lines: int = PDF_CELL_LINES) -> str:
+    """``text`` as a PDF table cell shows it: at most ``limit`` characters and ``max_lines`` lines."""
+    lines = text.split("\n")
+    cut = len(text) > limit or len(lines) > max_lines
+    if not cut:
+        return text
+    return "\n".join(lines[:max_lines])[:limit].rstrip() + CUT_NOTE
+
+
 def _table(pdf: FPDF, block: Table, clean: _Text) -> None:
     size = 6.5 if block.small else 7.5
     if block.caption:
@@ -218,5 +234,5 @@ def _table(pdf: FPDF, block: Table, clean: _Text) -> None:
             row = table.row()
             for c in cells:
                 href = c.href if c.href and c.href.startswith("https://") else None
-                row.cell(clean(c.text), link=href)
+                row.cell(clean(pdf_cell_text(c.text)), link=href)
     pdf.ln(3)
