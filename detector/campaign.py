@@ -40,6 +40,7 @@ from detector.features.linkage import (
 )
 from detector.features.reaction import event_study, reaction_flags
 from detector.features.scan import scan
+from detector.findings import FINDING_COLUMNS, render
 from detector.params import DEFAULTS, Parameters
 
 # Every threshold, window and count lives in detector.params.Parameters (one place, documented,
@@ -50,7 +51,6 @@ CAMPAIGN_COLUMNS = ["campaign_id", "rank", "tier", "score", "targets", "hit_targ
                     "notices", "calls", "chats", "p_burst", "p_link", "p_link_floor", "link_shifts",
                     "rate_ratio", "excess", "requested_policy", "findings", "call_post_ids", "notice_ids",
                     "sweep"]
-FINDING_COLUMNS = ["campaign_id", "order", "kind", "text", "p_value", "rows"]
 
 
 @dataclass
@@ -107,27 +107,25 @@ def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta | No
     return roots.map(number)
 
 
-def _fmt_p(p: float | None, floor: float | None = None, shifts: int | None = None) -> str:
-    if p is None or (isinstance(p, float) and np.isnan(p)):
-        return "insufficient data"
-    text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
-    if shifts is not None:
-        text += f" over {shifts} day shifts"
-    if floor is not None and p <= floor + 1e-12:
-        text += " (the smallest attainable)"
-    return text
-
-
-def _hours(td: float) -> str:
-    if td is None or np.isnan(td):
-        return "n/a"
-    return f"{td:.0f} h" if td < 72 else f"{td / 24:.1f} days"
-
-
-def _cite(ids, limit: int = 12) -> str:
-    ids = list(ids)
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+def _jsonable(value):
+    """A finding's data as JSON holds it: times as ISO 8601 UTC, numpy numbers as Python numbers, NaN as None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if np.isnan(value) else (float(value) if np.isfinite(value) else str(value))
+    if value is None or isinstance(value, int | str):
+        return value
+    if pd.isna(value):
+        return None
+    return str(value)
 
 
 def campaign_burst_p(named_notices: pd.DataFrame, subject_notices: pd.DataFrame, exposure: pd.DataFrame,
@@ -343,9 +341,10 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
 
     findings: list[dict] = []
 
-    def add(kind, text, p=None, rows=()):
-        findings.append({"campaign_id": cid, "order": len(findings) + 1, "kind": kind, "text": text,
-                         "p_value": p, "rows": json.dumps(sorted(map(str, rows)))})
+    def add(kind, data, p=None, rows=()):
+        data = _jsonable(data)
+        findings.append({"campaign_id": cid, "order": len(findings) + 1, "kind": kind, "data": json.dumps(data),
+                         "text": render(kind, data), "p_value": p, "rows": json.dumps(sorted(map(str, rows)))})
 
     lags_first = []
     first_by_target = tested.groupby("target")["posted_at"].min()
@@ -354,46 +353,27 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     median_lag = float(np.median(lags_first)) if lags_first else float("nan")
     removed_targets = sorted(set(removal_like["target"]))
     lo, hi = link.rate_ratio_interval()
-    if hit_targets:
-        add("link", f"{len(hit_targets)} of {len(targets)} named targets received notices within "
-                    f"{W} h after a call naming them ({len(removed_targets)} removed, struck, "
-                    f"restricted or suspended); {link.notices_within} of {link.notices_total} notices on the named "
-                    f"targets came within that window against {link.expected_within:.1f} expected when the same "
-                    f"calls are moved to other days (rate ratio {link.rate_ratio:.1f}, 95% interval "
-                    f"{lo:.1f}–{hi:.1f}); median lag after the first call {_hours(median_lag)}; p_link = "
-                    f"{_fmt_p(p_link, link.p_floor, link.shifts)}.",
-            p_link, list(within["notice_id"]) + list(grp["post_id"]))
-    else:
-        add("link", f"No notice on the {len(targets)} named targets arrived within {W} h after "
-                    f"the calls ({link.notices_total} notices on them in the whole period): the calls are not "
-                    f"followed by enforcement in the collected notices.", p_link, list(grp["post_id"]))
+    add("link", {"hit": len(hit_targets), "named": len(targets), "window_h": W, "removed": len(removed_targets),
+                 "within": link.notices_within, "notices_total": link.notices_total,
+                 "expected": link.expected_within, "rate_ratio": link.rate_ratio, "ratio_lo": lo, "ratio_hi": hi,
+                 "median_lag_h": median_lag, "p_link": p_link, "p_floor": link.p_floor, "shifts": link.shifts},
+        p_link, (list(within["notice_id"]) if hit_targets else []) + list(grp["post_id"]))
     _reaction_findings(add, pairs, reacted, causal, named, P)
     if link.insufficient and len(causal):
-        add("limits", f"Too few comparable days to test the link: only {link.shifts} day shifts keep the calls "
-                      f"inside the observation period, so the smallest attainable p-value is "
-                      f"{link.p_floor:.3f}, above {P.alpha:g}.", None, [])
-    sweep_txt = "; ".join(
-        f"{int(s.window_h)} h: {int(s.notices_within)} vs {s.expected_within:.1f} expected, p = "
-        f"{_fmt_p(s.p_value)}" for s in sweep.itertuples())
-    add("sweep", f"Across windows from 6 h to 7 days the result is: {sweep_txt}.", None, [])
-    if p_burst <= P.moderate:
-        add("burst", f"The named targets' notices form a burst: {b_obs} notices in the busiest window starting "
-                     f"{b_start:%Y-%m-%d %H:%M} UTC against {b_exp:.1f} expected from the subject's own hour-of-day "
-                     f"and weekday cycle{' and views' if len(inputs.exposure) else ''} (p_burst = {_fmt_p(p_burst)}, "
-                     f"corrected for every window scanned).", p_burst, list(within["notice_id"]))
-    else:
-        add("burst", f"The named targets' notices after the calls are not unusual for this subject "
-                     f"(p_burst = {_fmt_p(p_burst)}).", p_burst, [])
+        add("limits", {"shifts": link.shifts, "p_floor": link.p_floor, "alpha": P.alpha}, None, [])
+    add("sweep", {"windows": sweep[["window_h", "notices_within", "expected_within", "p_value"]].to_dict("records")},
+        None, [])
+    significant = p_burst <= P.moderate
+    add("burst", {"significant": bool(significant), "observed": b_obs, "start": b_start, "expected": b_exp,
+                  "views": bool(len(inputs.exposure)), "p_burst": p_burst},
+        p_burst, list(within["notice_id"]) if significant else [])
     control = _controls(notices, subjects, targets, inputs.posts, first_call, end, period)
     if control:
-        add("controls", control["text"], None, [])
+        add("controls", control, None, [])
     match = policy_match(requested, within["policy"], subject_notices[~subject_notices["notice_id"].isin(
         set(within["notice_id"]))]["policy"])
     if match:
-        add("policy", f"The calls asked for reports under '{requested}'; {match['matching']} of {match['notices']} "
-                      f"notices that followed cite it ({match['share']:.0%}, against {match['baseline_share']:.0%} of "
-                      f"the subject's other notices; binomial p = {_fmt_p(match['p_value'])}).", match["p_value"],
-            list(within[within["policy"] == requested]["notice_id"]))
+        add("policy", match, match["p_value"], list(within[within["policy"] == requested]["notice_id"]))
     _spread_findings(add, grp, inputs)
     _coreporting_finding(add, within, inputs.notices, inputs.coreports, P)
     _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
@@ -403,11 +383,10 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > grp["posted_at"].min())
                         & (boasts["posted_at"] <= end + pd.Timedelta(days=P.boast_horizon_days)) & about]
     if len(grp_boasts):
-        add("boasts", f"{len(grp_boasts)} later posts in the same chats claim success "
-                      f"(first {grp_boasts['posted_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(grp_boasts["post_id"]))
+        add("boasts", {"count": len(grp_boasts), "first": grp_boasts["posted_at"].min()}, None,
+            list(grp_boasts["post_id"]))
     if tier == "weak" and not hit_targets:
-        add("verdict", "Calls to report were found, but nothing in the collected notices shows that they "
-                       "changed anything.", None, [])
+        add("verdict", {}, None, [])
     row = {
         "campaign_id": cid, "rank": 0, "tier": tier, "score": score, "targets": targets,
         "hit_targets": hit_targets, "start": first_call, "end": end, "notices": int(len(within)),
@@ -425,28 +404,16 @@ def _reaction_findings(add, pairs: pd.DataFrame, reacted: pd.DataFrame, causal: 
     """Which calls came after enforcement had begun, and what the notices did around the calls."""
     if len(reacted):
         first = reacted.sort_values("posted_at").iloc[0]
-        why = (f"{int(first['pre_notices'])} notices in the {P.window_h} h before it"
-               if not first["enforced_before"] or first["pre_notices"] >= P.min_alarm_notices else
-               f"its target was already removed, restricted or suspended at "
-               f"{first['first_enforcement_before']:%Y-%m-%d %H:%M} UTC")
-        n_calls, n_all = reacted["post_id"].nunique(), pairs["post_id"].nunique()
-        if causal.empty:
-            add("reaction", f"All {n_all} calls were posted after enforcement on their targets had begun (the first "
-                            f"after {why}). They may be reactions to the removals rather than their cause, so they "
-                            f"are not tested as a cause: this cannot be an alarm.", None,
-                list(reacted["post_id"].unique()))
-        else:
-            add("reaction", f"{n_calls} of {n_all} calls were posted after enforcement on their targets had begun "
-                            f"(the first after {why}); they are left out of p_link and p_burst as possible "
-                            f"reactions.", None, list(reacted["post_id"].unique()))
+        burst = not first["enforced_before"] or first["pre_notices"] >= P.min_alarm_notices
+        add("reaction", {"all": bool(causal.empty), "reactions": reacted["post_id"].nunique(),
+                         "calls": pairs["post_id"].nunique(), "why": "burst" if burst else "enforced",
+                         "pre_notices": int(first["pre_notices"]), "window_h": P.window_h,
+                         "enforced_at": first["first_enforcement_before"]},
+            None, list(reacted["post_id"].unique()))
     basis = causal if len(causal) else pairs
     W = P.window_h
     study = event_study(basis.groupby("target")["posted_at"].min(), named, W)
-    trend = ("notices were already rising before the calls" if study["pre_trend"] else "no rise before the calls")
-    add("event_study", f"Around each target's first {'tested ' if len(reacted) and len(causal) else ''}call: "
-                       f"{study['before_2']} notices from {2 * W} to {W} h before, "
-                       f"{study['before']} in the {W} h before, {study['after']} in the "
-                       f"{W} h after ({trend}).", None, [])
+    add("event_study", {**study, "window_h": W, "tested_only": bool(len(reacted) and len(causal))}, None, [])
 
 
 def _score(p_link, p_burst, hits, chats, tier) -> float:
@@ -468,10 +435,7 @@ def _controls(notices, subjects, named, posts, start, end, period) -> dict | Non
     expected = len(pool) * span / days_total
     ratio = len(inside) / expected if expected > 0 else float("nan")
     n_targets = pool["target"].nunique()
-    return {"ratio": ratio, "text": (
-        f"Controls: over the same {span:.1f} days, the {n_targets} targets of this subject that no collected post "
-        f"named received {len(inside)} notices against {expected:.1f} expected from their own rate over the "
-        f"period (ratio {ratio:.2f}).")}
+    return {"days": span, "targets": n_targets, "notices": len(inside), "expected": expected, "ratio": ratio}
 
 
 def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
@@ -481,18 +445,17 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
         inside = pairs[pairs["post_a"].isin(ids) & pairs["post_b"].isin(ids)]
         cross = inside[inside["chat_a"] != inside["chat_b"]] if "chat_a" in inside else inside
         if len(cross):
-            add("copies", f"{len(cross)} pairs of calls in different chats are near-duplicates (Jaccard similarity "
-                          f"{cross['similarity'].min():.2f}–{cross['similarity'].max():.2f} on character shingles).",
+            add("copies", {"pairs": len(cross), "min": cross["similarity"].min(), "max": cross["similarity"].max()},
                 None, sorted(set(cross["post_a"]) | set(cross["post_b"])))
     fwd = grp[grp["forwarded_from"].notna()] if "forwarded_from" in grp else grp.iloc[0:0]
     if len(fwd):
-        add("forwards", f"{len(fwd)} of the calls are forwards (from {', '.join(sorted(set(fwd['forwarded_from'])))}).",
+        add("forwards", {"forwards": len(fwd), "origins": sorted(set(fwd["forwarded_from"].astype(str)))},
             None, list(fwd["post_id"]))
     span_h = (grp["posted_at"].max() - grp["posted_at"].min()) / pd.Timedelta(hours=1)
-    platforms = ", ".join(sorted(set(grp["platform"].astype(str)))) if "platform" in grp else ""
-    add("spread", f"{len(grp)} calls in {grp['chat'].nunique()} chats ({platforms}) between "
-                  f"{grp['posted_at'].min():%Y-%m-%d %H:%M} and {grp['posted_at'].max():%Y-%m-%d %H:%M} UTC "
-                  f"({_hours(span_h)}).", None, list(grp["post_id"]))
+    platforms = sorted(set(grp["platform"].astype(str))) if "platform" in grp else []
+    add("spread", {"calls": len(grp), "chats": grp["chat"].nunique(), "platforms": platforms,
+                   "first": grp["posted_at"].min(), "last": grp["posted_at"].max(), "span_h": span_h},
+        None, list(grp["post_id"]))
 
 
 def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, edges: pd.DataFrame | None,
@@ -504,19 +467,17 @@ def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, e
     reporters = set(reported["reporter_id"].astype(str))
     multi = reported.groupby("reporter_id")["target"].nunique()
     multi = multi[multi >= 2]
-    text = (f"{len(reporters)} distinct reporters are behind these notices; {len(multi)} of them flagged two or "
-            f"more of the named targets.")
+    data = {"reporters": len(reporters), "multi": len(multi)}
     if edges is not None and len(edges):
         inside = edges[edges["reporter_a"].isin(reporters) & edges["reporter_b"].isin(reporters)]
         networked = set(inside["reporter_a"]) | set(inside["reporter_b"])
         others = set(all_notices["reporter_id"].dropna().astype(str)) - reporters
         other_net = (set(edges["reporter_a"]) | set(edges["reporter_b"])) & others
         share_other = len(other_net) / len(others) if others else 0.0
-        text += (f" In the co-reporting network (same target within {P.coreport_window_s // 60} min, at least "
-                 f"{P.coreport_min_weight} times), {len(networked)} of them are linked by {len(inside)} directed edges "
-                 f"(weights up to {int(inside['weight'].max()) if len(inside) else 0}), against {share_other:.0%} of "
-                 f"the case's other reporters.")
-    add("coreporting", text, None, list(reported["notice_id"]))
+        data["network"] = {"window_min": P.coreport_window_s // 60, "min_weight": P.coreport_min_weight,
+                           "linked": len(networked), "edges": len(inside),
+                           "max_weight": int(inside["weight"].max()) if len(inside) else 0, "share_other": share_other}
+    add("coreporting", data, None, list(reported["notice_id"]))
 
 
 def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: pd.DataFrame, start, end,
@@ -527,10 +488,7 @@ def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: p
         others = notices[notices["subject_key"].isin(subjects) & ~notices["notice_id"].isin(set(within["notice_id"]))]
         shift = policy_match(policy, within["policy"], others["policy"])
         if shift and shift["share"] >= 0.5 and shift["p_value"] <= P.alpha:
-            add("policy_shift", f"'{policy}' suddenly dominates the citations: {shift['matching']} of {shift['notices']} "
-                                f"notices after the calls ({shift['share']:.0%}) against {shift['baseline_share']:.0%} "
-                                f"of the subject's other notices (binomial p = {_fmt_p(shift['p_value'])}).",
-                shift["p_value"], list(within[within["policy"] == policy]["notice_id"]))
+            add("policy_shift", shift, shift["p_value"], list(within[within["policy"] == policy]["notice_id"]))
     days = (period.end - period.start) / pd.Timedelta(days=1)
     span = max((end - start) / pd.Timedelta(days=1), 1 / 24)
     hit = []
@@ -540,9 +498,8 @@ def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: p
         if len(inside) >= P.min_alarm_notices and len(inside) > 3 * max(expected, 0.5):
             hit.append((subject, len(inside), expected, list(inside["notice_id"])))
     if hit:
-        add("other_subjects", f"{len(hit)} other subjects were hit in the same days: " + "; ".join(
-            f"{s_} ({n} notices against {e:.1f} expected)" for s_, n, e, _ in hit[:5]) + ".", None,
-            [i for *_, ids in hit for i in ids])
+        add("other_subjects", {"subjects": [{"subject": s_, "notices": n, "expected": e} for s_, n, e, _ in hit]},
+            None, [i for *_, ids in hit for i in ids])
 
 
 def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, start, end, within) -> None:
@@ -551,19 +508,14 @@ def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, sta
     channel_targets = set(subjects) | {t for t in targets if not t.startswith("youtube:video")}
     rein = later[(later["action"] == "reinstated") & (later["target"].isin(set(targets) | channel_targets))]
     if len(rein):
-        add("reinstated", f"{len(rein)} removals or suspensions on these targets were later reversed "
-                          f"(reinstated; first {rein['received_at'].min():%Y-%m-%d %H:%M} UTC), which is what "
-                          f"happens when enforcement was wrong.", None, list(rein["notice_id"]))
+        add("reinstated", {"count": len(rein), "first": rein["received_at"].min()}, None, list(rein["notice_id"]))
     # Only this campaign's own channel: a case may hold several channels and their suspensions.
     own = subject_of(later).isin(set(subjects)) | later["target"].isin(channel_targets)
     susp = later[own & (later["action"] == "suspended") & (later["received_at"] <= end + pd.Timedelta(days=7))]
     if len(susp):
-        add("suspended", f"The channel was suspended or blocked {len(susp)} time(s) in this period "
-                         f"(first {susp['received_at'].min():%Y-%m-%d %H:%M} UTC).", None, list(susp["notice_id"]))
+        add("suspended", {"count": len(susp), "first": susp["received_at"].min()}, None, list(susp["notice_id"]))
     removed = within[within["action"].isin(["removed", "strike"]) & within["published_at"].notna()]
     if len(removed) >= 2:
         age_days = (removed["received_at"] - removed["published_at"]) / pd.Timedelta(days=1)
         if age_days.median() > 180:
-            add("old_videos", f"The removed videos had been online for a median of {age_days.median() / 365:.1f} "
-                              f"years before being removed within days of each other.", None,
-                list(removed["notice_id"]))
+            add("old_videos", {"median_years": age_days.median() / 365}, None, list(removed["notice_id"]))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from detector.errors import DetectorError
+from detector.findings import rendered
 from detector.identity import target_from_input
 from detector.store import Case
 
@@ -51,6 +52,7 @@ def campaign_list(case: Case) -> list[dict]:
     """The campaigns as ``campaigns --json`` prints them, best first."""
     require_analysis(case)
     frame = case.derived("campaigns")
+    texts = rendered(case.derived("findings")).groupby("campaign_id")["text"].agg(list).to_dict()
     out = []
     for c in frame.sort_values("rank").itertuples():
         out.append({
@@ -59,7 +61,7 @@ def campaign_list(case: Case) -> list[dict]:
             "start": _iso(c.start), "end": _iso(c.end), "notices": int(c.notices), "calls": int(c.calls),
             "chats": list(c.chats), "p_burst": _num(c.p_burst), "p_link": _num(c.p_link),
             "p_link_floor": _num(c.p_link_floor), "requested_policy": _text(c.requested_policy),
-            "findings": list(c.findings), "call_post_ids": list(c.call_post_ids),
+            "findings": texts.get(c.campaign_id, list(c.findings)), "call_post_ids": list(c.call_post_ids),
             "notice_ids": list(c.notice_ids)})
     return out
 

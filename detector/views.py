@@ -17,6 +17,7 @@ import pandas as pd
 from detector.errors import DetectorError
 from detector.features.calls import detect_language
 from detector.features.networks import coposting_edges, target_groups
+from detector.findings import rendered
 from detector.params import DEFAULTS
 from detector.results import CheckResult, campaign_list, require_analysis
 from detector.store import Case
@@ -67,10 +68,7 @@ def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
     posts = case.table("posts")
     titles = chat_titles(posts)
 
-    findings = case.derived("findings")
-    if len(findings):
-        findings = (findings[findings["campaign_id"] == campaign_id].sort_values("order")
-                    [["order", "kind", "text", "p_value"]].reset_index(drop=True))
+    findings = rendered(case.derived("findings"), campaign_id)[["order", "kind", "text", "p_value"]]
 
     calls_all = case.derived("calls")
     calls = calls_all[calls_all["post_id"].isin(set(campaign["call_post_ids"]))].copy()

@@ -17,6 +17,7 @@ import pandas as pd
 from detector.errors import DetectorError
 from detector.evidence.redact import Pseudonyms, pseudonym_key
 from detector.features.networks import coposting_edges, target_groups
+from detector.findings import rendered
 from detector.params import DEFAULTS, Parameters
 from detector.results import campaign_list
 from detector.store import Case
@@ -143,9 +144,8 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     public |= set(usernames.values())
     source_names = {r.source_id: (file_name(r.name), r.sha256) for r in sources.itertuples()}
 
-    findings = case.derived("findings")
-    findings = findings[findings["campaign_id"] == campaign_id].sort_values("order").reset_index(drop=True)
-    findings["rows"] = findings["rows"].map(lambda v: list(json.loads(v)) if isinstance(v, str) else list(v or []))
+    stored_findings = case.derived("findings")
+    findings = rendered(stored_findings, campaign_id)
     cited = {str(r) for rows in findings["rows"] for r in rows}
 
     call_ids = list(camp["call_post_ids"])
@@ -254,15 +254,12 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     edges = _network_edges(calls, pairs, title_to_chat, display_key,
                            f"{case.analysis_parameters().coposting_window_min}min")
 
-    # Findings: private names that slipped into the sentences become their pseudonyms.
-    def scrub(text: str) -> str:
-        for raw in sorted(private, key=len, reverse=True):
-            if len(raw) >= 3:
-                text = text.replace(raw, private[raw])
-        return names.text(text)
+    # Findings rendered from their records with private names as pseudonyms (fields, not substrings).
+    def shown_name(raw: str) -> str:
+        return private.get(raw) or names.origin(raw, public) or raw
 
-    findings["text"] = findings["text"].map(scrub)
-    camp["findings"] = [scrub(t) for t in camp["findings"]]
+    findings = rendered(stored_findings, campaign_id, names=shown_name)
+    camp["findings"] = list(findings["text"])
 
     cited_sources = set(calls["source_id"]) | set(other_posts["source_id"]) | set(shown["source_id"])
     src = sources.sort_values(["ingested_at", "source_id"], kind="stable").reset_index(drop=True)
