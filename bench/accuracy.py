@@ -57,8 +57,8 @@ DETECTOR = str(Path(sys.executable).parent / "detector")
 FAMILIES = ("campaign", "organic", "failed", "null", "mixed", "aftermath", "partial", "multichannel")
 NO_CAMPAIGN = ("null", "organic", "aftermath")     # families where every alarm is a false alarm
 ALARM = ("strong", "moderate")
-GOALS = {"no_campaign_alarms": 0, "failed_strong": 0, "campaigns_found": 0.95, "alarm_precision": 0.95,
-         "wrong_channel": 0}
+GOALS = {"no_campaign_alarms": 0, "failed_strong": 0, "campaigns_found": 0.95, "campaigns_found_observable": 0.95,
+         "alarm_precision": 0.95, "wrong_channel": 0}
 
 
 def _run(*args: str) -> str:
@@ -103,10 +103,17 @@ def score_case(case: dict) -> dict:
     strong = [_targets(c, handles) for c in campaigns if c["tier"] == "strong"]
     true_campaigns = truth.get("campaigns", [])
     hit_sets = [set(c.get("hit_targets") or c["targets"]) for c in true_campaigns]
-    found = 0
-    for hits in hit_sets:
-        if any(len(hits & a) >= max(1, len(hits) / 2) for a in alarms):
-            found += 1
+    found = found_observable = observable = 0
+    for camp, hits in zip(true_campaigns, hit_sets, strict=True):
+        hit = any(len(hits & a) >= max(1, len(hits) / 2) for a in alarms)
+        found += hit
+        # A campaign is observable as a cause when some collected call came before its first notice;
+        # when every collected call came after enforcement began (partial observation), the
+        # reaction rule makes it no alarm by design.
+        seen = [c for c in camp.get("observed_calls") or camp.get("calls") or [] if c.get("observed", True)]
+        if not seen or any(not c.get("after_first_notice", False) for c in seen):
+            observable += 1
+            found_observable += hit
     all_hits = set().union(*hit_sets) if hit_sets else set()
     true_alarms = sum(1 for a in alarms if a & all_hits)
     organic = truth.get("organic_bursts", [])
@@ -118,7 +125,8 @@ def score_case(case: dict) -> dict:
     elsewhere = {s["target"] for s in truth.get("subjects", []) if s["target"] not in attacked}
     elsewhere |= {t for o in organic if o.get("channel") in elsewhere for t in o["targets"]}
     wrong_channel = sum(1 for a in alarms if a & elsewhere)
-    return {"true_campaigns": len(true_campaigns), "found": found, "alarms": len(alarms), "strong": len(strong),
+    return {"true_campaigns": len(true_campaigns), "found": found, "observable": observable,
+            "found_observable": found_observable, "alarms": len(alarms), "strong": len(strong),
             "true_alarms": true_alarms, "organic": len(organic), "organic_alarmed": organic_alarmed,
             "failed": len(failed), "failed_strong": failed_strong, "wrong_channel": wrong_channel}
 
@@ -157,6 +165,8 @@ def summarise(results: list[dict], families=FAMILIES) -> dict:
     quiet = [r for r in results if r["family"] in NO_CAMPAIGN]
     overall = {
         "campaigns_found": _share(tot.get("found", 0), tot.get("true_campaigns", 0)),
+        "campaigns_found_observable": _share(tot.get("found_observable", 0), tot.get("observable", 0)),
+        "calls_only_after_enforcement": tot.get("true_campaigns", 0) - tot.get("observable", 0),
         "alarm_precision": _share(tot.get("true_alarms", 0), tot.get("alarms", 0)),
         "organic_raised": _share(tot.get("organic_alarmed", 0), tot.get("organic", 0)),
         "failed_raised_strong": tot.get("failed_strong"),
@@ -177,7 +187,9 @@ def summarise(results: list[dict], families=FAMILIES) -> dict:
 def _goals(overall: dict) -> dict:
     """Each goal with this run's value and whether it is met (None: nothing to measure)."""
     values = {"no_campaign_alarms": overall["no_campaign_alarms"], "failed_strong": overall["failed_raised_strong"],
-              "campaigns_found": overall["campaigns_found"], "alarm_precision": overall["alarm_precision"],
+              "campaigns_found": overall["campaigns_found"],
+              "campaigns_found_observable": overall["campaigns_found_observable"],
+              "alarm_precision": overall["alarm_precision"],
               "wrong_channel": overall["wrong_channel"]}
     out = {}
     for name, goal in GOALS.items():
@@ -202,7 +214,8 @@ def print_table(summary: dict) -> None:
     o = summary["overall"]
     print("overall:", ", ".join(f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in o.items()))
     labels = {"no_campaign_alarms": f"alarms on {'/'.join(NO_CAMPAIGN)} cases",
-              "failed_strong": "failed calls raised as strong", "campaigns_found": "campaigns found",
+              "failed_strong": "failed calls raised as strong", "campaigns_found": "campaigns found (all)",
+              "campaigns_found_observable": "campaigns found (a collected call before enforcement)",
               "alarm_precision": "alarm precision", "wrong_channel": "alarms on the other channel (multichannel)"}
     for name, g in summary["goals"].items():
         value = g["value"]
