@@ -121,11 +121,30 @@ def eligible_shifts(call_hours: np.ndarray, call_floor_hours: np.ndarray, start_
     """
     if len(call_hours) == 0:
         return np.zeros(0, dtype=int)
-    lo_day = int(np.ceil((np.max(call_floor_hours - call_hours)) / 24))
-    lo_day = max(lo_day, int(np.ceil((start_h - call_hours.min()) / 24)))
-    hi_day = int(np.floor((end_h - window_h - call_hours.max()) / 24))
-    days = np.arange(lo_day, hi_day + 1)
-    return days[np.abs(days) * 24 >= window_h]
+    # One group: its earliest allowed start is its latest (floor - call) gap, as in shift_range.
+    floor = float(np.max(call_floor_hours - call_hours)) + float(call_hours.min())
+    lo, hi = shift_range(np.array([call_hours.min()]), np.array([call_hours.max()]), np.array([floor]),
+                         start_h, end_h, window_h)
+    days = np.arange(int(lo[0]), int(hi[0]) + 1)
+    return days[shift_allowed(days, window_h)]
+
+
+def shift_range(first: np.ndarray, last: np.ndarray, floor: np.ndarray, start_h: float, end_h: float,
+                window_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per group of calls: the smallest and largest whole-day shift keeping them in the period.
+
+    ``first``/``last``: each group's first and last call (hours); ``floor``: the earliest time its
+    first call may move to (publication, or the period start). A shift must not move the first
+    call before its floor or the period start, nor the last call's window past the period end.
+    """
+    lo = np.maximum(np.ceil((floor - first) / 24), np.ceil((start_h - first) / 24)).astype(int)
+    hi = np.floor((end_h - window_h - last) / 24).astype(int)
+    return lo, hi
+
+
+def shift_allowed(days, window_h: float):
+    """Shifts smaller than the window are not placements: the call would still watch its own window."""
+    return np.abs(days) * 24 >= window_h
 
 
 def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
@@ -298,8 +317,7 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
     if published is not None and len(published):
         pub = published.reindex(targets)
         floor = np.maximum(floor, np.where(pub.notna(), to_hours(pub.fillna(start)), start_h))
-    lo = np.maximum(np.ceil((floor - first) / 24), np.ceil((start_h - first) / 24)).astype(int)
-    hi = np.floor((end_h - window_h - last) / 24).astype(int)
+    lo, hi = shift_range(first, last, floor, start_h, end_h, window_h)
     d_min, d_max = int(lo.min()), int(hi.max())
 
     def stat(offset: float) -> np.ndarray:
@@ -315,7 +333,7 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
     shifts = np.zeros(k)
     catching = (obs_count > 0).astype(float)   # placements (observed included) that catch a notice
     for d in range(d_min, d_max + 1):
-        if abs(d) * 24 < window_h:      # as in eligible_shifts: no placement overlapping its own window
+        if not shift_allowed(d, window_h):
             continue
         eligible = (lo <= d) & (d <= hi)
         if not eligible.any():
