@@ -290,6 +290,7 @@ def check(url: str, as_json: bool, db: Path) -> None:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1, allow_nan=False))
         return
     console.print(result.target, markup=False)
+    console.print(result.headline, markup=False)
     console.print(result.verdict, markup=False)
     for d in result.details:
         console.print(f"  - {d}", markup=False)

@@ -21,7 +21,9 @@ ACTION_COLORS = {
     "strike": "#8f2d56", "suspended": "#4a1942", "reinstated": "#2e933c", "other": "#6c8ead",
 }
 CALL_ROW = "call to report"
-EDGE_COLORS = {"forward": "#1f77b4", "copy": "#d1495b", "co-posting": "#7f7f7f"}
+from detector.results import EDGE_LABELS  # noqa: E402
+
+EDGE_COLORS = {"forward": "#1f77b4", "copy": "#d1495b", "coposting": "#7f7f7f"}   # detector.results.EDGE_KINDS
 
 
 def plain(text, limit: int | None = None) -> str:
@@ -148,7 +150,7 @@ def network_figure(G: nx.Graph, seed: int = 0, title: str | None = None) -> go.F
     Parameters
     ----------
     G : undirected graph whose nodes may carry ``label`` and ``calls`` and whose edges carry
-        ``kinds`` (a subset of "forward", "copy", "co-posting") and ``weight``, as
+        ``kinds`` (a subset of :data:`detector.results.EDGE_KINDS`) and ``weight``, as
         :func:`detector.views.campaign_network` builds it.
     seed : seeds the layout, so the same graph is drawn the same way every time.
     """
@@ -168,11 +170,11 @@ def network_figure(G: nx.Graph, seed: int = 0, title: str | None = None) -> go.F
             ys += [y0, y1, None]
             mids_x.append((x0 + x1) / 2)
             mids_y.append((y0 + y1) / 2)
-            hover.append(f"{kind}: {plain(G.nodes[a].get('label', a), 40)} – {plain(G.nodes[b].get('label', b), 40)}"
+            hover.append(f"{EDGE_LABELS[kind]}: {plain(G.nodes[a].get('label', a), 40)} – {plain(G.nodes[b].get('label', b), 40)}"
                          f"<br>{plain(data.get('detail', ''), 120)}")
         if not xs:
             continue
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=kind, line={"color": color, "width": 2},
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=EDGE_LABELS[kind], line={"color": color, "width": 2},
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=mids_x, y=mids_y, mode="markers", showlegend=False, text=hover,
                                  marker={"size": 6, "color": color, "opacity": 0.6},

@@ -29,6 +29,72 @@ def _num(x) -> float | None:
     return None if math.isnan(x) else x
 
 
+# Ties between chats, spelled once: every reader (app, packet) uses these codes.
+EDGE_KINDS = ("forward", "copy", "coposting")
+EDGE_LABELS = {"forward": "forward", "copy": "near-duplicate text", "coposting": "co-posting"}
+
+
+def chat_titles(posts: pd.DataFrame) -> dict[str, str]:
+    """chat id -> its most frequent title (the id itself when no title was collected)."""
+    if posts.empty:
+        return {}
+    titled = posts.dropna(subset=["chat"])
+    titles = (titled.dropna(subset=["chat_title"]).groupby("chat")["chat_title"]
+              .agg(lambda s: s.value_counts().sort_index().idxmax()))
+    return {chat: titles.get(chat, chat) for chat in titled["chat"].unique()}
+
+
+def campaign_edges(calls: pd.DataFrame, pairs: pd.DataFrame, titles: dict[str, str], window: str) -> pd.DataFrame:
+    """How a campaign's chats are tied, one row per tie: DataFrame[a, b, kind, weight, detail].
+
+    ``kind`` is one of :data:`EDGE_KINDS`: "forward" (a call in ``b`` forwarded from ``a``; a
+    forward names its origin by title, resolved to a chat id when exactly one chat has it),
+    "copy" (near-duplicate calls in two chats, from the ``pairs`` table) and "coposting" (calls
+    naming the same target within ``window``).
+    """
+    from detector.features.networks import coposting_edges, target_groups
+
+    by_title: dict[str, set[str]] = {}
+    for chat, title in titles.items():
+        by_title.setdefault(title, set()).add(chat)
+    rows = []
+    if "forwarded_from" in calls:
+        for r in calls.dropna(subset=["forwarded_from"]).itertuples():
+            matches = by_title.get(r.forwarded_from, set())
+            origin = next(iter(matches)) if len(matches) == 1 else r.forwarded_from
+            if origin != r.chat:
+                rows.append((origin, r.chat, "forward", 1, f"forwarded {r.posted_at:%Y-%m-%d %H:%M}"))
+    ids = set(calls["post_id"])
+    if len(pairs):
+        mine = pairs[pairs["post_a"].isin(ids) & pairs["post_b"].isin(ids) & (pairs["chat_a"] != pairs["chat_b"])]
+        for r in mine.itertuples():
+            a, b = sorted((r.chat_a, r.chat_b))
+            rows.append((a, b, "copy", 1, f"near-duplicate texts (similarity {r.similarity:.2f})"))
+    if len(calls):
+        for r in coposting_edges(target_groups(calls), window).itertuples():
+            rows.append((r.chat_a, r.chat_b, "coposting", int(r.weight),
+                         f"same target within {window} ({r.weight} targets, first {r.first_at:%Y-%m-%d %H:%M})"))
+    return pd.DataFrame(rows, columns=["a", "b", "kind", "weight", "detail"])
+
+
+def calls_before_notices(notices: pd.DataFrame, calls: pd.DataFrame, lookback: pd.Timedelta
+                         ) -> tuple[list[list[str]], list[float | None]]:
+    """For each notice: the calls naming its target strictly before it, within ``lookback``, and
+    the hours since the latest of them (None when there is none).
+
+    ``notices``: DataFrame[target, received_at]; ``calls``: DataFrame[post_id, posted_at, targets].
+    The one rule for "the calls before a notice" (check, the app and the packet).
+    """
+    pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
+    before, lags = [], []
+    for target, received in zip(notices["target"], notices["received_at"], strict=True):
+        prior = pairs[(pairs["targets"] == target) & (pairs["posted_at"] < received)
+                      & (pairs["posted_at"] >= received - lookback)]
+        before.append(list(dict.fromkeys(prior.sort_values("posted_at")["post_id"])))
+        lags.append((received - prior["posted_at"].max()) / pd.Timedelta(hours=1) if len(prior) else None)
+    return before, lags
+
+
 def _text(x) -> str | None:
     """A string, or None for a missing value (a NaN would print as invalid JSON)."""
     return x if isinstance(x, str) else None
@@ -89,6 +155,7 @@ class CheckResult:
     verdict: str
     limits: str
     details: list[str] = field(default_factory=list)
+    headline: str = ""                     # the one-sentence answer to "was it preceded by calls?"
 
     def as_json(self) -> dict:
         notices = []
@@ -98,7 +165,7 @@ class CheckResult:
                             "lag_h": _num(n.lag_h)})
         calls = [{"post_id": c.post_id, "chat": c.chat, "posted_at": _iso(c.posted_at), "text": c.text}
                  for c in self.calls.itertuples()]
-        return {"target": self.target, "verdict": self.verdict, "limits": self.limits, "details": self.details,
+        return {"target": self.target, "headline": self.headline, "verdict": self.verdict, "limits": self.limits, "details": self.details,
                 "notices": notices, "calls": calls, "link": self.link,
                 "campaign": self.campaign["id"] if self.campaign else None,
                 "tier": self.campaign["tier"] if self.campaign else None}
@@ -135,11 +202,7 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     calls_all = case.derived("calls")
     calls = calls_all[(calls_all["kind"] == "call") & calls_all["targets"].map(lambda t: target in t)]
     calls = calls.sort_values("posted_at").reset_index(drop=True)
-    before, lags = [], []
-    for n in notices.itertuples():
-        prior = calls[(calls["posted_at"] < n.received_at) & (calls["posted_at"] >= n.received_at - lookback)]
-        before.append(list(prior["post_id"]))
-        lags.append((n.received_at - prior["posted_at"].max()) / pd.Timedelta(hours=1) if len(prior) else None)
+    before, lags = calls_before_notices(notices.assign(target=target), calls, lookback)   # ids resolved
     notices = notices.assign(calls_before=before, lag_h=lags)
     links = case.derived("links")
     link_row = links[(links["target"] == target)] if len(links) else links
@@ -158,7 +221,30 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     verdict, details = _verdict(target, notices, calls, link, campaign, params)
     limits = ("These sources show timing, not who filed the complaints: platforms do not disclose reporters, and "
               "calls made in chats that were not collected (private groups, other platforms) cannot appear here.")
-    return CheckResult(target, notices, calls, link, campaign, verdict, limits, details)
+    result = CheckResult(target, notices, calls, link, campaign, verdict, limits, details)
+    result.headline = _headline(result, params.check_lookback_days)
+    return result
+
+
+def _headline(result: CheckResult, lookback_days: int) -> str:
+    """A one-sentence answer to "was this takedown preceded by calls to report it?"."""
+    enforcement = result.notices[result.notices["action"] != "reinstated"] if len(result.notices) else result.notices
+    if enforcement.empty and result.calls.empty:
+        return "Nothing in the collected sources: no notice against this target and no post asking to report it."
+    if enforcement.empty:
+        return "Collected posts asked people to report it, but the collected notices show no action against it."
+    if result.calls.empty:
+        return "It received notices, but no collected post asked anyone to report it."
+    preceded = enforcement["calls_before"].map(len) > 0
+    if not preceded.any():
+        return (f"Collected posts asked people to report it, but none of its notices came within {lookback_days} "
+                f"days after one.")
+    campaign = result.campaign
+    if campaign and campaign["tier"] in ("strong", "moderate"):
+        return (f"Yes, as far as these sources show: its notices followed calls to report it more closely than "
+                f"chance allows (campaign {campaign['id']}, tier {campaign['tier']}).")
+    return ("Some of its notices came after calls to report it, but the timing is not clearly beyond chance "
+            + (f"(campaign {campaign['id']}, tier {campaign['tier']})." if campaign else "(no campaign)."))
 
 
 def _verdict(target, notices, calls, link, campaign, params) -> tuple[str, list[str]]:

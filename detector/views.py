@@ -16,10 +16,9 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.features.calls import detect_language
-from detector.features.networks import coposting_edges, target_groups
 from detector.findings import rendered
 from detector.params import DEFAULTS
-from detector.results import CheckResult, campaign_list, require_analysis
+from detector.results import CheckResult, campaign_edges, campaign_list, chat_titles, require_analysis
 from detector.store import Case
 
 # Chats that post a call naming the same target within this gap are drawn as co-posting.
@@ -40,16 +39,6 @@ class CampaignDetail:
     clusters: pd.DataFrame         # copy clusters holding the campaign's calls, one row per cluster
     network: nx.Graph = field(default_factory=nx.Graph)
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None
-
-
-def chat_titles(posts: pd.DataFrame) -> dict[str, str]:
-    """chat id -> its most frequent title (the id itself when no title was collected)."""
-    if posts.empty:
-        return {}
-    titled = posts.dropna(subset=["chat"])
-    titles = (titled.dropna(subset=["chat_title"]).groupby("chat")["chat_title"]
-              .agg(lambda s: s.value_counts().sort_index().idxmax()))
-    return {chat: titles.get(chat, chat) for chat in titled["chat"].unique()}
 
 
 def campaign_by_id(case: Case, campaign_id: str) -> dict:
@@ -140,50 +129,25 @@ def cluster_table(clusters: pd.DataFrame, calls: pd.DataFrame, posts: pd.DataFra
 
 def campaign_network(calls: pd.DataFrame, pairs: pd.DataFrame, titles: dict[str, str],
                      window: str = f"{DEFAULTS.coposting_window_min}min") -> nx.Graph:
-    """The chats of a campaign's calls and how they are tied: forwards, copies, co-posting.
+    """The chats of a campaign's calls and how they are tied (:func:`detector.results.campaign_edges`).
 
     Nodes are chats (``label`` = title, ``calls`` = calls posted there). An edge's ``kinds`` holds
-    "forward" (a call forwarded from one to the other), "copy" (near-duplicate calls, from the
-    ``pairs`` table) and "co-posting" (calls naming the same target within ``window``, as
-    :func:`~detector.features.networks.coposting_edges` finds them); ``detail`` says which.
+    the :data:`~detector.results.EDGE_KINDS` that tie the two chats; ``detail`` says which.
     """
     G = nx.Graph()
     for chat, n in calls.groupby("chat").size().items():
         G.add_node(chat, label=titles.get(chat, chat), calls=int(n))
-    by_title = {}
-    for chat, title in titles.items():
-        by_title.setdefault(title, set()).add(chat)
-
-    def tie(a, b, kind: str, detail: str) -> None:
-        if a == b:
-            return
-        for node in (a, b):
+    for r in campaign_edges(calls, pairs, titles, window).itertuples():
+        for node in (r.a, r.b):
             if node not in G:
                 G.add_node(node, label=titles.get(node, node), calls=0)
-        data = G.get_edge_data(a, b) or {"kinds": [], "details": [], "weight": 0}
-        if kind not in data["kinds"]:
-            data["kinds"].append(kind)
-        data["details"].append(detail)
-        data["weight"] += 1
-        G.add_edge(a, b, kinds=data["kinds"], details=data["details"], weight=data["weight"],
+        data = G.get_edge_data(r.a, r.b) or {"kinds": [], "details": [], "weight": 0}
+        if r.kind not in data["kinds"]:
+            data["kinds"].append(r.kind)
+        data["details"].append(r.detail)
+        data["weight"] += int(r.weight)
+        G.add_edge(r.a, r.b, kinds=data["kinds"], details=data["details"], weight=data["weight"],
                    detail="; ".join(data["details"][:3]))
-
-    if "forwarded_from" in calls:
-        for row in calls.dropna(subset=["forwarded_from"]).itertuples():
-            # A forward names its origin by title; resolve it to a chat id when exactly one chat has it.
-            origin = row.forwarded_from
-            matches = by_title.get(origin, set())
-            tie(next(iter(matches)) if len(matches) == 1 else origin, row.chat, "forward",
-                f"forwarded {row.posted_at:%Y-%m-%d %H:%M}")
-    ids = set(calls["post_id"])
-    if len(pairs):
-        mine = pairs[pairs["post_a"].isin(ids) & pairs["post_b"].isin(ids) & (pairs["chat_a"] != pairs["chat_b"])]
-        for row in mine.itertuples():
-            tie(row.chat_a, row.chat_b, "copy", f"near-duplicate texts (similarity {row.similarity:.2f})")
-    if len(calls):
-        for row in coposting_edges(target_groups(calls), window).itertuples():
-            tie(row.chat_a, row.chat_b, "co-posting",
-                f"same target within {window} ({row.weight} targets, first {row.first_at:%Y-%m-%d %H:%M})")
     return G
 
 
@@ -198,23 +162,8 @@ def target_bursts(case: Case, target: str) -> pd.DataFrame:
 
 
 def check_headline(result: CheckResult) -> str:
-    """A one-sentence answer to "was this takedown preceded by calls to report it?"."""
-    enforcement = result.notices[result.notices["action"] != "reinstated"] if len(result.notices) else result.notices
-    if enforcement.empty and result.calls.empty:
-        return "Nothing in the collected sources: no notice against this target and no post asking to report it."
-    if enforcement.empty:
-        return "Collected posts asked people to report it, but the collected notices show no action against it."
-    if result.calls.empty:
-        return "It received notices, but no collected post asked anyone to report it."
-    preceded = enforcement["calls_before"].map(len) > 0
-    if not preceded.any():
-        return "Collected posts asked people to report it, but none of its notices came within a week after one."
-    campaign = result.campaign
-    if campaign and campaign["tier"] in ("strong", "moderate"):
-        return (f"Yes, as far as these sources show: its notices followed calls to report it more closely than "
-                f"chance allows (campaign {campaign['id']}, tier {campaign['tier']}).")
-    return ("Some of its notices came after calls to report it, but the timing is not clearly beyond chance "
-            + (f"(campaign {campaign['id']}, tier {campaign['tier']})." if campaign else "(no campaign)."))
+    """The one-sentence answer (:attr:`detector.results.CheckResult.headline`)."""
+    return result.headline
 
 
 def posts_table(case: Case) -> pd.DataFrame:

@@ -16,10 +16,9 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.evidence.redact import Pseudonyms, pseudonym_key
-from detector.features.networks import coposting_edges, target_groups
 from detector.findings import rendered
 from detector.params import DEFAULTS, Parameters
-from detector.results import campaign_list
+from detector.results import calls_before_notices, campaign_edges, campaign_list, chat_titles
 from detector.store import Case
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -139,6 +138,7 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     camp = dict(found[0])
     posts, notices, sources = case.table("posts"), case.table("notices"), case.table("sources")
     names = Pseudonyms(pseudonym_key(sources, posts, notices), enabled=redact)
+    params = case.analysis_parameters()
     public = set(posts["chat_title"].dropna().astype(str)) | set(posts["chat"].dropna().astype(str))
     usernames = _usernames(sources)
     public |= set(usernames.values())
@@ -159,7 +159,12 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     other_posts = other_posts.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)
 
     # Chats: the campaign's chats by first call, then forward origins that are not among them.
-    title_to_chat = posts.dropna(subset=["chat_title"]).groupby("chat_title")["chat"].first().to_dict()
+    titles = chat_titles(posts)
+    by_title: dict[str, list[str]] = {}
+    for chat, title in titles.items():
+        by_title.setdefault(title, []).append(chat)
+    # a forward names its origin by title: a chat id when exactly one chat has that title
+    title_to_chat = {title: chats[0] for title, chats in by_title.items() if len(chats) == 1}
     first = calls.groupby("chat")["posted_at"].min().sort_values(kind="stable")
     chat_order = list(first.index)
     origins = []
@@ -169,7 +174,6 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
             origins.append(key)
     all_chats = chat_order + sorted(origins)
     letters = dict(zip(all_chats, _letters(len(all_chats)), strict=True))
-    titles = posts.dropna(subset=["chat_title"]).groupby("chat")["chat_title"].first().to_dict()
     platforms = posts.groupby("chat")["platform"].first().to_dict()
     calls_per_chat = calls.groupby("chat").size().to_dict()
     chat_rows = []
@@ -214,12 +218,7 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     shown = notices[notices["notice_id"].isin(wanted)].sort_values(["received_at", "notice_id"], kind="stable")
     shown = shown.reset_index(drop=True)
     shown["linked"] = shown["notice_id"].isin(linked)
-    pairs_t = calls[["posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
-    lags = []
-    for n in shown.itertuples():
-        prior = pairs_t[(pairs_t["targets"] == n.target) & (pairs_t["posted_at"] <= n.received_at)]
-        lags.append((n.received_at - prior["posted_at"].max()) / pd.Timedelta(hours=1) if len(prior) else None)
-    shown["lag_h"] = lags
+    _, shown["lag_h"] = calls_before_notices(shown, calls, pd.Timedelta(days=params.check_lookback_days))
     shown["reporter_shown"] = [names.person(r) for r in shown["reporter_id"]]
     shown["source_file"] = shown["source_id"].map(lambda s: source_names.get(s, ("", ""))[0])
     shown["source_sha256"] = shown["source_id"].map(lambda s: source_names.get(s, ("", ""))[1])
@@ -251,8 +250,9 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
         clusters["title"] = clusters["chat"].map(lambda c: titles.get(c, c))
         clusters = clusters.sort_values(["cluster_id", "posted_at", "post_id"], kind="stable").reset_index(drop=True)
 
-    edges = _network_edges(calls, pairs, title_to_chat, display_key,
-                           f"{case.analysis_parameters().coposting_window_min}min")
+    ties = campaign_edges(calls, pairs, titles, f"{params.coposting_window_min}min")
+    ties = ties[ties["a"].isin(display_key) & ties["b"].isin(display_key)]
+    edges = ties.groupby(["a", "b", "kind"], as_index=False, sort=True)["weight"].sum()
 
     # Findings rendered from their records with private names as pseudonyms (fields, not substrings).
     def shown_name(raw: str) -> str:
@@ -269,7 +269,6 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
 
     meta = case.analysis_record()
     analysis = {k: meta.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
-    params = case.analysis_parameters()
     sweep = camp_sweep(case, campaign_id)
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
@@ -290,24 +289,3 @@ def camp_sweep(case: Case, campaign_id: str) -> list[dict]:
         except ValueError:
             return []
     return list(value) if isinstance(value, list) else []
-
-
-def _network_edges(calls: pd.DataFrame, pairs: pd.DataFrame, title_to_chat: dict, display_key: dict,
-                   coposting_window: str) -> pd.DataFrame:
-    rows = []
-    if len(pairs):
-        cross = pairs[pairs["chat_a"] != pairs["chat_b"]]
-        for (a, b), grp in cross.groupby(["chat_a", "chat_b"], sort=True):
-            a, b = sorted((a, b))
-            rows.append({"a": a, "b": b, "kind": "copy", "weight": len(grp)})
-    for r in calls.dropna(subset=["forwarded_from"]).itertuples():
-        origin = title_to_chat.get(r.forwarded_from, r.forwarded_from)
-        if origin in display_key and origin != r.chat:
-            rows.append({"a": origin, "b": r.chat, "kind": "forward", "weight": 1})
-    co = coposting_edges(target_groups(calls), coposting_window)
-    for r in co.itertuples():
-        rows.append({"a": r.chat_a, "b": r.chat_b, "kind": "coposting", "weight": int(r.weight)})
-    edges = pd.DataFrame(rows, columns=["a", "b", "kind", "weight"])
-    if len(edges):
-        edges = edges.groupby(["a", "b", "kind"], as_index=False, sort=True)["weight"].sum()
-    return edges

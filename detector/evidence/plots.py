@@ -99,11 +99,12 @@ def timeline_png(named: pd.DataFrame, other: pd.DataFrame, calls: pd.DataFrame, 
 
 
 def network_png(chats: list[str], chat_letters: dict[str, str], edges: pd.DataFrame,
-                calls_per_chat: dict[str, int]) -> bytes:
+                calls_per_chat: dict[str, int], coposting_min: int = 30) -> bytes:
     """Chats as nodes on a circle (sized by calls), edges by kind: copies, forwards, co-posting.
 
     ``edges``: DataFrame[a, b, kind, weight] with kind in ``copy``, ``forward`` (a → b),
-    ``coposting``. The circular layout needs no random seed and keeps every label readable.
+    ``coposting`` (calls naming the same target within ``coposting_min`` minutes). The circular
+    layout needs no random seed and keeps every label readable.
     """
     n = max(len(chats), 1)
     pos = {c: (math.cos(math.pi / 2 - 2 * math.pi * i / n), math.sin(math.pi / 2 - 2 * math.pi * i / n))
@@ -131,7 +132,8 @@ def network_png(chats: list[str], chat_letters: dict[str, str], edges: pd.DataFr
                        linewidths=1.0, zorder=3)
             ax.text(x, y, chat_letters.get(c, "?"), ha="center", va="center", fontsize=10, fontweight="bold",
                     zorder=4)
-        handles = [Line2D([0], [0], color=col, linestyle=sty, linewidth=1.6, label=lab)
+        handles = [Line2D([0], [0], color=col, linestyle=sty, linewidth=1.6,
+                          label=lab.replace("30 min", f"{coposting_min} min"))
                    for col, sty, lab in _EDGE_STYLE.values()]
         handles.append(Line2D([0], [0], marker="o", color="white", markerfacecolor="#fdd0a2",
                               markeredgecolor="#7f2704", markersize=9, label="chat with calls (size: calls)"))

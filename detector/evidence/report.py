@@ -228,7 +228,8 @@ def timeline_figure(d: PacketData) -> Figure:
 
 def network_figure(d: PacketData) -> Figure:
     """The campaign's chats and what ties them: near-duplicate texts, forwards, co-posting."""
-    png = network_png(list(d.letters), d.letters, d.edges, d.calls.groupby("chat").size().to_dict())
+    png = network_png(list(d.letters), d.letters, d.edges, d.calls.groupby("chat").size().to_dict(),
+                      d.params.coposting_window_min)
     return Figure("network", png, "Chats of the campaign. Blue: calls whose texts are near-duplicates; red "
                                   "arrow: a call forwarded from one chat to another; green: chats that named "
                                   "the same target within 30 minutes of each other.")
