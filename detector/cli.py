@@ -137,7 +137,7 @@ def collect() -> None:
 def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path) -> None:
     """Collect public Telegram channels (credentials from TELEGRAM_API_ID, TELEGRAM_API_HASH,
     TELEGRAM_SESSION or TELEGRAM_SESSION_FILE). Resumes where the last run stopped."""
-    from detector.collect.telethon_live import collect_telegram
+    from detector.ingestion import collect_telegram
 
     report = collect_telegram(list(channels), since, db, progress=True)
     table = Table("channel", "collected", "rows added", "last id", "problem", box=None)

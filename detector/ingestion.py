@@ -17,7 +17,7 @@ import pandas as pd
 from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format, format_named
 from detector.errors import DetectorError
 from detector.schema import TIME_COLUMNS
-from detector.store import Case, SourceRecord
+from detector.store import DEFAULT_DB, Case, SourceRecord
 from detector.timeutil import check_zone
 
 CASE_FILE = "detector-case.json"
@@ -246,3 +246,28 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
             origin = "the case" if case_tz and used_zones == {case_tz} else "the folder's " + CASE_FILE
             report.zone_note = f"local times read in {', '.join(sorted(used_zones))} (from {origin})"
     return report
+
+
+def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, client_factory=None,
+                     progress: bool = True, *, environ=None, sleep=None):
+    """Collect public Telegram channels into the case at ``db_path``, each from where the last run stopped.
+
+    The collector (:func:`detector.collect.telethon_live.collect_channels`) only parses; this
+    writes each channel's rows in one transaction with a ``sources`` row of kind ``telethon``,
+    and its resume point, as ingest writes every other source. Returns its ``CollectReport``.
+    """
+    import asyncio
+
+    from detector.collect.telethon_live import collect_channels
+
+    with Case.open(db_path) as case:
+        state = case.collect_state()
+
+        def save(parsed, result) -> int:
+            added = case.add_collection(parsed, name=f"@{result.channel}") if parsed is not None else 0
+            if result.last_id > result.first_id:
+                case.set_collect_state(result.channel, result.last_id)
+            return added
+
+        return collect_channels(channels, since, state, save, client_factory, progress, environ=environ,
+                                sleep=sleep or asyncio.sleep)

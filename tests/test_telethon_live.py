@@ -35,11 +35,11 @@ from detector.collect.telethon_live import (
     Credentials,
     channel_username,
     collect_channel,
-    collect_telegram,
     credentials_from_env,
     message_to_row,
 )
 from detector.errors import DetectorError
+from detector.ingestion import collect_telegram
 from detector.store import Case
 
 CHANNEL_ID = 1234567890

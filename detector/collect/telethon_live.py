@@ -7,8 +7,10 @@ Three layers, each testable without Telegram's servers:
   ``client.get_entity`` and ``client.iter_messages``, resumes after the last message id seen,
   sleeps through ``FloodWaitError`` and reports a private or missing channel as a
   :class:`ChannelUnavailable` problem instead of stopping the other channels;
-* :func:`collect_telegram` reads the credentials, opens the case, resumes each channel from
-  its stored last message id, shows progress and writes each channel's rows through the store.
+* :func:`collect_channels` reads the credentials, resumes each channel from the last message id
+  it is given, shows progress and hands each channel's rows, parsed, to a ``save`` callback.
+  It never opens the case: :func:`detector.ingestion.collect_telegram` persists the rows and
+  the resume state, like every other source, through the store.
 
 Credentials come from the environment only (``TELEGRAM_API_ID``, ``TELEGRAM_API_HASH`` and
 ``TELEGRAM_SESSION`` or ``TELEGRAM_SESSION_FILE``). They are handed to the client and nowhere
@@ -50,7 +52,6 @@ from detector.collect.telegram_common import chat_key, post_id, urls_and_targets
 from detector.errors import DetectorError
 from detector.ids import canonical_target
 from detector.schema import conform
-from detector.store import DEFAULT_DB, Case
 
 log = logging.getLogger(__name__)
 
@@ -414,18 +415,19 @@ class _Display:
                              total=1, completed=1)
 
 
-def collect_telegram(channels: Iterable[str], since: datetime | date | str | None = None,
-                     db_path: str | Path = DEFAULT_DB, client_factory: ClientFactory | None = None,
+def collect_channels(channels: Iterable[str], since: datetime | date | str | None, state: dict[str, int],
+                     save: Callable[[Parsed | None, ChannelResult], int], client_factory: ClientFactory | None = None,
                      progress: bool = True, *, environ: Mapping[str, str] | None = None,
                      sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> CollectReport:
-    """Collect public channels into the case at ``db_path``, each from where the last run stopped.
+    """Collect public channels, each from the message id ``state`` gives it; parse only.
 
     ``channels`` are usernames, ``@names`` or ``t.me`` links. ``since`` bounds the first
     collection of a channel (later runs resume by message id). ``client_factory(credentials)``
     returns an async context manager yielding a connected client (default: Telethon's, from
-    the environment's credentials). Each channel's rows are written in one transaction with
-    a ``sources`` row of kind ``telethon``; a channel that fails is reported in
-    :attr:`CollectReport.problems` while the others are collected.
+    the environment's credentials). After each channel, ``save(parsed, result)`` receives its rows
+    as a :class:`Parsed` of kind ``telethon`` (None when there are none) and returns how many were
+    new; a channel that fails is reported in :attr:`CollectReport.problems` while the others
+    are collected.
     """
     credentials = credentials_from_env(environ)
     since_utc = _to_utc(since)
@@ -438,17 +440,12 @@ def collect_telegram(channels: Iterable[str], since: datetime | date | str | Non
         elif username not in {r.channel for r in report.channels}:
             report.channels.append(ChannelResult(channel=username))
     factory = client_factory or telethon_client
-    with Case.open(db_path) as case, _Display(progress) as display:
-        state = case.collect_state()
+    with _Display(progress) as display:
 
-        def save(rows: list[dict], result: ChannelResult, stats: dict) -> None:
-            if rows:
-                result.added = case.add_collection(_posts_parsed(rows, result, since_utc, stats),
-                                                   name=f"@{result.channel}")
-            if result.last_id > result.first_id:
-                case.set_collect_state(result.channel, result.last_id)
+        def on_channel(rows: list[dict], result: ChannelResult, stats: dict) -> None:
+            result.added = save(_posts_parsed(rows, result, since_utc, stats) if rows else None, result)
             display.done(result)
 
-        asyncio.run(_collect_all(factory(credentials), report.channels, since_utc, state, save,
+        asyncio.run(_collect_all(factory(credentials), report.channels, since_utc, state, on_channel,
                                  display.update, sleep))
     return report
