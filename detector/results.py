@@ -143,6 +143,14 @@ def unexplained_bursts(case: Case) -> pd.DataFrame:
     return bursts[significant & bursts["explained_by"].isna()].reset_index(drop=True)
 
 
+def case_networks(case: Case) -> dict[str, pd.DataFrame]:
+    """The analysis's case-wide tables for exploring: ``forwards`` (origin → chat, posts, first),
+    ``coreports`` (reporters flagging the same targets together, with weights) and ``scans``
+    (every notice stream scanned, with its p_burst), each as stored."""
+    require_analysis(case)
+    return {name: case.derived(name) for name in ("forwards", "coreports", "scans")}
+
+
 @dataclass
 class CheckResult:
     """What the case shows about one target."""

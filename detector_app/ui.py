@@ -277,6 +277,14 @@ def unexplained(db: str, version: int) -> pd.DataFrame:
         return unexplained_bursts(case)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def networks(db: str, version: int) -> dict[str, pd.DataFrame]:
+    from detector.results import case_networks
+
+    with Case.open(db, read_only=True) as case:
+        return case_networks(case)
+
+
 # -- evidence packets ------------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=4)
 def packet_bytes(db: str, version: int, campaign_id: str, redact: bool) -> bytes:

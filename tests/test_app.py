@@ -365,3 +365,14 @@ def test_every_page_says_when_results_predate_the_latest_ingest(empty_case, tmp_
         at.switch_page(ui.PAGES[page]).run()
     assert not at.exception
     assert any("predate the case's inputs" in w.value for w in at.warning), page
+
+
+def test_explore_shows_the_forwards_coreporting_and_stream_tables(app, app_case):
+    app.run()
+    app.switch_page(ui.PAGES["explore"]).run()
+    assert not app.exception
+    subheaders = [s.value for s in app.subheader]
+    assert {"Forwards", "Co-reporting", "Notice streams scanned"} <= set(subheaders)
+    with Case.open(app_case, read_only=True) as case:
+        scans = case.derived("scans")
+    assert any(len(df.value) == len(scans) for df in app.dataframe)

@@ -19,7 +19,8 @@ def day_range(label: str, times, key: str):
     return (picked[0], picked[-1]) if len(picked) else (None, None)
 
 
-notices_tab, posts_tab, bursts_tab = st.tabs(["Notices", "Posts", "Unexplained bursts"])
+notices_tab, posts_tab, bursts_tab, networks_tab = st.tabs(["Notices", "Posts", "Unexplained bursts",
+                                                          "Forwards, co-reporting, streams"])
 with notices_tab:
     notices = ui.notices(db, version)
     a, b, c = st.columns(3)
@@ -62,3 +63,20 @@ with bursts_tab:
         else:
             st.dataframe(bursts[["burst_id", "stream", "start", "end", "notices", "expected", "rate_ratio",
                                  "p_burst", "q_burst", "policy_top"]], hide_index=True)
+
+with networks_tab:
+    try:
+        tables = ui.networks(db, version)
+    except DetectorError as exc:
+        st.error(str(exc))
+    else:
+        st.subheader("Forwards")
+        st.caption("Which chats forwarded posts from which origin (every forward in the case, not only calls).")
+        st.dataframe(tables["forwards"], hide_index=True)
+        st.subheader("Co-reporting")
+        st.caption("Reporters who flagged the same target within the co-reporting window, at least the minimum "
+                   "number of times (only when notices carry reporter ids).")
+        st.dataframe(tables["coreports"], hide_index=True)
+        st.subheader("Notice streams scanned")
+        st.caption("Every stream the burst scan examined (channel, policy, video), with its corrected p_burst.")
+        st.dataframe(tables["scans"], hide_index=True)
