@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -141,6 +142,82 @@ def unexplained_bursts(case: Case) -> pd.DataFrame:
     significant = bursts["significant"].astype(bool) if "significant" in bursts else bursts["q_burst"] <= (
         case.analysis_parameters().alpha)
     return bursts[significant & bursts["explained_by"].isna()].reset_index(drop=True)
+
+
+@dataclass
+class CampaignRows:
+    """Every stored row one campaign's readers (the app's page, the packet) need, read in one place.
+
+    Tables are whole as stored (``posts``, ``notices``, ``sources``, derived ``calls``, ``links``,
+    ``pairs``, ``clusters``, ``bursts``, ``findings``); the readers select and shape them.
+    """
+
+    campaign: dict                 # campaign_list() entry
+    findings: pd.DataFrame         # this campaign's findings, records and rendered text
+    stored_findings: pd.DataFrame  # the stored findings table (to render again, e.g. with pseudonyms)
+    sweep: list[dict]              # the window sweep stored with the campaign
+    posts: pd.DataFrame
+    notices: pd.DataFrame
+    sources: pd.DataFrame
+    calls: pd.DataFrame
+    links: pd.DataFrame
+    pairs: pd.DataFrame
+    clusters: pd.DataFrame
+    bursts: pd.DataFrame
+    params: object                 # detector.params.Parameters of the analysis
+    record: dict                   # the analysis record (version, seed, period, analysed_at, inputs)
+    tz: str | None                 # the case's zone for local times
+
+
+def campaign_rows(case: Case, campaign_id: str) -> CampaignRows:
+    """Read everything about one campaign; DetectorError when the case has no such campaign."""
+    campaigns = campaign_list(case)
+    found = [c for c in campaigns if c["id"] == campaign_id]
+    if not found:
+        known = ", ".join(c["id"] for c in campaigns) or "none"
+        raise DetectorError(f"no campaign {campaign_id!r} in this case (campaigns: {known})", case.path,
+                            hint="list them with: detector campaigns --db DB")
+    stored = case.derived("findings")
+    frame = case.derived("campaigns")
+    row = frame[frame["campaign_id"] == campaign_id]
+    sweep = row.iloc[0]["sweep"] if len(row) and "sweep" in row else []
+    if isinstance(sweep, str):
+        try:
+            sweep = json.loads(sweep)
+        except ValueError:
+            sweep = []
+    return CampaignRows(
+        campaign=dict(found[0]), findings=rendered(stored, campaign_id), stored_findings=stored,
+        sweep=list(sweep) if isinstance(sweep, list) else [], posts=case.table("posts"),
+        notices=case.table("notices"), sources=case.table("sources"), calls=case.derived("calls"),
+        links=case.derived("links"), pairs=case.derived("pairs"), clusters=case.derived("clusters"),
+        bursts=case.derived("bursts"), params=case.analysis_parameters(), record=case.analysis_record(),
+        tz=case.meta("tz"))
+
+
+def target_bursts(case: Case, target: str) -> pd.DataFrame:
+    """The significant bursts on one target's own notice stream."""
+    require_analysis(case)
+    bursts = case.derived("bursts")
+    if bursts.empty:
+        return bursts
+    return bursts[(bursts["scope"] == "target") & (bursts["key"] == target) & bursts["significant"]
+                  ].reset_index(drop=True)
+
+
+def posts_and_calls(case: Case) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The posts table and the derived calls table, as stored (for exploring every post)."""
+    return case.table("posts"), case.derived("calls")
+
+
+def notices_table(case: Case) -> pd.DataFrame:
+    """The notices table, as stored (for exploring every notice)."""
+    return case.table("notices")
+
+
+def analysis_parameters(case: Case):
+    """The :class:`~detector.params.Parameters` of the case's stored analysis."""
+    return case.analysis_parameters()
 
 
 def case_networks(case: Case) -> dict[str, pd.DataFrame]:

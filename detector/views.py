@@ -14,11 +14,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from detector.errors import DetectorError
 from detector.features.calls import detect_language
-from detector.findings import rendered
 from detector.params import DEFAULTS
-from detector.results import CheckResult, campaign_edges, campaign_list, chat_titles, require_analysis
+from detector.results import (
+    CheckResult,
+    campaign_edges,
+    campaign_rows,
+    chat_titles,
+    posts_and_calls,
+    target_bursts,  # noqa: F401  (re-exported for the app)
+)
 from detector.store import Case
 
 # Chats that post a call naming the same target within this gap are drawn as co-posting.
@@ -41,25 +46,17 @@ class CampaignDetail:
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
 
-def campaign_by_id(case: Case, campaign_id: str) -> dict:
-    """One campaign as :func:`~detector.results.campaign_list` gives it; DetectorError if unknown."""
-    for c in campaign_list(case):
-        if c["id"] == campaign_id:
-            return c
-    raise DetectorError(f"no campaign {campaign_id} in this case", case.path,
-                        hint="list them with: detector campaigns --db DB")
-
-
 def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
     """Everything the app's campaign page and an evidence packet show about one campaign."""
-    campaign = campaign_by_id(case, campaign_id)
+    rows = campaign_rows(case, campaign_id)
+    campaign = rows.campaign
     targets = list(campaign["targets"])
-    posts = case.table("posts")
+    posts = rows.posts
     titles = chat_titles(posts)
 
-    findings = rendered(case.derived("findings"), campaign_id)[["order", "kind", "text", "p_value"]]
+    findings = rows.findings[["order", "kind", "text", "p_value"]]
 
-    calls_all = case.derived("calls")
+    calls_all = rows.calls
     calls = calls_all[calls_all["post_id"].isin(set(campaign["call_post_ids"]))].copy()
     calls = calls.merge(posts[["post_id", "urls"]], on="post_id", how="left")
     calls["chat_title"] = calls["chat"].map(titles).fillna(calls["chat_title"])
@@ -67,10 +64,11 @@ def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
     calls["targets named"] = calls["targets"].map(_lines)
     calls = calls.sort_values("posted_at").reset_index(drop=True)
 
-    notices = case.query("SELECT * FROM notices WHERE list_contains(?, target) ORDER BY received_at", [targets])
+    notices = rows.notices[rows.notices["target"].isin(targets)].sort_values("received_at", kind="stable")
+    notices = notices.reset_index(drop=True)
     notices["in_campaign"] = notices["notice_id"].isin(set(campaign["notice_ids"]))
 
-    bursts = case.derived("bursts")
+    bursts = rows.bursts
     if len(bursts):
         related = bursts["significant"] & ((bursts["explained_by"] == campaign_id) | (
             (bursts["scope"] == "target") & bursts["key"].isin(targets)))
@@ -81,9 +79,8 @@ def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
         campaign=campaign, findings=findings, calls=calls,
         targets=target_table(targets, notices, calls, campaign["hit_targets"]),
         notices=notices, bursts=bursts,
-        clusters=cluster_table(case.derived("clusters"), calls, posts, titles),
-        network=campaign_network(calls, case.derived("pairs"), titles,
-                                 window=f"{case.analysis_parameters().coposting_window_min}min"),
+        clusters=cluster_table(rows.clusters, calls, posts, titles),
+        network=campaign_network(calls, rows.pairs, titles, window=f"{rows.params.coposting_window_min}min"),
         window=(start - TIMELINE_MARGIN, end + TIMELINE_MARGIN))
 
 
@@ -151,16 +148,6 @@ def campaign_network(calls: pd.DataFrame, pairs: pd.DataFrame, titles: dict[str,
     return G
 
 
-def target_bursts(case: Case, target: str) -> pd.DataFrame:
-    """The significant bursts on one target's own notice stream."""
-    require_analysis(case)
-    bursts = case.derived("bursts")
-    if bursts.empty:
-        return bursts
-    return bursts[(bursts["scope"] == "target") & (bursts["key"] == target) & bursts["significant"]
-                  ].reset_index(drop=True)
-
-
 def check_headline(result: CheckResult) -> str:
     """The one-sentence answer (:attr:`detector.results.CheckResult.headline`)."""
     return result.headline
@@ -172,8 +159,7 @@ def posts_table(case: Case) -> pd.DataFrame:
     The language of a post that is not a call or boast is guessed with
     :func:`~detector.features.calls.detect_language`, the same guess the calls carry.
     """
-    posts = case.table("posts")
-    calls = case.derived("calls")
+    posts, calls = posts_and_calls(case)
     cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "urls", "forwarded_from"]
     out = posts[cols].copy()
     if len(calls):

@@ -112,8 +112,10 @@ def require_case() -> tuple[str, int]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def parameters(db: str, version: int):
     """The :class:`detector.params.Parameters` of the case's stored analysis."""
+    from detector.results import analysis_parameters
+
     with Case.open(db, read_only=True) as case:
-        return case.analysis_parameters()
+        return analysis_parameters(case)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -247,8 +249,8 @@ def campaign_detail(db: str, version: int, campaign_id: str):
 @st.cache_data(show_spinner=False, max_entries=64)
 def check(db: str, version: int, url: str, since: pd.Timestamp | None):
     """(CheckResult, the target's bursts, the one-sentence answer)."""
-    from detector.results import check_target
-    from detector.views import check_headline, target_bursts
+    from detector.results import check_target, target_bursts
+    from detector.views import check_headline
 
     with Case.open(db, read_only=True) as case:
         result = check_target(case, url, since=since)
@@ -257,8 +259,10 @@ def check(db: str, version: int, url: str, since: pd.Timestamp | None):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def notices(db: str, version: int) -> pd.DataFrame:
+    from detector.results import notices_table
+
     with Case.open(db, read_only=True) as case:
-        return case.table("notices")
+        return notices_table(case)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -14,11 +14,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import pandas as pd
 
-from detector.errors import DetectorError
 from detector.evidence.redact import Pseudonyms, pseudonym_key
 from detector.findings import rendered
 from detector.params import DEFAULTS, Parameters
-from detector.results import calls_before_notices, campaign_edges, campaign_list, chat_titles
+from detector.results import calls_before_notices, campaign_edges, campaign_rows, chat_titles
 from detector.store import Case
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -129,27 +128,22 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     DetectorError
         when the case is not analysed or has no such campaign.
     """
-    campaigns = campaign_list(case)
-    found = [c for c in campaigns if c["id"] == campaign_id]
-    if not found:
-        known = ", ".join(c["id"] for c in campaigns) or "none"
-        raise DetectorError(f"no campaign {campaign_id!r} in this case (campaigns: {known})",
-                            hint="list them with: detector campaigns --db DB")
-    camp = dict(found[0])
-    posts, notices, sources = case.table("posts"), case.table("notices"), case.table("sources")
+    rows = campaign_rows(case, campaign_id)
+    camp = rows.campaign
+    posts, notices, sources = rows.posts, rows.notices, rows.sources
     names = Pseudonyms(pseudonym_key(sources, posts, notices), enabled=redact)
-    params = case.analysis_parameters()
+    params = rows.params
     public = set(posts["chat_title"].dropna().astype(str)) | set(posts["chat"].dropna().astype(str))
     usernames = _usernames(sources)
     public |= set(usernames.values())
     source_names = {r.source_id: (file_name(r.name), r.sha256) for r in sources.itertuples()}
 
-    stored_findings = case.derived("findings")
-    findings = rendered(stored_findings, campaign_id)
+    stored_findings = rows.stored_findings
+    findings = rows.findings
     cited = {str(r) for rows in findings["rows"] for r in rows}
 
     call_ids = list(camp["call_post_ids"])
-    derived_calls = case.derived("calls")
+    derived_calls = rows.calls
     call_cols = ["post_id", "kind", "confidence", "requested_policy", "language", "targets"]
     calls = posts[posts["post_id"].isin(call_ids)].drop(columns=["targets"]).merge(
         derived_calls[call_cols], on="post_id", how="left")
@@ -232,16 +226,16 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     named_all = notices[notices["target"].isin(camp["targets"]) & (notices["received_at"] >= lo)
                         & (notices["received_at"] <= hi)]
 
-    links = case.derived("links")
+    links = rows.links
     if len(links):
         links = links[(links["basis"] == "call") & links["target"].isin(camp["targets"])]
         links = links.sort_values("target").reset_index(drop=True)
 
-    pairs = case.derived("pairs")
+    pairs = rows.pairs
     if len(pairs):
         pairs = pairs[pairs["post_a"].isin(call_ids) & pairs["post_b"].isin(call_ids)]
         pairs = pairs.sort_values(["similarity", "post_a", "post_b"], ascending=[False, True, True]).reset_index(drop=True)
-    clusters = case.derived("clusters")
+    clusters = rows.clusters
     if len(clusters):
         touching = set(clusters.loc[clusters["post_id"].isin(call_ids), "cluster_id"])
         clusters = clusters[clusters["cluster_id"].isin(touching)].copy()
@@ -267,25 +261,10 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
                         "sha256": src["sha256"], "ingested_at": src["ingested_at"], "rows": src["rows"],
                         "tz": src["tz"], "cited": src["source_id"].isin(cited_sources)})
 
-    meta = case.analysis_record()
+    meta = rows.record
     analysis = {k: meta.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
-    sweep = camp_sweep(case, campaign_id)
+    sweep = rows.sweep
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
-                      chats=chats, edges=edges, letters=letters, sources=src, tz=case.meta("tz"), analysis=analysis,
+                      chats=chats, edges=edges, letters=letters, sources=src, tz=rows.tz, analysis=analysis,
                       redacted=redact, sweep=sweep, params=params)
-
-
-def camp_sweep(case: Case, campaign_id: str) -> list[dict]:
-    """The window sweep stored with the campaign (JSON records), or an empty list."""
-    frame = case.derived("campaigns")
-    row = frame[frame["campaign_id"] == campaign_id]
-    if row.empty or "sweep" not in row:
-        return []
-    value = row.iloc[0]["sweep"]
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    return list(value) if isinstance(value, list) else []
