@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from detector.errors import DetectorError
+
 # table -> {column: DuckDB type}. Order is the stored column order.
 TABLES: dict[str, dict[str, str]] = {
     "case_meta": {"key": "VARCHAR", "value": "VARCHAR"},
@@ -81,6 +83,53 @@ TABLES: dict[str, dict[str, str]] = {
         "collected_at": "TIMESTAMPTZ",
     },
 }
+
+# Derived tables (written by detector.analysis, replaced whole at each analysis): their columns, in
+# order. Lists and dicts are stored as JSON text (Case.derived decodes them).
+DERIVED: dict[str, tuple[str, ...]] = {
+    "calls": ("post_id", "is_call", "kind", "confidence", "p_call", "targets", "requested_policy", "language",
+              "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"),
+    "pairs": ("post_a", "post_b", "similarity", "chat_a", "chat_b", "lag_seconds"),
+    "clusters": ("cluster_id", "post_id", "chat", "posted_at", "is_first"),
+    "forwards": ("source", "source_name", "chat", "posts", "first_at"),
+    "coreports": ("reporter_a", "reporter_b", "weight"),
+    "scans": ("stream", "scope", "subject", "key", "notices", "p_burst", "p_floor", "best_start", "best_end",
+              "best_observed", "best_expected", "rate_ratio", "windows", "replicates", "exposure", "q_burst"),
+    "bursts": ("burst_id", "stream", "scope", "subject", "key", "level", "start", "end", "notices", "expected",
+               "rate_ratio", "p_burst", "q_burst", "significant", "explained_by_views", "p_without_views",
+               "policy_top", "policy_top_share", "notice_ids", "explained_by"),
+    "links": ("target", "calls", "first_call", "notices_total", "notices_within", "expected_within", "rate_ratio",
+              "median_lag_h", "p_value", "p_floor", "shifts", "insufficient", "informative", "episode", "basis",
+              "q_value"),
+    "campaigns": ("campaign_id", "rank", "tier", "score", "targets", "hit_targets", "start", "end", "notices",
+                  "calls", "chats", "p_burst", "p_link", "p_link_floor", "link_shifts", "rate_ratio", "excess",
+                  "requested_policy", "findings", "call_post_ids", "notice_ids", "sweep"),
+    "findings": ("campaign_id", "order", "kind", "data", "text", "p_value", "rows"),
+    "identities": ("alias", "canonical", "origin", "resolved"),
+    "call_targets": ("post_id", "target", "posted_at", "pre_notices", "expected_pre", "enforced_before",
+                     "first_enforcement_before", "reaction"),
+}
+
+
+def conform_derived(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """A derived table as it is stored: its declared columns in order, missing values as nulls.
+
+    A column the declaration lacks, or a table it does not know, is a programming error raised
+    here, where the table is written, not later in a reader. Absent columns (an empty result)
+    are added empty; NaN becomes a null (``pd.NA``), once, here.
+    """
+    if table not in DERIVED:
+        raise DetectorError(f"{table} is not a declared derived table")
+    columns = DERIVED[table]
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        raise DetectorError(f"derived table {table} has undeclared columns {extra}")
+    out = frame.reindex(columns=list(columns)).copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col].dtype):
+            out[col] = out[col].astype("Float64")      # NaN -> NULL in DuckDB
+    return out.reset_index(drop=True)
+
 
 TIME_COLUMNS = {t: [c for c, ty in cols.items() if ty == "TIMESTAMPTZ"] for t, cols in TABLES.items()}
 LIST_COLUMNS = {t: [c for c, ty in cols.items() if ty.endswith("[]")] for t, cols in TABLES.items()}

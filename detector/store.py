@@ -21,7 +21,7 @@ import pandas as pd
 
 from detector.collect.base import Parsed
 from detector.errors import DetectorError
-from detector.schema import INGESTED, KEYS, TABLES, conform
+from detector.schema import INGESTED, KEYS, TABLES, conform, conform_derived
 
 DEFAULT_DB = Path("data/case.duckdb")
 
@@ -201,7 +201,7 @@ class Case:
         """
         if name in TABLES:
             raise DetectorError(f"{name} holds ingested rows and cannot be replaced")
-        frame = frame.copy()
+        frame = conform_derived(frame, name)
         json_cols = [c for c in frame.columns if frame[c].dtype == object
                      and frame[c].map(lambda v: isinstance(v, list | tuple | dict | np.ndarray)).any()]
         for col in json_cols:

@@ -1,6 +1,7 @@
 """Reaction or cause: calls posted after enforcement began are not tested as causes."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from detector.campaign import CampaignInputs, build_campaigns
@@ -103,3 +104,19 @@ def test_suspension_of_another_channel_in_the_case_is_not_this_campaigns_finding
         notices["notice_id"] = [f"n{i}" for i in range(len(notices))]
         _, findings, _, _ = build_campaigns(_case([call_t], notices))
         assert (findings["kind"] == "suspended").any() == expected
+
+
+def test_derived_tables_are_checked_against_their_declaration_where_they_are_written(tmp_path):
+    from detector.errors import DetectorError
+    from detector.schema import DERIVED
+    from detector.store import Case
+
+    with Case.open(tmp_path / "c.duckdb") as case:
+        with pytest.raises(DetectorError, match="undeclared columns"):
+            case.replace_table("links", pd.DataFrame({"target": ["x"], "surprise": [1]}))
+        with pytest.raises(DetectorError, match="not a declared derived table"):
+            case.replace_table("whatever", pd.DataFrame({"a": [1]}))
+        case.replace_table("links", pd.DataFrame({"target": ["x"], "p_value": [float("nan")]}))
+        stored = case.derived("links")
+        assert list(stored.columns) == list(DERIVED["links"])
+        assert case.con.execute("SELECT count(*) FROM links WHERE p_value IS NULL").fetchone()[0] == 1
