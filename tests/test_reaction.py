@@ -1,8 +1,8 @@
 """Reaction or cause: calls posted after enforcement began are not tested as causes."""
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from detector.campaign import CampaignInputs, build_campaigns
 from detector.features.bursts import Period
