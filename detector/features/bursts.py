@@ -77,6 +77,97 @@ def stream_shape(bins: pd.DatetimeIndex, cycle: Cycle, exposure: pd.DataFrame | 
     return expected_shape(bins, cycle, exposure_factor(bins, views))
 
 
+@dataclass
+class Stream:
+    """One stream of notices scanned together: a subject's, one of its policies', or one target's.
+
+    ``shape`` is its baseline (probabilities per hourly bin); ``shared`` is the key of the group
+    whose members share one Monte Carlo null (targets without views of one subject published in
+    the same bin), or None for a stream scanned alone; ``result`` is filled by :func:`scan_streams`.
+    """
+
+    sid: str
+    scope: str                  # subject, policy or target
+    subject: str
+    key: str
+    rows: pd.DataFrame          # its notices, with their hourly ``bin``
+    counts: np.ndarray          # notices per hourly bin
+    shape: np.ndarray
+    has_views: bool
+    cycle: Cycle
+    shared: tuple | None = None
+    result: object = None       # detector.features.scan.ScanResult
+
+    def as_tuple(self) -> tuple:
+        return (self.scope, self.subject, self.key, self.rows, self.counts, self.shape, self.result,
+                self.has_views, self.cycle)
+
+
+def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period: Period, bins: pd.DatetimeIndex,
+                   published: pd.Series, P: Parameters) -> list[Stream]:
+    """Every stream to scan, in a fixed order: per subject, its own stream, its policies', the
+    targets with views, then the targets without views grouped by publication bin.
+
+    ``notices``: burst notices with ``subject_key`` and ``bin`` (see :func:`detect_bursts`).
+    """
+    views_targets = set(exposure["target"]) if exposure is not None and len(exposure) else set()
+    streams: list[Stream] = []
+    for subject, sub in notices.groupby("subject_key", sort=True):
+        cycle = robust_cycle(sub["received_at"], period.start, period.end)
+        flat_shape = expected_shape(bins, cycle)
+        singles = [("subject", subject, sub, None)]
+        singles += [("policy", str(policy), pol, None) for policy, pol in sub.groupby("policy", sort=True)
+                    if len(pol) >= P.min_policy_notices]
+        shared: dict[int, list[tuple[str, pd.DataFrame]]] = {}
+        for target, tg in sub.groupby("target", sort=True):
+            if len(tg) < P.min_target_notices:
+                continue
+            if target in views_targets:
+                singles.append(("target", str(target), tg, [target]))
+            else:
+                shared.setdefault(int(published.get(target, 0)), []).append((str(target), tg))
+        for scope, key, rows, targets in singles:
+            shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
+            has_views = bool(views_targets & set(shape_targets))
+            shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
+            if scope == "target":
+                shape = _from_bin(shape, int(published.get(key, 0)))
+            counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
+            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, rows, counts, shape,
+                                  has_views, cycle))
+        # Targets without views share the subject's shape: one Monte Carlo null per notice count.
+        for first_bin, members in sorted(shared.items()):
+            shape = _from_bin(flat_shape, first_bin)
+            for key, rows in members:
+                counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins)).astype(np.int32)
+                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, rows, counts,
+                                      shape, False, cycle, shared=(subject, first_bin)))
+    return streams
+
+
+def scan_streams(streams: list[Stream], P: Parameters, on_progress=None) -> None:
+    """Scan every stream (filling ``result``), each from its own random stream of draws.
+
+    Streams scanned alone get ``stream_replicates`` (targets: ``target_replicates``); a shared
+    group is scanned at once against one null (:func:`~detector.features.scan.scan_many`).
+    """
+    groups: dict[tuple, list[Stream]] = {}
+    for i, st in enumerate(streams):
+        if st.shared is not None:
+            groups.setdefault(st.shared, []).append(st)
+            continue
+        if on_progress:
+            on_progress(i, None)
+        st.result = scan(st.counts, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
+                         replicates=P.stream_replicates if st.scope != "target" else P.target_replicates)
+    for (subject, first_bin), members in groups.items():
+        counts = np.stack([m.counts for m in members]).astype(np.int32)
+        many = scan_many(counts, members[0].shape, replicates=P.target_replicates, widths=P.scan_widths_h,
+                         seed=P.rng_seed(f"targets {subject} from bin {first_bin}"))
+        for m, res in zip(members, many, strict=True):
+            m.result = res
+
+
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
                   params: Parameters | None = None, on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scan every stream and return (scans, bursts).
@@ -108,48 +199,10 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     notices["bin"] = ((notices["received_at"] - bins[0]) // pd.Timedelta(hours=1)).astype("int64")
     notices = notices[(notices["bin"] >= 0) & (notices["bin"] < len(bins))]
     published = first_possible_bin(notices, bins)
-    views_targets = set(exposure["target"]) if exposure is not None and len(exposure) else set()
+    streams = notice_streams(notices, exposure, period, bins, published, P)
+    scan_streams(streams, P, on_progress)
+    results = {st.sid: st.as_tuple() for st in streams}
     scan_rows: list[dict] = []
-    results: dict[str, tuple] = {}      # stream id -> (scope, subject, key, rows, counts, shape, ScanResult, views)
-    for subject, sub in notices.groupby("subject_key", sort=True):
-        cycle = robust_cycle(sub["received_at"], period.start, period.end)
-        flat_shape = expected_shape(bins, cycle)
-        singles = [("subject", subject, sub, None)]
-        singles += [("policy", str(policy), pol, None) for policy, pol in sub.groupby("policy", sort=True)
-                    if len(pol) >= P.min_policy_notices]
-        per_target = sub.groupby("target", sort=True)
-        shared: dict[int, list[tuple[str, pd.DataFrame]]] = {}
-        for target, tg in per_target:
-            if len(tg) < P.min_target_notices:
-                continue
-            if target in views_targets:
-                singles.append(("target", str(target), tg, [target]))
-            else:
-                shared.setdefault(int(published.get(target, 0)), []).append((str(target), tg))
-        for scope, key, rows, targets in singles:
-            if on_progress:
-                on_progress(len(results), None)
-            shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
-            has_views = bool(views_targets & set(shape_targets))
-            shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
-            if scope == "target":
-                shape = _from_bin(shape, int(published.get(key, 0)))
-            counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
-            sid = _stream_id(scope, subject, key)
-            res = scan(counts, shape, replicates=P.stream_replicates if scope != "target" else P.target_replicates,
-                       seed=P.rng_seed(f"stream {sid}"), widths=P.scan_widths_h)
-            results[sid] = (scope, subject, key, rows, counts, shape, res, has_views, cycle)
-        # Targets without views share the subject's shape: one Monte Carlo null per notice count.
-        for first_bin, members in sorted(shared.items()):
-            shape = _from_bin(flat_shape, first_bin)
-            counts = np.zeros((len(members), len(bins)), dtype=np.int32)
-            for j, (_, rows) in enumerate(members):
-                counts[j] = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
-            many = scan_many(counts, shape, replicates=P.target_replicates, widths=P.scan_widths_h,
-                             seed=P.rng_seed(f"targets {subject} from bin {first_bin}"))
-            for j, ((key, rows), res) in enumerate(zip(members, many, strict=True)):
-                results[_stream_id("target", subject, key)] = ("target", subject, key, rows, counts[j], shape, res,
-                                                               False, cycle)
     for sid, (scope, subject, key, _rows, _counts, _shape, res, has_views, _cycle) in results.items():
         scan_rows.append({
             "stream": sid, "scope": scope, "subject": subject, "key": key, "notices": res.total,
