@@ -297,8 +297,39 @@ def campaign_ids(calls: pd.DataFrame, previous: pd.DataFrame | None) -> dict:
     return out
 
 
-def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
-              published: pd.Series, boasts: pd.DataFrame, seed: int, reactions: pd.DataFrame):
+@dataclass
+class CampaignStats:
+    """The statistics of one campaign: its tests, tier and the rows they rest on."""
+
+    cid: str
+    grp: pd.DataFrame            # its calls, by time
+    pairs: pd.DataFrame          # (call, target) pairs
+    targets: list[str]
+    reacted: pd.DataFrame        # reaction flags of the pairs that were reactions
+    causal: pd.DataFrame         # pairs that were not reactions (the ones tested)
+    tested: pd.DataFrame         # causal, or every pair when all were reactions (for description)
+    first_call: pd.Timestamp
+    last_call: pd.Timestamp
+    named: pd.DataFrame          # notices on the named targets
+    link: object                 # detector.features.linkage.LinkResult
+    sweep: pd.DataFrame
+    within: pd.DataFrame         # notices within the window after a tested call
+    hit_targets: list[str]
+    subjects: list[str]
+    subject_notices: pd.DataFrame
+    p_burst: float
+    burst: tuple                 # (observed, expected, window start)
+    chats: list[str]
+    p_link: float | None
+    tier: str
+    score: float
+    requested: str | None
+    end: pd.Timestamp
+
+
+def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
+                        published: pd.Series, seed: int, reactions: pd.DataFrame) -> CampaignStats:
+    """The link and burst tests of one group of calls, its tier and score (no sentences)."""
     period, P = inputs.period, inputs.params
     W = P.window_h
     grp = grp.sort_values("posted_at", kind="stable")
@@ -323,7 +354,6 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
                                                       replicates=P.campaign_replicates, window_h=W,
                                                       widths=P.scan_widths_h)
     chats = sorted(set(grp["chat"].astype(str)))
-    removal_like = within[within["action"].isin(["removed", "strike", "suspended", "restricted"])]
     channel_hit = any(t.startswith(("youtube:channel", "youtube:handle", "telegram:channel")) for t in hit_targets)
     p_link = link.p_value if len(causal) else None
     tier = "weak"
@@ -336,66 +366,83 @@ def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.D
     score = _score(p_link, p_burst, len(hit_targets), len(chats), tier)
     policy = grp["requested_policy"].dropna()
     requested = policy.mode().iloc[0] if len(policy) else None
-    end = max(last_call + pd.Timedelta(hours=W), within["received_at"].max()
-              if len(within) else last_call)
+    end = max(last_call + pd.Timedelta(hours=W), within["received_at"].max() if len(within) else last_call)
+    return CampaignStats(cid, grp, pairs, targets, reacted, causal, tested, first_call, last_call, named, link,
+                         sweep, within, hit_targets, subjects, subject_notices, p_burst, (b_obs, b_exp, b_start),
+                         chats, p_link, tier, score, requested, end)
 
+
+def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.DataFrame,
+                      boasts: pd.DataFrame) -> list[dict]:
+    """The findings of one campaign as records (``FINDING_COLUMNS``), each citing its rows."""
+    period, P = inputs.period, inputs.params
+    W = P.window_h
+    grp, within, link = st.grp, st.within, st.link
     findings: list[dict] = []
 
     def add(kind, data, p=None, rows=()):
         data = _jsonable(data)
-        findings.append({"campaign_id": cid, "order": len(findings) + 1, "kind": kind, "data": json.dumps(data),
+        findings.append({"campaign_id": st.cid, "order": len(findings) + 1, "kind": kind, "data": json.dumps(data),
                          "text": render(kind, data), "p_value": p, "rows": json.dumps(sorted(map(str, rows)))})
 
-    lags_first = []
-    first_by_target = tested.groupby("target")["posted_at"].min()
-    for r in within.itertuples():
-        lags_first.append((r.received_at - first_by_target[r.target]) / pd.Timedelta(hours=1))
+    first_by_target = st.tested.groupby("target")["posted_at"].min()
+    lags_first = [(r.received_at - first_by_target[r.target]) / pd.Timedelta(hours=1) for r in within.itertuples()]
     median_lag = float(np.median(lags_first)) if lags_first else float("nan")
+    removal_like = within[within["action"].isin(["removed", "strike", "suspended", "restricted"])]
     removed_targets = sorted(set(removal_like["target"]))
     lo, hi = link.rate_ratio_interval()
-    add("link", {"hit": len(hit_targets), "named": len(targets), "window_h": W, "removed": len(removed_targets),
+    add("link", {"hit": len(st.hit_targets), "named": len(st.targets), "window_h": W, "removed": len(removed_targets),
                  "within": link.notices_within, "notices_total": link.notices_total,
                  "expected": link.expected_within, "rate_ratio": link.rate_ratio, "ratio_lo": lo, "ratio_hi": hi,
-                 "median_lag_h": median_lag, "p_link": p_link, "p_floor": link.p_floor, "shifts": link.shifts},
-        p_link, (list(within["notice_id"]) if hit_targets else []) + list(grp["post_id"]))
-    _reaction_findings(add, pairs, reacted, causal, named, P)
-    if link.insufficient and len(causal):
+                 "median_lag_h": median_lag, "p_link": st.p_link, "p_floor": link.p_floor, "shifts": link.shifts},
+        st.p_link, (list(within["notice_id"]) if st.hit_targets else []) + list(grp["post_id"]))
+    _reaction_findings(add, st.pairs, st.reacted, st.causal, st.named, P)
+    if link.insufficient and len(st.causal):
         add("limits", {"shifts": link.shifts, "p_floor": link.p_floor, "alpha": P.alpha}, None, [])
-    add("sweep", {"windows": sweep[["window_h", "notices_within", "expected_within", "p_value"]].to_dict("records")},
+    add("sweep", {"windows": st.sweep[["window_h", "notices_within", "expected_within", "p_value"]].to_dict("records")},
         None, [])
-    significant = p_burst <= P.moderate
+    significant = st.p_burst <= P.moderate
+    b_obs, b_exp, b_start = st.burst
     add("burst", {"significant": bool(significant), "observed": b_obs, "start": b_start, "expected": b_exp,
-                  "views": bool(len(inputs.exposure)), "p_burst": p_burst},
-        p_burst, list(within["notice_id"]) if significant else [])
-    control = _controls(notices, subjects, targets, inputs.posts, first_call, end, period)
+                  "views": bool(len(inputs.exposure)), "p_burst": st.p_burst},
+        st.p_burst, list(within["notice_id"]) if significant else [])
+    control = _controls(notices, st.subjects, st.targets, inputs.posts, st.first_call, st.end, period)
     if control:
         add("controls", control, None, [])
-    match = policy_match(requested, within["policy"], subject_notices[~subject_notices["notice_id"].isin(
+    match = policy_match(st.requested, within["policy"], st.subject_notices[~st.subject_notices["notice_id"].isin(
         set(within["notice_id"]))]["policy"])
     if match:
-        add("policy", match, match["p_value"], list(within[within["policy"] == requested]["notice_id"]))
+        add("policy", match, match["p_value"], list(within[within["policy"] == st.requested]["notice_id"]))
     _spread_findings(add, grp, inputs)
     _coreporting_finding(add, within, inputs.notices, inputs.coreports, P)
-    _notice_side_findings(add, inputs.notices, targets, subjects, first_call, end, within)
-    _policy_and_subject_findings(add, notices, subjects, within, first_call, end, period, P)
+    _notice_side_findings(add, inputs.notices, st.targets, st.subjects, st.first_call, st.end, within)
+    _policy_and_subject_findings(add, notices, st.subjects, within, st.first_call, st.end, period, P)
     # A boast speaks for this campaign when it names one of its targets, or names none at all.
-    about = boasts["targets"].map(lambda t: not len(t) or bool(set(t) & set(targets)))
-    grp_boasts = boasts[(boasts["chat"].isin(chats)) & (boasts["posted_at"] > grp["posted_at"].min())
-                        & (boasts["posted_at"] <= end + pd.Timedelta(days=P.boast_horizon_days)) & about]
+    about = boasts["targets"].map(lambda t: not len(t) or bool(set(t) & set(st.targets)))
+    grp_boasts = boasts[(boasts["chat"].isin(st.chats)) & (boasts["posted_at"] > grp["posted_at"].min())
+                        & (boasts["posted_at"] <= st.end + pd.Timedelta(days=P.boast_horizon_days)) & about]
     if len(grp_boasts):
         add("boasts", {"count": len(grp_boasts), "first": grp_boasts["posted_at"].min()}, None,
             list(grp_boasts["post_id"]))
-    if tier == "weak" and not hit_targets:
+    if st.tier == "weak" and not st.hit_targets:
         add("verdict", {}, None, [])
+    return findings
+
+
+def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
+              published: pd.Series, boasts: pd.DataFrame, seed: int, reactions: pd.DataFrame):
+    st = campaign_statistics(cid, grp, inputs, notices, published, seed, reactions)
+    findings = campaign_findings(st, inputs, notices, boasts)
+    link = st.link
     row = {
-        "campaign_id": cid, "rank": 0, "tier": tier, "score": score, "targets": targets,
-        "hit_targets": hit_targets, "start": first_call, "end": end, "notices": int(len(within)),
-        "calls": int(len(grp)), "chats": chats, "p_burst": float(p_burst),
-        "p_link": float(p_link) if p_link is not None else None, "p_link_floor": link.p_floor,
+        "campaign_id": cid, "rank": 0, "tier": st.tier, "score": st.score, "targets": st.targets,
+        "hit_targets": st.hit_targets, "start": st.first_call, "end": st.end, "notices": int(len(st.within)),
+        "calls": int(len(st.grp)), "chats": st.chats, "p_burst": float(st.p_burst),
+        "p_link": float(st.p_link) if st.p_link is not None else None, "p_link_floor": link.p_floor,
         "link_shifts": link.shifts, "rate_ratio": link.rate_ratio, "excess": link.excess,
-        "requested_policy": requested, "findings": [f["text"] for f in findings],
-        "call_post_ids": list(grp["post_id"]), "notice_ids": sorted(within["notice_id"].astype(str)),
-        "sweep": sweep.to_json(orient="records")}
+        "requested_policy": st.requested, "findings": [f["text"] for f in findings],
+        "call_post_ids": list(st.grp["post_id"]), "notice_ids": sorted(st.within["notice_id"].astype(str)),
+        "sweep": st.sweep.to_json(orient="records")}
     return row, findings
 
 
