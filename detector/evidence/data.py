@@ -130,20 +130,46 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     """
     rows = campaign_rows(case, campaign_id)
     camp = rows.campaign
-    posts, notices, sources = rows.posts, rows.notices, rows.sources
+    posts, notices, sources, params = rows.posts, rows.notices, rows.sources, rows.params
     names = Pseudonyms(pseudonym_key(sources, posts, notices), enabled=redact)
-    params = rows.params
-    public = set(posts["chat_title"].dropna().astype(str)) | set(posts["chat"].dropna().astype(str))
     usernames = _usernames(sources)
+    public = set(posts["chat_title"].dropna().astype(str)) | set(posts["chat"].dropna().astype(str))
     public |= set(usernames.values())
     source_names = {r.source_id: (file_name(r.name), r.sha256) for r in sources.itertuples()}
-
-    stored_findings = rows.stored_findings
-    findings = rows.findings
-    cited = {str(r) for rows in findings["rows"] for r in rows}
+    cited = {str(r) for ids in rows.findings["rows"] for r in ids}
 
     call_ids = list(camp["call_post_ids"])
-    derived_calls = rows.calls
+    calls, other_posts = _campaign_posts(posts, rows.calls, call_ids, cited)
+    titles = chat_titles(posts)
+    chats, letters, display_key = _chat_table(calls, posts, titles, names, public, usernames)
+    view = _PostView(names, public, letters, usernames, source_names)
+    calls, other_posts = view(calls), view(other_posts)
+    calls["targets"] = calls["targets"].map(lambda t: sorted(t) if isinstance(t, list) else [])
+    shown = _shown_notices(camp, notices, cited, calls, params, names, source_names)
+    context, named_all = _timeline_context(camp, notices)
+    links, pairs, clusters = _campaign_tables(rows, camp, call_ids, letters, titles)
+
+    ties = campaign_edges(calls, pairs, titles, f"{params.coposting_window_min}min")
+    ties = ties[ties["a"].isin(display_key) & ties["b"].isin(display_key)]
+    edges = ties.groupby(["a", "b", "kind"], as_index=False, sort=True)["weight"].sum()
+
+    # Findings rendered from their records with private names as pseudonyms (fields, not substrings).
+    def shown_name(raw: str) -> str:
+        return view.private.get(raw) or names.origin(raw, public) or raw
+
+    findings = rendered(rows.stored_findings, campaign_id, names=shown_name)
+    camp["findings"] = list(findings["text"])
+    cited_sources = set(calls["source_id"]) | set(other_posts["source_id"]) | set(shown["source_id"])
+    analysis = {k: rows.record.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
+    return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
+                      named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
+                      chats=chats, edges=edges, letters=letters, sources=_sources_table(sources, cited_sources),
+                      tz=rows.tz, analysis=analysis, redacted=redact, sweep=rows.sweep, params=params)
+
+
+def _campaign_posts(posts: pd.DataFrame, derived_calls: pd.DataFrame, call_ids: list[str], cited: set[str]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The campaign's calls, and the other posts its findings cite (boasts), with what the analysis saw."""
     call_cols = ["post_id", "kind", "confidence", "requested_policy", "language", "targets"]
     calls = posts[posts["post_id"].isin(call_ids)].drop(columns=["targets"]).merge(
         derived_calls[call_cols], on="post_id", how="left")
@@ -151,9 +177,12 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     other_posts = posts[posts["post_id"].isin(cited - set(call_ids))].merge(
         derived_calls[call_cols[:-1]], on="post_id", how="left")
     other_posts = other_posts.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)
+    return calls, other_posts
 
-    # Chats: the campaign's chats by first call, then forward origins that are not among them.
-    titles = chat_titles(posts)
+
+def _chat_table(calls: pd.DataFrame, posts: pd.DataFrame, titles: dict, names: Pseudonyms, public: set[str],
+                usernames: dict) -> tuple[pd.DataFrame, dict, dict]:
+    """The campaign's chats by first call, then forward origins that are not among them, lettered."""
     by_title: dict[str, list[str]] = {}
     for chat, title in titles.items():
         by_title.setdefault(title, []).append(chat)
@@ -183,10 +212,22 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     chats = pd.DataFrame(chat_rows, columns=["letter", "chat", "title", "platform", "role", "calls", "first_call",
                                              "public_url"])
     display_key = {c: r["chat"] for c, r in zip(all_chats, chat_rows, strict=True)}
+    return chats, letters, display_key
 
-    private: dict[str, str] = {}
 
-    def post_view(frame: pd.DataFrame) -> pd.DataFrame:
+class _PostView:
+    """Posts as the packet shows them: names as pseudonyms, letters, permalinks, source files.
+
+    Remembers every private name it replaced (``private``), so findings can show the same pseudonym.
+    """
+
+    def __init__(self, names: Pseudonyms, public: set[str], letters: dict, usernames: dict, source_names: dict):
+        self.names, self.public, self.letters = names, public, letters
+        self.usernames, self.source_names = usernames, source_names
+        self.private: dict[str, str] = {}
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        names, public, source_names = self.names, self.public, self.source_names
         out = frame.copy()
         out["author_shown"] = [names.author(a, p, t, public) for a, p, t in
                                zip(out["author"], out["platform"], out["chat_title"], strict=True)]
@@ -194,19 +235,19 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
         for raw, shown in list(zip(out["author"], out["author_shown"], strict=True)) + list(
                 zip(out["forwarded_from"], out["forwarded_shown"], strict=True)):
             if isinstance(raw, str) and shown and raw != shown:
-                private[raw] = shown
+                self.private[raw] = shown
         out["text_shown"] = [names.text(t) for t in out["text"]]
-        out["letter"] = out["chat"].map(letters)
-        out["permalink"] = [permalink(p, c, m, usernames) for p, c, m in
+        out["letter"] = out["chat"].map(self.letters)
+        out["permalink"] = [permalink(p, c, m, self.usernames) for p, c, m in
                             zip(out["platform"], out["chat"], out["message_id"], strict=True)]
         out["source_file"] = out["source_id"].map(lambda s: source_names.get(s, ("", ""))[0])
         out["source_sha256"] = out["source_id"].map(lambda s: source_names.get(s, ("", ""))[1])
         return out
 
-    calls, other_posts = post_view(calls), post_view(other_posts)
-    calls["targets"] = calls["targets"].map(lambda t: sorted(t) if isinstance(t, list) else [])
 
-    # Notices: those linked to the calls, then any other the findings cite.
+def _shown_notices(camp: dict, notices: pd.DataFrame, cited: set[str], calls: pd.DataFrame, params,
+                   names: Pseudonyms, source_names: dict) -> pd.DataFrame:
+    """The notices linked to the calls, then any other the findings cite, with lags and sources."""
     linked = set(camp["notice_ids"])
     wanted = linked | (cited & set(notices["notice_id"]))
     shown = notices[notices["notice_id"].isin(wanted)].sort_values(["received_at", "notice_id"], kind="stable")
@@ -216,8 +257,11 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     shown["reporter_shown"] = [names.person(r) for r in shown["reporter_id"]]
     shown["source_file"] = shown["source_id"].map(lambda s: source_names.get(s, ("", ""))[0])
     shown["source_sha256"] = shown["source_id"].map(lambda s: source_names.get(s, ("", ""))[1])
+    return shown
 
-    # Context for the timeline: the subject's other notices a few days around the campaign.
+
+def _timeline_context(camp: dict, notices: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The subject's other notices, and the named targets' own, a few days around the campaign."""
     start, end = pd.Timestamp(camp["start"]), pd.Timestamp(camp["end"])
     subjects = set(notices.loc[notices["target"].isin(camp["targets"]), "subject"].dropna())
     lo, hi = start - pd.Timedelta(days=3), end + pd.Timedelta(days=3)
@@ -225,12 +269,15 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
                       & (notices["received_at"] >= lo) & (notices["received_at"] <= hi)]
     named_all = notices[notices["target"].isin(camp["targets"]) & (notices["received_at"] >= lo)
                         & (notices["received_at"] <= hi)]
+    return context, named_all
 
+
+def _campaign_tables(rows, camp: dict, call_ids: list[str], letters: dict, titles: dict):
+    """The campaign's per-target link tests, near-duplicate pairs and copy clusters."""
     links = rows.links
     if len(links):
         links = links[(links["basis"] == "call") & links["target"].isin(camp["targets"])]
         links = links.sort_values("target").reset_index(drop=True)
-
     pairs = rows.pairs
     if len(pairs):
         pairs = pairs[pairs["post_a"].isin(call_ids) & pairs["post_b"].isin(call_ids)]
@@ -243,28 +290,12 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
         clusters["letter"] = clusters["chat"].map(letters)
         clusters["title"] = clusters["chat"].map(lambda c: titles.get(c, c))
         clusters = clusters.sort_values(["cluster_id", "posted_at", "post_id"], kind="stable").reset_index(drop=True)
+    return links, pairs, clusters
 
-    ties = campaign_edges(calls, pairs, titles, f"{params.coposting_window_min}min")
-    ties = ties[ties["a"].isin(display_key) & ties["b"].isin(display_key)]
-    edges = ties.groupby(["a", "b", "kind"], as_index=False, sort=True)["weight"].sum()
 
-    # Findings rendered from their records with private names as pseudonyms (fields, not substrings).
-    def shown_name(raw: str) -> str:
-        return private.get(raw) or names.origin(raw, public) or raw
-
-    findings = rendered(stored_findings, campaign_id, names=shown_name)
-    camp["findings"] = list(findings["text"])
-
-    cited_sources = set(calls["source_id"]) | set(other_posts["source_id"]) | set(shown["source_id"])
+def _sources_table(sources: pd.DataFrame, cited_sources: set[str]) -> pd.DataFrame:
+    """Every input file of the case with its SHA-256, and whether the packet cites rows from it."""
     src = sources.sort_values(["ingested_at", "source_id"], kind="stable").reset_index(drop=True)
-    src = pd.DataFrame({"source_id": src["source_id"], "name": src["name"].map(file_name), "kind": src["kind"],
-                        "sha256": src["sha256"], "ingested_at": src["ingested_at"], "rows": src["rows"],
-                        "tz": src["tz"], "cited": src["source_id"].isin(cited_sources)})
-
-    meta = rows.record
-    analysis = {k: meta.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
-    sweep = rows.sweep
-    return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
-                      named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
-                      chats=chats, edges=edges, letters=letters, sources=src, tz=rows.tz, analysis=analysis,
-                      redacted=redact, sweep=sweep, params=params)
+    return pd.DataFrame({"source_id": src["source_id"], "name": src["name"].map(file_name), "kind": src["kind"],
+                         "sha256": src["sha256"], "ingested_at": src["ingested_at"], "rows": src["rows"],
+                         "tz": src["tz"], "cited": src["source_id"].isin(cited_sources)})
