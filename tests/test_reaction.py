@@ -18,7 +18,7 @@ def _notices(times, target=V, action="complaint", subject="youtube:channel:UCaaa
     return pd.DataFrame({"notice_id": [f"n{i}-{target[-3:]}-{action}" for i in range(n)], "target": [target] * n,
                          "received_at": pd.to_datetime(times, utc=True), "action": [action] * n,
                          "policy": ["harassment"] * n, "subject": [subject] * n, "reporter_id": [None] * n,
-                         "published_at": pd.NaT})
+                         "published_at": pd.to_datetime([None] * n, utc=True)})
 
 
 def test_a_call_after_a_removal_is_a_reaction_and_one_before_is_not():
@@ -120,3 +120,19 @@ def test_derived_tables_are_checked_against_their_declaration_where_they_are_wri
         stored = case.derived("links")
         assert list(stored.columns) == list(DERIVED["links"])
         assert case.con.execute("SELECT count(*) FROM links WHERE p_value IS NULL").fetchone()[0] == 1
+
+
+def test_q_burst_is_the_streams_benjamini_hochberg_q_value():
+    """q_burst was once overwritten with max(q, p); it must stay the BH q-value of its stream."""
+    from detector.features.bursts import Period, detect_bursts
+    from detector.features.linkage import benjamini_hochberg
+
+    rng = np.random.default_rng(4)
+    base = [T0 + pd.Timedelta(hours=float(h)) for h in rng.uniform(0, 24 * 60, 120)]
+    burst = [T0 + pd.Timedelta(days=30, hours=float(h)) for h in rng.uniform(0, 6, 40)]
+    notices = pd.concat([_notices(base), _notices(burst)]).reset_index(drop=True)
+    notices["notice_id"] = [f"n{i}" for i in range(len(notices))]
+    scans, bursts = detect_bursts(notices, None, Period.of(notices["received_at"]))
+    q = dict(zip(scans["stream"], benjamini_hochberg(scans["p_burst"]), strict=True))
+    assert len(bursts) and all(abs(b.q_burst - q[b.stream]) < 1e-12 for b in bursts.itertuples())
+    assert bursts["significant"].equals((bursts["q_burst"] <= 0.05) & (bursts["p_burst"] <= 0.05))

@@ -145,19 +145,17 @@ def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period:
     return streams
 
 
-def scan_streams(streams: list[Stream], P: Parameters, on_progress=None) -> None:
+def scan_streams(streams: list[Stream], P: Parameters) -> None:
     """Scan every stream (filling ``result``), each from its own random stream of draws.
 
     Streams scanned alone get ``stream_replicates`` (targets: ``target_replicates``); a shared
     group is scanned at once against one null (:func:`~detector.features.scan.scan_many`).
     """
     groups: dict[tuple, list[Stream]] = {}
-    for i, st in enumerate(streams):
+    for st in streams:
         if st.shared is not None:
             groups.setdefault(st.shared, []).append(st)
             continue
-        if on_progress:
-            on_progress(i, None)
         st.result = scan(st.counts, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
                          replicates=P.stream_replicates if st.scope != "target" else P.target_replicates)
     for (subject, first_bin), members in groups.items():
@@ -169,7 +167,7 @@ def scan_streams(streams: list[Stream], P: Parameters, on_progress=None) -> None
 
 
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
-                  params: Parameters | None = None, on_progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  params: Parameters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scan every stream and return (scans, bursts).
 
     Parameters
@@ -200,7 +198,7 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     notices = notices[(notices["bin"] >= 0) & (notices["bin"] < len(bins))]
     published = first_possible_bin(notices, bins)
     streams = notice_streams(notices, exposure, period, bins, published, P)
-    scan_streams(streams, P, on_progress)
+    scan_streams(streams, P)
     results = {st.sid: st.as_tuple() for st in streams}
     scan_rows: list[dict] = []
     for sid, (scope, subject, key, _rows, _counts, _shape, res, has_views, _cycle) in results.items():
