@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from detector.bundled import DEMO_DIR
 from detector.errors import DetectorError
 from detector.simulate import SCENARIOS
 from detector.store import DEFAULT_DB, Case
@@ -18,7 +20,16 @@ from detector.store import DEFAULT_DB, Case
 err_console = Console(stderr=True, highlight=False)
 console = Console(highlight=False)
 
-from detector.bundled import DEMO_DIR  # noqa: E402
+
+# Control characters (terminal escapes, carriage returns, bidi overrides) in hostile text could clear
+# the screen or forge lines; every string that came from an input is shown with them made visible.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """``value`` as text safe to print on a terminal: control characters become ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        str(value))
 
 
 class UserError(click.ClickException):
@@ -27,7 +38,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(f"error: {plain(self.message)}", err=True)
 
 
 class DetectorGroup(click.Group):
@@ -68,10 +79,10 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
         report = run_ingest(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress)
     table = Table("file", "format", "rows added", "status", box=None)
     for f in report.files:
-        table.add_row(f.name, f.kind, str(f.rows), f.status)
+        table.add_row(plain(f.name), f.kind, str(f.rows), f.status)
     console.print(table)
     for rel, reason in report.skipped:
-        console.print(f"skipped {rel}: {reason}")
+        console.print(f"skipped {plain(rel)}: {reason}", markup=False)
     if report.zone_note:
         console.print(report.zone_note)
     if report.aliases_added:
@@ -102,7 +113,7 @@ def alias(alias: str | None, canonical: str | None, remove: bool, db: Path) -> N
         if stored.empty:
             console.print("no channel aliases stored")
         for r in stored.itertuples():
-            console.print(f"{r.alias} = {r.canonical} ({r.origin})", markup=False)
+            console.print(plain(f"{r.alias} = {r.canonical} ({r.origin})"), markup=False)
         return
     with Case.open(db) as case:
         if remove:
@@ -142,7 +153,7 @@ def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path)
     report = collect_telegram(list(channels), since, db, progress=True)
     table = Table("channel", "collected", "rows added", "last id", "problem", box=None)
     for c in report.channels:
-        table.add_row(c.channel, str(c.collected), str(c.added), str(c.last_id or ""), c.problem or "")
+        table.add_row(plain(c.channel), str(c.collected), str(c.added), str(c.last_id or ""), plain(c.problem or ""))
     console.print(table)
     console.print(f"{report.rows_added} rows added into {db}")
     if report.problems and len(report.problems) == len(report.channels):
@@ -173,10 +184,10 @@ def _print_status(st, db: Path) -> None:
     if len(st.sources):
         sources = Table("kind", "name", "rows", "sha256", box=None)
         for row in st.sources.itertuples():
-            sources.add_row(row.kind, row.name, str(row.rows), row.sha256[:16])
+            sources.add_row(row.kind, plain(row.name), str(row.rows), row.sha256[:16])
         console.print(sources)
     for row in st.aliases.itertuples():
-        console.print(f"channel alias: {row.alias} = {row.canonical} ({row.origin})", markup=False)
+        console.print(plain(f"channel alias: {row.alias} = {row.canonical} ({row.origin})"), markup=False)
     if st.parameters is not None:
         from detector.params import describe, format_value
 
@@ -254,11 +265,11 @@ def _print_campaigns(items: list[dict], unexplained) -> None:
                       f"p_burst={_p(c['p_burst'])}", markup=True, highlight=False)
         # Weak campaigns (calls that changed nothing) get their first finding only.
         for f in c["findings"] if c["tier"] != "weak" else c["findings"][:1]:
-            console.print(f"   - {f}", markup=False)
+            console.print(f"   - {plain(f)}", markup=False)
     if len(unexplained):
         console.print(f"{len(unexplained)} bursts with no call behind them (unexplained, not campaigns):")
         for b in unexplained.itertuples():
-            console.print(f"   - {b.stream}: {b.notices} notices {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} "
+            console.print(f"   - {plain(b.stream)}: {b.notices} notices {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} "
                           f"UTC against {b.expected:.1f} expected (p_burst = {_p(b.p_burst)})", markup=False)
 
 
@@ -289,11 +300,11 @@ def check(url: str, as_json: bool, db: Path) -> None:
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1, allow_nan=False))
         return
-    console.print(result.target, markup=False)
-    console.print(result.headline, markup=False)
-    console.print(result.verdict, markup=False)
+    console.print(plain(result.target), markup=False)
+    console.print(plain(result.headline), markup=False)
+    console.print(plain(result.verdict), markup=False)
     for d in result.details:
-        console.print(f"  - {d}", markup=False)
+        console.print(f"  - {plain(d)}", markup=False)
     console.print(result.limits, markup=False)
 
 

@@ -38,6 +38,21 @@ PAGES = {"campaigns": "detector_app/pages/campaigns.py", "campaign": "detector_a
 _WRITE_LOCK = threading.RLock()
 
 
+# -- showing hostile text ----------------------------------------------------------------------------
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain_markdown(text: object) -> str:
+    """``text`` escaped so Streamlit's Markdown shows it as typed: no links, images, emphasis or
+    colour directives from a chat title, a file name or a CSV cell (they come from adversaries)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def show_error(exc: Exception) -> None:
+    """An error box whose message is shown as plain text (messages quote the input at fault)."""
+    st.error(plain_markdown(exc))
+
+
 # -- which case ------------------------------------------------------------------------------------
 def case_version(db: str | Path) -> int:
     """The case file's version for cache keys: the newest mtime (ns) of it and its WAL; 0 if absent."""
@@ -102,7 +117,7 @@ def require_case() -> tuple[str, int]:
         status(db, version)     # cached; fails here, once, if the file cannot be opened (e.g. being written)
         warning = stale(db, version)
     except DetectorError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
     if warning:
         st.warning("The results on this page " + warning.removeprefix("these results ") + ".", icon="⚠️")
@@ -141,7 +156,7 @@ def build_demo_if_missing(db: Path) -> None:
         try:
             ingest_and_analyse([DEMO_DIR], db, progress=lambda f, text: bar.progress(f, text=text))
         except DetectorError as exc:
-            st.error(str(exc))
+            show_error(exc)
         finally:
             bar.empty()
 

@@ -376,3 +376,18 @@ def test_explore_shows_the_forwards_coreporting_and_stream_tables(app, app_case)
     with Case.open(app_case, read_only=True) as case:
         scans = case.derived("scans")
     assert any(len(df.value) == len(scans) for df in app.dataframe)
+
+
+def test_error_boxes_show_hostile_text_as_typed_not_as_markdown(app):
+    hostile = "![track](https://evil.example/p.png) [Click to fix](https://evil.example) **now** :red[x]"
+    rendered = ui.plain_markdown(hostile)
+    assert "](" not in rendered.replace("\\](", "").replace("\\]\\(", "")
+    assert "\\[Click to fix\\]\\(https\\:" in rendered and "\\*\\*now\\*\\*" in rendered
+    app.run()
+    app.switch_page(ui.PAGES["check"]).run()
+    app.text_input[0].input(hostile)
+    app.button[0].click().run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert errors and "not a link or an id" in errors[0]
+    assert "](" not in errors[0].replace("\\]\\(", "")

@@ -202,3 +202,25 @@ def test_a_negative_unix_time_in_a_telegram_export_is_refused(tmp_path):
     path.write_text(json.dumps(export), encoding="utf-8")
     result = CliRunner().invoke(main, ["ingest", str(path), "--db", str(tmp_path / "case.duckdb")])
     assert result.exit_code == 2 and "not a plausible date" in result.stderr and "result.json" in result.stderr
+
+
+def test_terminal_escapes_in_file_names_and_chat_titles_are_printed_visibly(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    export = {"name": "Chat\x1b[2J\x1b]0;owned\x07", "type": "public_channel", "id": 5, "messages": [
+        {"id": 1, "type": "message", "date": "2024-05-01T10:00:00", "date_unixtime": "1714557600",
+         "text": "report this https://youtu.be/dQw4w9WgXcQ"}]}
+    path = tmp_path / "res\x1bult.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    db = tmp_path / "case.duckdb"
+    result = CliRunner().invoke(main, ["ingest", str(path), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "res\\x1bult.json" in result.output
+    status = CliRunner().invoke(main, ["status", "--db", str(db)])
+    assert "\x1b" not in status.output
+    bad = CliRunner().invoke(main, ["ingest", str(tmp_path / "no\x1bsuch"), "--db", str(db)])
+    assert bad.exit_code == 2 and "\x1b" not in bad.stderr and "\\x1b" in bad.stderr

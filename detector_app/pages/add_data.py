@@ -27,7 +27,7 @@ if st.button("Ingest and re-analyse", type="primary", disabled=not uploads):
                                           progress=lambda f, text: bar.progress(f, text=text))
     except DetectorError as exc:
         bar.empty()
-        st.error(str(exc))
+        ui.show_error(exc)
         st.stop()
     st.success(f"{report.rows} rows added and the case re-analysed.")
     st.dataframe(pd.DataFrame([{"file": names.get(f.name, f.name), "stored as": f.name, "format": f.kind,

@@ -11,7 +11,7 @@ db, version = ui.require_case()
 try:
     items = ui.campaigns(db, version)
 except DetectorError as exc:
-    st.error(str(exc))
+    ui.show_error(exc)
     st.stop()
 if not items:
     st.info("No campaigns in this case: no evidence of coordination in the collected sources.")
@@ -71,7 +71,7 @@ if st.button("Prepare the evidence packet"):
     try:
         data = ui.packet_bytes(db, version, cid, redact)
     except DetectorError as exc:
-        st.error(str(exc))
+        ui.show_error(exc)
     else:
         st.download_button(f"Download {cid} evidence packet (.zip)", data, file_name=f"{cid}-evidence.zip",
                            mime="application/zip", on_click="ignore")

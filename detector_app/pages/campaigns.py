@@ -16,7 +16,7 @@ if not analysed:
         try:
             ui.analyse(db, progress=lambda f, text: bar.progress(f, text=text))
         except DetectorError as exc:
-            st.error(str(exc))
+            ui.show_error(exc)
             st.stop()
         st.rerun()
     st.stop()

@@ -23,7 +23,7 @@ try:
     result, bursts, headline = ui.check(db, version, query_url,
                                         pd.Timestamp(query_since, tz="UTC") if query_since else None)
 except DetectorError as exc:
-    st.error(str(exc))
+    ui.show_error(exc)
     st.stop()
 
 st.subheader("Answer")

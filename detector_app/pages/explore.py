@@ -54,7 +54,7 @@ with bursts_tab:
     try:
         bursts = ui.unexplained(db, version)
     except DetectorError as exc:
-        st.error(str(exc))
+        ui.show_error(exc)
     else:
         st.caption("Significant bursts of notices that no campaign and no rise in views explains. A burst with "
                    "no call behind it is reported as such, not as a campaign.")
@@ -68,7 +68,7 @@ with networks_tab:
     try:
         tables = ui.networks(db, version)
     except DetectorError as exc:
-        st.error(str(exc))
+        ui.show_error(exc)
     else:
         st.subheader("Forwards")
         st.caption("Which chats forwarded posts from which origin (every forward in the case, not only calls).")
