@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,6 +222,13 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                 if exc.path is None:
                     exc.path = str(item.path)
                 raise
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, UnicodeError, OverflowError,
+                    RecursionError, zipfile.BadZipFile, EOFError) as exc:
+                # Input from adversaries: a shape no reader foresaw is still a refusal naming the file,
+                # never a traceback, and nothing is written.
+                raise DetectorError(f"cannot read this {item.fmt.name} file ({exc.__class__.__name__}: "
+                                    f"{str(exc)[:160]})", item.path, None,
+                                    "the file is damaged or not in the format its contents suggest") from None
             check_plausible_times(result, item.path)
             parsed.append((item, sha, result))
         if on_progress:

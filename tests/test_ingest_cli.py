@@ -2,6 +2,7 @@
 
 import codecs
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -224,3 +225,55 @@ def test_terminal_escapes_in_file_names_and_chat_titles_are_printed_visibly(tmp_
     assert "\x1b" not in status.output
     bad = CliRunner().invoke(main, ["ingest", str(tmp_path / "no\x1bsuch"), "--db", str(db)])
     assert bad.exit_code == 2 and "\x1b" not in bad.stderr and "\\x1b" in bad.stderr
+
+
+def _demo_zip() -> Path:
+    return next((Path(__file__).resolve().parents[1] / "detector" / "data" / "demo" / "whatsapp").glob("*.zip"))
+
+
+def test_a_damaged_whatsapp_zip_is_refused_cleanly(tmp_path):
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    data = bytearray(_demo_zip().read_bytes())
+    for i in range(200, min(len(data) - 200, 1200), 7):     # corrupt the compressed stream
+        data[i] ^= 0x5A
+    bad = tmp_path / "WhatsApp Chat - broken.zip"
+    bad.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["ingest", str(bad), "--db", str(tmp_path / "c.duckdb"), "--tz", "UTC"])
+    assert result.exit_code == 2, result.output
+    assert "WhatsApp Chat - broken.zip" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_zip_that_unpacks_past_the_limit_is_refused_before_it_fills_memory(tmp_path, monkeypatch):
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from detector.cli import main
+    from detector.collect import whatsapp
+
+    monkeypatch.setattr(whatsapp, "MAX_CHAT_BYTES", 4096)
+    chat = "".join(f"01/05/2024, 10:{i % 60:02d} - Ann: hello {i}\n" for i in range(2000))
+    bomb = tmp_path / "WhatsApp Chat with Ann.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("WhatsApp Chat with Ann.txt", chat)
+    result = CliRunner().invoke(main, ["ingest", str(bomb), "--db", str(tmp_path / "c.duckdb"), "--tz", "UTC"])
+    assert result.exit_code == 2 and "unpacks to more than" in result.stderr
+
+
+def test_telegram_text_of_the_wrong_shape_is_refused_not_a_traceback(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    export = {"name": "C", "type": "public_channel", "id": 5, "messages": [
+        {"id": 1, "type": "message", "date": "2024-05-01T10:00:00", "date_unixtime": "1714557600", "text": [1, 2, 3]}]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(path), "--db", str(tmp_path / "c.duckdb")])
+    assert result.exit_code in (0, 2) and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -190,11 +191,35 @@ def chat_text(path: Path) -> tuple[str, str | None]:
                 if member is None:
                     raise DetectorError("the zip holds no WhatsApp chat (.txt)", path, None,
                                         "expected '_chat.txt' or 'WhatsApp Chat with <name>.txt' inside")
-                data = archive.read(member)
-        except zipfile.BadZipFile as exc:
-            raise DetectorError(f"not a valid zip archive: {exc}", path, None, "export the chat again") from None
+                data = _bounded_read(archive, member, path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
+                zlib.error, OSError) as exc:
+            raise DetectorError(f"not a readable zip archive ({exc.__class__.__name__}: {str(exc)[:120]})", path,
+                                None, "export the chat again (a damaged, encrypted or unusually compressed zip)"
+                                ) from None
         return _decode(data, path), member
     return _decode(path.read_bytes(), path), None
+
+
+# A chat export is text: far below this once unpacked. A zip that claims or unpacks to more is
+# refused before it can fill the memory (a "zip bomb").
+MAX_CHAT_BYTES = 256 * 2**20
+
+
+def _bounded_read(archive: zipfile.ZipFile, member: str, path: Path) -> bytes:
+    """The member's bytes, read in blocks and refused past :data:`MAX_CHAT_BYTES`."""
+    if archive.getinfo(member).file_size > MAX_CHAT_BYTES:
+        raise DetectorError(f"the chat in this zip unpacks to more than {MAX_CHAT_BYTES // 2**20} MiB", path, None,
+                            "expected a WhatsApp chat export; split or check the file")
+    chunks, total = [], 0
+    with archive.open(member) as fh:
+        while block := fh.read(1 << 20):
+            total += len(block)
+            if total > MAX_CHAT_BYTES:
+                raise DetectorError(f"the chat in this zip unpacks to more than {MAX_CHAT_BYTES // 2**20} MiB",
+                                    path, None, "expected a WhatsApp chat export; split or check the file")
+            chunks.append(block)
+    return b"".join(chunks)
 
 
 def _decode(data: bytes, path: Path) -> str:
