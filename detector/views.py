@@ -17,12 +17,10 @@ import pandas as pd
 from detector.features.calls import detect_language
 from detector.params import DEFAULTS
 from detector.results import (
-    CheckResult,
     campaign_edges,
     campaign_rows,
     chat_titles,
     posts_and_calls,
-    target_bursts,  # noqa: F401  (re-exported for the app)
 )
 from detector.store import Case
 
@@ -146,11 +144,6 @@ def campaign_network(calls: pd.DataFrame, pairs: pd.DataFrame, titles: dict[str,
         G.add_edge(r.a, r.b, kinds=data["kinds"], details=data["details"], weight=data["weight"],
                    detail="; ".join(data["details"][:3]))
     return G
-
-
-def check_headline(result: CheckResult) -> str:
-    """The one-sentence answer (:attr:`detector.results.CheckResult.headline`)."""
-    return result.headline
 
 
 def posts_table(case: Case) -> pd.DataFrame:

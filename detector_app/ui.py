@@ -265,11 +265,10 @@ def campaign_detail(db: str, version: int, campaign_id: str):
 def check(db: str, version: int, url: str, since: pd.Timestamp | None):
     """(CheckResult, the target's bursts, the one-sentence answer)."""
     from detector.results import check_target, target_bursts
-    from detector.views import check_headline
 
     with Case.open(db, read_only=True) as case:
         result = check_target(case, url, since=since)
-        return result, target_bursts(case, result.target), check_headline(result)
+        return result, target_bursts(case, result.target), result.headline
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -386,8 +386,10 @@ def mentions_reporting(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.nda
     return np.array([bool(pattern.search(normalise_post_text(t))) for t in texts], dtype=bool)
 
 
-def _gates(texts) -> tuple[np.ndarray, np.ndarray]:
-    return mentions_reporting(texts), claims_removal(texts)
+def _decide_texts(probs: pd.DataFrame, texts, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_decide` with both gates of the texts applied (a call names reporting, a boast a removal)."""
+    texts = list(texts)
+    return _decide(probs, threshold, removal=claims_removal(texts), reporting=mentions_reporting(texts))
 
 
 def _decide(probs: pd.DataFrame, threshold: float, removal: np.ndarray | None = None,
@@ -589,8 +591,7 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                              for c in CALLS_COLUMNS})
     texts = posts["text"].tolist()
     probs = call_probabilities(texts, model)
-    reporting, removal = _gates(texts)
-    kind, confidence = _decide(probs, threshold, removal, reporting)
+    kind, confidence = _decide_texts(probs, texts, threshold)
     urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * len(posts)
     targets = posts["targets"].tolist() if "targets" in posts.columns else [None] * len(posts)
     return pd.DataFrame({
@@ -682,7 +683,7 @@ def cross_validate_real(written: pd.DataFrame, real: pd.DataFrame, folds: int = 
         model = build_call_pipeline(seed=seed, **params).fit(fit_texts, fit_labels,
                                                              classifier__sample_weight=weights)
         probs = call_probabilities(texts[test], model)
-        predicted[test], _ = _decide(probs, threshold, *reversed(_gates(list(texts[test]))))
+        predicted[test], _ = _decide_texts(probs, texts[test], threshold)
         p_call[test] = probs["p_call"].to_numpy()
     return data.assign(predicted=predicted, p_call=p_call)
 
@@ -741,15 +742,13 @@ def cross_validate_calls(labelled: pd.DataFrame, folds: int = 5, seed: int = 0,
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(texts, _strata(data, folds)):
         model = build_call_pipeline(seed=seed, **params).fit(list(texts[train]), list(labels[train]))
-        kfold_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold,
-                                      *reversed(_gates(list(texts[test]))))
+        kfold_pred[test], _ = _decide_texts(call_probabilities(texts[test], model), texts[test], threshold)
 
     lolo_pred = np.full(len(data), None, dtype=object)
     for language in pd.unique(languages) if leave_one_language_out else []:
         test = languages == language
         model = build_call_pipeline(seed=seed, **params).fit(list(texts[~test]), list(labels[~test]))
-        lolo_pred[test], _ = _decide(call_probabilities(texts[test], model), threshold,
-                                     *reversed(_gates(list(texts[test]))))
+        lolo_pred[test], _ = _decide_texts(call_probabilities(texts[test], model), texts[test], threshold)
 
     rows = []
     order = list(pd.Series(languages).value_counts().index) + ["all"]
