@@ -22,6 +22,7 @@ from detector.features.copies import copy_clusters, near_duplicate_pairs
 from detector.features.networks import co_reporting_edges, forward_edges
 from detector.identity import apply_aliases, case_aliases, resolve_aliases
 from detector.params import DEFAULTS, Parameters
+from detector.review import apply_reviews
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
@@ -49,7 +50,7 @@ def software_version() -> str:
 def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame,
                    params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
                    aliases: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
-                   seed: int | None = None) -> Analysis:
+                   seed: int | None = None, reviews: pd.DataFrame | None = None) -> Analysis:
     """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`).
 
     ``params``: every analysis parameter (:class:`detector.params.Parameters`; default
@@ -58,6 +59,8 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     ``aliases``: stored channel alias pairs (the ``aliases`` table); with the pairs the notices
     give themselves they make one target of each channel (:mod:`detector.identity`).
     ``previous``: the campaigns of an earlier analysis of the case, so that campaigns keep their ids.
+    ``reviews``: the analysts' decisions (the ``reviews`` table, :mod:`detector.review`): rejected
+    posts are no calls or boasts, and with ``params.reviewed_only`` only confirmed ones are.
     """
     P = (params or DEFAULTS).replace(seed=seed)
     step = on_step or (lambda _name: None)
@@ -70,7 +73,8 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     step("calls")
     classified = apply_aliases(classify_calls(posts, threshold=P.call_threshold), mapping, columns=())
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
-    calls = confirm_boasts(classified.merge(posts[post_cols], on="post_id", how="left"),
+    reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only)
+    calls = confirm_boasts(reviewed.merge(posts[post_cols], on="post_id", how="left"),
                            pd.Timedelta(days=P.boast_horizon_days))
     step("copies")
     callish = posts[posts["post_id"].isin(set(calls.loc[calls["kind"] != "other", "post_id"]))]
@@ -126,7 +130,7 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
         previous = case.derived("campaigns") if case.analysed() else None
         inputs = case.inputs_seen()
         analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
-                                  aliases=case.aliases(), previous=previous)
+                                  aliases=case.aliases(), previous=previous, reviews=case.reviews())
         with case.transaction():
             for name, frame in analysis.tables.items():
                 case.replace_table(name, frame)

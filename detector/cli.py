@@ -135,6 +135,121 @@ def alias(alias: str | None, canonical: str | None, remove: bool, db: Path) -> N
                   "; run detector analyze to use it", markup=False)
 
 
+# -- review ------------------------------------------------------------------------------------
+reviewer_option = click.option("--reviewer", help="Who is reviewing (default: $DETECTOR_OPERATOR, else the OS user).")
+
+
+@main.group()
+def review() -> None:
+    """Confirm or reject the machine's calls and boasts before a packet goes out.
+
+    Decisions are stored in the case with who and when; run analyze again to recompute the
+    campaigns on them (rejected posts never count; with analyze --reviewed-only only confirmed ones do).
+    """
+
+
+@review.command("list")
+@click.argument("campaign_id", required=False)
+@db_option
+def review_list(campaign_id: str | None, db: Path) -> None:
+    """List the posts to review (each campaign's calls and cited posts) and the decision in force."""
+    from detector.results import review_queue
+    from detector.review import review_summary
+
+    with Case.open(db, read_only=True) as case:
+        queue = review_queue(case, campaign_id)
+        _warn_if_stale(case)
+    table = Table("campaign", "post", "kind", "review", "chat", "text", box=None)
+    for r in queue.itertuples():
+        table.add_row(r.campaign_id, plain(r.post_id), plain(r.kind), r.review, plain(r.chat_title or r.chat or ""),
+                      plain(_short(r.text, 70)))
+    console.print(table)
+    s = review_summary(queue)
+    console.print(f"{s['rows']} posts: {s['confirmed']} confirmed, {s['rejected']} rejected, "
+                  f"{s['unreviewed']} not reviewed", markup=False)
+
+
+def _short(text, n: int) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@review.command("export")
+@click.argument("campaign_id", required=False)
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The CSV file to write (fill its decision column: confirm, reject or clear).")
+@db_option
+def review_export(campaign_id: str | None, out: Path, db: Path) -> None:
+    """Write the posts to review as a CSV; fill it in, then: detector review import FILE."""
+    from detector.results import review_queue
+    from detector.review import write_review_file
+
+    with Case.open(db, read_only=True) as case:
+        n = write_review_file(review_queue(case, campaign_id), out)
+    console.print(f"wrote {n} posts to review into {out}; fill the decision column, then: "
+                  f"detector review import {out}", markup=False)
+
+
+@review.command("import")
+@click.argument("review_file", type=click.Path(dir_okay=False, path_type=Path))
+@reviewer_option
+@db_option
+def review_import(review_file: Path, reviewer: str | None, db: Path) -> None:
+    """Store the decisions filled in a review file (all or none)."""
+    from detector.review import read_review_file, review_rows, reviewer_name
+
+    decided = read_review_file(review_file)
+    who = reviewer_name(reviewer)
+    with Case.open(db) as case, case.transaction():
+        n = 0
+        for decision, rows in decided.groupby("decision", sort=True):
+            n += case.add_reviews(review_rows(rows["post_id"], decision, who, kinds=rows["kind"], notes=rows["note"],
+                                              translations=rows["translation"]))
+    console.print(f"stored {n} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
+                  markup=False)
+
+
+@review.command("start")
+@click.argument("campaign_id", required=False)
+@click.option("--all", "everything", is_flag=True, help="Also show posts already reviewed.")
+@reviewer_option
+@db_option
+def review_start(campaign_id: str | None, everything: bool, reviewer: str | None, db: Path) -> None:
+    """Review interactively: each post is shown, answer c(onfirm), r(eject), s(kip) or q(uit).
+
+    Each decision is stored as soon as it is given, so quitting keeps what was done.
+    """
+    from detector.results import review_queue
+    from detector.review import parse_decision, review_rows, reviewer_name
+
+    who = reviewer_name(reviewer)
+    with Case.open(db, read_only=True) as case:
+        queue = review_queue(case, campaign_id)
+    queue = queue.drop_duplicates("post_id")
+    if not everything:
+        queue = queue[queue["review"] == "unreviewed"]
+    if queue.empty:
+        console.print("nothing to review", markup=False)
+        return
+    done = 0
+    for i, r in enumerate(queue.itertuples(), 1):
+        console.print(f"\n[{i}/{len(queue)}] campaign {r.campaign_id} · {r.kind} · {plain(r.chat_title or r.chat)} · "
+                      f"{r.posted_at} · now {r.review}", markup=False)
+        console.print(plain(r.text), markup=False)
+        answer = click.prompt("c(onfirm), r(eject), s(kip), q(uit)", default="s", show_default=False).strip().lower()
+        if answer in ("q", "quit"):
+            break
+        if answer in ("s", "skip", ""):
+            continue
+        decision = parse_decision(answer)
+        note = click.prompt("note (optional)", default="", show_default=False)
+        with Case.open(db) as case:
+            case.add_reviews(review_rows([r.post_id], decision, who, kinds=[r.kind], notes=[note]))
+        done += 1
+    console.print(f"stored {done} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
+                  markup=False)
+
+
 # -- collect -----------------------------------------------------------------------------------
 @main.group()
 def collect() -> None:
@@ -204,6 +319,10 @@ def parameter_options(func):
 
     for row in reversed([r for r in describe() if r["option"]]):
         unit = f" ({row['unit']})" if row["unit"] else ""
+        if isinstance(row["default"], bool):   # a flag: given means True, absent means "not given"
+            func = click.option(f"--{row['name'].replace('_', '-')}", row["name"], is_flag=True, default=None,
+                                help=f"{row['doc'][0].upper()}{row['doc'][1:]}.")(func)
+            continue
         func = click.option(f"--{row['name'].replace('_', '-')}", row["name"], type=type(row["default"]),
                             default=None, help=f"{row['doc'][0].upper()}{row['doc'][1:]}{unit}. "
                                                f"Default {row['default']}.")(func)
@@ -315,12 +434,15 @@ def check(url: str, as_json: bool, db: Path) -> None:
               help="The ZIP to write.")
 @click.option("--no-redact", is_flag=True, help="Show private people's names instead of pseudonyms.")
 @click.option("--allow-stale", is_flag=True, help="Build it even when the analysis predates the latest ingest.")
+@click.option("--reviewed-only", is_flag=True, help="Refuse unless the analysis counted only posts an analyst "
+                                                     "confirmed (detector analyze --reviewed-only).")
 @db_option
-def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, db: Path) -> None:
+def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, reviewed_only: bool, db: Path) -> None:
     """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
     from detector.evidence.packet import build_packet
 
-    path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale)
+    path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale,
+                        reviewed_only=reviewed_only)
     console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
                   markup=False)
 

@@ -76,6 +76,8 @@ class Parameters:
     coreport_min_weight: int = _param(2, "a co-reporting edge needs at least this many co-reports", "", 1, 1000)
     check_lookback_days: int = _param(7, "check lists, for each notice, the calls naming its target in this many "
                                          "days before it", "days", 1, 365)
+    reviewed_only: bool = _param(False, "only posts an analyst confirmed count as calls and boasts (posts an analyst "
+                                        "rejected never count)", option=True)
     coposting_window_min: int = _param(30, "chats posting the same call within this many minutes are tied in the "
                                            "co-posting network", "min", 1, 24 * 60)
 
@@ -89,6 +91,10 @@ class Parameters:
                                         f"got {value!r}")
                 continue
             kind = type(f.default)
+            if kind is bool:
+                if not isinstance(value, bool | np.bool_):
+                    raise DetectorError(f"parameter {f.name} must be true or false, got {value!r}")
+                continue
             if kind is int and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
                 raise DetectorError(f"parameter {f.name} must be a whole number, got {value!r}")
             if kind is float and (isinstance(value, bool) or not isinstance(value, int | float | np.floating)):

@@ -210,6 +210,59 @@ def posts_and_calls(case: Case) -> tuple[pd.DataFrame, pd.DataFrame]:
     return case.table("posts"), case.derived("calls")
 
 
+REVIEW_QUEUE_COLUMNS = ("campaign_id", "post_id", "kind", "chat", "chat_title", "posted_at", "text", "targets",
+                        "requested_policy", "language", "p_call", "review", "reviewer", "reviewed_at", "review_note",
+                        "translation")
+
+
+def review_queue(case: Case, campaign_id: str | None = None) -> pd.DataFrame:
+    """The posts an analyst should check: each campaign's calls and the other posts its findings cite.
+
+    One row per campaign and post, in campaign rank then time order, with the decision in force
+    (``review``: confirmed, rejected or unreviewed, and who, when, the note and translation).
+    Posts rejected since the analysis are still listed (their decision shows it) until the next
+    analysis drops them. ``campaign_id`` limits it to one campaign (DetectorError if unknown).
+    """
+    from detector.review import apply_reviews
+
+    campaigns = campaign_list(case)
+    if campaign_id is not None:
+        campaigns = [c for c in campaigns if c["id"] == campaign_id]
+        if not campaigns:
+            campaign_rows(case, campaign_id)   # raises the "no such campaign" error with the list
+    stored = case.derived("findings")
+    posts, calls = case.table("posts"), case.derived("calls")
+    analysed = calls.set_index("post_id") if len(calls) else pd.DataFrame()
+    post_ids = set(posts["post_id"])
+    rows = []
+    for camp in campaigns:
+        cited = rendered(stored, camp["id"])["rows"] if len(stored) else []
+        ids = list(camp["call_post_ids"]) + sorted({str(r) for rs in cited for r in rs
+                                                     if str(r) in post_ids} - set(camp["call_post_ids"]))
+        rows += [(camp["id"], pid) for pid in ids]
+    queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
+    queue = queue.merge(posts[["post_id", "chat", "chat_title", "posted_at", "text"]], on="post_id", how="left")
+    for col in ("kind", "targets", "requested_policy", "language", "p_call"):
+        queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
+    reviewed = apply_reviews(queue.assign(kind=queue["kind"].fillna("other")), case.reviews())
+    for col in ("review", "reviewer", "reviewed_at", "review_note", "translation"):
+        queue[col] = reviewed[col].to_numpy()
+    order = {c["id"]: i for i, c in enumerate(campaigns)}
+    queue = queue.assign(_rank=queue["campaign_id"].map(order))
+    queue = queue.sort_values(["_rank", "posted_at", "post_id"], kind="stable").drop(columns="_rank")
+    return queue[list(REVIEW_QUEUE_COLUMNS)].reset_index(drop=True)
+
+
+def rejected_posts(case: Case) -> pd.DataFrame:
+    """Posts whose decision in force is "rejected", with their text (to restore one if it was a mistake)."""
+    from detector.review import current_reviews
+
+    now = current_reviews(case.reviews())
+    now = now[now["decision"] == "rejected"]
+    posts = case.table("posts")[["post_id", "chat_title", "posted_at", "text"]]
+    return now.merge(posts, on="post_id", how="left").reset_index(drop=True)
+
+
 def notices_table(case: Case) -> pd.DataFrame:
     """The notices table, as stored (for exploring every notice)."""
     return case.table("notices")

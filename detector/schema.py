@@ -77,6 +77,15 @@ TABLES: dict[str, dict[str, str]] = {
         "origin": "VARCHAR",          # "user", or the case file it came from
         "added_at": "TIMESTAMPTZ",
     },
+    "reviews": {                      # analysts' decisions on calls and boasts, append-only (detector.review)
+        "post_id": "VARCHAR",
+        "decision": "VARCHAR",        # confirmed | rejected | cleared
+        "kind": "VARCHAR",            # what the machine called the post when it was reviewed
+        "note": "VARCHAR",
+        "translation": "VARCHAR",
+        "reviewer": "VARCHAR",
+        "reviewed_at": "TIMESTAMPTZ",
+    },
     "collect_state": {
         "channel": "VARCHAR",         # lower-case public username
         "last_message_id": "BIGINT",
@@ -88,7 +97,8 @@ TABLES: dict[str, dict[str, str]] = {
 # order. Lists and dicts are stored as JSON text (Case.derived decodes them).
 DERIVED: dict[str, tuple[str, ...]] = {
     "calls": ("post_id", "is_call", "kind", "confidence", "p_call", "targets", "requested_policy", "language",
-              "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"),
+              "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from", "review",
+              "reviewer", "reviewed_at", "review_note", "translation"),
     "pairs": ("post_a", "post_b", "similarity", "chat_a", "chat_b", "lag_seconds"),
     "clusters": ("cluster_id", "post_id", "chat", "posted_at", "is_first"),
     "forwards": ("source", "source_name", "chat", "posts", "first_at"),

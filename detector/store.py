@@ -246,7 +246,9 @@ class Case:
         sources = [r[0] for r in self.con.execute("SELECT source_id FROM sources ORDER BY source_id").fetchall()]
         aliases = [f"{a}={c}" for a, c in self.con.execute(
             "SELECT alias, canonical FROM aliases ORDER BY alias, canonical").fetchall()] if self.has_table("aliases") else []
-        return {"sources": sources, "aliases": aliases}
+        from detector.review import reviews_digest
+
+        return {"sources": sources, "aliases": aliases, "reviews": reviews_digest(self.reviews())}
 
     def stale_reason(self) -> str | None:
         """Why the stored analysis no longer matches the case's inputs, or None when it does.
@@ -270,6 +272,8 @@ class Case:
             parts.append(f"{len(removed)} analysed source file{'s' if len(removed) != 1 else ''} no longer in the case")
         if sorted(now["aliases"]) != sorted(seen.get("aliases", [])):
             parts.append("channel aliases changed after the analysis")
+        if sorted(now["reviews"]) != sorted(seen.get("reviews", [])):
+            parts.append("posts were reviewed after the analysis")
         return "; ".join(parts) or None
 
     # -- channel aliases -------------------------------------------------------------------
@@ -293,6 +297,27 @@ class Case:
                              [alias, alias]).fetchall()[0][0]
         self.con.execute("DELETE FROM aliases WHERE alias = ? OR canonical = ?", [alias, alias]).fetchall()
         return int(n)
+
+    # -- human review --------------------------------------------------------------------------
+    def reviews(self) -> pd.DataFrame:
+        """Every review decision ever stored, oldest first (:mod:`detector.review`)."""
+        return self.table("reviews").sort_values("reviewed_at", kind="stable").reset_index(drop=True)
+
+    def add_reviews(self, rows: pd.DataFrame) -> int:
+        """Append review decisions (never updates or deletes one); unknown posts are an error."""
+        if rows.empty:
+            return 0
+        known = set(self.table("posts")["post_id"])
+        unknown = sorted(set(rows["post_id"]) - known)
+        if unknown:
+            raise DetectorError(f"no post {unknown[0]!r} in this case ({len(unknown)} unknown post ids)", self.path)
+        frame = conform(rows, "reviews")
+        self.con.register("incoming_reviews", frame)
+        try:
+            self.con.execute(f'INSERT INTO reviews {_select_cast("reviews", "incoming_reviews")}').fetchall()
+        finally:
+            self.con.unregister("incoming_reviews")
+        return len(frame)
 
     # -- live collection -------------------------------------------------------------------
     def collect_state(self) -> dict[str, int]:

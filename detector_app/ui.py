@@ -303,6 +303,44 @@ def networks(db: str, version: int) -> dict[str, pd.DataFrame]:
         return case_networks(case)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def review_queue(db: str, version: int, campaign_id: str) -> pd.DataFrame:
+    """The campaign's calls and cited posts with the decision in force (detector.results.review_queue)."""
+    from detector.results import review_queue as queue
+
+    with Case.open(db, read_only=True) as case:
+        return queue(case, campaign_id)
+
+
+REVIEW_CHOICES = ("unreviewed", "confirmed", "rejected")
+
+
+def save_reviews(db: str | Path, before: pd.DataFrame, after: pd.DataFrame, reviewer: str) -> int:
+    """Store the decisions an analyst changed in the review editor (one transaction); returns how many.
+
+    ``before``/``after``: the editor's rows (``post_id``, ``kind``, ``review``, ``review_note``,
+    ``translation``) as shown and as edited. Setting a post back to "unreviewed" stores "cleared".
+    """
+    from detector.review import review_rows, reviewer_name
+
+    def same(a, b) -> bool:
+        return (a if isinstance(a, str) and a.strip() else None) == (b if isinstance(b, str) and b.strip() else None)
+
+    changed = [(b, a) for b, a in zip(before.itertuples(), after.itertuples(), strict=True)
+               if not (same(b.review, a.review) and same(b.review_note, a.review_note)
+                       and same(b.translation, a.translation))]
+    if not changed:
+        return 0
+    who = reviewer_name(reviewer)
+    frames = []
+    for _, a in changed:
+        decision = "cleared" if a.review == "unreviewed" else a.review
+        frames.append(review_rows([a.post_id], decision, who, kinds=[a.kind], notes=[a.review_note],
+                                  translations=[a.translation]))
+    with _WRITE_LOCK, Case.open(db) as case, case.transaction():
+        return case.add_reviews(pd.concat(frames, ignore_index=True))
+
+
 # -- evidence packets ------------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=4)
 def packet_bytes(db: str, version: int, campaign_id: str, redact: bool) -> bytes:

@@ -18,6 +18,7 @@ from detector.evidence.redact import Pseudonyms, pseudonym_key
 from detector.findings import rendered
 from detector.params import DEFAULTS, Parameters
 from detector.results import calls_before_notices, campaign_edges, campaign_rows, chat_titles
+from detector.review import review_summary
 from detector.store import Case
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -49,6 +50,7 @@ class PacketData:
     redacted: bool
     sweep: list[dict] = field(default_factory=list)
     params: Parameters = DEFAULTS   # the parameters the analysis ran with
+    review: dict = field(default_factory=dict)  # detector.review.review_summary of the calls and cited posts
 
 
 def file_name(name: object) -> str:
@@ -164,20 +166,28 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
                       chats=chats, edges=edges, letters=letters, sources=_sources_table(sources, cited_sources),
-                      tz=rows.tz, analysis=analysis, redacted=redact, sweep=rows.sweep, params=params)
+                      tz=rows.tz, analysis=analysis, redacted=redact, sweep=rows.sweep, params=params,
+                      review=review_summary(pd.concat([calls, other_posts], ignore_index=True)))
 
 
 def _campaign_posts(posts: pd.DataFrame, derived_calls: pd.DataFrame, call_ids: list[str], cited: set[str]
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The campaign's calls, and the other posts its findings cite (boasts), with what the analysis saw."""
-    call_cols = ["post_id", "kind", "confidence", "requested_policy", "language", "targets"]
+    call_cols = ["post_id", "kind", "confidence", "requested_policy", "language", *REVIEW_FIELDS, "targets"]
+    # analyses made before reviews existed have no review columns: every post is then unreviewed
+    derived_calls = derived_calls.reindex(columns=list(dict.fromkeys([*derived_calls.columns, *call_cols])))
+    derived_calls["review"] = derived_calls["review"].fillna("unreviewed")
     calls = posts[posts["post_id"].isin(call_ids)].drop(columns=["targets"]).merge(
         derived_calls[call_cols], on="post_id", how="left")
     calls = calls.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)
     other_posts = posts[posts["post_id"].isin(cited - set(call_ids))].merge(
         derived_calls[call_cols[:-1]], on="post_id", how="left")
+    other_posts["review"] = other_posts["review"].fillna("unreviewed")
     other_posts = other_posts.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)
     return calls, other_posts
+
+
+REVIEW_FIELDS = ("review", "reviewer", "reviewed_at", "review_note", "translation")
 
 
 def _chat_table(calls: pd.DataFrame, posts: pd.DataFrame, titles: dict, names: Pseudonyms, public: set[str],

@@ -44,7 +44,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact: bool = True,
-                 created_at: datetime | None = None, allow_stale: bool = False) -> Path:
+                 created_at: datetime | None = None, allow_stale: bool = False, reviewed_only: bool = False) -> Path:
     """Write the evidence packet of ``campaign_id`` from the analysed case at ``db`` to ``out_path``.
 
     Parameters
@@ -72,6 +72,9 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         if reason and not allow_stale:
             raise DetectorError(f"the analysis predates the case's inputs ({reason})", case.path,
                                 hint="run detector analyze first, or pass --allow-stale")
+        if reviewed_only and not case.analysis_parameters().reviewed_only:
+            raise DetectorError("the analysis also counted posts nobody reviewed", case.path,
+                                hint="run detector analyze --reviewed-only, then build the packet again")
         data = packet_data(case, campaign_id, redact=redact)
     files = packet_files(data)
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
@@ -166,11 +169,14 @@ def _plain(v):
 def _calls_table(d: PacketData) -> tuple[list[str], list[list]]:
     cols = ["post_id", "platform", "chat", "chat_title", "chat_letter", "message_id", "author", "posted_at_utc",
             "posted_at_local", "language", "requested_policy", "classifier_confidence", "targets",
-            "forwarded_from", "permalink", "source_file", "source_sha256", "source_ref", "text"]
+            "forwarded_from", "permalink", "source_file", "source_sha256", "source_ref", "review", "reviewer",
+            "reviewed_at_utc", "review_note", "translation", "text"]
     rows = [[p.post_id, p.platform, p.chat, p.chat_title, p.letter, p.message_id, p.author_shown,
              _iso(p.posted_at), _iso_local(p.posted_at, d.tz), p.language, p.requested_policy,
              None if pd.isna(p.confidence) else round(float(p.confidence), 4), ";".join(p.targets),
-             p.forwarded_shown, p.permalink, p.source_file, p.source_sha256, p.source_ref, p.text_shown]
+             p.forwarded_shown, p.permalink, p.source_file, p.source_sha256, p.source_ref,
+             p.review if p.review != "unreviewed" else "not reviewed (machine-classified)", p.reviewer,
+             _iso(p.reviewed_at), p.review_note, p.translation, p.text_shown]
             for p in d.calls.itertuples()]
     return cols, rows
 

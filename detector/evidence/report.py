@@ -145,6 +145,24 @@ def build_report(d: PacketData) -> Report:
                   sections=sections)
 
 
+def review_sentence(review: dict) -> str:
+    """How many cited posts a person checked, and who ("12 of 14 … confirmed by A; 2 not reviewed")."""
+    n = review.get("rows", 0)
+    if not n:
+        return "no posts to review."
+    confirmed, unreviewed = review.get("confirmed", 0), review.get("unreviewed", 0)
+    who = ", ".join(review.get("reviewers") or [])
+    if confirmed == 0 and not review.get("rejected"):
+        return (f"none of the {n} posts this packet cites was reviewed by a person: each one is as the "
+                f"classifier labelled it (machine-classified).")
+    text = f"{confirmed} of the {n} posts this packet cites were confirmed by a person ({who})"
+    if review.get("rejected"):
+        text += f"; {review['rejected']} rejected since the analysis"
+    if unreviewed:
+        text += f"; {unreviewed} were not reviewed and are marked machine-classified"
+    return text + "."
+
+
 def _platform_words(platforms) -> str:
     names = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
     return " and ".join(names.get(p, p) for p in sorted(set(platforms)))
@@ -205,8 +223,11 @@ def _summary(d: PacketData) -> Section:
         ("p_link (timing test)", pval(c["p_link"], c.get("p_link_floor"))),
         ("p_burst (burst test)", pval(c["p_burst"])),
         ("times shown", f"UTC, and {tz} where the table says so" if tz else "UTC"),
+        ("human review", review_sentence(d.review)),
     ]], widths=[1.3, 2.7])
     blocks = [Para(what, "What happened. "), Para(tier_txt, "How strong. "), Bullets([link_txt, burst_txt]),
+              Para(review_sentence(d.review) + (" Only posts an analyst confirmed were counted in this analysis."
+                                                if d.params.reviewed_only else ""), "Human review. "),
               facts, Para("", "What this packet cannot show."), Bullets(cannot)]
     return Section("summary", "Summary", blocks)
 
@@ -274,6 +295,8 @@ def _post_rows(frame: pd.DataFrame, d: PacketData, anchors: dict[str, str]) -> l
         extra = []
         if isinstance(p.forwarded_shown, str) and p.forwarded_shown:
             extra.append(f"forwarded from {p.forwarded_shown}")
+        if isinstance(getattr(p, "translation", None), str) and p.translation:
+            extra.append(f"translation by {p.reviewer or 'the analyst'}: {p.translation}")
         link = Cell(p.permalink, href=p.permalink) if p.permalink else Cell("no public link")
         rows.append([Cell(anchors[p.post_id], anchor=anchors[p.post_id]), Cell(when),
                      Cell(_chat_label(p.letter if isinstance(p.letter, str) else "", titles.get(p.chat, p.chat_title))
@@ -282,6 +305,13 @@ def _post_rows(frame: pd.DataFrame, d: PacketData, anchors: dict[str, str]) -> l
                      Cell(p.text_shown + ("\n[" + "; ".join(extra) + "]" if extra else "")),
                      link])
     return rows
+
+
+def _review_cell(p) -> str:
+    if p.review == "unreviewed" or not isinstance(p.review, str):
+        return "not reviewed (machine-classified)"
+    text = f"{p.review} by {p.reviewer}, {utc(p.reviewed_at)}" if isinstance(p.reviewer, str) else p.review
+    return text + (f"\nnote: {p.review_note}" if isinstance(p.review_note, str) and p.review_note else "")
 
 
 def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
@@ -293,10 +323,12 @@ def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
                   "so those posts have no link rather than a wrong one; WhatsApp messages have no links. "
                   "Each post's source file and SHA-256 are in calls.csv and findings.json. In the PDF, '[…]' marks "
                   "text in a script its fonts cannot draw; report.html shows it.")
-    meta = Table(["#", "post id", "language", "requested policy", "classifier confidence", "targets named"],
+    meta = Table(["#", "post id", "language", "requested policy", "classifier confidence", "targets named",
+                  "human review"],
                  [[Cell(anchors[p.post_id]), Cell(p.post_id), Cell(_s(p.language)),
-                   Cell(_s(p.requested_policy)), Cell(num(p.confidence, 2)), Cell("\n".join(p.targets))]
-                  for p in d.calls.itertuples()], widths=[0.5, 2.2, 0.7, 1.2, 0.8, 2.4], small=True)
+                   Cell(_s(p.requested_policy)), Cell(num(p.confidence, 2)), Cell("\n".join(p.targets)),
+                   Cell(_review_cell(p))]
+                  for p in d.calls.itertuples()], widths=[0.5, 1.8, 0.7, 1.1, 0.8, 2.0, 1.2], small=True)
     return Section("calls", "The calls to report", [
         note, Table(cols, _post_rows(d.calls, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1]), meta])
 
@@ -391,6 +423,12 @@ def _methods(d: PacketData) -> Section:
                               f"out of both tests; a campaign whose calls are all reactions is never strong or "
                               f"moderate. Each campaign also reports the notices in the {d.params.window_h} h before "
                               f"and after its first call and the window before that (a pre-trend check)."),
+        ("Human review", "an analyst may confirm or reject each call and cited post before a packet is built "
+                         "(detector review, or the app's campaign page); decisions are stored in the case with "
+                         "who and when. A rejected post counts as neither call nor claim of success in the next "
+                         "analysis" + ("; this analysis counted only confirmed posts" if P.reviewed_only else
+                                       "; posts nobody reviewed count as the classifier labelled them and are "
+                                       "marked machine-classified") + "."),
         ("Campaign", f"calls are joined when they name a common target within {P.group_gap_days} days of each other "
                      f"or are near-duplicate copies (Jaccard ≥ {threshold})."),
         ("Timing test (p_link)", f"counts notices that arrive within {d.params.window_h} h after a call naming their "

@@ -1,5 +1,7 @@
 """One campaign: timeline, findings, calls, targets, copy clusters, chat network, evidence packet."""
 
+import os
+
 import streamlit as st
 
 from detector.errors import DetectorError
@@ -46,6 +48,48 @@ for f in d.findings.itertuples():
 st.header("Calls to report")
 st.dataframe(d.calls[["posted_at", "chat_title", "chat", "platform", "language", "requested_policy", "text",
                       "targets named", "links", "forwarded_from", "post_id"]], hide_index=True)
+
+st.header("Review before export")
+st.caption("Check each call and each post the findings cite: confirm it if it really asks people to report "
+           "(or really claims a removal), reject it if the classifier was wrong. Decisions are stored in the case "
+           "with your name and the time; re-analyse to recompute the campaign on them. Rejected posts never "
+           "count; the packet marks posts nobody reviewed as machine-classified.")
+queue = ui.review_queue(db, version, cid)
+reviewer = st.text_input("Your name (recorded with each decision)", value=os.environ.get("DETECTOR_OPERATOR", ""),
+                         key="reviewer")
+shown = queue[["post_id", "kind", "review", "review_note", "translation", "chat_title", "posted_at", "text",
+               "reviewer"]].copy()
+edited = st.data_editor(
+    shown, hide_index=True, key=f"review_{cid}", disabled=["post_id", "kind", "chat_title", "posted_at", "text",
+                                                           "reviewer"],
+    column_config={
+        "review": st.column_config.SelectboxColumn("decision", options=list(ui.REVIEW_CHOICES), required=True,
+                                                   help="confirmed: a person checked it; rejected: not a call or "
+                                                        "claim; unreviewed: as the classifier labelled it"),
+        "review_note": st.column_config.TextColumn("note"),
+        "translation": st.column_config.TextColumn("translation", help="Your translation, shown in the packet"),
+        "text": st.column_config.TextColumn("text (original)", width="large")})
+counts = edited["review"].value_counts()
+st.caption(f"{counts.get('confirmed', 0)} confirmed, {counts.get('rejected', 0)} rejected, "
+           f"{counts.get('unreviewed', 0)} not reviewed of {len(edited)} posts.")
+if st.button("Save decisions", disabled=not reviewer.strip()):
+    try:
+        n = ui.save_reviews(db, shown, edited, reviewer)
+    except DetectorError as exc:
+        ui.show_error(exc)
+    else:
+        st.success(f"Stored {n} decisions. Re-analyse (Add data page, or below) to recompute the campaign.")
+        st.cache_data.clear()
+if st.button("Re-analyse with the decisions"):
+    bar = st.progress(0.0, text="Analysing…")
+    try:
+        ui.analyse(db, progress=lambda f, text: bar.progress(f, text=text))
+    except DetectorError as exc:
+        ui.show_error(exc)
+    finally:
+        bar.empty()
+    st.cache_data.clear()
+    st.rerun()
 
 st.header("Targets and their notices")
 st.dataframe(d.targets, hide_index=True)

@@ -1,0 +1,217 @@
+"""Human review of the machine's calls and boasts: who confirmed or rejected which post, and why.
+
+A classifier's mistakes must not go into an appeal unseen. An analyst confirms or rejects each
+call, boast and cited post; every decision is appended to the case's ``reviews`` table (never
+updated, never deleted: the latest decision on a post is in force, and "clear" takes a post back
+to unreviewed). The next analysis applies them: a rejected post is no call and no boast, and with
+the parameter ``reviewed_only`` only confirmed posts count at all.
+
+Reviews table (``detector.schema.TABLES['reviews']``)::
+
+    post_id      VARCHAR      the reviewed post
+    decision     VARCHAR      "confirmed" | "rejected" | "cleared"
+    kind         VARCHAR      what the machine called it when reviewed (call, boast)
+    note         VARCHAR      the analyst's note, or NULL
+    translation  VARCHAR      the analyst's translation of the post, or NULL
+    reviewer     VARCHAR      who decided
+    reviewed_at  TIMESTAMPTZ  when
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from detector.errors import DetectorError
+
+DECISIONS = ("confirmed", "rejected", "cleared")
+# What a person may type for each decision (file import and the interactive prompt).
+_SPELLINGS = {"confirmed": "confirmed", "confirm": "confirmed", "c": "confirmed", "yes": "confirmed", "y": "confirmed",
+              "rejected": "rejected", "reject": "rejected", "r": "rejected", "no": "rejected", "n": "rejected",
+              "cleared": "cleared", "clear": "cleared", "unreviewed": "cleared"}
+REVIEW_COLUMNS = ("post_id", "decision", "kind", "note", "translation", "reviewer", "reviewed_at")
+
+
+def reviewer_name(given: str | None = None) -> str:
+    """Who is reviewing: ``given``, else ``$DETECTOR_OPERATOR``, else the operating-system user."""
+    for name in (given, os.environ.get("DETECTOR_OPERATOR")):
+        if name and name.strip():
+            return name.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def parse_decision(value: object, where: str = "") -> str | None:
+    """A typed decision as stored ("confirmed", "rejected", "cleared"), None for a blank cell."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip().lower()
+    if not text:
+        return None
+    if text not in _SPELLINGS:
+        raise DetectorError(f"unknown review decision {str(value)!r}{where}: expected confirm, reject or clear")
+    return _SPELLINGS[text]
+
+
+def review_rows(post_ids, decision: str, reviewer: str, kinds=None, notes=None, translations=None,
+                at: datetime | None = None) -> pd.DataFrame:
+    """New rows for the reviews table: one decision by one reviewer on each post."""
+    post_ids = list(post_ids)
+    n = len(post_ids)
+    if decision not in DECISIONS:
+        raise DetectorError(f"unknown review decision {decision!r}: expected one of {', '.join(DECISIONS)}")
+    when = at or datetime.now(UTC)
+
+    def column(values):
+        values = list(values) if values is not None else [None] * n
+        return [v if isinstance(v, str) and v.strip() else None for v in values]
+
+    return pd.DataFrame({"post_id": post_ids, "decision": [decision] * n, "kind": column(kinds),
+                         "note": column(notes), "translation": column(translations),
+                         "reviewer": [reviewer] * n, "reviewed_at": [when] * n}, columns=list(REVIEW_COLUMNS))
+
+
+def current_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
+    """The decision in force on each reviewed post (the latest one; "cleared" posts dropped).
+
+    Returns the reviews schema, one row per post_id. A note or translation given earlier stays
+    when a later decision on the same post leaves it blank.
+    """
+    if reviews is None or reviews.empty:
+        return pd.DataFrame(columns=list(REVIEW_COLUMNS))
+    ordered = reviews.reset_index(drop=True).reset_index().sort_values(["reviewed_at", "index"], kind="stable")
+    carried = ordered.groupby("post_id")[["note", "translation"]].ffill()
+    ordered = ordered.assign(note=carried["note"], translation=carried["translation"])
+    latest = ordered.groupby("post_id", sort=False).tail(1)
+    latest = latest[latest["decision"] != "cleared"]
+    return latest[list(REVIEW_COLUMNS)].sort_values("post_id").reset_index(drop=True)
+
+
+def apply_reviews(calls: pd.DataFrame, reviews: pd.DataFrame, reviewed_only: bool = False) -> pd.DataFrame:
+    """The classified posts with the analysts' decisions applied and recorded beside them.
+
+    ``calls``: classified posts (``post_id``, ``kind``, ``is_call``, ``requested_policy``, …).
+    A rejected post becomes ``other``; with ``reviewed_only`` every post that is not confirmed
+    does. Adds ``review`` ("confirmed", "rejected" or "unreviewed"), ``reviewer``,
+    ``reviewed_at``, ``review_note`` and ``translation``.
+    """
+    out = calls.copy()
+    now = current_reviews(reviews).set_index("post_id")
+    ids = out["post_id"]
+    out["review"] = ids.map(now["decision"]).fillna("unreviewed") if len(now) else "unreviewed"
+    for column, source in (("reviewer", "reviewer"), ("reviewed_at", "reviewed_at"), ("review_note", "note"),
+                           ("translation", "translation")):
+        out[column] = ids.map(now[source]) if len(now) else None
+    drop = out["review"].eq("rejected")
+    if reviewed_only:
+        drop |= out["review"].ne("confirmed")
+    drop &= out["kind"].ne("other")
+    if drop.any():
+        out.loc[drop, "kind"] = "other"
+        out.loc[drop, "requested_policy"] = None
+        if "is_call" in out:
+            out.loc[drop, "is_call"] = False
+    return out
+
+
+def review_summary(rows: pd.DataFrame) -> dict:
+    """How many of ``rows`` (with a ``review`` column) were confirmed, rejected or not reviewed, and by whom."""
+    review = rows["review"] if "review" in rows else pd.Series("unreviewed", index=rows.index)
+    reviewers = sorted({r for r in rows.get("reviewer", pd.Series(dtype=object)).dropna() if str(r).strip()})
+    return {"rows": int(len(rows)), "confirmed": int((review == "confirmed").sum()),
+            "rejected": int((review == "rejected").sum()), "unreviewed": int((review == "unreviewed").sum()),
+            "reviewers": reviewers}
+
+
+def reviews_digest(reviews: pd.DataFrame) -> list[str]:
+    """The decisions in force, as short strings an analysis records to tell when it went stale."""
+    now = current_reviews(reviews)
+    return [f"{r.post_id}={r.decision}" for r in now.itertuples()]
+
+
+# -- the review file (for people without the app) ----------------------------------------------
+REVIEW_FILE_COLUMNS = ("decision", "note", "translation", "campaign_id", "post_id", "kind", "review", "reviewer",
+                       "chat_title", "posted_at", "targets", "text")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
+        return ""
+    if isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value)
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = str(value)
+    # a cell that starts like a formula would run as one in a spreadsheet: keep it text
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_review_file(queue: pd.DataFrame, path) -> int:
+    """Write the review queue (:func:`detector.results.review_queue`) as a CSV to fill in.
+
+    The analyst fills ``decision`` (confirm, reject, clear or blank to skip) and optionally
+    ``note`` and ``translation``; the other columns are there to read. Returns rows written.
+    """
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(REVIEW_FILE_COLUMNS)
+        for row in queue.itertuples(index=False):
+            r = row._asdict()
+            r["decision"] = ""
+            r["note"], r["translation"] = r.get("review_note"), r.get("translation")
+            writer.writerow([_cell(r.get(c)) for c in REVIEW_FILE_COLUMNS])
+    return len(queue)
+
+
+def read_review_file(path) -> pd.DataFrame:
+    """The decisions filled in a review file: ``post_id, decision, note, translation``, one per row.
+
+    Rows with a blank decision are skipped. Raises DetectorError naming the file and line for a
+    missing column, an unknown decision or a post given two different decisions.
+    """
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DetectorError("no such review file", path) from None
+    except UnicodeDecodeError:
+        raise DetectorError("the review file is not UTF-8 text", path, hint="save it as CSV UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    missing = [c for c in ("post_id", "decision") if c not in header]
+    if missing:
+        raise DetectorError(f"the review file has no {' and no '.join(missing)} column", path, 1,
+                            hint="export one with: detector review export")
+
+    def cell(raw: dict, name: str) -> str | None:
+        value = (raw.get(header.get(name, name)) or "").strip()
+        if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+            value = value[1:]
+        return value or None
+
+    rows, seen = [], {}
+    for raw in reader:
+        line = reader.line_num
+        decision = parse_decision(cell(raw, "decision"), where=f" at {path.name}:{line}")
+        if decision is None:
+            continue
+        post_id = cell(raw, "post_id")
+        if not post_id:
+            raise DetectorError("a decision without a post_id", path, line)
+        if seen.get(post_id, decision) != decision:
+            raise DetectorError(f"post {post_id} is given two different decisions", path, line)
+        seen[post_id] = decision
+        rows.append({"post_id": post_id, "decision": decision, "note": cell(raw, "note"),
+                     "translation": cell(raw, "translation"), "kind": cell(raw, "kind")})
+    return pd.DataFrame(rows, columns=["post_id", "decision", "note", "translation", "kind"])
