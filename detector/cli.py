@@ -448,6 +448,30 @@ def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, revi
 
 
 @main.command()
+@click.argument("campaign_id")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write appeal.txt, counter_notification.txt and routes.txt into.")
+@click.option("--packet", "packet_zip", type=click.Path(dir_okay=False, path_type=Path),
+              help="The campaign's evidence packet to cite (default: build one into the folder).")
+@click.option("--max-chars", type=click.IntRange(200, 20000), default=1000, show_default=True,
+              help="Length limit of the platform's appeal form.")
+@click.option("--no-redact", is_flag=True, help="Build the packet with private people's names.")
+@db_option
+def appeal(campaign_id: str, out_dir: Path, packet_zip: Path | None, max_chars: int, no_redact: bool,
+           db: Path) -> None:
+    """Write appeal-ready texts for one campaign: the appeal, a counter-notification draft, the routes left."""
+    from detector.evidence.packet import write_appeal
+
+    written = write_appeal(db, campaign_id, out_dir, packet_zip=packet_zip, max_chars=max_chars,
+                           redact=not no_redact)
+    for name, path in written.items():
+        console.print(f"{name}: {path}", markup=False)
+    appeal_len = len(written["appeal.txt"].read_text(encoding="utf-8").strip())
+    console.print(f"the appeal is {appeal_len} characters (limit {max_chars}); fill every [bracketed] field of "
+                  "the counter-notification yourself", markup=False)
+
+
+@main.command()
 @click.argument("packet_zip", metavar="PACKET.zip", type=click.Path(dir_okay=False, path_type=Path))
 def verify(packet_zip: Path) -> None:
     """Recompute every hash of an evidence packet: exit 0 if intact, 1 naming each file that differs."""

@@ -351,6 +351,16 @@ def packet_bytes(db: str, version: int, campaign_id: str, redact: bool) -> bytes
         return Path(out).read_bytes()
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def appeal_files(db: str, version: int, campaign_id: str, redact: bool, max_chars: int) -> dict[str, str]:
+    """The appeal texts of a campaign citing a freshly built packet's manifest hash (file name -> text)."""
+    from detector.evidence.packet import write_appeal
+
+    with tempfile.TemporaryDirectory(prefix="detector-appeal-") as tmp:
+        written = write_appeal(db, campaign_id, tmp, max_chars=max_chars, redact=redact)
+        return {name: path.read_text(encoding="utf-8") for name, path in written.items() if name != "packet"}
+
+
 # -- small display helpers -------------------------------------------------------------------------
 def fmt_p(p) -> str:
     return "n/a" if p is None or pd.isna(p) else f"{p:.3g}"

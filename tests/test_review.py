@@ -171,3 +171,40 @@ def test_a_review_of_an_unknown_post_is_refused_and_nothing_is_stored(analysed, 
     assert out.exit_code == 2 and "no post 'not-a-post'" in out.output
     with Case.open(db, read_only=True) as case:
         assert case.reviews().empty
+
+
+def test_appeal_texts_cite_the_packet_hash_and_fit_the_form(analysed, tmp_path):
+    from detector.evidence.verify import verify_packet
+
+    db = _fresh(analysed, tmp_path)
+    with Case.open(db, read_only=True) as case:
+        ranked = campaign_list(case)
+    top, weak = ranked[0], next(c for c in ranked if c["tier"] == "weak")
+    out = CliRunner().invoke(main, ["appeal", top["id"], "-o", str(tmp_path / "a"), "--max-chars", "700",
+                                    "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    packet = tmp_path / "a" / f"{top['id']}-evidence.zip"
+    appeal = (tmp_path / "a" / "appeal.txt").read_text(encoding="utf-8").strip()
+    assert len(appeal) <= 700
+    assert verify_packet(packet).manifest_sha256 in appeal
+    assert f"{top['calls']} public posts" in appeal and "organised" in appeal
+    counter = (tmp_path / "a" / "counter_notification.txt").read_text(encoding="utf-8")
+    assert "[YOUR FULL LEGAL NAME]" in counter and "penalty of perjury" in counter
+    routes = (tmp_path / "a" / "routes.txt").read_text(encoding="utf-8")
+    assert "Art. 21" in routes
+    with zipfile.ZipFile(packet) as zf:      # the packet carries the texts too, and stays intact
+        assert {"appeal/appeal.txt", "appeal/counter_notification.txt", "appeal/routes.txt"} <= set(zf.namelist())
+    assert verify_packet(packet).intact
+
+    out = CliRunner().invoke(main, ["appeal", weak["id"], "-o", str(tmp_path / "w"), "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    weak_text = (tmp_path / "w" / "appeal.txt").read_text(encoding="utf-8")
+    assert "organised" not in weak_text and "cannot show" in weak_text     # conservative: no claim for weak
+
+    out = CliRunner().invoke(main, ["appeal", top["id"], "-o", str(tmp_path / "t"), "--max-chars", "200",
+                                    "--db", str(db)])
+    assert out.exit_code == 2 and "limit is 200" in out.output
+
+    out = CliRunner().invoke(main, ["appeal", top["id"], "-o", str(tmp_path / "x"), "--packet",
+                                    str(tmp_path / "w" / f"{weak['id']}-evidence.zip"), "--db", str(db)])
+    assert out.exit_code == 2 and f"is for campaign {weak['id']}" in out.output

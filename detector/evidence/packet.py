@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from detector.errors import DetectorError
+from detector.evidence.appeal import DEFAULT_MAX_CHARS, appeal_texts
 from detector.evidence.data import PacketData, packet_data, target_url
 from detector.evidence.render_html import render_html
 from detector.evidence.render_pdf import render_pdf
@@ -91,6 +92,37 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
     return out
 
 
+def write_appeal(db: str | Path, campaign_id: str, out_dir: str | Path, packet_zip: str | Path | None = None,
+                 max_chars: int = DEFAULT_MAX_CHARS, redact: bool = True) -> dict[str, Path]:
+    """Write the appeal texts of ``campaign_id`` (appeal.txt, counter_notification.txt, routes.txt).
+
+    The appeal cites the SHA-256 of the evidence packet's manifest: of ``packet_zip`` when given
+    (it must be intact and of this campaign), else of a packet built now into ``out_dir``.
+    Returns {file name: path written}, the packet included.
+    """
+    from detector.evidence.verify import verify_packet
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if packet_zip is None:
+        packet_zip = build_packet(db, campaign_id, out / f"{campaign_id}-evidence.zip", redact=redact)
+    checked = verify_packet(packet_zip)
+    if not checked.intact:
+        raise DetectorError("the evidence packet does not match its manifest", packet_zip,
+                            hint="build it again with detector packet")
+    if checked.campaign_id != campaign_id:
+        raise DetectorError(f"the evidence packet is for campaign {checked.campaign_id}, not {campaign_id}",
+                            packet_zip)
+    with Case.open(db, read_only=True) as case:
+        data = packet_data(case, campaign_id, redact=redact)
+    written = {"packet": Path(packet_zip)}
+    for name, text in appeal_texts(data, checked.manifest_sha256, max_chars).files().items():
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        written[name] = path
+    return written
+
+
 def packet_files(data: PacketData) -> dict[str, bytes]:
     """Every file of the packet but the manifest, by name."""
     report = build_report(data)
@@ -104,6 +136,8 @@ def packet_files(data: PacketData) -> dict[str, bytes]:
         "links.csv": _csv_bytes(*_links_table(data)),
         "findings.json": _json_bytes(_findings_json(data)),
         "sources.json": _json_bytes(_sources_json(data)),
+        # inside the packet the appeal cannot cite the packet's own manifest hash: it points to verify
+        **{f"appeal/{name}": text.encode("utf-8") for name, text in appeal_texts(data).files().items()},
     }
 
 

@@ -119,3 +119,20 @@ if st.button("Prepare the evidence packet"):
     else:
         st.download_button(f"Download {cid} evidence packet (.zip)", data, file_name=f"{cid}-evidence.zip",
                            mime="application/zip", on_click="ignore")
+
+st.header("Appeal texts")
+st.caption("Plain texts to paste: the appeal for the platform's form (conservative: it claims coordination only for "
+           "a strong or moderate campaign, and cites the packet's manifest hash), a counter-notification draft for "
+           "copyright takedowns with every personal field left for you to fill, and the routes that remain.")
+limit = st.number_input("Length limit of the appeal form (characters)", min_value=200, max_value=20000, value=1000,
+                        step=100)
+if st.button("Write the appeal texts"):
+    try:
+        texts = ui.appeal_files(db, version, cid, redact, int(limit))
+    except DetectorError as exc:
+        ui.show_error(exc)
+    else:
+        for name, text in texts.items():
+            st.text_area(name, text, height=220 if name == "appeal.txt" else 300, key=f"appeal_{name}")
+            st.download_button(f"Download {name}", text.encode("utf-8"), file_name=f"{cid}-{name}",
+                               mime="text/plain", on_click="ignore", key=f"dl_{name}")
