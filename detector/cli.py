@@ -324,12 +324,16 @@ def check(url: str, as_json: bool, db: Path) -> None:
               help="The ZIP to write.")
 @click.option("--no-redact", is_flag=True, help="Show private people's names instead of pseudonyms.")
 @click.option("--allow-stale", is_flag=True, help="Build it even when the analysis predates the latest ingest.")
+@click.option("--phone-regions", metavar="CC,CC", default=None,
+              help="Countries whose national phone formats are masked (default KZ,RU,CN,US,UA,GB).")
 @db_option
-def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, db: Path) -> None:
+def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, phone_regions: str | None,
+           db: Path) -> None:
     """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
     from detector.evidence.packet import build_packet
 
-    path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale)
+    path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale,
+                        phone_regions=phone_regions)
     console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
                   markup=False)
 
