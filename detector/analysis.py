@@ -119,21 +119,31 @@ def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFram
 
 
 def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
-                 seed: int | None = None) -> Analysis:
+                 seed: int | None = None, lock_wait: float | None = None) -> Analysis:
     """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones).
 
     ``params`` (default :data:`~detector.params.DEFAULTS`, ``seed`` replacing its seed) are
     validated when made and stored with the results, so every reader knows what produced them.
+
+    The inputs are read from the case's last committed state and the analysis runs without
+    holding the case lock, so ingests and readers go on meanwhile; only storing the results takes
+    it (waiting up to ``lock_wait`` seconds, :mod:`detector.caselock`). The results record the
+    inputs they saw, so an ingest that lands during the analysis marks them stale, never mixed.
     """
-    with Case.open(db) as case:
+    db = Path(db)
+    if not db.exists():
+        with Case.open(db, command="analyze", wait=lock_wait):
+            pass            # an empty case, as ingest would create it: analysing it finds nothing
+    with Case.open(db, read_only=True) as case:
         notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
         previous = case.derived("campaigns") if case.analysed() else None
         inputs = case.inputs_seen()
-        analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
-                                  aliases=case.aliases(), previous=previous, reviews=case.reviews())
-        with case.transaction():
-            for name, frame in analysis.tables.items():
-                case.replace_table(name, frame)
-            case.set_meta("analysis", json.dumps({**analysis.parameters, "inputs": inputs,
-                                                  "analysed_at": datetime.now(UTC).isoformat()}))
+        aliases, reviews = case.aliases(), case.reviews()
+    analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
+                              aliases=aliases, previous=previous, reviews=reviews)
+    with Case.open(db, command="analyze", wait=lock_wait) as case, case.transaction():
+        for name, frame in analysis.tables.items():
+            case.replace_table(name, frame)
+        case.set_meta("analysis", json.dumps({**analysis.parameters, "inputs": inputs,
+                                              "analysed_at": datetime.now(UTC).isoformat()}))
     return analysis

@@ -51,6 +51,9 @@ class DetectorGroup(click.Group):
 
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
                          show_default=True, help="The case file (DuckDB).")
+wait_option = click.option("--wait", "lock_wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                           help="How long to wait while another command writes the case "
+                                "(default: $DETECTOR_LOCK_WAIT or 60).")
 
 
 @click.group(cls=DetectorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,7 +69,9 @@ def main() -> None:
 @click.option("--tz", help="Zone of phone-local or naive times (IANA name, e.g. Asia/Almaty).")
 @click.option("--dayfirst/--monthfirst", default=None, help="Date order of WhatsApp exports (default: detect).")
 @db_option
-def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None, db: Path) -> None:
+@wait_option
+def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None, db: Path,
+           lock_wait: float | None) -> None:
     """Ingest files or folders (recognised files inside) into the case. All or nothing."""
     from detector.ingestion import ingest as run_ingest
 
@@ -76,7 +81,8 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
         def on_progress(i: int, n: int, name: str) -> None:
             progress.update(task, total=n, completed=i, description=f"reading {name}" if name else "writing")
 
-        report = run_ingest(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress)
+        report = run_ingest(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress,
+                            lock_wait=lock_wait)
     table = Table("file", "format", "rows added", "status", box=None)
     for f in report.files:
         table.add_row(plain(f.name), f.kind, str(f.rows), f.status)
@@ -100,7 +106,8 @@ CASE_FILE_NAME = "detector-case.json"
 @click.argument("canonical", required=False)
 @click.option("--remove", "remove", is_flag=True, help="Forget ALIAS instead of adding it.")
 @db_option
-def alias(alias: str | None, canonical: str | None, remove: bool, db: Path) -> None:
+@wait_option
+def alias(alias: str | None, canonical: str | None, remove: bool, db: Path, lock_wait: float | None) -> None:
     """Say that two names are one YouTube channel (@handle, /c/ name, UC… id); no arguments lists them.
 
     Example: detector alias @dalatestimony UC2ogRTCEBL0p6gm-uoij7R0. Run analyze again afterwards.
@@ -115,7 +122,7 @@ def alias(alias: str | None, canonical: str | None, remove: bool, db: Path) -> N
         for r in stored.itertuples():
             console.print(plain(f"{r.alias} = {r.canonical} ({r.origin})"), markup=False)
         return
-    with Case.open(db) as case:
+    with Case.open(db, command="alias", wait=lock_wait) as case:
         if remove:
             n = case.remove_alias(channel_target(alias))
             console.print(f"removed {n} alias pairs", markup=False)
@@ -200,7 +207,7 @@ def review_import(review_file: Path, reviewer: str | None, db: Path) -> None:
 
     decided = read_review_file(review_file)
     who = reviewer_name(reviewer)
-    with Case.open(db) as case, case.transaction():
+    with Case.open(db, command="review") as case, case.transaction():
         n = 0
         for decision, rows in decided.groupby("decision", sort=True):
             n += case.add_reviews(review_rows(rows["post_id"], decision, who, kinds=rows["kind"], notes=rows["note"],
@@ -243,7 +250,7 @@ def review_start(campaign_id: str | None, everything: bool, reviewer: str | None
             continue
         decision = parse_decision(answer)
         note = click.prompt("note (optional)", default="", show_default=False)
-        with Case.open(db) as case:
+        with Case.open(db, command="review") as case:
             case.add_reviews(review_rows([r.post_id], decision, who, kinds=[r.kind], notes=[note]))
         done += 1
     console.print(f"stored {done} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
@@ -260,12 +267,13 @@ def collect() -> None:
 @click.argument("channels", nargs=-1, required=True)
 @click.option("--since", help="Collect messages from this date (ISO 8601, UTC) on; default: everything.")
 @db_option
-def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path) -> None:
+@wait_option
+def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path, lock_wait: float | None) -> None:
     """Collect public Telegram channels (credentials from TELEGRAM_API_ID, TELEGRAM_API_HASH,
     TELEGRAM_SESSION or TELEGRAM_SESSION_FILE). Resumes where the last run stopped."""
     from detector.ingestion import collect_telegram
 
-    report = collect_telegram(list(channels), since, db, progress=True)
+    report = collect_telegram(list(channels), since, db, progress=True, lock_wait=lock_wait)
     table = Table("channel", "collected", "rows added", "last id", "problem", box=None)
     for c in report.channels:
         table.add_row(plain(c.channel), str(c.collected), str(c.added), str(c.last_id or ""), plain(c.problem or ""))
@@ -332,7 +340,8 @@ def parameter_options(func):
 @main.command()
 @parameter_options
 @db_option
-def analyze(db: Path, **options) -> None:
+@wait_option
+def analyze(db: Path, lock_wait: float | None, **options) -> None:
     """Classify calls, find bursts, link notices to calls and rank campaigns; store them in the case.
 
     Every parameter is recorded with the results (detector status lists them).
@@ -348,7 +357,7 @@ def analyze(db: Path, **options) -> None:
         def on_step(name: str) -> None:
             progress.update(task, completed=STEPS.index(name), description=f"analysing: {name}")
 
-        analysis = analyze_case(db, params=params, on_step=on_step)
+        analysis = analyze_case(db, params=params, on_step=on_step, lock_wait=lock_wait)
     camps = analysis["campaigns"]
     tiers = camps["tier"].value_counts().to_dict() if len(camps) else {}
     console.print(f"{len(analysis['calls'])} calls and boasts, {int(analysis['bursts']['significant'].sum()) if len(analysis['bursts']) else 0} "
@@ -436,13 +445,16 @@ def check(url: str, as_json: bool, db: Path) -> None:
 @click.option("--allow-stale", is_flag=True, help="Build it even when the analysis predates the latest ingest.")
 @click.option("--reviewed-only", is_flag=True, help="Refuse unless the analysis counted only posts an analyst "
                                                      "confirmed (detector analyze --reviewed-only).")
+@click.option("--phone-regions", metavar="CC,CC", default=None,
+              help="Countries whose national phone formats are masked (default KZ,RU,CN,US,UA,GB).")
 @db_option
-def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, reviewed_only: bool, db: Path) -> None:
+def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, reviewed_only: bool,
+           phone_regions: str | None, db: Path) -> None:
     """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
     from detector.evidence.packet import build_packet
 
     path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale,
-                        reviewed_only=reviewed_only)
+                        reviewed_only=reviewed_only, phone_regions=phone_regions)
     console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
                   markup=False)
 

@@ -191,18 +191,19 @@ def _settings_for(folder: Path, root: Path, cache: dict[Path, CaseSettings]) -> 
 
 def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, tz: str | None = None,
            dayfirst: bool | None = None,
-           on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+           on_progress: Callable[[int, int, str], None] | None = None, lock_wait: float | None = None) -> IngestReport:
     """Ingest ``paths`` (files or folders) into the case at ``db``; all or nothing.
 
     ``tz`` is the zone of phone-local or naive times. Without it, a folder's case file or the
     zone the case recorded earlier is used (and said so); a file that needs a zone and has
-    none stops the whole command with an error naming ``--tz``.
+    none stops the whole command with an error naming ``--tz``. ``lock_wait``: seconds to wait
+    while another command writes the case (:mod:`detector.caselock`).
     """
     if tz:
         check_zone(tz)
     planned, skipped = plan_files(paths, fmt)
     report = IngestReport(skipped=skipped)
-    with Case.open(db) as case:
+    with Case.open(db, command="ingest", wait=lock_wait) as case:
         case_tz = case.meta("tz")
         parsed: list[tuple[PlannedFile, str, Parsed | None]] = []
         seen: set[str] = set()
@@ -257,7 +258,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
 
 
 def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, client_factory=None,
-                     progress: bool = True, *, environ=None, sleep=None):
+                     progress: bool = True, *, environ=None, sleep=None, lock_wait: float | None = None):
     """Collect public Telegram channels into the case at ``db_path``, each from where the last run stopped.
 
     The collector (:func:`detector.collect.telethon_live.collect_channels`) only parses; this
@@ -268,7 +269,7 @@ def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, cli
 
     from detector.collect.telethon_live import collect_channels
 
-    with Case.open(db_path) as case:
+    with Case.open(db_path, command="collect", wait=lock_wait) as case:
         state = case.collect_state()
 
         def save(parsed, result) -> int:

@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from detector import caselock
 from detector.collect.base import Parsed
 from detector.errors import DetectorError
 from detector.schema import INGESTED, KEYS, TABLES, conform, conform_derived
@@ -78,25 +79,36 @@ class Case:
     # -- opening ---------------------------------------------------------------------------
     @classmethod
     @contextmanager
-    def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False) -> Iterator[Case]:
+    def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False, *, command: str = "write",
+             wait: float | None = None) -> Iterator[Case]:
+        """Open the case at ``path``.
+
+        Read-only: the last committed state, even while another process writes (see
+        :mod:`detector.caselock`). Otherwise the caller is a writer named ``command`` ("ingest",
+        "analyze", …): it takes the case lock, waiting up to ``wait`` seconds (default
+        $DETECTOR_LOCK_WAIT or 60) for another writer, and publishes the readers' snapshot on exit.
+        """
         path = Path(path)
-        if read_only and not path.exists():
-            raise DetectorError(f"no case at {path.name}", hint="ingest files first: detector ingest PATH --db DB")
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise DetectorError(f"cannot open the case file: {exc}", path) from None
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        case = cls(con, path, read_only)
-        try:
-            if not read_only:
+        if read_only:
+            if not path.exists():
+                raise DetectorError(f"no case at {path.name}", hint="ingest files first: detector ingest PATH --db DB")
+            con = caselock.connect_reader(path)
+            try:
+                con.execute("SET TimeZone = 'UTC'").fetchall()
+                yield cls(con, path, read_only)
+            finally:
+                con.close()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with caselock.case_lock(path, command, wait) as deadline:
+            con = caselock.connect_writer(path, deadline)
+            try:
+                con.execute("SET TimeZone = 'UTC'").fetchall()
                 for table in TABLES:
                     con.execute(_ddl(table)).fetchall()
-            yield case
-        finally:
-            con.close()
+                yield cls(con, path, read_only)
+            finally:
+                caselock.close_and_publish(con, path)
 
     # -- meta ------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:

@@ -9,6 +9,7 @@ the version and the next rerun reads afresh. Everything shown comes from the lib
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent      # the folder app.py runs from
 DATA_DIR = ROOT / "data"
 DEMO_DB = DATA_DIR / "demo.duckdb"
 ENV_DB = "DETECTOR_DB"
+ENV_CASES = "DETECTOR_CASES_DIR"
+CASES_DIR = ROOT / "cases"
 MAX_UPLOAD_MB = 200          # also server.maxUploadSize in .streamlit/config.toml
 OTHER = "Another case file…"
 PAGES = {"campaigns": "detector_app/pages/campaigns.py", "campaign": "detector_app/pages/campaign.py",
@@ -55,10 +58,34 @@ def show_error(exc: Exception) -> None:
 
 # -- which case ------------------------------------------------------------------------------------
 def case_version(db: str | Path) -> int:
-    """The case file's version for cache keys: the newest mtime (ns) of it and its WAL; 0 if absent."""
-    db = Path(db)
-    stamps = [p.stat().st_mtime_ns for p in (db, db.with_name(db.name + ".wal")) if p.exists()]
+    """The case's version for cache keys: the newest mtime (ns) of its file, WAL, read snapshot and
+    lock file (a write changes one of them when it starts and when it ends); 0 if absent."""
+    from detector.caselock import case_files
+
+    stamps = [p.stat().st_mtime_ns for p in case_files(db) if p.exists()]
     return max(stamps, default=0)
+
+
+def case_roots() -> list[Path]:
+    """The folders the app may open cases from: $DETECTOR_CASES_DIR, else the app's cases/ and
+    data/ (where the CLI and the demo keep theirs)."""
+    if os.environ.get(ENV_CASES, "").strip():
+        return [Path(os.environ[ENV_CASES].strip()).expanduser().resolve()]
+    return [CASES_DIR.resolve(), DATA_DIR.resolve()]
+
+
+def case_allowed(path: Path) -> bool:
+    """Whether the app may open ``path``: a .duckdb file inside :func:`case_roots`, the demo case, or
+    the case the operator named in $DETECTOR_DB. Symlinks and ``..`` are resolved first, so a
+    visitor cannot reach other server files through the path box."""
+    path = path.expanduser().resolve()
+    named = [DEMO_DB.resolve()] + ([Path(os.environ[ENV_DB]).expanduser().resolve()] if os.environ.get(ENV_DB) else [])
+    return path in named or (path.suffix == ".duckdb" and any(path.is_relative_to(r) for r in case_roots()))
+
+
+def shown_path(path: str | Path) -> str:
+    """A case path as the app shows it: relative to the app's folder when inside it."""
+    return _show(Path(path))
 
 
 def _show(path: Path) -> str:
@@ -74,7 +101,8 @@ def case_choices() -> list[str]:
     if os.environ.get(ENV_DB):
         found.append(Path(os.environ[ENV_DB]).expanduser().resolve())
     found.append(DEMO_DB)
-    found += sorted(DATA_DIR.rglob("*.duckdb")) if DATA_DIR.is_dir() else []
+    for root in case_roots():
+        found += sorted(root.rglob("*.duckdb")) if root.is_dir() else []
     seen, out = set(), []
     for path in found:
         if path not in seen:
@@ -90,13 +118,33 @@ def pick_case() -> Path:
                                   help="A case is one DuckDB file. Set DETECTOR_DB to open another by default.")
     if choice == OTHER:
         typed = st.sidebar.text_input("Path to a .duckdb case file", key="case_typed",
-                                      placeholder="/path/to/case.duckdb")
+                                      placeholder="cases/my-case.duckdb",
+                                      help="Only case files inside " + " or ".join(
+                                          _show(r) + "/" for r in case_roots()) + f" (set {ENV_CASES} to serve "
+                                           "another folder).")
         path = Path(typed.strip()).expanduser() if typed.strip() else Path(st.session_state.get("case") or DEMO_DB)
     else:
         path = Path(choice).expanduser()
     path = path if path.is_absolute() else ROOT / path
+    if not case_allowed(path):
+        st.error(plain_markdown(
+            "This app opens case files (.duckdb) only inside " + " or ".join(_show(r) + "/" for r in case_roots())
+            + f". Put the case there, or start the app with {ENV_CASES} set to the folder that holds it."))
+        st.stop()
     st.session_state["case"] = str(path)
     return path
+
+
+def run_page(page) -> None:
+    """Run the selected page; an error the user can fix is shown as such, anything else as one line
+    (the traceback goes to the server's log, never to the browser: it would show local paths)."""
+    try:
+        page.run()
+    except DetectorError as exc:
+        show_error(exc)
+    except Exception:
+        logging.getLogger("detector_app").exception("the page stopped on an unexpected error")
+        st.error("This page stopped on an unexpected error. The details are in the app's log on the server.")
 
 
 def current_case() -> tuple[str, int]:
@@ -337,7 +385,7 @@ def save_reviews(db: str | Path, before: pd.DataFrame, after: pd.DataFrame, revi
         decision = "cleared" if a.review == "unreviewed" else a.review
         frames.append(review_rows([a.post_id], decision, who, kinds=[a.kind], notes=[a.review_note],
                                   translations=[a.translation]))
-    with _WRITE_LOCK, Case.open(db) as case, case.transaction():
+    with _WRITE_LOCK, Case.open(db, command="review") as case, case.transaction():
         return case.add_reviews(pd.concat(frames, ignore_index=True))
 
 

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import pandas as pd
 
-from detector.evidence.redact import Pseudonyms, pseudonym_key
+from detector.evidence.redact import Pseudonyms, mask_phones, phone_regions, private_chats, pseudonym_key
 from detector.findings import rendered
 from detector.params import DEFAULTS, Parameters
 from detector.results import calls_before_notices, campaign_edges, campaign_rows, chat_titles
@@ -44,7 +44,7 @@ class PacketData:
     chats: pd.DataFrame             # letter, chat, title, platform, role, calls, first_call, public_url
     edges: pd.DataFrame             # network edges: a, b, kind, weight (a, b: keys of ``letters``)
     letters: dict[str, str]         # network node (chat key or forward origin) -> letter, in letter order
-    sources: pd.DataFrame           # name, kind, sha256, ingested_at, rows, tz, cited
+    sources: pd.DataFrame           # the sources it cites: name (redacted), kind, sha256, ingested_at, rows, tz
     tz: str | None                  # the case's zone for local times
     analysis: dict                  # version, seed, period_start, period_end, analysed_at
     redacted: bool
@@ -122,8 +122,12 @@ def _letters(n: int) -> list[str]:
     return out
 
 
-def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData:
+def packet_data(case: Case, campaign_id: str, redact: bool = True,
+                phone_regions_hint: str | list[str] | None = None) -> PacketData:
     """Gather everything the packet of ``campaign_id`` shows or cites.
+
+    ``phone_regions_hint``: the regions whose national phone formats are masked when redacting
+    (ISO codes; default :data:`~detector.evidence.redact.DEFAULT_PHONE_REGIONS`).
 
     Raises
     ------
@@ -133,11 +137,15 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     rows = campaign_rows(case, campaign_id)
     camp = rows.campaign
     posts, notices, sources, params = rows.posts, rows.notices, rows.sources, rows.params
-    names = Pseudonyms(pseudonym_key(sources, posts, notices), enabled=redact)
+    regions = phone_regions(phone_regions_hint)
+    names = Pseudonyms(pseudonym_key(sources, posts, notices), enabled=redact, regions=regions)
+    renamed = _chat_renames(posts, sources, names) if redact else {}
+    if renamed:
+        posts, rows = _rename_chats(posts, rows, camp, renamed)
     usernames = _usernames(sources)
     public = set(posts["chat_title"].dropna().astype(str)) | set(posts["chat"].dropna().astype(str))
     public |= set(usernames.values())
-    source_names = {r.source_id: (file_name(r.name), r.sha256) for r in sources.itertuples()}
+    source_names = {r.source_id: (names.file_name(file_name(r.name), renamed), r.sha256) for r in sources.itertuples()}
     cited = {str(r) for ids in rows.findings["rows"] for r in ids}
 
     call_ids = list(camp["call_post_ids"])
@@ -145,6 +153,7 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
     titles = chat_titles(posts)
     chats, letters, display_key = _chat_table(calls, posts, titles, names, public, usernames)
     view = _PostView(names, public, letters, usernames, source_names)
+    view.private.update(renamed)
     calls, other_posts = view(calls), view(other_posts)
     calls["targets"] = calls["targets"].map(lambda t: sorted(t) if isinstance(t, list) else [])
     shown = _shown_notices(camp, notices, cited, calls, params, names, source_names)
@@ -157,15 +166,20 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True) -> PacketData
 
     # Findings rendered from their records with private names as pseudonyms (fields, not substrings).
     def shown_name(raw: str) -> str:
-        return view.private.get(raw) or names.origin(raw, public) or raw
+        return names.text(view.private.get(raw) or names.origin(raw, public) or raw)
 
     findings = rendered(rows.stored_findings, campaign_id, names=shown_name)
     camp["findings"] = list(findings["text"])
     cited_sources = set(calls["source_id"]) | set(other_posts["source_id"]) | set(shown["source_id"])
+    for frame, cols in ((shown, ("subject", "target_title")), (named_all, ("subject", "target_title")),
+                        (context, ("subject", "target_title"))):
+        for col in cols:
+            frame[col] = frame[col].map(lambda v: names.text(v) if isinstance(v, str) else v)
     analysis = {k: rows.record.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
-                      chats=chats, edges=edges, letters=letters, sources=_sources_table(sources, cited_sources),
+                      chats=chats, edges=edges, letters=letters,
+                      sources=_sources_table(sources, cited_sources, source_names),
                       tz=rows.tz, analysis=analysis, redacted=redact, sweep=rows.sweep, params=params,
                       review=review_summary(pd.concat([calls, other_posts], ignore_index=True)))
 
@@ -303,9 +317,50 @@ def _campaign_tables(rows, camp: dict, call_ids: list[str], letters: dict, title
     return links, pairs, clusters
 
 
-def _sources_table(sources: pd.DataFrame, cited_sources: set[str]) -> pd.DataFrame:
-    """Every input file of the case with its SHA-256, and whether the packet cites rows from it."""
-    src = sources.sort_values(["ingested_at", "source_id"], kind="stable").reset_index(drop=True)
-    return pd.DataFrame({"source_id": src["source_id"], "name": src["name"].map(file_name), "kind": src["kind"],
-                         "sha256": src["sha256"], "ingested_at": src["ingested_at"], "rows": src["rows"],
-                         "tz": src["tz"], "cited": src["source_id"].isin(cited_sources)})
+def _sources_table(sources: pd.DataFrame, cited_sources: set[str], source_names: dict) -> pd.DataFrame:
+    """The input files the packet cites rows from, with their SHA-256 and names as shown.
+
+    Only cited files: the other files of a case (a friendly group's export, a private chat) are
+    none of the reader's business, and even their names could tell whom the case talked to.
+    """
+    src = sources[sources["source_id"].isin(cited_sources)]
+    src = src.sort_values(["ingested_at", "source_id"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame({"source_id": src["source_id"], "name": src["source_id"].map(lambda s: source_names[s][0]),
+                         "kind": src["kind"], "sha256": src["sha256"], "ingested_at": src["ingested_at"],
+                         "rows": src["rows"], "tz": src["tz"], "cited": True})
+
+
+def _chat_renames(posts: pd.DataFrame, sources: pd.DataFrame, names: Pseudonyms) -> dict[str, str]:
+    """Chat keys and titles the packet must not show as collected -> what it shows instead.
+
+    A chat with one private person (:func:`~detector.evidence.redact.private_chats`) is shown by
+    the person's pseudonym; any other chat whose key or title writes a phone number keeps its
+    name with the number masked.
+    """
+    out = {}
+    for chat, title in private_chats(posts, sources, names.regions).items():
+        out[chat] = out[title] = names.person(title)
+    for value in set(posts["chat"].dropna().astype(str)) | set(posts["chat_title"].dropna().astype(str)):
+        if value not in out and (masked := mask_phones(value, names.regions)) != value:
+            out[value] = masked
+    return out
+
+
+def _rename_chats(posts: pd.DataFrame, rows, camp: dict, renamed: dict[str, str]):
+    """``posts`` and the campaign's derived tables with chat keys and titles renamed (see :func:`_chat_renames`)."""
+    import dataclasses
+
+    def rename(frame: pd.DataFrame, cols) -> pd.DataFrame:
+        frame = frame.copy()
+        for col in cols:
+            if col in frame:
+                frame[col] = frame[col].map(lambda v: renamed.get(v, v) if isinstance(v, str) else v)
+        return frame
+
+    post_cols = ("chat", "chat_title", "forwarded_from")
+    posts = rename(posts, post_cols)
+    rows = dataclasses.replace(rows, posts=posts, calls=rename(rows.calls, post_cols),
+                               pairs=rename(rows.pairs, ("chat_a", "chat_b")), clusters=rename(rows.clusters, ("chat",)))
+    if isinstance(camp.get("chats"), list):
+        camp["chats"] = [renamed.get(c, c) for c in camp["chats"]]
+    return posts, rows

@@ -7,7 +7,8 @@ The packet holds
   with their original text; the notices; the method and the data sources;
 - ``calls.csv``, ``notices.csv``, ``links.csv``: the rows behind the report;
 - ``findings.json``: the findings and every row they cite;
-- ``sources.json``: each input file's name, kind, SHA-256 and ingestion time (never a local path);
+- ``sources.json``: each input file the packet cites, by kind, SHA-256, ingestion time and name
+  (redacted like any private field; never a local path);
 - ``manifest.json``: the SHA-256 of every other file and the packet's one creation timestamp.
 
 The same case and campaign give the same bytes in every file but ``manifest.json``'s
@@ -45,7 +46,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact: bool = True,
-                 created_at: datetime | None = None, allow_stale: bool = False, reviewed_only: bool = False) -> Path:
+                 created_at: datetime | None = None, allow_stale: bool = False, reviewed_only: bool = False,
+                 phone_regions: str | list[str] | None = None) -> Path:
     """Write the evidence packet of ``campaign_id`` from the analysed case at ``db`` to ``out_path``.
 
     Parameters
@@ -58,6 +60,8 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         the packet depends on when it was built.
     allow_stale : build it even when the analysis predates the case's latest ingest (refused by
         default: the packet would not show the evidence the case now holds).
+    phone_regions : region hints for phone numbers written in national formats (ISO codes such
+        as ``"KZ,RU"``; default KZ, RU, CN, US, UA, GB), masked when redacting.
 
     Returns
     -------
@@ -76,7 +80,7 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         if reviewed_only and not case.analysis_parameters().reviewed_only:
             raise DetectorError("the analysis also counted posts nobody reviewed", case.path,
                                 hint="run detector analyze --reviewed-only, then build the packet again")
-        data = packet_data(case, campaign_id, redact=redact)
+        data = packet_data(case, campaign_id, redact=redact, phone_regions_hint=phone_regions)
     files = packet_files(data)
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
     files[MANIFEST] = _json_bytes(manifest(files, data, created))

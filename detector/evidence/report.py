@@ -453,14 +453,15 @@ def _methods(d: PacketData) -> Section:
         ("Times", "every time is stored in UTC. " + (f"Local times are shown in {d.tz}, the case's zone. " if d.tz
                                                       else "") + "Phone-local times (WhatsApp) were read in the "
                   "zone listed for their source below."),
-        ("Text", "message texts are shown as collected" + (", except that written phone numbers are replaced by "
+        ("Text", "message texts are shown as collected" + (", except that phone numbers (national and "
+                                                           "international formats) are replaced by "
                                                            "'[phone number removed]'" if d.redacted else "")
                  + ". The PDF draws characters its fonts lack as '�', or '[…]' for longer runs (for example "
                    "Chinese text when no CJK font is installed), and Arabic-script text only where it can shape "
                    "it; report.html and the CSV files hold the exact text."),
         ("Privacy", ("authors in groups, WhatsApp authors and complaint accounts appear as pseudonyms "
-                     "(Person- and eight hexadecimal digits of an HMAC-SHA-256 keyed by the case); public "
-                     "channels and the chats keep their names." if d.redacted else
+                     "(Person- and eight hexadecimal digits of an HMAC-SHA-256 keyed by the case), and so do "
+                     "chats with one private person; public channels and group chats keep their names." if d.redacted else
                      "this packet was built with --no-redact: authors' names are shown as collected.")),
         ("Integrity", "manifest.json lists the SHA-256 of every other file in this packet. Check it with "
                       "'detector verify PACKET.zip', or compute each file's SHA-256 (sha256sum, certutil "
@@ -468,13 +469,15 @@ def _methods(d: PacketData) -> Section:
                       "input the analysis read."),
     ]
     src_rows = [[Cell(r.name), Cell(r.kind), Cell(r.sha256), Cell(utc(r.ingested_at)), Cell(str(r.rows)),
-                 Cell(_s(r.tz)), Cell("yes" if r.cited else "")] for r in d.sources.itertuples()]
+                 Cell(_s(r.tz))] for r in d.sources.itertuples()]
     param_rows = [[Cell(r["name"]), Cell(format_value(r["value"], r["unit"])), Cell(r["doc"])]
                   for r in describe(P)]
     return Section("methods", "Method and sources", [
         Bullets([f"{k}: {v}" for k, v in items]),
         Table(["parameter", "value", "what it does"], param_rows, widths=[1.6, 1.2, 4.4], small=True,
               caption="Every parameter of the analysis behind this packet, with the value it ran with."),
-        Table(["file", "kind", "SHA-256", "ingested", "rows", "zone", "cited"], src_rows,
-              widths=[1.8, 1.0, 3.4, 1.3, 0.5, 0.8, 0.4], small=True,
-              caption="Data sources: every input file of the case, with its SHA-256 and when it was ingested.")])
+        Table(["file", "kind", "SHA-256", "ingested", "rows", "zone"], src_rows,
+              widths=[2.0, 1.0, 3.5, 1.3, 0.6, 0.8], small=True,
+              caption="Data sources: the input files this packet cites rows from, with their SHA-256 and when "
+                      "they were ingested" + (" (names of private people in file names as pseudonyms)."
+                                              if d.redacted else "."))])

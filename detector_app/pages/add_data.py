@@ -10,7 +10,7 @@ from detector_app import ui
 
 st.title("Add data")
 db, _ = ui.current_case()
-st.caption(f"Files go into the case selected in the sidebar: {db}. Ingest is all or nothing: a file that "
+st.caption(f"Files go into the case selected in the sidebar: {ui.plain_markdown(ui.shown_path(db))}. Ingest is all or nothing: a file that "
            "cannot be read adds nothing, and the case stays as it was.")
 uploads = st.file_uploader("Telegram exports (result.json), WhatsApp exports (.txt, .zip), notices (.csv, .eml, "
                            ".mbox, Lumen .json), views per day (.csv)", accept_multiple_files=True,
