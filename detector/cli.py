@@ -144,13 +144,29 @@ def collect() -> None:
 @collect.command("telegram")
 @click.argument("channels", nargs=-1, required=True)
 @click.option("--since", help="Collect messages from this date (ISO 8601, UTC) on; default: everything.")
+@click.option("--web/--telethon", "web", default=None,
+              help="Read the public preview t.me/s/… (no account; the default without Telethon credentials) "
+                   "or use Telethon (needs the TELEGRAM_* variables; the default when they are set).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many new messages per channel, the newest (--web).")
+@click.option("--delay", type=click.FloatRange(min=0.5), default=2.0, show_default=True,
+              help="Seconds between two requests to t.me (--web).")
+@click.option("--base-url", help="Where the preview is served (--web; default https://t.me, or DETECTOR_TELEGRAM_WEB_URL).")
 @db_option
-def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path) -> None:
-    """Collect public Telegram channels (credentials from TELEGRAM_API_ID, TELEGRAM_API_HASH,
-    TELEGRAM_SESSION or TELEGRAM_SESSION_FILE). Resumes where the last run stopped."""
+def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, web: bool | None, limit: int | None,
+                         delay: float, base_url: str | None, db: Path) -> None:
+    """Collect public Telegram channels. Resumes where the last run stopped.
+
+    Without an account, from the web preview (t.me/s/CHANNEL): text, links, dates, views,
+    forwards, replies, edits. With Telethon: TELEGRAM_API_ID, TELEGRAM_API_HASH and
+    TELEGRAM_SESSION or TELEGRAM_SESSION_FILE."""
     from detector.ingestion import collect_telegram
 
-    report = collect_telegram(list(channels), since, db, progress=True)
+    client = None
+    if web is not False:
+        from detector.collect.telegram_web import PreviewClient
+
+        client = PreviewClient(base_url, delay=delay)
+    report = collect_telegram(list(channels), since, db, progress=True, web=web, preview_client=client, limit=limit)
     table = Table("channel", "collected", "rows added", "last id", "problem", box=None)
     for c in report.channels:
         table.add_row(plain(c.channel), str(c.collected), str(c.added), str(c.last_id or ""), plain(c.problem or ""))
