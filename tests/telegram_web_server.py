@@ -103,6 +103,8 @@ class FakeTelegram:
         self.lock = threading.Lock()
 
     def plant(self, channel: str, message_id: int, when: datetime, text: str, **kw) -> None:
+        """Add a post; a channel other than tchantest gets an id of its own (1000000000 + its length)."""
+        kw.setdefault("chat_id", TCHANTEST_ID if channel == "tchantest" else 1_000_000_000 + len(channel))
         with self.lock:
             self.channels.setdefault(channel, {})[message_id] = planted_message(channel, message_id, when, text, **kw)
 
