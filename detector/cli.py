@@ -266,14 +266,31 @@ def collect() -> None:
 @collect.command("telegram")
 @click.argument("channels", nargs=-1, required=True)
 @click.option("--since", help="Collect messages from this date (ISO 8601, UTC) on; default: everything.")
+@click.option("--web/--telethon", "web", default=None,
+              help="Read the public preview t.me/s/… (no account; the default without Telethon credentials) "
+                   "or use Telethon (needs the TELEGRAM_* variables; the default when they are set).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many new messages per channel, the newest (--web).")
+@click.option("--delay", type=click.FloatRange(min=0.5), default=2.0, show_default=True,
+              help="Seconds between two requests to t.me (--web).")
+@click.option("--base-url", help="Where the preview is served (--web; default https://t.me, or DETECTOR_TELEGRAM_WEB_URL).")
 @db_option
 @wait_option
-def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path, lock_wait: float | None) -> None:
-    """Collect public Telegram channels (credentials from TELEGRAM_API_ID, TELEGRAM_API_HASH,
-    TELEGRAM_SESSION or TELEGRAM_SESSION_FILE). Resumes where the last run stopped."""
+def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, web: bool | None, limit: int | None,
+                         delay: float, base_url: str | None, db: Path, lock_wait: float | None) -> None:
+    """Collect public Telegram channels. Resumes where the last run stopped.
+
+    Without an account, from the web preview (t.me/s/CHANNEL): text, links, dates, views,
+    forwards, replies, edits. With Telethon: TELEGRAM_API_ID, TELEGRAM_API_HASH and
+    TELEGRAM_SESSION or TELEGRAM_SESSION_FILE."""
     from detector.ingestion import collect_telegram
 
-    report = collect_telegram(list(channels), since, db, progress=True, lock_wait=lock_wait)
+    client = None
+    if web is not False:
+        from detector.collect.telegram_web import PreviewClient
+
+        client = PreviewClient(base_url, delay=delay)
+    report = collect_telegram(list(channels), since, db, progress=True, web=web, preview_client=client, limit=limit,
+                              lock_wait=lock_wait)
     table = Table("channel", "collected", "rows added", "last id", "problem", box=None)
     for c in report.channels:
         table.add_row(plain(c.channel), str(c.collected), str(c.added), str(c.last_id or ""), plain(c.problem or ""))
@@ -281,6 +298,86 @@ def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, db: Path,
     console.print(f"{report.rows_added} rows added into {db}")
     if report.problems and len(report.problems) == len(report.channels):
         sys.exit(1)
+
+
+# -- watch -------------------------------------------------------------------------------------
+@main.command()
+@click.argument("channels", nargs=-1)
+@click.option("--subject", "subject", multiple=True,
+              help="A video or channel to protect (link, id or @handle); repeat for several.")
+@click.option("--channels-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A text file of channels to follow, one per line (# comments).")
+@click.option("--interval", type=float, default=300.0, show_default=True,
+              help="Seconds between two reads of a channel (60 to 86400).")
+@click.option("--lookback-h", type=float, default=24.0, show_default=True,
+              help="A channel read for the first time: its posts of the last H hours count.")
+@click.option("--once", is_flag=True, help="Read every channel once and exit (for cron or a systemd timer).")
+@click.option("--webhook", help="POST each alert as JSON here (default: DETECTOR_WEBHOOK_URL).")
+@click.option("--email/--no-email", default=None,
+              help="E-mail each alert (default: when DETECTOR_SMTP_HOST is set).")
+@click.option("--web/--telethon", "web", default=None, help="How to read the channels (as collect telegram).")
+@click.option("--delay", type=click.FloatRange(min=0.5), default=2.0, show_default=True,
+              help="Seconds between two requests to t.me (--web).")
+@click.option("--base-url", help="Where the preview is served (--web; default https://t.me).")
+@db_option
+def watch(channels: tuple[str, ...], subject: tuple[str, ...], channels_file: Path | None, interval: float,
+          lookback_h: float, once: bool, webhook: str | None, email: bool | None, web: bool | None, delay: float,
+          base_url: str | None, db: Path) -> None:
+    """Follow public channels and alert on calls to report the subject, or copies of known calls
+    in new chats. The channels and subject given are kept in the case; run again with none to reuse them.
+    Stops cleanly on SIGTERM or Ctrl-C."""
+    import os
+    import signal
+    import threading
+
+    from detector import watch as w
+    from detector.ingestion import collect_telegram
+
+    listed = list(channels)
+    if channels_file:
+        listed += [ln.split("#")[0].strip() for ln in channels_file.read_text(encoding="utf-8").splitlines()]
+    listed = [c for c in listed if c]
+    with Case.open(db) as case:
+        saved = json.loads(case.meta("watch_list") or "{}")
+        if listed or subject:
+            saved = {"channels": listed or saved.get("channels", []), "subject": list(subject) or saved.get("subject", [])}
+            case.set_meta("watch_list", json.dumps(saved))
+    notify = [lambda a: console.print(f"ALERT {a['alert_id']}: {plain(w.alert_summary(a))}", markup=False)]
+    hook = webhook or os.environ.get(w.ENV_WEBHOOK)
+    if hook:
+        notify.append(w.webhook_notifier(hook))
+    smtp = w.smtp_settings_from_env()
+    if email and smtp is None:
+        raise DetectorError("--email needs DETECTOR_SMTP_HOST (and the other DETECTOR_SMTP_* settings)")
+    if smtp is not None and email is not False:
+        notify.append(w.email_notifier(smtp))
+    stop = threading.Event()
+    client = None
+    if web is not False:
+        from detector.collect.telegram_web import PreviewClient
+
+        client = PreviewClient(base_url, delay=delay)
+
+    def collect(chans, since, max_pages_new):
+        return collect_telegram(chans, since, db, progress=False, web=web, preview_client=client,
+                                max_pages_new=max_pages_new)
+
+    watcher = w.Watcher(db, saved.get("channels", []), saved.get("subject", []), interval=interval,
+                        lookback_h=lookback_h, collect=collect, sleep=stop.wait, notify=notify,
+                        on_error=lambda text: err_console.print(f"warning: {plain(text)}", markup=False))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def on_poll(result) -> None:
+        console.print(f"{result.started:%Y-%m-%d %H:%M:%S} UTC: read {len(result.channels)} channels, "
+                      f"{result.posts} new posts, {len(result.alerts)} alerts ({result.seconds:.1f} s)", markup=False)
+
+    console.print(f"watching {len(watcher.channels)} channels every {interval:.0f} s for "
+                  f"{len(watcher.subject)} subject ids; alerts go to the case"
+                  + (", the webhook" if hook else "") + (", e-mail" if len(notify) > 1 + bool(hook) else ""),
+                  markup=False)
+    polls = watcher.run(should_stop=stop.is_set, max_polls=1 if once else None, on_poll=on_poll)
+    console.print(f"stopped after {polls} polls", markup=False)
 
 
 # -- status ------------------------------------------------------------------------------------

@@ -257,20 +257,51 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
     return report
 
 
+def telethon_configured(environ=None) -> bool:
+    """Whether the environment holds Telethon credentials (then collection uses them by default)."""
+    from detector.collect.telethon_live import credentials_from_env
+
+    try:
+        credentials_from_env(environ)
+    except DetectorError:
+        return False
+    return True
+
+
 def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, client_factory=None,
-                     progress: bool = True, *, environ=None, sleep=None, lock_wait: float | None = None):
+                     progress: bool = True, *, environ=None, sleep=None, web: bool | None = None,
+                     preview_client=None, limit: int | None = None, max_pages_new: int | None = None,
+                     lock_wait: float | None = None):
     """Collect public Telegram channels into the case at ``db_path``, each from where the last run stopped.
 
-    The collector (:func:`detector.collect.telethon_live.collect_channels`) only parses; this
-    writes each channel's rows in one transaction with a ``sources`` row of kind ``telethon``,
-    and its resume point, as ingest writes every other source. Returns its ``CollectReport``.
+    Two collectors, one ingest path. With ``web`` true (the default when the environment holds
+    no Telethon credentials and no ``client_factory`` is given) the public preview ``t.me/s/…``
+    is read (:mod:`detector.collect.telegram_web`, through ``preview_client``); otherwise
+    Telethon (:func:`detector.collect.telethon_live.collect_channels`). Both only parse; this
+    writes each channel's rows in one transaction with a ``sources`` row (kind ``telethon`` or
+    ``telegram_web``; the web run also stores the pages its posts came from) and its resume
+    point, which both collectors share. ``limit`` caps the new messages per channel (web only).
+    Returns the ``CollectReport``.
     """
     import asyncio
 
-    from detector.collect.telethon_live import collect_channels
-
+    if web is None:
+        web = client_factory is None and not telethon_configured(environ)
     with Case.open(db_path, command="collect", wait=lock_wait) as case:
         state = case.collect_state()
+        if web:
+            from detector.collect.telegram_web import collect_channels_web
+
+            def save_web(parsed, result, pages) -> int:
+                added = case.add_web_collection(parsed, f"@{result.channel}", pages) if parsed is not None else 0
+                if result.last_id > result.first_id:
+                    case.set_collect_state(result.channel, result.last_id)
+                return added
+
+            return collect_channels_web(channels, since, state, save_web, preview_client, limit=limit,
+                                        max_pages_new=max_pages_new)
+
+        from detector.collect.telethon_live import collect_channels
 
         def save(parsed, result) -> int:
             added = case.add_collection(parsed, name=f"@{result.channel}") if parsed is not None else 0

@@ -294,6 +294,7 @@ class CheckResult:
     limits: str
     details: list[str] = field(default_factory=list)
     headline: str = ""                     # the one-sentence answer to "was it preceded by calls?"
+    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)   # detector watch alerts naming it
 
     def as_json(self) -> dict:
         notices = []
@@ -306,7 +307,10 @@ class CheckResult:
         return {"target": self.target, "headline": self.headline, "verdict": self.verdict, "limits": self.limits, "details": self.details,
                 "notices": notices, "calls": calls, "link": self.link,
                 "campaign": self.campaign["id"] if self.campaign else None,
-                "tier": self.campaign["tier"] if self.campaign else None}
+                "tier": self.campaign["tier"] if self.campaign else None,
+                "alerts": [{"alert_id": a.alert_id, "reason": a.reason, "post_id": a.post_id, "chat": a.chat,
+                            "permalink": a.permalink, "posted_at": _iso(a.posted_at), "alerted_at": _iso(a.alerted_at)}
+                           for a in self.alerts.itertuples()]}
 
 
 def resolve_target(case: Case, value: str) -> tuple[str, set[str]]:
@@ -359,9 +363,26 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     verdict, details = _verdict(target, notices, calls, link, campaign, params)
     limits = ("These sources show timing, not who filed the complaints: platforms do not disclose reporters, and "
               "calls made in chats that were not collected (private groups, other platforms) cannot appear here.")
-    result = CheckResult(target, notices, calls, link, campaign, verdict, limits, details)
+    alerts = target_alerts(case, names | {target})
+    if len(alerts):
+        first = alerts.iloc[0]
+        details.append(f"{len(alerts)} early-warning alert{'s' if len(alerts) != 1 else ''} (detector watch) named it, "
+                       f"first at {first['alerted_at']:%Y-%m-%d %H:%M} UTC for a post of "
+                       f"{first['posted_at']:%Y-%m-%d %H:%M} UTC in {first['chat_title'] or first['chat']}.")
+    result = CheckResult(target, notices, calls, link, campaign, verdict, limits, details, alerts=alerts)
     result.headline = _headline(result, params.check_lookback_days)
     return result
+
+
+def target_alerts(case: Case, names: set[str]) -> pd.DataFrame:
+    """The watch alerts whose call named one of ``names`` (or copied a call that did), oldest first."""
+    alerts = case.table("alerts")
+    if alerts.empty:
+        return alerts
+    named = alerts["targets"].map(lambda ts: bool(set(ts) & names))
+    calls = case.table("posts").loc[lambda p: p["targets"].map(lambda ts: bool(set(ts) & names)), "post_id"]
+    copies = alerts["copy_of"].isin(set(calls)) | alerts["post_id"].isin(set(calls))
+    return alerts[named | copies].sort_values("alerted_at").reset_index(drop=True)
 
 
 def _headline(result: CheckResult, lookback_days: int) -> str:

@@ -91,6 +91,35 @@ TABLES: dict[str, dict[str, str]] = {
         "last_message_id": "BIGINT",
         "collected_at": "TIMESTAMPTZ",
     },
+    "web_pages": {                    # t.me/s preview pages read, kept as provenance of their posts
+        "sha256": "VARCHAR",          # of the raw bytes as received
+        "source_id": "VARCHAR",       # the collection run whose posts came from this page
+        "channel": "VARCHAR",
+        "url": "VARCHAR",
+        "status": "BIGINT",           # HTTP status
+        "fetched_at": "TIMESTAMPTZ",
+        "message_ids": "VARCHAR",     # JSON list: the posts taken from the page
+        "encoding": "VARCHAR",        # "gzip": how content is compressed
+        "bytes": "BIGINT",            # size of the raw page
+        "content": "BLOB",
+    },
+    "alerts": {                       # detector watch: append-only early-warning log
+        "alert_id": "VARCHAR",        # reason + post id: one alert per post and reason
+        "alerted_at": "TIMESTAMPTZ",
+        "reason": "VARCHAR",          # names_subject, copy_in_new_chat
+        "post_id": "VARCHAR",
+        "chat": "VARCHAR",
+        "chat_title": "VARCHAR",
+        "message_id": "VARCHAR",
+        "posted_at": "TIMESTAMPTZ",
+        "permalink": "VARCHAR",       # t.me/<channel>/<id> when the username is known
+        "targets": "VARCHAR[]",       # the subject's targets the call names (names_subject)
+        "copy_of": "VARCHAR",         # post id of the known call it copies (copy_in_new_chat)
+        "similarity": "DOUBLE",
+        "p_call": "DOUBLE",
+        "text": "VARCHAR",
+        "detail": "VARCHAR",          # JSON: the sentence, the subject, delivery channels
+    },
 }
 
 # Derived tables (written by detector.analysis, replaced whole at each analysis): their columns, in

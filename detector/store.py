@@ -331,6 +331,59 @@ class Case:
             self.con.unregister("incoming_reviews")
         return len(frame)
 
+    # -- web preview pages and watch alerts --------------------------------------------------
+    def add_web_collection(self, parsed: Parsed | None, name: str, pages) -> int:
+        """Add one channel's preview posts and the pages they came from, in one transaction.
+
+        ``pages``: :class:`~detector.collect.telegram_web.FetchedPage` objects; each is stored
+        gzip-compressed with the SHA-256 of its raw bytes, once (a page already stored is not
+        stored again). Returns the posts added.
+        """
+        import gzip
+
+        with self.transaction():
+            added = 0
+            source_id = None
+            if parsed is not None:
+                sha = content_sha256_of_frames(parsed.frames)
+                source_id = sha[:16]
+                source = SourceRecord(source_id=source_id, kind=parsed.kind, name=name, sha256=sha,
+                                      rows=parsed.rows, tz=None, detail=parsed.detail)
+                added = self.add_parsed(parsed, source)
+            for page in pages:
+                known = self.con.execute("SELECT count(*) FROM web_pages WHERE sha256 = ?", [page.sha256]).fetchall()
+                if known[0][0]:
+                    continue
+                self.con.execute("INSERT INTO web_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    page.sha256, source_id, page.channel, page.url, page.status, page.fetched_at,
+                    json.dumps(page.taken), "gzip", len(page.body), gzip.compress(page.body, mtime=0)]).fetchall()
+        return added
+
+    def web_page(self, sha256: str) -> bytes | None:
+        """The raw bytes of a stored preview page (decompressed), or None."""
+        import gzip
+
+        rows = self.con.execute("SELECT encoding, content FROM web_pages WHERE sha256 = ?", [sha256]).fetchall()
+        if not rows:
+            return None
+        encoding, content = rows[0]
+        return gzip.decompress(content) if encoding == "gzip" else bytes(content)
+
+    def add_alerts(self, alerts: pd.DataFrame) -> pd.DataFrame:
+        """Append alerts whose ``alert_id`` is new (the log is never updated); return those added."""
+        if alerts.empty:
+            return alerts
+        known = {r[0] for r in self.con.execute("SELECT alert_id FROM alerts").fetchall()}
+        new = alerts[~alerts["alert_id"].isin(known)].drop_duplicates("alert_id")
+        if len(new):
+            frame = conform(new, "alerts")
+            self.con.register("incoming_alerts", frame)
+            try:
+                self.con.execute(f"INSERT INTO alerts {_select_cast('alerts', 'incoming_alerts')}").fetchall()
+            finally:
+                self.con.unregister("incoming_alerts")
+        return new.reset_index(drop=True)
+
     # -- live collection -------------------------------------------------------------------
     def collect_state(self) -> dict[str, int]:
         """Channel username (lower case) -> last collected message id."""

@@ -361,7 +361,7 @@ def test_collected_rows_conform_to_the_posts_schema(tmp_path):
     assert posts.loc[0, "views"] == 10 and posts.loc[0, "platform"] == "telegram"
 
 
-def test_collect_through_the_cli_without_credentials_names_them_and_writes_nothing(tmp_path, monkeypatch):
+def test_collect_with_telethon_without_credentials_names_them_and_writes_nothing(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from detector.cli import main
@@ -369,7 +369,8 @@ def test_collect_through_the_cli_without_credentials_names_them_and_writes_nothi
     for name in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_SESSION", "TELEGRAM_SESSION_FILE"):
         monkeypatch.delenv(name, raising=False)
     db = tmp_path / "case.duckdb"
-    result = CliRunner().invoke(main, ["collect", "telegram", "somechannel", "--db", str(db)])
+    # Without credentials the default is the web preview (tests/test_telegram_web.py); --telethon asks for them.
+    result = CliRunner().invoke(main, ["collect", "telegram", "somechannel", "--telethon", "--db", str(db)])
     assert result.exit_code == 2 and "TELEGRAM_API_ID" in result.stderr
     assert "Traceback" not in result.output
     if db.exists():   # nothing collected: the case, if it was opened, holds no posts
