@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint bench demo clean poppler browser
+.PHONY: run test setup lint bench demo clean poppler browser notebook
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium is missing: install it (browser tests skip, and fail under CI=true)"; }
+
+# The walkthrough in JupyterLab (pinned in requirements-notebook.lock; only this target installs it).
+notebook: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-notebook.lock
+	$(VENV)/bin/jupyter lab notebooks/walkthrough.ipynb --ServerApp.ip=127.0.0.1 --no-browser
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -404,7 +404,7 @@ def _print_status(st, db: Path) -> None:
     if len(st.sources):
         sources = Table("kind", "name", "rows", "sha256", box=None)
         for row in st.sources.itertuples():
-            sources.add_row(row.kind, plain(row.name), str(row.rows), row.sha256[:16])
+            sources.add_row(row.kind, plain(row.label), str(row.rows), row.sha256[:16])
         console.print(sources)
     for row in st.aliases.itertuples():
         console.print(plain(f"channel alias: {row.alias} = {row.canonical} ({row.origin})"), markup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,11 +17,27 @@ class CaseStatus:
     zone: str | None
     counts: dict[str, int]
     spans: dict[str, tuple[object, object]]   # table -> (first, last)
-    sources: pd.DataFrame                      # kind, name, sha256, ingested_at, rows, tz
+    sources: pd.DataFrame                      # kind, label, name, sha256, ingested_at, rows, tz
     chats: int
     targets: int
     aliases: pd.DataFrame                      # alias, canonical, origin (stored channel aliases)
     parameters: object = None                  # detector.params.Parameters of the stored analysis, if any
+
+
+def source_label(name: str, detail: str | None) -> str:
+    """A source as people tell sources apart: its file name, and for an export the chats in it.
+
+    Every Telegram Desktop export is called ``result.json``; "result.json · Uyghur Voice" is not.
+    """
+    try:
+        chats = json.loads(detail or "{}").get("chats") or []
+    except (ValueError, AttributeError):
+        chats = []
+    titles = [str(c.get("title") or c.get("chat")) for c in chats if isinstance(c, dict)]
+    if not titles:
+        return str(name)
+    shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+    return f"{name} · {shown}"
 
 
 def case_status(case: Case) -> CaseStatus:
@@ -29,7 +46,10 @@ def case_status(case: Case) -> CaseStatus:
         first, last = case.con.execute(f'SELECT min("{col}"), max("{col}") FROM "{table}"').fetchall()[0]
         if first is not None:
             spans[table] = (first, last)
-    sources = case.query("SELECT kind, name, sha256, ingested_at, rows, tz FROM sources ORDER BY ingested_at, name")
+    sources = case.query("SELECT kind, name, sha256, ingested_at, rows, tz, detail FROM sources "
+                         "ORDER BY ingested_at, name")
+    sources.insert(1, "label", [source_label(n, d) for n, d in zip(sources["name"], sources["detail"], strict=True)])
+    sources = sources.drop(columns="detail")
     chats = case.con.execute("SELECT count(DISTINCT chat) FROM posts").fetchall()[0][0]
     targets = case.con.execute("SELECT count(DISTINCT target) FROM notices").fetchall()[0][0]
     return CaseStatus(zone=case.meta("tz"), counts=case.counts(), spans=spans, sources=sources,

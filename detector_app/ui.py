@@ -167,8 +167,13 @@ def require_case() -> tuple[str, int]:
     except DetectorError as exc:
         show_error(exc)
         st.stop()
-    if warning:
+    from detector_app import jobs
+
+    job = jobs.current(db)
+    if warning and not (job and job.running):
         st.warning("The results on this page " + warning.removeprefix("these results ") + ".", icon="⚠️")
+    if job is not None:
+        jobs.show_progress(db)
     return db, version
 
 
@@ -259,6 +264,38 @@ def safe_upload_name(index: int, name: str) -> str:
     while len(stem.encode("utf-8")) > 160:
         stem = stem[:-1]
     return f"upload-{index:03d}" + (f"-{stem}" if stem else "") + ext
+
+
+def start_ingest_uploads(uploads, db: str | Path, tz: str | None, dayfirst: bool | None):
+    """Write the uploads under generated names into a private folder and ingest and re-analyse them
+    in the background (:mod:`detector_app.jobs`); the job's result is (ingest report, names)."""
+    from detector_app import jobs
+
+    tmp = Path(tempfile.mkdtemp(prefix="detector-upload-"))
+    names, paths = {}, []
+    for i, upload in enumerate(uploads, start=1):
+        safe = safe_upload_name(i, upload.name)
+        (tmp / safe).write_bytes(upload.getvalue())
+        names[safe] = upload.name
+        paths.append(tmp / safe)
+
+    def work(report):
+        try:
+            return ingest_and_analyse(paths, db, tz=tz, dayfirst=dayfirst, progress=report), names
+        except DetectorError as exc:
+            if exc.path is not None and Path(exc.path).name in names:   # name the file as the user knows it
+                exc.path = names[Path(exc.path).name]
+            raise
+
+    n = len(paths)
+    return jobs.start(db, f"Ingesting {n} file{'s' if n != 1 else ''} and re-analysing", work, cleanup=tmp)
+
+
+def start_analysis(db: str | Path):
+    """Re-analyse the case in the background (:mod:`detector_app.jobs`)."""
+    from detector_app import jobs
+
+    return jobs.start(db, "Re-analysing the case", lambda report: analyse(db, progress=report))
 
 
 def ingest_uploads(uploads, db: str | Path, tz: str | None, dayfirst: bool | None,

@@ -45,8 +45,9 @@ def test_walkthrough_runs_top_to_bottom(small_case, tmp_path, monkeypatch):
     monkeypatch.setenv("DETECTOR_DEMO_DIR", str(small_case))
     monkeypatch.setenv("DETECTOR_WORK_DIR", str(tmp_path / "work"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    # run from notebooks/, Jupyter's default working folder: the demo is found from the package
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name=_kernel_name(),
-                                     resources={"metadata": {"path": str(ROOT)}})
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
@@ -54,4 +55,20 @@ def test_walkthrough_runs_top_to_bottom(small_case, tmp_path, monkeypatch):
     assert "intact" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3                                  # timeline, network, notices per 6 h
-    assert verify_packet(next((tmp_path / "work").glob("C*.zip"))).intact
+    packet = next((tmp_path / "work").glob("C*.zip"))
+    assert verify_packet(packet).intact
+    import detector
+
+    ranked = detector.campaigns(tmp_path / "work" / "case.duckdb")
+    best = min(ranked, key=lambda c: ({"strong": 0, "moderate": 1, "weak": 2}[c["tier"]], c["rank"]))
+    assert packet.stem == best["id"] and best["notices"] > 0     # the example packet is the strongest campaign
+
+
+def test_walkthrough_ships_with_the_outputs_of_a_run_on_the_demo_case():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.get("execution_count") for cell in code)
+    outputs = [o for cell in code for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) >= 3
+    assert "intact" in "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")

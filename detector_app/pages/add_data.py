@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from detector.errors import DetectorError
-from detector_app import ui
+from detector_app import jobs, ui
 
 st.title("Add data")
 db, _ = ui.current_case()
@@ -19,18 +19,26 @@ zone = st.selectbox("Zone of phone-local or naive times", ["(the case's zone)"] 
                     help="WhatsApp exports and naive times are written in the phone's zone. Without a zone here, "
                          "the zone the case recorded earlier is used; if it has none, ingest stops and asks.")
 order = st.radio("WhatsApp date order", ["detect", "day first", "month first"], horizontal=True)
-if st.button("Ingest and re-analyse", type="primary", disabled=not uploads):
-    bar = st.progress(0.0, text="Starting…")
-    try:
-        report, names = ui.ingest_uploads(uploads, db, tz=None if zone.startswith("(") else zone,
-                                          dayfirst={"day first": True, "month first": False}.get(order),
-                                          progress=lambda f, text: bar.progress(f, text=text))
-    except DetectorError as exc:
-        bar.empty()
-        ui.show_error(exc)
-        st.stop()
-    st.success(f"{report.rows} rows added and the case re-analysed.")
+
+
+def _show_files(job) -> None:
+    report, names = job.result
+    st.text(f"{report.rows} rows added and the case re-analysed.")
     st.dataframe(pd.DataFrame([{"file": names.get(f.name, f.name), "stored as": f.name, "format": f.kind,
                                 "rows added": f.rows, "status": f.status} for f in report.files]), hide_index=True)
     if report.zone_note:
         st.text(report.zone_note)
+
+
+job = jobs.current(db)
+busy = job is not None and job.running
+if st.button("Ingest and re-analyse", type="primary", disabled=not uploads or busy):
+    try:
+        ui.start_ingest_uploads(uploads, db, tz=None if zone.startswith("(") else zone,
+                                dayfirst={"day first": True, "month first": False}.get(order))
+    except DetectorError as exc:
+        ui.show_error(exc)
+        st.stop()
+    st.rerun()
+if job is not None:
+    jobs.show_progress(db, on_done=_show_files if job.result is not None else None)

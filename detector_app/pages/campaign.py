@@ -81,15 +81,12 @@ if st.button("Save decisions", disabled=not reviewer.strip()):
         st.success(f"Stored {n} decisions. Re-analyse (Add data page, or below) to recompute the campaign.")
         st.cache_data.clear()
 if st.button("Re-analyse with the decisions"):
-    bar = st.progress(0.0, text="Analysing…")
     try:
-        ui.analyse(db, progress=lambda f, text: bar.progress(f, text=text))
+        ui.start_analysis(db)
     except DetectorError as exc:
         ui.show_error(exc)
-    finally:
-        bar.empty()
-    st.cache_data.clear()
-    st.rerun()
+    else:
+        st.rerun()
 
 st.header("Targets and their notices")
 st.dataframe(d.targets, hide_index=True)
