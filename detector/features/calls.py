@@ -52,6 +52,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
+from detector.features.anchors import AnchorIndex
 from detector.ids import canonical_target, extract_urls
 from detector.vocab import POLICIES
 
@@ -109,9 +110,50 @@ def normalise_post_text(text: object) -> str:
     return " ".join(out.split())
 
 
+def _as_text(text: object) -> str:
+    return "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+
+
+# Posts that may hold a URL or an @mention (every match of ids._URL_IN_TEXT holds "://", "www.",
+# "youtu" or "me/"; every mention an "@"): these, and posts holding the NUL that separates posts
+# below, take the one-by-one path of normalise_post_text.
+_ONE_BY_ONE = re.compile(r"://|www\.|youtu|me/|@", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+_REPEATS_BETWEEN_NULS = re.compile(r"([^\n\x00])\1{2,}")
+_SPACES = re.compile(r"\s+")
+_SPACE_AT_SEPARATOR = re.compile(r" ?\x00 ?")
+
+
 def normalise_texts(texts) -> list[str]:
-    """:func:`normalise_post_text` over an iterable (the first step of the pipeline)."""
-    return [normalise_post_text(t) for t in texts]
+    """:func:`normalise_post_text` over an iterable (the first step of the pipeline), in bulk.
+
+    Posts without a URL or a mention (most of them) are normalised together as one string, posts
+    separated by NUL, which no step lets a match cross or change: the same output as one post at
+    a time, without a Python call per post and step.
+    """
+    raw = [_as_text(t) for t in texts]
+    if not raw:
+        return []
+    out: list[str | None] = [None] * len(raw)
+    if sum(t.count("\x00") for t in raw):
+        plain = [i for i, t in enumerate(raw) if "\x00" not in t]
+    else:
+        plain = range(len(raw))
+    nfkc = unicodedata.normalize("NFKC", "\x00".join(raw[i] for i in plain)).split("\x00")
+    starts = np.cumsum([0] + [len(t) + 1 for t in nfkc[:-1]])
+    flagged = {int(k) for k in np.searchsorted(starts, [m.start() for m in _ONE_BY_ONE.finditer("\x00".join(nfkc))],
+                                                side="right") - 1}
+    bulk = [(i, t) for k, (i, t) in enumerate(zip(plain, nfkc, strict=True)) if k not in flagged]
+    if bulk:
+        joined = _INVISIBLE.sub("", "\x00".join(t for _, t in bulk).lower())
+        joined = _REPEATS_BETWEEN_NULS.sub(r"\1\1", _DIGITS.sub("0", joined))
+        joined = _SPACE_AT_SEPARATOR.sub("\x00", _SPACES.sub(" ", joined)).strip(" ")
+        for (i, _), text in zip(bulk, joined.split("\x00"), strict=True):
+            out[i] = text
+    for i, text in enumerate(out):
+        if text is None:
+            out[i] = normalise_post_text(raw[i])
+    return out
 
 
 # --- lexicon ------------------------------------------------------------------------------------
@@ -144,12 +186,20 @@ def _pooled(by_language: dict[str, list[str]]) -> list[str]:
     return [p for patterns in by_language.values() for p in patterns]
 
 
+@functools.lru_cache(maxsize=8)
+def _cue_index(patterns: tuple[str, ...]) -> AnchorIndex:
+    """One anchor search for a tuple of regexes (one group each; "" for none)."""
+    return AnchorIndex({str(i): [p] for i, p in enumerate(patterns)})
+
+
 class LexiconCues(TransformerMixin, BaseEstimator):
     """Counts of multilingual cue words per post, one column per cue kind plus policy words.
 
     Languages are pooled within a cue kind, so "шағым", "举报" and "report" all raise the same
     ``report`` column: the classifier learns one weight per kind, and a language that has words in
     the lexicon but few labelled rows still gets the benefit. Columns are ``log1p(count)``.
+    The regexes run only on the texts where their anchors occur (:mod:`detector.features.anchors`):
+    elsewhere they cannot match, and the count is 0.
 
     Parameters
     ----------
@@ -169,15 +219,18 @@ class LexiconCues(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(CUE_KINDS) + 3
         return self
 
-    def _counts(self, text: str) -> list[float]:
-        row = [len(p.findall(text)) if p is not None else 0 for p in self.cue_patterns_.values()]
-        row.append(len(self.policy_pattern_.findall(text)) if self.policy_pattern_ is not None else 0)
+    def _counts(self, text: str, may_match: np.ndarray) -> list[float]:
+        # may_match: per cue kind (then policy), whether the anchor search allows a match at all.
+        patterns = [*self.cue_patterns_.values(), self.policy_pattern_]
+        row = [len(p.findall(text)) if p is not None and ok else 0 for p, ok in zip(patterns, may_match, strict=True)]
         # Address: a report word and a mobilising word (imperative, "everyone", "let's") in one
         # sentence urge; a report word beside victim or news words describes.
+        usable = dict(zip(CUE_KINDS, may_match, strict=False))
         report, mobilise = self.cue_patterns_["report"], self.cue_patterns_["mobilise"]
-        describe = [self.cue_patterns_[k] for k in ("victim", "news") if self.cue_patterns_[k] is not None]
+        describe = [self.cue_patterns_[k] for k in ("victim", "news") if self.cue_patterns_[k] is not None and usable[k]]
+        mobilise = mobilise if usable["mobilise"] else None
         urge = told = 0
-        if report is not None:
+        if report is not None and usable["report"]:
             for sentence in _SENTENCES.split(text):
                 if report.search(sentence):
                     urge += bool(mobilise is not None and mobilise.search(sentence))
@@ -185,7 +238,13 @@ class LexiconCues(TransformerMixin, BaseEstimator):
         return row + [urge, told]
 
     def transform(self, X):
-        counts = np.array([self._counts(t) for t in X], dtype=float).reshape(-1, self.n_features_out_)
+        texts = [str(t) for t in X]
+        patterns = (*self.cue_patterns_.values(), self.policy_pattern_)
+        may_match = _cue_index(tuple(p.pattern if p is not None else "" for p in patterns)).candidates(
+            texts, prepare=str.lower)
+        counts = np.zeros((len(texts), self.n_features_out_))
+        for i in np.flatnonzero(may_match.any(axis=1)):
+            counts[i] = self._counts(texts[i], may_match[i])
         return sp.csr_matrix(np.log1p(counts))
 
     def get_feature_names_out(self, input_features=None):
@@ -355,22 +414,85 @@ def _removal_pattern(path: str) -> re.Pattern | None:
     return _alternation(_pooled(load_lexicon(path)["cues"].get("removal", {})))
 
 
+@functools.lru_cache(maxsize=4)
+def _reporting_pattern(path: str) -> re.Pattern | None:
+    cues = load_lexicon(path)["cues"]
+    return _alternation(_pooled(cues.get("report", {})) + _pooled(cues.get("takedown", {})))
+
+
+# What normalise_post_text puts into a text that the raw text lacks, and where an anchor found in
+# the normalised text may therefore be missing from the loose text (see _loose_anchor).
+_TOKENS = re.compile(r"atmention|yturl|ytchannel|tgurl|weburl|\d|(?<=(.))(?=\1)")
+
+
+def _loose_anchor(anchor: str) -> tuple[str, ...]:
+    """The part of an anchor (of the normalised text) that the loose text of the same post holds.
+
+    The loose text (:func:`_loose_texts`) is the raw text NFKC-normalised, lower-cased, without
+    invisible characters and with whitespace runs as one space; it keeps URLs, mentions, digits
+    and repeated letters. So an anchor is cut at the tokens that stand for URLs and mentions, at
+    digits (digit runs become "0") and between two equal letters (a run of three or more becomes
+    two), and trimmed of spaces (a token brings its own); the longest piece is searched.
+    """
+    pieces = [p.strip() for p in _TOKENS.split(anchor)[::2]] if _TOKENS.search(anchor) else [anchor.strip()]
+    return (max(pieces, key=len),)
+
+
+_WHITESPACE_RUNS = re.compile(r"\s{2,}|[^\S ]")
+
+
+def _loose_form(joined: str) -> str:
+    return _WHITESPACE_RUNS.sub(" ", _INVISIBLE.sub("", joined.lower()))
+
+
+def _loose_texts(texts) -> list[str]:
+    """Raw texts NFKC-normalised where they are not already (most posts are)."""
+    out = []
+    for text in texts:
+        text = _as_text(text)
+        out.append(text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text))
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _gate_index(path: str) -> AnchorIndex:
+    patterns = {"reporting": _reporting_pattern(path), "removal": _removal_pattern(path)}
+    return AnchorIndex({k: [p.pattern] for k, p in patterns.items() if p is not None}, loosen=_loose_anchor)
+
+
+def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarray, np.ndarray]:
+    """For each raw text: does it name reporting (:func:`mentions_reporting`), does it claim a
+    removal (:func:`claims_removal`). The two gates of the classifier; a post with neither can be
+    neither a call nor a boast.
+
+    Exact and fast: one search for the regexes' anchors over the loose form of every text
+    (:func:`_loose_anchor`), then the regexes themselves on the few normalised texts flagged.
+    """
+    path = str(lexicon_path)
+    texts = list(texts)
+    reporting_pattern, removal_pattern = _reporting_pattern(path), _removal_pattern(path)
+    reporting = np.full(len(texts), reporting_pattern is None)
+    removal = np.zeros(len(texts), dtype=bool)
+    index = _gate_index(path)
+    if not index.names or not texts:
+        return reporting, removal
+    flagged = np.flatnonzero(index.candidates(_loose_texts(texts), prepare=_loose_form).any(axis=1))
+    normalised = normalise_texts([texts[i] for i in flagged])
+    for i, text in zip(flagged, normalised, strict=True):
+        if reporting_pattern is not None:
+            reporting[i] = bool(reporting_pattern.search(text))
+        if removal_pattern is not None:
+            removal[i] = bool(removal_pattern.search(text))
+    return reporting, removal
+
+
 def claims_removal(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray:
     """Whether each text claims that something was removed, blocked, struck or restricted.
 
     A boast must make such a claim: "Рахмет!", "thanks for the support" or "translation ready"
     share words with boasts ("thanks everyone who reported") but claim nothing.
     """
-    pattern = _removal_pattern(str(lexicon_path))
-    if pattern is None:
-        return np.zeros(len(texts), dtype=bool)
-    return np.array([bool(pattern.search(normalise_post_text(t))) for t in texts], dtype=bool)
-
-
-@functools.lru_cache(maxsize=4)
-def _reporting_pattern(path: str) -> re.Pattern | None:
-    cues = load_lexicon(path)["cues"]
-    return _alternation(_pooled(cues.get("report", {})) + _pooled(cues.get("takedown", {})))
+    return gate_cues(texts, lexicon_path)[1]
 
 
 def mentions_reporting(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray:
@@ -380,16 +502,13 @@ def mentions_reporting(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.nda
     "шағым", "ban this account", "take it down"); a link with "👍" or "good morning everyone"
     is not a call however a model scores it (the lexicon's ``report`` and ``takedown`` cues).
     """
-    pattern = _reporting_pattern(str(lexicon_path))
-    if pattern is None:
-        return np.ones(len(texts), dtype=bool)
-    return np.array([bool(pattern.search(normalise_post_text(t))) for t in texts], dtype=bool)
+    return gate_cues(texts, lexicon_path)[0]
 
 
 def _decide_texts(probs: pd.DataFrame, texts, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_decide` with both gates of the texts applied (a call names reporting, a boast a removal)."""
-    texts = list(texts)
-    return _decide(probs, threshold, removal=claims_removal(texts), reporting=mentions_reporting(texts))
+    reporting, removal = gate_cues(texts)
+    return _decide(probs, threshold, removal=removal, reporting=reporting)
 
 
 def _decide(probs: pd.DataFrame, threshold: float, removal: np.ndarray | None = None,
@@ -438,13 +557,25 @@ def requested_policy(text: object, lexicon_path: str | Path = LEXICON_PATH) -> s
     >>> requested_policy("举报理由：骚扰")
     'harassment'
     """
-    norm = normalise_post_text(text)
-    best: tuple[int, str] | None = None
-    for policy, pattern in _policy_patterns(str(lexicon_path)):
-        match = pattern.search(norm)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), policy)
-    return best[1] if best else None
+    return requested_policies([text], lexicon_path)[0]
+
+
+def requested_policies(texts, lexicon_path: str | Path = LEXICON_PATH, normalised: bool = False) -> list[str | None]:
+    """:func:`requested_policy` of each text (``normalised``: the texts are already normalised);
+    each policy's regex runs only where its anchors occur."""
+    path = str(lexicon_path)
+    texts = list(texts) if normalised else normalise_texts(texts)
+    patterns = _policy_patterns(path)
+    may_match = _cue_index(tuple(p.pattern for _, p in patterns)).candidates(texts, prepare=str.lower)
+    out: list[str | None] = [None] * len(texts)
+    for i in np.flatnonzero(may_match.any(axis=1)):
+        best: tuple[int, str] | None = None
+        for (policy, pattern), ok in zip(patterns, may_match[i], strict=True):
+            match = pattern.search(texts[i]) if ok else None
+            if match and (best is None or match.start() < best[0]):
+                best = (match.start(), policy)
+        out[i] = best[1] if best else None
+    return out
 
 
 _KK_ONLY = set("ұі")            # Kazakh letters no other language here uses (і: Ukrainian too)
@@ -562,7 +693,7 @@ CALLS_COLUMNS = ("post_id", "is_call", "kind", "confidence", "p_call", "targets"
 
 
 def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
-                   threshold: float = CALL_THRESHOLD) -> pd.DataFrame:
+                   threshold: float = CALL_THRESHOLD, workers: int = 1, prefilter: bool = True) -> pd.DataFrame:
     """Classify posts as calls to report, boasts of success, or other.
 
     Parameters
@@ -572,6 +703,9 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
         ``urls`` and ``targets`` (lists) are used when present.
     model : a fitted pipeline; default :func:`call_model`.
     threshold : ``p_call`` at or above which a post is a call (default :data:`CALL_THRESHOLD`).
+    workers : processes for a large input (0: one per core); the output is the same for any number.
+    prefilter : settle the posts that pass neither gate as ``other`` without the model (the
+        default; exact, see below). False scores and describes every post.
 
     Returns
     -------
@@ -581,6 +715,12 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
         of canonical ids, see :func:`post_targets`; a call may have none, since the target is often
         named in an earlier or later post of the same chat, which linkage handles); requested_policy
         (the policy named in a call or boast, else None); language (:func:`detect_language`).
+
+    A call must name reporting and a boast must claim a removal (:func:`gate_cues`), so a post
+    with neither is ``other`` whatever the model says: with ``prefilter`` such posts are not scored
+    (``p_call`` and ``confidence`` NaN), and for every ``other`` post ``targets`` and ``language``
+    are None (nothing downstream reads them; the app guesses the language of a post when shown).
+    Calls and boasts, and the scores of every post that passes a gate, are the same either way.
     """
     missing = [c for c in ("post_id", "text") if c not in posts.columns]
     if missing:
@@ -589,23 +729,100 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
         return pd.DataFrame({c: pd.Series(dtype=bool if c == "is_call" else float
                                           if c in ("confidence", "p_call") else object)
                              for c in CALLS_COLUMNS})
+    model = model if model is not None else call_model()
+    columns = [c for c in ("post_id", "text", "urls", "targets") if c in posts.columns]
+    chunks = [posts[columns].iloc[i:i + PARALLEL_CHUNK] for i in range(0, len(posts), PARALLEL_CHUNK)]
+    workers = min(len(chunks), _worker_count(workers))
+    if workers <= 1:
+        parts = [_classify_chunk(chunk, model, threshold, prefilter) for chunk in chunks]
+    else:
+        parts = _in_processes(chunks, model, threshold, prefilter, workers)
+    return pd.concat(parts, ignore_index=True)
+
+
+# Posts per piece of work when classifying in several processes (and the size below which one
+# process does it all: starting workers and sending them the model costs about a second).
+PARALLEL_CHUNK = 20_000
+
+
+def _worker_count(workers: int) -> int:
+    import os
+
+    return max(1, (os.cpu_count() or 1) if workers == 0 else workers)
+
+
+_WORKER_MODEL: Pipeline | None = None
+
+
+def _set_worker_model(model: Pipeline) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+def _classify_in_worker(chunk: pd.DataFrame, threshold: float, prefilter: bool) -> pd.DataFrame:
+    return _classify_chunk(chunk, _WORKER_MODEL, threshold, prefilter)
+
+
+def _in_processes(chunks: list[pd.DataFrame], model: Pipeline, threshold: float, prefilter: bool,
+                  workers: int) -> list[pd.DataFrame]:
+    """The chunks classified in ``workers`` processes, results in chunk order (so the same output
+    as one process: every row is classified on its own)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_worker_model,
+                             initargs=(model,)) as pool:
+        return list(pool.map(_classify_in_worker, chunks, [threshold] * len(chunks), [prefilter] * len(chunks)))
+
+
+def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, prefilter: bool) -> pd.DataFrame:
     texts = posts["text"].tolist()
-    probs = call_probabilities(texts, model)
-    kind, confidence = _decide_texts(probs, texts, threshold)
-    urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * len(posts)
-    targets = posts["targets"].tolist() if "targets" in posts.columns else [None] * len(posts)
+    n = len(texts)
+    reporting, removal = gate_cues(texts)
+    scored = np.flatnonzero(reporting | removal) if prefilter else np.arange(n)
+    p = {k: np.full(n, np.nan) for k in KINDS}
+    kind = np.full(n, "other", dtype=object)
+    confidence = np.full(n, np.nan)
+    if len(scored):
+        probs = _probabilities_of(texts, scored, model)
+        for k in KINDS:
+            p[k][scored] = probs[f"p_{k}"].to_numpy()
+        kind[scored], confidence[scored] = _decide(probs, threshold, removal=removal[scored],
+                                                   reporting=reporting[scored])
+    urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * n
+    stored = posts["targets"].tolist() if "targets" in posts.columns else [None] * n
+    described = np.flatnonzero(kind != "other") if prefilter else np.arange(n)
+    targets: list = [None] * n
+    language: list = [None] * n
+    policy: list = [None] * n
+    policies = requested_policies([texts[i] for i in described])
+    for i, named in zip(described, policies, strict=True):
+        targets[i] = post_targets(texts[i], urls[i], stored[i])
+        language[i] = detect_language(texts[i])
+        policy[i] = named if kind[i] != "other" else None
     return pd.DataFrame({
         "post_id": posts["post_id"].to_numpy(),
         "is_call": kind == "call",
         "kind": kind,
         "confidence": confidence.astype(float),
-        "p_call": probs["p_call"].to_numpy(),
-        "targets": [post_targets(t, u, g) for t, u, g in zip(texts, urls, targets, strict=True)],
+        "p_call": p["call"],
+        "targets": targets,
         # object dtype: pandas 3 would infer a string column and turn None into NaN.
-        "requested_policy": pd.Series([requested_policy(t) if k != "other" else None
-                                       for t, k in zip(texts, kind, strict=True)], dtype=object),
-        "language": [detect_language(t) for t in texts],
+        "requested_policy": pd.Series(policy, dtype=object),
+        "language": pd.Series(language, dtype=object),
     })
+
+
+def _probabilities_of(texts: list, rows: np.ndarray, model: Pipeline) -> pd.DataFrame:
+    """:func:`call_probabilities` of ``texts[rows]``; the normalisation runs in bulk."""
+    chosen = ["" if texts[i] is None else str(texts[i]) for i in rows]
+    if model.steps[0][0] != "normalise":
+        return call_probabilities(chosen, model)
+    proba = model[1:].predict_proba(normalise_texts(chosen))
+    classes = list(model.classes_)
+    return pd.DataFrame({f"p_{k}": proba[:, classes.index(k)] for k in KINDS})
 
 
 def confirm_boasts(calls: pd.DataFrame, horizon: pd.Timedelta) -> pd.DataFrame:
