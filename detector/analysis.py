@@ -71,7 +71,7 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     posts = apply_aliases(posts, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    classified = apply_aliases(classify_calls(posts, threshold=P.call_threshold), mapping, columns=())
+    classified = apply_aliases(classify_calls(posts, threshold=P.call_threshold, workers=P.workers), mapping, columns=())
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
     reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only)
     calls = confirm_boasts(reviewed.merge(posts[post_cols], on="post_id", how="left"),
