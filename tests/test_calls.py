@@ -205,7 +205,10 @@ def test_classify_calls_returns_the_documented_columns_and_decision(model):
     assert result.loc[0, "targets"] == ["youtube:video:Xk3pL9qRt2A"]
     assert result.loc[0, "requested_policy"] == "harassment"
     assert result.loc[1, "requested_policy"] is None
-    assert result["language"].tolist() == ["en", "en"]
+    # A post that passes neither gate is settled unscored and undescribed; without the prefilter
+    # it is scored and described like the rest.
+    assert result["language"].tolist() == ["en", None] and result["p_call"].isna().tolist() == [False, True]
+    assert classify_calls(posts, model=model, prefilter=False)["language"].tolist() == ["en", "en"]
 
 
 def test_a_call_without_a_target_is_still_a_call(model):
