@@ -145,3 +145,10 @@ def test_any_number_of_workers_gives_the_same_output(corpus, monkeypatch):
     one = C.classify_calls(posts, workers=1)
     two = C.classify_calls(posts, workers=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_no_character_past_the_cased_limit_has_another_case():
+    from detector.features.anchors import CASED_LIMIT
+
+    assert not [c for c in range(CASED_LIMIT, 0x110000)
+                if (ch := chr(c)).lower() != ch or ch.upper() != ch or ch.casefold() != ch]

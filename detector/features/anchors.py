@@ -153,13 +153,25 @@ def regex_anchors(pattern: str) -> frozenset[str] | None:
     return anchors
 
 
+# Characters past this have no case (a test checks it over all of Unicode).
+CASED_LIMIT = 0x20000
+
+
+@functools.lru_cache(maxsize=1)
+def _cased_characters() -> str:
+    """Every character with another case: only these can match a different letter under
+    ``re.IGNORECASE`` (a letter without case matches only itself)."""
+    return "".join(ch for ch in map(chr, [*range(0xD800), *range(0xE000, CASED_LIMIT)])
+                   if ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch)
+
+
 @functools.lru_cache(maxsize=8)
 def _case_table(letters: frozenset[str]) -> dict[str, str]:
     """Characters that ``re.IGNORECASE`` lets match one of ``letters`` or each other, each mapped
     to one representative of its group (the lowest lower-case one: "ı" -> "i", "ᲀ" -> "в", "В" ->
-    "в"); representatives are left out. Derived from ``re`` itself, over all of Unicode."""
-    every = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x110000)]))
-    alike = sorted(set(re.findall("[" + "".join(map(re.escape, sorted(letters))) + "]", every, re.IGNORECASE)))
+    "в"); representatives are left out. Derived from ``re`` itself, over every cased character."""
+    alike = sorted(set(re.findall("[" + "".join(map(re.escape, sorted(letters))) + "]", _cased_characters(),
+                                  re.IGNORECASE)) | set(letters))
     parent = {ch: ch for ch in alike}
 
     def root(ch: str) -> str:

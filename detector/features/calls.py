@@ -422,20 +422,33 @@ def _reporting_pattern(path: str) -> re.Pattern | None:
 
 # What normalise_post_text puts into a text that the raw text lacks, and where an anchor found in
 # the normalised text may therefore be missing from the loose text (see _loose_anchor).
-_TOKENS = re.compile(r"atmention|yturl|ytchannel|tgurl|weburl|\d|(?<=(.))(?=\1)")
+_TOKENS = re.compile(r"(atmention)|yturl|ytchannel|tgurl|weburl|(0)|(?<=(.))(?=\3)")
+_DIGIT_CHARACTERS = tuple(ch for ch in map(chr, range(0x20000)) if re.fullmatch(r"\d", ch))
 
 
 def _loose_anchor(anchor: str) -> tuple[str, ...]:
-    """The part of an anchor (of the normalised text) that the loose text of the same post holds.
+    """Strings one of which the loose text of a post holds wherever its normalised text holds
+    ``anchor``.
 
-    The loose text (:func:`_loose_texts`) is the raw text NFKC-normalised, lower-cased, without
+    The loose text (:func:`_loose_form`) is the raw text NFKC-normalised, lower-cased, without
     invisible characters and with whitespace runs as one space; it keeps URLs, mentions, digits
     and repeated letters. So an anchor is cut at the tokens that stand for URLs and mentions, at
-    digits (digit runs become "0") and between two equal letters (a run of three or more becomes
-    two), and trimmed of spaces (a token brings its own); the longest piece is searched.
+    the "0" that stands for a digit run and between two equal letters (a run of three or more
+    becomes two), and trimmed of spaces (a token brings its own). The longest piece is searched;
+    a piece before a mention token also with " @" or "@", one before a "0" with each digit.
     """
-    pieces = [p.strip() for p in _TOKENS.split(anchor)[::2]] if _TOKENS.search(anchor) else [anchor.strip()]
-    return (max(pieces, key=len),)
+    pieces, start = [], 0
+    for match in [*_TOKENS.finditer(anchor), None]:
+        end = match.start() if match else len(anchor)
+        piece = anchor[start:end]
+        if match is not None and match.group(1):
+            pieces.append((len(piece.strip()), tuple(piece.strip() + tail for tail in (" @", "@"))))
+        elif match is not None and match.group(2):
+            pieces.append((len(piece.strip()), tuple(piece.lstrip() + d for d in _DIGIT_CHARACTERS)))
+        else:
+            pieces.append((len(piece.strip()), (piece.strip(),)))
+        start = match.end() if match else start
+    return max(pieces, key=lambda p: p[0])[1]
 
 
 _WHITESPACE_RUNS = re.compile(r"\s{2,}|[^\S ]")
@@ -455,9 +468,17 @@ def _loose_texts(texts) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4)
+def _gate_regexes(path: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """Each gate regex on its own, with its gate: ("reporting" | "removal", compiled regex)."""
+    cues = load_lexicon(path)["cues"]
+    kinds = {"reporting": ("report", "takedown"), "removal": ("removal",)}
+    return tuple((gate, re.compile(p, re.IGNORECASE)) for gate, names in kinds.items()
+                 for name in names for p in _pooled(cues.get(name, {})) if p)
+
+
+@functools.lru_cache(maxsize=4)
 def _gate_index(path: str) -> AnchorIndex:
-    patterns = {"reporting": _reporting_pattern(path), "removal": _removal_pattern(path)}
-    return AnchorIndex({k: [p.pattern] for k, p in patterns.items() if p is not None}, loosen=_loose_anchor)
+    return AnchorIndex({str(i): [p.pattern] for i, (_, p) in enumerate(_gate_regexes(path))}, loosen=_loose_anchor)
 
 
 def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarray, np.ndarray]:
@@ -470,19 +491,20 @@ def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarra
     """
     path = str(lexicon_path)
     texts = list(texts)
-    reporting_pattern, removal_pattern = _reporting_pattern(path), _removal_pattern(path)
-    reporting = np.full(len(texts), reporting_pattern is None)
+    regexes = _gate_regexes(path)
+    reporting = np.full(len(texts), _reporting_pattern(path) is None)
     removal = np.zeros(len(texts), dtype=bool)
-    index = _gate_index(path)
-    if not index.names or not texts:
+    if not regexes or not texts:
         return reporting, removal
-    flagged = np.flatnonzero(index.candidates(_loose_texts(texts), prepare=_loose_form).any(axis=1))
-    normalised = normalise_texts([texts[i] for i in flagged])
-    for i, text in zip(flagged, normalised, strict=True):
-        if reporting_pattern is not None:
-            reporting[i] = bool(reporting_pattern.search(text))
-        if removal_pattern is not None:
-            removal[i] = bool(removal_pattern.search(text))
+    may_match = _gate_index(path).candidates(_loose_texts(texts), prepare=_loose_form)
+    flagged = np.flatnonzero(may_match.any(axis=1))
+    # A text passes a gate when any of its regexes matches: only those whose anchors occur run.
+    for i, text in zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True):
+        for k in np.flatnonzero(may_match[i]):
+            gate, regex = regexes[k]
+            passed = reporting if gate == "reporting" else removal
+            if not passed[i] and regex.search(text):
+                passed[i] = True
     return reporting, removal
 
 
