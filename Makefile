@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint bench demo clean poppler browser notebook
+.PHONY: run test setup lint bench demo clean poppler browser fonts notebook
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
 
-test: setup poppler browser lint
+test: setup poppler fonts browser lint
 	$(PY) -m pytest -q
 
 # Evidence-packet tests render the PDF with pdftoppm: install poppler-utils when missing and root.
@@ -27,8 +27,20 @@ poppler:
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
 	  || echo "pdftoppm is missing: install poppler-utils (PDF render tests skip, and fail under CI=true)"; }
 
+# Fonts for every script of the evidence (Chinese, Arabic script, emoji), used by report.pdf
+# (detector/evidence/fonts.py finds them by path) and by chromium in the browser tests. SIL OFL.
+FONT_PACKAGES := fonts-noto-cjk fonts-noto-core fonts-noto-color-emoji
+fonts:
+	@{ [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+	  && [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] \
+	  && [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; } || { [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      $(FONT_PACKAGES) >/dev/null) \
+	  || echo "fonts are missing: install $(FONT_PACKAGES) (the PDF marks what it cannot draw; script tests fail under CI=true)"; }
+
 # Browser tests (tests/test_browser.py) drive Debian's chromium: install it when missing and root.
-browser:
+# The fonts come first, so the screenshots show Chinese, Uyghur and emoji as glyphs, not boxes.
+browser: fonts
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium is missing: install it (browser tests skip, and fail under CI=true)"; }

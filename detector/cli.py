@@ -548,10 +548,20 @@ def check(url: str, as_json: bool, db: Path) -> None:
 def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, reviewed_only: bool,
            phone_regions: str | None, db: Path) -> None:
     """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
-    from detector.evidence.packet import build_packet
+    import warnings
 
-    path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale,
-                        reviewed_only=reviewed_only, phone_regions=phone_regions)
+    from detector.evidence.packet import build_packet
+    from detector.evidence.render_pdf import UndrawnTextWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UndrawnTextWarning)
+        path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale,
+                            reviewed_only=reviewed_only, phone_regions=phone_regions)
+    for w in caught:
+        if issubclass(w.category, UndrawnTextWarning):
+            err_console.print(f"warning: {w.message}", markup=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
                   markup=False)
 

@@ -1,56 +1,57 @@
 """report.pdf: the report model drawn on A4 pages with fpdf2, deterministically.
 
-Everything is drawn as text (never interpreted as markup), in DejaVu Sans (shipped with
-matplotlib, so always present), with a CJK font from the system as fallback when one is
-installed. Characters no loaded font has are drawn as '�' (runs of three or more as '[…]'); Arabic-script
-text needs shaping, which fpdf2 does only with uharfbuzz, so without it such runs are replaced
-by a note pointing to report.html, rather than drawn with letters in the wrong order. The
-creation date is fixed by the caller and fpdf2's file id is a hash of the content, so the same
-report gives the same bytes.
+Everything is drawn as text (never interpreted as markup), in DejaVu Sans with the fallback fonts
+of :mod:`.fonts` (Chinese, Arabic script, emoji) and HarfBuzz text shaping (uharfbuzz), so
+Uyghur is joined and right-to-left and every script of the demo case is real text a reader can
+select and search. A character no loaded font has is drawn as '�' (runs of three or more as
+'[…]') and counted: :func:`render_pdf` then warns (:class:`UndrawnTextWarning`) with the count,
+which ``detector packet`` prints. Without uharfbuzz, Arabic-script runs are replaced by a note
+pointing to report.html rather than drawn with letters in the wrong order. The creation date is
+fixed by the caller and fpdf2's file id is a hash of the content, so the same report gives the
+same bytes.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import re
 import unicodedata
+import warnings
+from collections import Counter
 from datetime import datetime
 from functools import lru_cache
 
-import matplotlib
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from detector.evidence.fonts import INSTALL_HINT, dejavu, describe, fallback_fonts, missing_roles
 from detector.evidence.report import Bullets, Figure, Para, Report, Table
 
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _ARABIC_RUN = re.compile(f"[{_ARABIC}](?:[{_ARABIC}\\s\u060c\u061f.,!?:;«»()0-9\u0660-\u0669-]*[{_ARABIC}])?")
 ARABIC_NOTE = "[Arabic-script text: see report.html]"
 MISSING_NOTE = "[…]"
-_CJK_FAMILIES = ("Noto Sans CJK", "Noto Sans SC", "Noto Sans TC", "Source Han Sans", "WenQuanYi",
-                 "Droid Sans Fallback", "AR PL", "Noto Sans Mono CJK")
 
 
-def _dejavu(name: str) -> str:
-    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+class UndrawnTextWarning(UserWarning):
+    """Some characters of a report had no glyph in any font the PDF could load."""
+
+    def __init__(self, missing: Counter):
+        self.missing = missing
+        total = sum(missing.values())
+        sample = "".join(ch for ch, _ in missing.most_common(12))
+        absent = missing_roles()
+        hint = (f"; fonts not found for: {', '.join(describe(r) for r in absent)}: {INSTALL_HINT}" if absent else "")
+        super().__init__(f"report.pdf could not draw {total} character{'' if total == 1 else 's'} "
+                         f"({len(missing)} distinct: {sample}); they are marked '\ufffd' or '[…]' in the PDF, "
+                         f"and report.html and the CSV files hold the exact text{hint}")
 
 
-@lru_cache(maxsize=1)
-def fallback_font() -> str | None:
-    """Path of an installed CJK font (first by path, for determinism), or None."""
-    from matplotlib import font_manager
-
-    found = sorted({f.fname for f in font_manager.fontManager.ttflist
-                    if any(f.name.startswith(fam) for fam in _CJK_FAMILIES)})
-    return found[0] if found else None
-
-
-@lru_cache(maxsize=4)
-def _cmap(path: str) -> frozenset[int]:
-    font = TTFont(path, fontNumber=0, lazy=True)
+@lru_cache(maxsize=8)
+def _cmap(path: str, index: int = 0) -> frozenset[int]:
+    font = TTFont(path, fontNumber=index, lazy=True)
     return frozenset(font.getBestCmap())
 
 
@@ -59,11 +60,15 @@ def shaping_available() -> bool:
 
 
 class _Text:
-    """Make any string drawable by the loaded fonts, saying so where something is left out."""
+    """Make any string drawable by the loaded fonts, saying so where something is left out.
 
-    def __init__(self, fonts: list[str], shaping: bool):
-        self.covered = frozenset().union(*(_cmap(p) for p in fonts))
+    ``missing`` counts every character no font has, for the warning.
+    """
+
+    def __init__(self, covered: frozenset[int], shaping: bool):
+        self.covered = covered
         self.shaping = shaping
+        self.missing: Counter = Counter()
 
     def __call__(self, text: str) -> str:
         text = unicodedata.normalize("NFC", str(text))
@@ -90,6 +95,7 @@ class _Text:
                 flush()
                 out.append(ch)
             else:
+                self.missing[ch] += 1
                 missing += 1
         flush()
         return "".join(out)
@@ -105,9 +111,40 @@ class _PDF(FPDF):
         self.cell(0, 5, f"{self.footer_text}  ·  page {self.page_no()} of {{nb}}", align="C")
         self.set_text_color(0)
 
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 2.8.9: when a line's first glyph comes from a fallback font, the current font is set
+        # only inside that line's q…Q, yet marked as set for the page, so the next lines are drawn
+        # with no font (poppler: "No font in show"; the text vanishes). Setting it for the page
+        # first, outside any q…Q, avoids that path.
+        if not self.current_font_is_set_on_page and self.current_font is not None:
+            self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+        return super()._render_styled_text_line(*args, **kwargs)
+
+
+def _load_fonts(pdf: FPDF) -> frozenset[int]:
+    """Add DejaVu Sans and every fallback font found; the code points they cover together."""
+    regular, bold = dejavu("DejaVuSans.ttf"), dejavu("DejaVuSans-Bold.ttf")
+    pdf.add_font("DejaVu", "", regular)
+    pdf.add_font("DejaVu", "B", bold)
+    covered = _cmap(regular) | _cmap(bold)
+    names = []
+    for font in fallback_fonts():
+        try:
+            pdf.add_font(f"Fallback-{font.role}", "", font.path, collection_font_number=font.index)
+        except Exception:  # noqa: BLE001 - a font fpdf2 cannot read is simply not used (and its text counted)
+            continue
+        names.append(f"Fallback-{font.role}")
+        covered |= _cmap(font.path, font.index)
+    if names:
+        pdf.set_fallback_fonts(names, exact_match=False)
+    return covered
+
 
 def render_pdf(report: Report, created: datetime, footer: str) -> bytes:
-    """The report as A4 PDF bytes; ``created`` is written as the creation date (keep it fixed)."""
+    """The report as A4 PDF bytes; ``created`` is written as the creation date (keep it fixed).
+
+    Warns with :class:`UndrawnTextWarning` (and the count) when some characters had no glyph.
+    """
     pdf = _PDF(orientation="P", unit="mm", format="A4")
     pdf.footer_text = footer
     pdf.set_creation_date(created)
@@ -117,22 +154,11 @@ def render_pdf(report: Report, created: datetime, footer: str) -> bytes:
     pdf.set_lang("en")
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
-    regular, bold = _dejavu("DejaVuSans.ttf"), _dejavu("DejaVuSans-Bold.ttf")
-    pdf.add_font("DejaVu", "", regular)
-    pdf.add_font("DejaVu", "B", bold)
-    fonts = [regular, bold]
-    extra = fallback_font()
-    if extra:
-        try:
-            pdf.add_font("Fallback", "", extra)
-            pdf.set_fallback_fonts(["Fallback"], exact_match=False)
-            fonts.append(extra)
-        except Exception:  # noqa: BLE001 - a font fpdf2 cannot read is simply not used
-            pass
+    covered = _load_fonts(pdf)
     shaping = shaping_available()
     if shaping:
         pdf.set_text_shaping(True)
-    clean = _Text(fonts, shaping)
+    clean = _Text(covered, shaping)
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)
@@ -152,7 +178,10 @@ def render_pdf(report: Report, created: datetime, footer: str) -> bytes:
         pdf.ln(1.5)
         for block in section.blocks:
             _block(pdf, block, clean)
-    return bytes(pdf.output())
+    body = bytes(pdf.output())
+    if clean.missing:
+        warnings.warn(UndrawnTextWarning(clean.missing), stacklevel=2)
+    return body
 
 
 def _block(pdf: FPDF, block, clean: _Text) -> None:
