@@ -32,6 +32,11 @@ from detector.evidence.report import Bullets, Figure, Para, Report, Table
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _ARABIC_RUN = re.compile(f"[{_ARABIC}](?:[{_ARABIC}\\s\u060c\u061f.,!?:;«»()0-9\u0660-\u0669-]*[{_ARABIC}])?")
 ARABIC_NOTE = "[Arabic-script text: see report.html]"
+# Scripts whose letters change shape or order in context (Hebrew, Arabic, Syriac, Thaana, N'Ko,
+# Indic, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian; presentation forms). Shaping costs
+# HarfBuzz calls at every line break, so only blocks holding such text are shaped.
+_COMPLEX = re.compile("[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u0f00-\u109f\u1780-\u18af\ufb1d-\ufdff"
+                      "\ufe70-\ufeff]")
 MISSING_NOTE = "[…]"
 
 
@@ -51,8 +56,8 @@ class UndrawnTextWarning(UserWarning):
 
 @lru_cache(maxsize=8)
 def _cmap(path: str, index: int = 0) -> frozenset[int]:
-    font = TTFont(path, fontNumber=index, lazy=True)
-    return frozenset(font.getBestCmap())
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def shaping_available() -> bool:
@@ -69,6 +74,10 @@ class _Text:
         self.covered = covered
         self.shaping = shaping
         self.missing: Counter = Counter()
+
+    def shape_for(self, pdf: FPDF, *texts: str) -> None:
+        """Turn HarfBuzz shaping on for the next drawing when any of ``texts`` needs it, else off."""
+        pdf.set_text_shaping(self.shaping and any(_COMPLEX.search(str(t)) for t in texts))
 
     def __call__(self, text: str) -> str:
         text = unicodedata.normalize("NFC", str(text))
@@ -155,12 +164,10 @@ def render_pdf(report: Report, created: datetime, footer: str) -> bytes:
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     covered = _load_fonts(pdf)
-    shaping = shaping_available()
-    if shaping:
-        pdf.set_text_shaping(True)
-    clean = _Text(covered, shaping)
+    clean = _Text(covered, shaping_available())
     pdf.alias_nb_pages()
     pdf.add_page()
+    clean.shape_for(pdf, report.title, report.subtitle, *(s.title for s in report.sections))
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 7, clean(report.title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8.5)
@@ -184,7 +191,20 @@ def render_pdf(report: Report, created: datetime, footer: str) -> bytes:
     return body
 
 
+def _texts(block) -> list[str]:
+    if isinstance(block, Para):
+        return [block.strong, block.text]
+    if isinstance(block, Bullets):
+        return list(block.items)
+    if isinstance(block, Figure):
+        return [block.caption]
+    if isinstance(block, Table):
+        return [block.caption, *block.columns, *(c.text for row in block.rows for c in row)]
+    return []
+
+
 def _block(pdf: FPDF, block, clean: _Text) -> None:
+    clean.shape_for(pdf, *_texts(block))
     if isinstance(block, Para):
         pdf.set_font("DejaVu", "", 9)
         if block.strong:

@@ -321,8 +321,8 @@ def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
                 + "A link is given only where a public one can be built: Telegram Desktop exports identify a "
                   "chat by a number (tg…) without its public username, and t.me/c/ links open only for members, "
                   "so those posts have no link rather than a wrong one; WhatsApp messages have no links. "
-                  "Each post's source file and SHA-256 are in calls.csv and findings.json. In the PDF, '[…]' marks "
-                  "text in a script its fonts cannot draw; report.html shows it.")
+                  "Each post's source file and SHA-256 are in calls.csv and findings.json; report.html and calls.csv "
+                  "hold each text exactly as collected.")
     meta = Table(["#", "post id", "language", "requested policy", "classifier confidence", "targets named",
                   "human review"],
                  [[Cell(anchors[p.post_id]), Cell(p.post_id), Cell(_s(p.language)),
@@ -456,9 +456,10 @@ def _methods(d: PacketData) -> Section:
         ("Text", "message texts are shown as collected" + (", except that phone numbers (national and "
                                                            "international formats) are replaced by "
                                                            "'[phone number removed]'" if d.redacted else "")
-                 + ". The PDF draws characters its fonts lack as '�', or '[…]' for longer runs (for example "
-                   "Chinese text when no CJK font is installed), and Arabic-script text only where it can shape "
-                   "it; report.html and the CSV files hold the exact text."),
+                 + ". The PDF draws them in DejaVu Sans with Noto fonts for Chinese, Arabic script and emoji, "
+                   "shaping Arabic-script text (Uyghur) right to left; a character no font has is marked by a "
+                   "replacement sign and counted in a warning when the packet is built. report.html and the CSV "
+                   "files hold the exact text."),
         ("Privacy", ("authors in groups, WhatsApp authors and complaint accounts appear as pseudonyms "
                      "(Person- and eight hexadecimal digits of an HMAC-SHA-256 keyed by the case), and so do "
                      "chats with one private person; public channels and group chats keep their names." if d.redacted else
