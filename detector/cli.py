@@ -467,35 +467,45 @@ def analyze(db: Path, lock_wait: float | None, **options) -> None:
 @db_option
 def campaigns(as_json: bool, db: Path) -> None:
     """The ranked campaigns of an analysed case."""
-    from detector.results import campaign_list, unexplained_bursts
+    from detector.results import campaign_list, nothing_to_test, too_little_history, unexplained_bursts
 
     with Case.open(db, read_only=True) as case:
         items = campaign_list(case)
         unexplained = unexplained_bursts(case)
+        empty, history = nothing_to_test(case), too_little_history(case)
         _warn_if_stale(case)
     if as_json:
         click.echo(json.dumps(items, ensure_ascii=False, indent=1, allow_nan=False))
         return
-    _print_campaigns(items, unexplained)
+    _print_campaigns(items, unexplained, empty, history)
 
 
-def _print_campaigns(items: list[dict], unexplained) -> None:
-    if not items:
+def _print_campaigns(items: list[dict], unexplained, empty: str | None = None, history: str | None = None) -> None:
+    from detector.formatting import count, decimal, p_value
+
+    if empty:
+        console.print(empty, markup=False)
+    elif not items:
         console.print("No evidence of coordination in the collected sources: no post asked anyone to report a "
                       "target that received notices.")
     for c in items:
-        console.print(f"[bold]#{c['rank']} {c['id']}[/bold]  tier {c['tier']}  score {c['score']:.2f}  "
-                      f"{c['start'][:16]} → {c['end'][:16]}  {len(c['targets'])} targets, {c['calls']} calls in "
-                      f"{len(c['chats'])} chats, {c['notices']} notices  p_link={_p(c['p_link'])} "
-                      f"p_burst={_p(c['p_burst'])}", markup=True, highlight=False)
+        console.print(f"[bold]#{c['rank']} {c['id']}[/bold]  tier {c['tier']}  score {decimal(c['score'], 2)}  "
+                      f"{c['start'][:16]} → {c['end'][:16]}  {count(len(c['targets']), 'target')}, "
+                      f"{count(c['calls'], 'call')} in {count(len(c['chats']), 'chat')}, "
+                      f"{count(c['notices'], 'notice')}  p_link = {p_value(c['p_link'])}  "
+                      f"p_burst = {p_value(c['p_burst'])}", markup=True, highlight=False)
         # Weak campaigns (calls that changed nothing) get their first finding only.
         for f in c["findings"] if c["tier"] != "weak" else c["findings"][:1]:
             console.print(f"   - {plain(f)}", markup=False)
-    if len(unexplained):
-        console.print(f"{len(unexplained)} bursts with no call behind them (unexplained, not campaigns):")
+    if history:
+        console.print(history, markup=False)
+    elif len(unexplained):
+        console.print(f"{count(len(unexplained), 'burst')} with no call behind them (unexplained, not campaigns):")
         for b in unexplained.itertuples():
-            console.print(f"   - {plain(b.stream)}: {b.notices} notices {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} "
-                          f"UTC against {b.expected:.1f} expected (p_burst = {_p(b.p_burst)})", markup=False)
+            also = f" (the same notices as {', '.join(map(plain, b.also_in))})" if b.also_in else ""
+            console.print(f"   - {plain(b.stream)}{also}: {count(b.notices, 'notice')} {b.start:%Y-%m-%d %H:%M} → "
+                          f"{b.end:%Y-%m-%d %H:%M} UTC against {decimal(b.expected)} expected "
+                          f"(p_burst = {p_value(b.p_burst)})", markup=False)
 
 
 def _warn_if_stale(case: Case) -> None:
@@ -505,10 +515,6 @@ def _warn_if_stale(case: Case) -> None:
     warning = stale_warning(case)
     if warning:
         click.echo(f"warning: {warning}", err=True)
-
-
-def _p(p) -> str:
-    return "n/a" if p is None else f"{p:.3g}"
 
 
 @main.command()

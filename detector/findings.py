@@ -10,35 +10,29 @@ fields, never by replacing substrings in a sentence.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import pandas as pd
+
+from detector.formatting import INSUFFICIENT, count, decimal, duration, is_missing, p_value, share, times
 
 FINDING_COLUMNS = ["campaign_id", "order", "kind", "data", "text", "p_value", "rows"]
 
 
 def fmt_p(p: float | None, floor: float | None = None, shifts: int | None = None) -> str:
-    """A p-value as findings write it (3 decimals, or 1 significant digit in e-notation below 0.001)."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "insufficient data"
-    text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+    """A p-value as findings write it (:func:`detector.formatting.p_value`), with the day shifts it rests on."""
+    if is_missing(p):
+        return INSUFFICIENT
+    text = p_value(p)
     if shifts is not None:
-        text += f" over {shifts} day shifts"
-    if floor is not None and p <= floor + 1e-12:
+        text += f" over {count(shifts, 'day shift')}"
+    if not is_missing(floor) and p <= floor + 1e-12:
         text += " (the smallest attainable)"
     return text
 
 
 def fmt_hours(h: float | None) -> str:
-    if h is None or (isinstance(h, float) and math.isnan(h)):
-        return "n/a"
-    return f"{h:.0f} h" if h < 72 else f"{h / 24:.1f} days"
-
-
-def _n(x) -> float:
-    """A stored number (None for a missing one, "inf" for an infinite one) as a float to format."""
-    return float("nan") if x is None else float(x)
+    return duration(h)
 
 
 def _t(iso: str) -> str:
@@ -46,126 +40,138 @@ def _t(iso: str) -> str:
 
 
 def _link(d: dict, names) -> str:
+    named = count(d["named"], "named target")
     if not d["hit"]:
-        return (f"No notice on the {d['named']} named targets arrived within {d['window_h']} h after the calls "
-                f"({d['notices_total']} notices on them in the whole period): the calls are not followed by "
-                f"enforcement in the collected notices.")
-    return (f"{d['hit']} of {d['named']} named targets received notices within {d['window_h']} h after a call naming "
-            f"them ({d['removed']} removed, struck, restricted or suspended); {d['within']} of {d['notices_total']} "
-            f"notices on the named targets came within that window against {_n(d['expected']):.1f} expected when the "
-            f"same calls are moved to other days (rate ratio {_n(d['rate_ratio']):.1f}, 95% interval "
-            f"{_n(d['ratio_lo']):.1f}–{_n(d['ratio_hi']):.1f}); median lag after the first call "
-            f"{fmt_hours(d['median_lag_h'])}; p_link = {fmt_p(d['p_link'], d['p_floor'], d['shifts'])}.")
+        return (f"No notice on the {named} arrived within {d['window_h']} h after the calls "
+                f"({count(d['notices_total'], 'notice')} on them in the whole period): the calls are not followed "
+                f"by enforcement in the collected notices.")
+    return (f"{d['hit']} of {named} received notices within {d['window_h']} h after a call naming "
+            f"{'it' if d['named'] == 1 else 'them'} ({d['removed']} removed, struck, restricted or suspended); "
+            f"{d['within']} of {count(d['notices_total'], 'notice')} on the named targets came within that window "
+            f"against {decimal(d['expected'])} expected when the same calls are moved to other days (rate ratio "
+            f"{decimal(d['rate_ratio'])}, 95% interval {decimal(d['ratio_lo'])}–{decimal(d['ratio_hi'])}); median "
+            f"lag after the first call {duration(d['median_lag_h'])}; p_link = "
+            f"{fmt_p(d['p_link'], d['p_floor'], d['shifts'])}.")
 
 
 def _reaction(d: dict, names) -> str:
-    why = (f"{d['pre_notices']} notices in the {d['window_h']} h before it" if d["why"] == "burst" else
+    why = (f"{count(d['pre_notices'], 'notice')} in the {d['window_h']} h before it" if d["why"] == "burst" else
            f"its target was already removed, restricted or suspended at {_t(d['enforced_at'])} UTC")
     if d["all"]:
-        return (f"All {d['calls']} calls were posted after enforcement on their targets had begun (the first after "
-                f"{why}). They may be reactions to the removals rather than their cause, so they are not tested as "
-                f"a cause: this cannot be an alarm.")
-    return (f"{d['reactions']} of {d['calls']} calls were posted after enforcement on their targets had begun (the "
-            f"first after {why}); they are left out of p_link and p_burst as possible reactions.")
+        return (f"All {count(d['calls'], 'call')} were posted after enforcement on their targets had begun (the "
+                f"first after {why}). They may be reactions to the removals rather than their cause, so they are not "
+                f"tested as a cause: this cannot be an alarm.")
+    were = "was" if d["reactions"] == 1 else "were"
+    return (f"{d['reactions']} of {count(d['calls'], 'call')} {were} posted after enforcement on their targets had "
+            f"begun (the first after {why}); {'it is' if d['reactions'] == 1 else 'they are'} left out of p_link "
+            f"and p_burst as possible reactions.")
 
 
 def _event_study(d: dict, names) -> str:
     w = d["window_h"]
     trend = "notices were already rising before the calls" if d["pre_trend"] else "no rise before the calls"
-    return (f"Around each target's first {'tested ' if d['tested_only'] else ''}call: {d['before_2']} notices from "
-            f"{2 * w} to {w} h before, {d['before']} in the {w} h before, {d['after']} in the {w} h after ({trend}).")
+    return (f"Around each target's first {'tested ' if d['tested_only'] else ''}call: "
+            f"{count(d['before_2'], 'notice')} from {2 * w} to {w} h before, {d['before']} in the {w} h before, "
+            f"{d['after']} in the {w} h after ({trend}).")
 
 
 def _limits(d: dict, names) -> str:
-    return (f"Too few comparable days to test the link: only {d['shifts']} day shifts keep the calls inside the "
-            f"observation period, so the smallest attainable p-value is {_n(d['p_floor']):.3f}, above {d['alpha']:g}.")
+    return (f"Too few comparable days to test the link: only {count(d['shifts'], 'day shift')} keep the calls "
+            f"inside the observation period, so the smallest attainable p-value is {p_value(d['p_floor'])}, "
+            f"above {d['alpha']:g}.")
 
 
 def _sweep(d: dict, names) -> str:
     rows = d["windows"]
-    text = "; ".join(f"{int(s['window_h'])} h: {int(s['notices_within'])} vs {_n(s['expected_within']):.1f} expected, "
-                     f"p = {fmt_p(s['p_value'])}" for s in rows)
+    text = "; ".join(f"{int(s['window_h'])} h: {int(s['notices_within'])} vs {decimal(s['expected_within'])} "
+                     f"expected, p = {fmt_p(s['p_value'])}" for s in rows)
     lo, hi = (min(s["window_h"] for s in rows), max(s["window_h"] for s in rows)) if rows else (0, 0)
 
     def span(h: float) -> str:
-        return f"{int(h) // 24} days" if h >= 72 and h % 24 == 0 else fmt_hours(h)
+        return f"{int(h) // 24} days" if h >= 72 and h % 24 == 0 else duration(h)
 
     return f"Across windows from {span(lo)} to {span(hi)} the result is: {text}."
 
 
 def _burst(d: dict, names) -> str:
     if not d["significant"]:
-        return f"The named targets' notices after the calls are not unusual for this subject (p_burst = {fmt_p(d['p_burst'])})."
-    return (f"The named targets' notices form a burst: {d['observed']} notices in the busiest window starting "
-            f"{_t(d['start'])} UTC against {_n(d['expected']):.1f} expected from the subject's own hour-of-day and weekday "
-            f"cycle{' and views' if d['views'] else ''} (p_burst = {fmt_p(d['p_burst'])}, corrected for every window "
-            f"scanned).")
+        return (f"The named targets' notices after the calls are not unusual for this subject "
+                f"(p_burst = {fmt_p(d['p_burst'])}).")
+    return (f"The named targets' notices form a burst: {count(d['observed'], 'notice')} in the busiest window "
+            f"starting {_t(d['start'])} UTC against {decimal(d['expected'])} expected from the subject's own "
+            f"hour-of-day and weekday cycle{' and views' if d['views'] else ''} (p_burst = {fmt_p(d['p_burst'])}, "
+            f"corrected for every window scanned).")
 
 
 def _controls(d: dict, names) -> str:
-    return (f"Controls: over the same {_n(d['days']):.1f} days, the {d['targets']} targets of this subject that no "
-            f"collected post named received {d['notices']} notices against {_n(d['expected']):.1f} expected from their own "
-            f"rate over the period (ratio {_n(d['ratio']):.2f}).")
+    return (f"Controls: over the same {decimal(d['days'])} days, the {count(d['targets'], 'target')} of this subject "
+            f"that no collected post named received {count(d['notices'], 'notice')} against "
+            f"{decimal(d['expected'])} expected from their own rate over the period (ratio "
+            f"{decimal(d['ratio'], 2)}).")
 
 
 def _policy(d: dict, names) -> str:
-    return (f"The calls asked for reports under '{d['policy']}'; {d['matching']} of {d['notices']} notices that "
-            f"followed cite it ({_n(d['share']):.0%}, against {_n(d['baseline_share']):.0%} of the subject's other notices; "
-            f"binomial p = {fmt_p(d['p_value'])}).")
+    return (f"The calls asked for reports under '{d['policy']}'; {d['matching']} of "
+            f"{count(d['notices'], 'notice')} that followed cite it ({share(d['share'])}, against "
+            f"{share(d['baseline_share'])} of the subject's other notices; binomial p = {fmt_p(d['p_value'])}).")
 
 
 def _copies(d: dict, names) -> str:
-    return (f"{d['pairs']} pairs of calls in different chats are near-duplicates (Jaccard similarity "
-            f"{_n(d['min']):.2f}–{_n(d['max']):.2f} on character shingles).")
+    pairs = "1 pair of calls in different chats is a near-duplicate" if d["pairs"] == 1 else (
+        f"{d['pairs']} pairs of calls in different chats are near-duplicates")
+    return f"{pairs} (Jaccard similarity {decimal(d['min'], 2)}–{decimal(d['max'], 2)} on character shingles)."
 
 
 def _forwards(d: dict, names) -> str:
     origins = sorted({names(o) for o in d["origins"]})
-    return f"{d['forwards']} of the calls are forwards (from {', '.join(origins)})."
+    forwards = "1 of the calls is a forward" if d["forwards"] == 1 else f"{d['forwards']} of the calls are forwards"
+    return f"{forwards} (from {', '.join(origins)})."
 
 
 def _spread(d: dict, names) -> str:
-    return (f"{d['calls']} calls in {d['chats']} chats ({', '.join(d['platforms'])}) between {_t(d['first'])} and "
-            f"{_t(d['last'])} UTC ({fmt_hours(d['span_h'])}).")
+    return (f"{count(d['calls'], 'call')} in {count(d['chats'], 'chat')} ({', '.join(d['platforms'])}) between "
+            f"{_t(d['first'])} and {_t(d['last'])} UTC ({duration(d['span_h'])}).")
 
 
 def _coreporting(d: dict, names) -> str:
-    text = (f"{d['reporters']} distinct reporters are behind these notices; {d['multi']} of them flagged two or more "
-            f"of the named targets.")
+    text = (f"{count(d['reporters'], 'distinct reporter')} {'is' if d['reporters'] == 1 else 'are'} behind these "
+            f"notices; {d['multi']} of them flagged two or more of the named targets.")
     if d.get("network"):
         n = d["network"]
         text += (f" In the co-reporting network (same target within {n['window_min']} min, at least "
-                 f"{n['min_weight']} times), {n['linked']} of them are linked by {n['edges']} directed edges "
-                 f"(weights up to {n['max_weight']}), against {_n(n['share_other']):.0%} of the case's other reporters.")
+                 f"{times(n['min_weight'])}), {n['linked']} of them are linked by "
+                 f"{count(n['edges'], 'directed edge')} (weights up to {n['max_weight']}), against "
+                 f"{share(n['share_other'])} of the case's other reporters.")
     return text
 
 
 def _reinstated(d: dict, names) -> str:
-    return (f"{d['count']} removals or suspensions on these targets were later reversed (reinstated; first "
-            f"{_t(d['first'])} UTC), which is what happens when enforcement was wrong.")
+    was = "was" if d["count"] == 1 else "were"
+    return (f"{d['count']} {'removal or suspension' if d['count'] == 1 else 'removals or suspensions'} on these "
+            f"targets {was} later reversed (reinstated; first {_t(d['first'])} UTC), which is what happens when "
+            f"enforcement was wrong.")
 
 
 def _suspended(d: dict, names) -> str:
-    times = "once" if d["count"] == 1 else f"{d['count']} times"
-    return f"The channel was suspended or blocked {times} in this period (first {_t(d['first'])} UTC)."
+    return f"The channel was suspended or blocked {times(d['count'])} in this period (first {_t(d['first'])} UTC)."
 
 
 def _old_videos(d: dict, names) -> str:
-    return (f"The removed videos had been online for a median of {_n(d['median_years']):.1f} years before being removed "
-            f"within days of each other.")
+    return (f"The removed videos had been online for a median of {decimal(d['median_years'])} years before being "
+            f"removed within days of each other.")
 
 
 def _policy_shift(d: dict, names) -> str:
-    return (f"'{d['policy']}' suddenly dominates the citations: {d['matching']} of {d['notices']} notices after the "
-            f"calls ({_n(d['share']):.0%}) against {_n(d['baseline_share']):.0%} of the subject's other notices (binomial p = "
-            f"{fmt_p(d['p_value'])}).")
+    return (f"'{d['policy']}' suddenly dominates the citations: {d['matching']} of {count(d['notices'], 'notice')} "
+            f"after the calls ({share(d['share'])}) against {share(d['baseline_share'])} of the subject's other "
+            f"notices (binomial p = {fmt_p(d['p_value'])}).")
 
 
 def _other_subjects(d: dict, names) -> str:
     n = len(d["subjects"])
     return (f"{n} other subject{'s were' if n != 1 else ' was'} hit in the same days: " + "; ".join(
-        f"{s['subject']} ({s['notices']} notices against {_n(s['expected']):.1f} expected)" for s in d["subjects"][:5])
-        + ".")
+        f"{s['subject']} ({count(s['notices'], 'notice')} against {decimal(s['expected'])} expected)"
+        for s in d["subjects"][:5]) + ".")
 
 
 def _boasts(d: dict, names) -> str:

@@ -78,6 +78,9 @@ class Parameters:
                                          "days before it", "days", 1, 365)
     reviewed_only: bool = _param(False, "only posts an analyst confirmed count as calls and boasts (posts an analyst "
                                         "rejected never count)", option=True)
+    min_history_days: int = _param(14, "bursts are judged against a channel's own daily and weekly rhythm only when "
+                                       "the notices span at least this many days (two of each weekday); with less, "
+                                       "results say there is too little history to judge bursts", "days", 1, 365)
     coposting_window_min: int = _param(30, "chats posting the same call within this many minutes are tied in the "
                                            "co-posting network", "min", 1, 24 * 60)
     workers: int = _param(0, "processes the calls step may use on a large case (0: one per core); the results are "

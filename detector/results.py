@@ -10,7 +10,9 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.findings import rendered
+from detector.formatting import count, decimal, duration, p_value
 from detector.identity import target_from_input
+from detector.params import DEFAULTS
 from detector.store import Case
 
 
@@ -133,15 +135,71 @@ def campaign_list(case: Case) -> list[dict]:
     return out
 
 
+_SCOPE_ORDER = {"subject": 0, "policy": 1, "target": 2}
+
+
 def unexplained_bursts(case: Case) -> pd.DataFrame:
-    """Significant bursts that no campaign and no rise in views explains."""
+    """Significant bursts that no campaign and no rise in views explains, each listed once.
+
+    A subject with one policy (or one target) has streams holding the same notices, so the scan
+    finds the same interval in each (``subject:(all)`` and ``policy:(all):harassment``). Such
+    repeats (same subject, interval and notice count) are one burst: the row of the widest stream
+    is kept and ``also_in`` names the others.
+    """
     require_analysis(case)
     bursts = case.derived("bursts")
     if bursts.empty:
-        return bursts
+        return bursts.assign(also_in=pd.Series(dtype=object))
     significant = bursts["significant"].astype(bool) if "significant" in bursts else bursts["q_burst"] <= (
         case.analysis_parameters().alpha)
-    return bursts[significant & bursts["explained_by"].isna()].reset_index(drop=True)
+    return once_per_interval(bursts[significant & bursts["explained_by"].isna()])
+
+
+def once_per_interval(bursts: pd.DataFrame) -> pd.DataFrame:
+    """``bursts`` (the bursts table's columns) with repeats of one interval in nested streams merged."""
+    if bursts.empty:
+        return bursts.assign(also_in=pd.Series(dtype=object)).reset_index(drop=True)
+    order = bursts["scope"].map(_SCOPE_ORDER).fillna(len(_SCOPE_ORDER))
+    ranked = bursts.assign(_order=order).sort_values(["subject", "start", "end", "notices", "_order", "stream"],
+                                                     kind="stable")
+    keys = ["subject", "start", "end", "notices"]
+    also = ranked.groupby(keys, sort=False, dropna=False)["stream"].agg(lambda s: list(s)[1:])
+    kept = ranked.drop_duplicates(keys, keep="first").drop(columns="_order")
+    kept = kept.merge(also.rename("also_in").reset_index(), on=keys, how="left")
+    return kept.sort_values(["start", "stream"], kind="stable").reset_index(drop=True)
+
+
+def too_little_history(case: Case) -> str | None:
+    """A sentence when the notices span less time than a channel's baseline needs, else None.
+
+    Bursts are judged against the channel's own hour-of-day and weekday rhythm; a few days of
+    notices cannot show that rhythm, so every pile-up in them would look unusual.
+    """
+    notices = case.table("notices")
+    if notices.empty:
+        return None
+    needed = case.analysis_parameters().min_history_days if case.analysed() else DEFAULTS.min_history_days
+    times = pd.to_datetime(notices["received_at"], utc=True)
+    span_days = (times.max() - times.min()) / pd.Timedelta(days=1)
+    if span_days >= needed:
+        return None
+    return (f"Too little history to judge bursts: the notices span {duration(span_days * 24)}, and judging a "
+            f"pile-up against the channel's own daily and weekly rhythm needs at least {needed} days of notices.")
+
+
+def nothing_to_test(case: Case) -> str | None:
+    """A sentence when the case lacks the notices or the posts that any test needs, else None."""
+    counts = case.counts()
+    notices, posts = counts.get("notices", 0), counts.get("posts", 0)
+    if not notices and not posts:
+        return "Nothing to test: the case holds no notices and no posts yet."
+    if not notices:
+        return ("Nothing to test: the case holds no notices, so there is no enforcement the collected posts could "
+                "have caused. Add the notices the target received (e-mails, a notices CSV, Lumen notices).")
+    if not posts:
+        return ("Nothing to test: the case holds no posts from chats, so there are no calls to report to test. "
+                "Add Telegram or WhatsApp exports.")
+    return None
 
 
 @dataclass
@@ -412,32 +470,32 @@ def _verdict(target, notices, calls, link, campaign, params) -> tuple[str, list[
     details = []
     if enforcement.empty:
         return (f"The collected notices show no enforcement against {target}."
-                + (f" {len(calls)} collected calls named it." if len(calls) else "")), details
+                + (f" {count(len(calls), 'collected call')} named it." if len(calls) else "")), details
     preceded = enforcement[enforcement["calls_before"].map(len) > 0]
-    details.append(f"{len(enforcement)} notices ({', '.join(sorted(set(enforcement['action'])))}) between "
+    details.append(f"{count(len(enforcement), 'notice')} ({', '.join(sorted(set(enforcement['action'])))}) between "
                    f"{enforcement['received_at'].min():%Y-%m-%d %H:%M} and "
                    f"{enforcement['received_at'].max():%Y-%m-%d %H:%M} UTC.")
     if calls.empty:
-        return (f"{len(enforcement)} notices against {target}, and no collected post asked anyone to report it. "
+        return (f"{count(len(enforcement), 'notice')} against {target}, and no collected post asked anyone to report it. "
                 "The collected sources give no evidence that these notices were organised."), details
     # Chat titles as people know them ("tg1305530619" is only the export's key).
     names = calls["chat_title"].fillna(calls["chat"]) if "chat_title" in calls else calls["chat"]
     chats = sorted(set(names.astype(str)))
-    details.append(f"{len(calls)} calls named it in {len(chats)} chats ({', '.join(chats[:6])}), first at "
+    details.append(f"{count(len(calls), 'call')} named it in {count(len(chats), 'chat')} ({', '.join(chats[:6])}), first at "
                    f"{calls['posted_at'].min():%Y-%m-%d %H:%M} UTC.")
     if preceded.empty:
-        return (f"{len(calls)} calls named {target}, but none of its {len(enforcement)} notices came within "
+        return (f"{count(len(calls), 'call')} named {target}, but none of its {count(len(enforcement), 'notice')} came within "
                 f"{lookback_days} days after one."), details
     med = preceded["lag_h"].median()
     text = (f"{len(preceded)} of {len(enforcement)} notices against {target} came within {lookback_days} days after "
-            f"calls naming it (median lag {med:.0f} h after the latest call).")
+            f"calls naming it (median lag {duration(med)} after the latest call).")
     if link and link.get("p_value") is not None:
-        text += (f" For this target alone, {link['notices_within']} notices came within {window_h} h of a call "
-                 f"against {link['expected_within']:.1f} expected on other days (p = {link['p_value']:.3f}).")
+        text += (f" For this target alone, {count(link['notices_within'], 'notice')} came within {window_h} h of a "
+                 f"call against {decimal(link['expected_within'])} expected on other days "
+                 f"(p = {p_value(link['p_value'], link.get('p_floor'))}).")
     elif link:
         text += " Too few comparable days to test this target alone."
     if campaign:
-        p_link = f"{campaign['p_link']:.3g}" if campaign["p_link"] is not None else "insufficient data"
-        text += (f" It belongs to campaign {campaign['id']} (tier {campaign['tier']}, p_link = {p_link}, "
-                 f"p_burst = {campaign['p_burst']:.3g}).")
+        text += (f" It belongs to campaign {campaign['id']} (tier {campaign['tier']}, "
+                 f"p_link = {p_value(campaign['p_link'])}, p_burst = {p_value(campaign['p_burst'])}).")
     return text, details

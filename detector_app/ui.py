@@ -448,11 +448,50 @@ def appeal_files(db: str, version: int, campaign_id: str, redact: bool, max_char
 
 # -- small display helpers -------------------------------------------------------------------------
 def fmt_p(p) -> str:
-    return "n/a" if p is None or pd.isna(p) else f"{p:.3g}"
+    from detector.formatting import p_value
+
+    return p_value(p)
 
 
 def fmt_time(ts) -> str:
-    return "" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%Y-%m-%d %H:%M} UTC"
+    from detector.formatting import timestamp
+
+    return timestamp(ts)
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` for st.dataframe with missing text as a dash (Streamlit prints None otherwise) and
+    lags (``lag_h``, ``median_lag_h``) in hours and minutes."""
+    from detector.formatting import DASH, duration
+
+    out = frame.copy()
+    for col in out.columns:
+        if col in ("lag_h", "median_lag_h"):
+            out[col] = out[col].map(duration)
+        elif out[col].dtype == object:
+            out[col] = out[col].map(lambda v: DASH if v is None or (isinstance(v, float) and v != v) else v)
+    return out
+
+
+def term(name: str) -> str:
+    """The glossary entry for ``name`` (tier, score, p_link, …) as a tooltip, with the case's thresholds."""
+    from detector.glossary import help_text
+
+    db, version = current_case()
+    try:
+        params = parameters(db, version)
+    except DetectorError:
+        params = None
+    return help_text(name, params) if params is not None else help_text(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def case_notes(db: str, version: int) -> tuple[str | None, str | None]:
+    """(nothing to test, too little history): sentences the pages show instead of empty verdicts."""
+    from detector.results import nothing_to_test, too_little_history
+
+    with Case.open(db, read_only=True) as case:
+        return nothing_to_test(case), too_little_history(case)
 
 
 def open_campaign(campaign_id: str) -> None:

@@ -8,10 +8,13 @@ through, so opening the packet's report cannot run anything a hostile post conta
 from __future__ import annotations
 
 import base64
+import re
 
 import jinja2
 
 from detector.evidence.report import Bullets, Figure, Para, Report, Table
+
+LONG_TOKEN_CHARS = 25       # a run this long without a space (a URL, an id, a hash) may break anywhere
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -27,10 +30,12 @@ body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; max-width: 60
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem;
   border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
 .subtitle { color: #555; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; margin: .8rem 0; font-size: .85rem; }
+table { border-collapse: collapse; width: 100%; margin: .8rem 0; font-size: .85rem; table-layout: auto; }
 table.small { font-size: .78rem; }
 th, td { border: 1px solid #d0d0d0; padding: .25rem .4rem; vertical-align: top; text-align: left;
-         white-space: pre-wrap; overflow-wrap: anywhere; }
+         white-space: pre-wrap; word-break: normal; overflow-wrap: break-word; }
+/* Only long unbroken tokens (links, ids, hashes) may break anywhere; words wrap whole. */
+.token { overflow-wrap: anywhere; }
 th { background: #f2f2f2; }
 caption { caption-side: top; text-align: left; color: #444; padding-bottom: .3rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -40,6 +45,7 @@ nav ul { columns: 2; } :target { background: #fff3bf; }
 </style>
 </head>
 <body>
+{%- macro parts(ps) %}{% for text, long in ps %}{% if long %}<span class="token">{{ text }}</span>{% else %}{{ text }}{% endif %}{% endfor %}{% endmacro %}
 <h1>{{ report.title }}</h1>
 <p class="subtitle">{{ report.subtitle }}</p>
 <nav><ul>{% for s in report.sections %}<li><a href="#{{ s.id }}">{{ s.title }}</a></li>{% endfor %}</ul></nav>
@@ -54,8 +60,8 @@ nav ul { columns: 2; } :target { background: #fff3bf; }
 {% if b.caption %}<caption>{{ b.caption }}</caption>{% endif %}
 <thead><tr>{% for col in b.columns %}<th>{{ col }}</th>{% endfor %}</tr></thead>
 <tbody>{% for row in b.rows %}<tr>{% for cell in row %}<td{% if cell.anchor %} id="{{ cell.anchor }}"{% endif %}>
-{%- if cell.href %}<a href="{{ cell.href }}" rel="noopener noreferrer nofollow">{{ cell.text }}</a>
-{%- else %}{{ cell.text }}{% endif %}</td>{% endfor %}</tr>
+{%- if cell.href %}<a href="{{ cell.href }}" rel="noopener noreferrer nofollow">{{ parts(cell.parts) }}</a>
+{%- else %}{{ parts(cell.parts) }}{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
 {% endif %}
 {% endfor %}
@@ -80,10 +86,27 @@ def _view(block) -> dict:
         src = "data:image/png;base64," + base64.b64encode(block.png).decode("ascii")
         return {"kind": "figure", "src": src, "caption": block.caption}
     if isinstance(block, Table):
-        rows = [[{"text": c.text, "href": _safe_href(c.href), "anchor": c.anchor} for c in row] for row in block.rows]
+        rows = [[{"parts": _parts(c.text), "href": _safe_href(c.href), "anchor": c.anchor} for c in row]
+                for row in block.rows]
         return {"kind": "table", "columns": block.columns, "rows": rows, "small": block.small,
                 "caption": block.caption}
     raise TypeError(f"unknown block {type(block).__name__}")
+
+
+_LONG_TOKEN = re.compile(rf"\S{{{LONG_TOKEN_CHARS},}}")
+
+
+def _parts(text: str) -> list[tuple[str, bool]]:
+    """``text`` split into (piece, is a long unbroken token): only those may break anywhere."""
+    out, at = [], 0
+    for m in _LONG_TOKEN.finditer(text):
+        if m.start() > at:
+            out.append((text[at:m.start()], False))
+        out.append((m.group(), True))
+        at = m.end()
+    if at < len(text):
+        out.append((text[at:], False))
+    return out
 
 
 def _safe_href(href: str | None) -> str | None:

@@ -16,6 +16,8 @@ import pandas as pd
 
 from detector.evidence.data import PacketData, target_url
 from detector.evidence.plots import network_png, timeline_png
+from detector.formatting import count, decimal, duration, p_value, text
+from detector.glossary import glossary
 from detector.params import describe, format_value
 
 REMOVAL_LIKE = ("removed", "strike", "suspended", "restricted")
@@ -91,33 +93,20 @@ def both(ts, tz: str | None) -> str:
 
 
 def pval(p, floor=None) -> str:
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "insufficient data"
-    text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
-    if floor is not None and not (isinstance(floor, float) and math.isnan(floor)) and p <= floor + 1e-12:
-        text += " (smallest attainable)"
-    return text
+    return p_value(p, floor)
 
 
 def num(x, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and (math.isnan(x))):
-        return ""
-    if isinstance(x, float) and math.isinf(x):
-        return "∞"
-    return f"{x:.{digits}f}"
+    return decimal(x, digits)
 
 
 def hours(h) -> str:
-    if h is None or (isinstance(h, float) and math.isnan(h)):
-        return ""
-    return f"{h:.1f} h" if h < 72 else f"{h / 24:.1f} days"
+    return duration(h)
 
 
 def _s(v) -> str:
-    """A value as text, with None and NaN as the empty string."""
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return ""
-    return str(v)
+    """A value as text, with None and NaN as a dash."""
+    return text(v)
 
 
 def anchor_of(row_id: str, kind: str, index: dict[str, str]) -> str:
@@ -135,7 +124,7 @@ def build_report(d: PacketData) -> Report:
         anchor_of(pid, "p", anchors)
     for nid in d.notices["notice_id"]:
         anchor_of(nid, "n", anchors)
-    sections = [_summary(d), _timeline(d), _findings(d, anchors), _calls(d, anchors), _links(d), _network(d),
+    sections = [_summary(d), _glossary(d), _timeline(d), _findings(d, anchors), _calls(d, anchors), _links(d), _network(d),
                 _methods(d), _notices(d, anchors)]
     if len(d.cited_posts):
         sections.append(_cited_posts(d, anchors))
@@ -175,10 +164,11 @@ def _summary(d: PacketData) -> Section:
     policy = f" under '{c['requested_policy']}'" if c.get("requested_policy") else ""
     kinds = sorted({t.split(":")[1] if t.count(":") >= 2 else "link" for t in c["targets"]})
     what = (f"Between {both(calls['posted_at'].min(), tz)} and {both(calls['posted_at'].max(), tz)}, "
-            f"{len(calls)} posts in {calls['chat'].nunique()} {_platform_words(calls['platform'])} chats asked "
-            f"their readers to report {len(c['targets'])} {'/'.join(kinds)} targets{policy}. Within "
-            f"{d.params.window_h} hours after those calls, {len(linked)} notices arrived on {len(c['hit_targets'])} "
-            f"of those targets, {len(removal)} of them removals, strikes, restrictions or suspensions.")
+            f"{count(len(calls), 'post')} in {count(calls['chat'].nunique(), _platform_words(calls['platform']) + ' chat')} "
+            f"asked their readers to report {count(len(c['targets']), '/'.join(kinds) + ' target')}{policy}. Within "
+            f"{d.params.window_h} hours after those calls, {count(len(linked), 'notice')} arrived on "
+            f"{len(c['hit_targets'])} of those targets, {len(removal)} of them removals, strikes, restrictions or "
+            f"suspensions.")
     shifts = c.get("p_link_floor")
     d_shifts = round(1 / shifts - 1) if shifts else None
     if c["p_link"] is None:
@@ -215,7 +205,7 @@ def _summary(d: PacketData) -> Section:
     facts = Table(["measure", "value"], [[Cell(k), Cell(v)] for k, v in [
         ("campaign", f"{c['id']} (rank {c.get('rank', '')}, score {num(c.get('score'), 2)})"),
         ("tier", c["tier"]),
-        ("calls / chats", f"{len(calls)} calls in {calls['chat'].nunique()} chats"),
+        ("calls / chats", f"{count(len(calls), 'call')} in {count(calls['chat'].nunique(), 'chat')}"),
         ("targets named / hit", f"{len(c['targets'])} / {len(c['hit_targets'])}"),
         (f"notices within {d.params.window_h} h of a call", str(len(linked))),
         ("removals, strikes, restrictions, suspensions", str(len(removal))),
@@ -232,6 +222,13 @@ def _summary(d: PacketData) -> Section:
     return Section("summary", "Summary", blocks)
 
 
+def _glossary(d: PacketData) -> Section:
+    rows = [[Cell(t.name), Cell(t.meaning)] for t in glossary(d.params)]
+    return Section("glossary", "Words and numbers used here", [
+        Table(["term", "meaning"], rows, widths=[1, 6],
+              caption="p-values are written with two significant figures, or '< 0.001'; lags in hours and minutes.")])
+
+
 def timeline_figure(d: PacketData) -> Figure:
     """The campaign's timeline: notices per hour on its targets, the channel's other notices, the calls."""
     c = d.campaign
@@ -241,7 +238,7 @@ def timeline_figure(d: PacketData) -> Figure:
     other = d.context[(d.context["received_at"] >= start) & (d.context["received_at"] <= end)]
     letters = dict(zip(d.calls["chat"], d.calls["letter"], strict=True))
     png = timeline_png(named, other, d.calls, letters, start, end)
-    caption = (f"Notices on the {len(c['targets'])} named targets (bars) and the same channel's other notices "
+    caption = (f"Notices on the {count(len(c['targets']), 'named target')} (bars) and the same channel's other notices "
                f"(grey line), {utc(start)} to {utc(end)}; red lines and triangles mark the calls, by chat "
                f"letter (see the chat table).")
     return Figure("timeline", png, caption)
@@ -267,7 +264,7 @@ def _findings(d: PacketData, anchors: dict[str, str]) -> Section:
         shown = ", ".join(anchors[r] for r in cited[:20]) + (f" and {len(cited) - 20} more" if len(cited) > 20 else "")
         p = "" if f.p_value is None or (isinstance(f.p_value, float) and math.isnan(f.p_value)) else pval(f.p_value)
         rows.append([Cell(str(f.order)), Cell(f.kind), Cell(f.text), Cell(p),
-                     Cell(f"{len(f.rows)} rows" + (f": {shown}" if shown else ""))])
+                     Cell(count(len(f.rows), "row") + (f": {shown}" if shown else ""))])
     intro = Para("Each finding is one sentence with its numbers; the last column counts the rows it cites, by their "
                  "labels in the tables below and in the appendices (p = post, n = notice). findings.json lists "
                  "every cited row in full.")
@@ -277,7 +274,7 @@ def _findings(d: PacketData, anchors: dict[str, str]) -> Section:
                    for s in d.sweep], widths=[1, 1, 1, 1.5],
                   caption="The timing test at every window from 6 hours to 7 days, so the result does not hinge "
                           "on the 48-hour window chosen in advance.")
-    blocks = [intro, Table(["#", "kind", "finding", "p-value", "cites"], rows, widths=[0.3, 0.8, 5, 0.9, 1.6])]
+    blocks = [intro, Table(["#", "kind", "finding", "p-value", "cites"], rows, widths=[0.3, 1.2, 4.7, 0.9, 1.6])]
     if d.sweep:
         blocks.append(sweep)
     return Section("findings", "Findings", blocks)
@@ -354,7 +351,7 @@ def _notices(d: PacketData, anchors: dict[str, str]) -> Section:
                      Cell(hours(n.lag_h)), Cell("yes" if n.linked else "cited")])
     linked = int(d.notices["linked"].sum())
     return Section("notices", "Appendix A: the notices", [
-        Para(f"{linked} notices arrived within {d.params.window_h} h after a call naming their target ('yes'); "
+        Para(f"{count(linked, 'notice')} arrived within {d.params.window_h} h after a call naming their target ('yes'); "
              f"other notices the findings cite (reinstatements, suspensions) are marked 'cited'. 'After call' is "
              f"the time since the latest call naming the target. notices.csv has every column, with source file "
              f"and line."),

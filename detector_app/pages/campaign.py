@@ -6,6 +6,7 @@ import streamlit as st
 
 from detector.errors import DetectorError
 from detector.figures import network_figure, timeline_figure
+from detector.formatting import decimal, is_missing
 from detector_app import ui
 
 st.title("Campaign detail")
@@ -16,7 +17,8 @@ except DetectorError as exc:
     ui.show_error(exc)
     st.stop()
 if not items:
-    st.info("No campaigns in this case: no evidence of coordination in the collected sources.")
+    empty, _ = ui.case_notes(db, version)
+    st.info(empty or "No campaigns in this case: no evidence of coordination in the collected sources.")
     st.stop()
 ids = [c["id"] for c in items]
 chosen = st.session_state.get("selected_campaign")
@@ -26,13 +28,16 @@ st.session_state["selected_campaign"] = cid
 d = ui.campaign_detail(db, version, cid)
 c = d.campaign
 
-st.subheader(f"{cid}: tier {c['tier']}, rank {c['rank']}")
+st.subheader(f"{cid}: tier {c['tier']}, rank {c['rank']}", help=ui.term("tier"))
 cols = st.columns(6)
-for col, (label, value) in zip(cols, [("score", f"{c['score']:.2f}"), ("notices linked", c["notices"]),
-                                      ("calls", c["calls"]), ("chats", len(c["chats"])),
-                                      ("p_link", ui.fmt_p(c["p_link"])), ("p_burst", ui.fmt_p(c["p_burst"]))],
-                                strict=True):
-    col.metric(label, value)
+linked_help = "Notices on the campaign's targets that arrived within the window after a call naming them."
+for col, (label, value, tip) in zip(cols, [
+        ("score", decimal(c["score"], 2), ui.term("score")), ("notices linked", c["notices"], linked_help),
+        ("calls", c["calls"], "Posts that asked people to report one of the targets."),
+        ("chats", len(c["chats"]), "Chats the calls were posted in."),
+        ("p_link", ui.fmt_p(c["p_link"]), ui.term("p_link")), ("p_burst", ui.fmt_p(c["p_burst"]), ui.term("p_burst"))],
+        strict=True):
+    col.metric(label, value, help=tip)
 st.caption(f"{c['start'][:16]} → {c['end'][:16]} UTC · requested policy: {c['requested_policy'] if isinstance(c['requested_policy'], str) else 'none named'}")
 
 st.plotly_chart(timeline_figure(d.notices, d.calls, d.bursts, window=d.window), key="timeline")
@@ -43,11 +48,11 @@ st.header("Findings")
 for f in d.findings.itertuples():
     with st.container(border=True):
         st.text(f.text)
-        st.caption(f"{f.kind}" + (f" · p = {ui.fmt_p(f.p_value)}" if f.p_value == f.p_value else ""))
+        st.caption(f"{f.kind}" + (f" · p = {ui.fmt_p(f.p_value)}" if not is_missing(f.p_value) else ""))
 
 st.header("Calls to report")
-st.dataframe(d.calls[["posted_at", "chat_title", "chat", "platform", "language", "requested_policy", "text",
-                      "targets named", "links", "forwarded_from", "post_id"]], hide_index=True)
+st.dataframe(ui.shown(d.calls[["posted_at", "chat_title", "chat", "platform", "language", "requested_policy", "text",
+                      "targets named", "links", "forwarded_from", "post_id"]]), hide_index=True)
 
 st.header("Review before export")
 st.caption("Check each call and each post the findings cite: confirm it if it really asks people to report "
@@ -89,16 +94,16 @@ if st.button("Re-analyse with the decisions"):
         st.rerun()
 
 st.header("Targets and their notices")
-st.dataframe(d.targets, hide_index=True)
+st.dataframe(ui.shown(d.targets), hide_index=True)
 target = st.selectbox("Notices of target", list(d.targets["target"]), key="detail_target")
-st.dataframe(d.notices[d.notices["target"] == target][
-    ["received_at", "action", "policy", "policy_raw", "in_campaign", "notice_id", "platform"]], hide_index=True)
+st.dataframe(ui.shown(d.notices[d.notices["target"] == target][
+    ["received_at", "action", "policy", "policy_raw", "in_campaign", "notice_id", "platform"]]), hide_index=True)
 
 st.header("Copy clusters")
 if d.clusters.empty:
     st.text("None of these calls has a near-duplicate elsewhere in the collected posts.")
 else:
-    st.dataframe(d.clusters, hide_index=True)
+    st.dataframe(ui.shown(d.clusters), hide_index=True)
 
 st.header("Chat network")
 st.plotly_chart(network_figure(d.network), key="network")

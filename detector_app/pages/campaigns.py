@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from detector.errors import DetectorError
+from detector.formatting import count, decimal, p_value, timestamp
 from detector_app import ui
 
 st.title("Campaigns")
@@ -23,32 +24,48 @@ if not analysed:
 
 items = ui.campaigns(db, version)
 unexplained = ui.unexplained(db, version)
-if not any(c["tier"] in ("strong", "moderate") for c in items):
+empty, history = ui.case_notes(db, version)
+if empty:
+    st.info(empty)
+elif not any(c["tier"] in ("strong", "moderate") for c in items):
     st.info("No evidence of coordination in the collected sources: " + (
         "calls to report were collected, but the notices that followed them are not beyond chance "
         "(every campaign below is tier weak)." if items else
         "no collected post asked anyone to report a target that received notices."))
 if items:
-    st.caption(f"{len(items)} campaigns, best first. A campaign joins calls to report, the targets they "
-               "name, the notices that followed and the chats involved; the tier weighs its p-values.")
+    st.caption(f"{count(len(items), 'campaign')}, best first. A campaign joins calls to report, the targets they "
+               "name, the notices that followed and the chats involved; the tier weighs its p-values. "
+               "Hover over a column's name for what it means.")
     st.dataframe(pd.DataFrame([{
-        "rank": c["rank"], "campaign": c["id"], "tier": c["tier"], "score": c["score"],
-        "targets": len(c["targets"]), "from": c["start"], "to": c["end"], "chats": len(c["chats"]),
-        "calls": c["calls"], "notices": c["notices"], "p_link": c["p_link"], "p_burst": c["p_burst"],
-    } for c in items]), hide_index=True, key="ranking")
+        "rank": c["rank"], "campaign": c["id"], "tier": c["tier"], "score": decimal(c["score"], 2),
+        "targets": len(c["targets"]), "from": timestamp(c["start"]), "to": timestamp(c["end"]),
+        "chats": len(c["chats"]), "calls": c["calls"], "notices": c["notices"], "p_link": p_value(c["p_link"]),
+        "p_burst": p_value(c["p_burst"]),
+    } for c in items]), hide_index=True, key="ranking", column_config={
+        "tier": st.column_config.TextColumn("tier", help=ui.term("tier")),
+        "score": st.column_config.TextColumn("score", help=ui.term("score")),
+        "p_link": st.column_config.TextColumn("p_link", help=ui.term("p_link")),
+        "p_burst": st.column_config.TextColumn("p_burst", help=ui.term("p_burst")),
+        "notices": st.column_config.NumberColumn("notices", help="Notices on the named targets that arrived within "
+                                                 "the window after a call naming them."),
+    })
     for c in items:
         with st.container(border=True):
             head, button = st.columns([5, 1], vertical_alignment="center")
-            head.markdown(f"**#{c['rank']} {c['id']}** · tier **{c['tier']}** · score {c['score']:.2f} · "
-                          f"{len(c['targets'])} targets · {c['calls']} calls in {len(c['chats'])} chats · "
-                          f"{c['notices']} notices · {c['start'][:16]} → {c['end'][:16]} UTC")
+            head.markdown(f"**#{c['rank']} {c['id']}** · tier **{c['tier']}** · score {decimal(c['score'], 2)} · "
+                          f"{count(len(c['targets']), 'target')} · {count(c['calls'], 'call')} in "
+                          f"{count(len(c['chats']), 'chat')} · {count(c['notices'], 'notice')} · "
+                          f"{c['start'][:16]} → {c['end'][:16]} UTC", help=ui.term("tier"))
             if button.button(f"Open {c['id']}", key=f"open-{c['id']}"):
                 ui.open_campaign(c["id"])
             if c["findings"]:
                 st.text(c["findings"][0])
-if len(unexplained):
-    st.caption(f"{len(unexplained)} significant bursts of notices have no call behind them; they are listed "
-               "on the Explore page, not counted as campaigns.")
+if history:
+    st.caption(history)
+elif len(unexplained):
+    one = len(unexplained) == 1
+    st.caption(f"{count(len(unexplained), 'significant burst')} of notices {'has' if one else 'have'} no call behind "
+               f"{'it' if one else 'them'}: listed on the Explore page, not counted as campaigns.")
 
 with st.expander("What this case holds", expanded=not items):
     counts = status.counts
@@ -61,3 +78,9 @@ with st.expander("What this case holds", expanded=not items):
     for table, (first, last) in status.spans.items():
         st.text(f"{table}: {first} → {last}")
     st.dataframe(status.sources, hide_index=True)
+
+with st.expander("Words and numbers used here"):
+    from detector.glossary import glossary
+
+    for entry in glossary(ui.parameters(db, version)):
+        st.markdown(f"**{entry.name}**: {ui.plain_markdown(entry.meaning)}")

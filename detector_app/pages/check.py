@@ -44,6 +44,8 @@ if len(result.notices) or len(result.calls):
     st.plotly_chart(timeline_figure(result.notices, result.calls, bursts, target=result.target), key="check_timeline")
     st.caption("This target's notices by action and policy; triangles are the collected calls naming it.")
     notices = result.notices.assign(calls_before=result.notices["calls_before"].map(len))
-    st.dataframe(notices[["received_at", "action", "policy", "calls_before", "lag_h", "notice_id"]], hide_index=True)
+    st.dataframe(ui.shown(notices[["received_at", "action", "policy", "calls_before", "lag_h", "notice_id"]]),
+                 hide_index=True, column_config={"lag_h": st.column_config.TextColumn(
+                     "after the latest call", help="Time from the latest call naming the target to the notice.")})
     if len(result.calls):
-        st.dataframe(result.calls[["posted_at", "chat_title", "chat", "text", "post_id"]], hide_index=True)
+        st.dataframe(ui.shown(result.calls[["posted_at", "chat_title", "chat", "text", "post_id"]]), hide_index=True)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from detector.errors import DetectorError
+from detector.formatting import decimal, p_value
 from detector.views import filter_rows
 from detector_app import ui
 
@@ -57,12 +58,28 @@ with bursts_tab:
         ui.show_error(exc)
     else:
         st.caption("Significant bursts of notices that no campaign and no rise in views explains. A burst with "
-                   "no call behind it is reported as such, not as a campaign.")
-        if bursts.empty:
+                   "no call behind it is reported as such, not as a campaign. A burst found in several streams "
+                   "holding the same notices (a channel with one policy) is listed once.")
+        _, history = ui.case_notes(db, version)
+        if history:
+            st.warning(history)
+        elif bursts.empty:
             st.text("No unexplained bursts.")
         else:
-            st.dataframe(bursts[["burst_id", "stream", "start", "end", "notices", "expected", "rate_ratio",
-                                 "p_burst", "q_burst", "policy_top"]], hide_index=True)
+            table = bursts.assign(
+                expected=bursts["expected"].map(decimal), rate_ratio=bursts["rate_ratio"].map(decimal),
+                p_burst=bursts["p_burst"].map(p_value), q_burst=bursts["q_burst"].map(p_value),
+                also_in=bursts["also_in"].map(lambda s: ", ".join(s) if isinstance(s, list) else ""))
+            st.dataframe(ui.shown(table[["burst_id", "stream", "also_in", "start", "end", "notices", "expected",
+                                         "rate_ratio", "p_burst", "q_burst", "policy_top"]]), hide_index=True,
+                         column_config={
+                             "also_in": st.column_config.TextColumn("same notices in", help="Other streams in "
+                                                                    "which the scan found this very burst."),
+                             "rate_ratio": st.column_config.TextColumn("rate ratio", help="Notices in the burst "
+                                                                       "divided by those the channel's own rhythm "
+                                                                       "leads one to expect."),
+                             "p_burst": st.column_config.TextColumn("p_burst", help=ui.term("p_burst")),
+                             "q_burst": st.column_config.TextColumn("q_burst", help=ui.term("q"))})
 
 with networks_tab:
     try:
