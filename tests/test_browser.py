@@ -40,6 +40,14 @@ def chromium() -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail(reason + " (required under CI=true)")
         pytest.skip(reason)
+    # Without the fonts Chinese and Uyghur show as boxes in the screenshots: `make browser` installs them.
+    from detector.evidence.fonts import INSTALL_HINT, missing_roles
+
+    if missing_roles():
+        reason = f"fonts for {', '.join(missing_roles())} are missing: {INSTALL_HINT}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (required under CI=true)")
+        pytest.skip(reason)
     return CHROMIUM
 
 
@@ -98,6 +106,17 @@ def _screenshot(page, name: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
+def _drawn(page, text: str) -> bytes:
+    """A screenshot of ``text`` alone in the page's own font."""
+    page.evaluate("""t => { const s = document.createElement('span'); s.id = 'glyph-probe';
+        s.style.cssText = 'position:fixed;top:300px;left:600px;font-size:32px;color:#000;background:#fff;z-index:2147483647';
+        s.textContent = t; document.body.appendChild(s); }""", text)
+    probe = page.locator("#glyph-probe")
+    shot = probe.screenshot()
+    page.evaluate("() => document.getElementById('glyph-probe').remove()")
+    return shot
+
+
 def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
     from playwright.sync_api import expect, sync_playwright
 
@@ -138,6 +157,19 @@ def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
             assert page.locator(".js-plotly-plot .scatterlayer .trace").count() > 0
             _screenshot(page, "02-campaign-detail.png")
 
+            # The glossary as a tooltip: hovering p_link's help icon explains the timing test.
+            metric = page.get_by_test_id("stMetric").filter(has_text="p_link").first
+            icon = metric.get_by_test_id("stTooltipHoverTarget").first
+            icon.scroll_into_view_if_needed()
+            icon.hover()
+            tip = page.get_by_test_id("stTooltipContent").filter(has_text="The timing test")
+            expect(tip).to_be_visible(timeout=10_000)
+            page.wait_for_timeout(600)          # the tooltip fades in
+            box = icon.bounding_box()
+            page.screenshot(path=ARTIFACTS / "06-tooltip-p_link.png",
+                            clip={"x": max(box["x"] - 700, 0), "y": max(box["y"] - 200, 0), "width": 1000, "height": 480})
+            page.mouse.move(0, 0)
+
             # Check a claim: a campaign video.
             page.get_by_role("link", name="Check a claim").click()
             page.get_by_label("Video or channel URL").fill("https://youtu.be/" + video.rsplit(":", 1)[1])
@@ -148,6 +180,11 @@ def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
             timings["check_s"] = round(time.monotonic() - checked, 2)
             _screenshot(page, "03-check.png")
+
+            # Chinese, Uyghur and emoji are drawn as glyphs, not boxes: with no font for a script every
+            # character is the same box, so two different words would give the same picture.
+            for a, b in (("举报", "视频"), ("شىكايەت", "ئەرز"), ("🔥", "👇")):
+                assert _drawn(page, a) != _drawn(page, b), f"{a!r} and {b!r} look the same: no font for them"
 
             page.get_by_role("link", name="Explore").click()
             expect(page.get_by_text(" notices", exact=False).first).to_be_visible(timeout=30_000)

@@ -23,6 +23,7 @@ from detector.analysis import analyze_case
 from detector.cli import main
 from detector.evidence.packet import MANIFEST, build_packet
 from detector.evidence.verify import verify_packet
+from detector.formatting import p_value
 from detector.ingestion import ingest
 from detector.results import campaign_list
 from detector.simulate import simulate_case
@@ -141,7 +142,8 @@ def test_packet_has_the_campaign_numbers_and_rows(packet, top):
     assert sources and all(re.fullmatch(r"[0-9a-f]{64}", s["sha256"]) for s in sources)
     assert all("/" not in s["name"] and "\\" not in s["name"] for s in sources)
     html = files["report.html"].decode()
-    assert f"p_link = {top['p_link']:.3f}" in html and "What this packet cannot show" in html
+    assert f"p_link = {p_value(top['p_link'], top['p_link_floor'])}" in html and "What this packet cannot show" in html
+    assert "Words and numbers used here" in html and "not a probability" in html
 
 
 def test_same_case_gives_same_bytes_but_the_timestamp(case_db, top, tmp_path):
