@@ -139,7 +139,7 @@ def test_packet_cli_prints_the_undrawable_count(fonts, tmp_path, monkeypatch):
     from detector.cli import main
     from detector.evidence import packet as packet_module
 
-    def fake(db, campaign_id, out, redact=True, allow_stale=False):
+    def fake(db, campaign_id, out, **options):
         render_pdf(Report("x", "", [Section("s", "s", [Para("𓀀𓀁")])]), CREATED, footer="")
         Path(out).write_bytes(b"zip")
         return Path(out)
