@@ -85,7 +85,8 @@ def _rezip(src: Path, dst: Path, change=None, drop=(), add=None) -> Path:
 def test_cli_writes_a_packet_that_verifies_intact(packet):
     names = set(_files(packet))
     assert names == {"report.html", "report.pdf", "notices.csv", "calls.csv", "links.csv", "findings.json",
-                     "sources.json", MANIFEST}
+                     "sources.json", "appeal/appeal.txt", "appeal/counter_notification.txt", "appeal/routes.txt",
+                     MANIFEST}
     result = CliRunner().invoke(main, ["verify", str(packet)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "intact"
