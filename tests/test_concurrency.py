@@ -102,11 +102,22 @@ def _wait_for(proc: subprocess.Popen, path: Path | None = None, seconds: float =
 
 
 def test_second_writer_waits_says_who_holds_the_case_and_lands(case, holder, tmp_path):
+    import threading
+
     proc = detector("ingest", notices_csv(tmp_path / "second.csv", "aaaaaaaaaaa", 11), "--db", case)
-    time.sleep(4)      # long enough to start, find the lock taken and say so
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120      # a loaded machine can take long just to start Python
+    while not any("waiting up to" in line for line in lines) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the second ingest did not wait for the first writer: " + "".join(lines)
+        time.sleep(0.05)
     assert proc.poll() is None, "the second ingest did not wait for the first writer"
     holder.release()
-    code, out, err = finish(proc)
+    out = proc.stdout.read()
+    code = proc.wait(timeout=120)
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert code == 0, err
     assert f"another analyze (pid {holder.proc.pid}) is running since" in err
     assert "waiting up to 60 s" in err
