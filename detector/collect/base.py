@@ -13,6 +13,7 @@ import codecs
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +26,8 @@ class ReadOptions:
     """User choices that a reader may need. ``tz`` applies to phone-local or naive times."""
 
     tz: str | None = None
-    dayfirst: bool | None = None   # WhatsApp date order; None = detect from the whole file
+    dayfirst: bool | None = None   # WhatsApp date order where a file's dates read both ways
+    export_date: date | None = None  # when WhatsApp chats were exported: dates without a year count back from it
 
 
 @dataclass

@@ -6,15 +6,10 @@ vectorised pass, date order inferred per file, see :mod:`.whatsapp_dates`), sort
 from system lines (:mod:`.whatsapp_bodies`) and maps them onto the ``posts`` schema;
 :func:`read` composes them. See FORMATS.md §3 for the line shapes.
 
-Header grammar (after invisible marks other than U+200E are removed and NBSP/NNBSP become spaces)::
-
-    [‎][ [ ] date[,] [word] [AM/PM] time[ AM/PM] ( "] " | " - " | ": " )
-    date = d/m/y, m/d/y or y/m/d with one separator of / . -, years of 2 or 4 digits, or
-           Buddhist "2565 BE", or Japanese era "R4"; word = "à", "klo", "um"… (a closed
-           list); AM/PM before the time in zh/ja/ko ("下午5:11:12"); the ": " ending
-           (iOS 2016) only after a time with seconds, so typed text like "10:30: meet" is
-           not taken for a header
-    iOS Vietnamese: [time, m/d/yy]
+Header shapes: every shape WhatsApp writes (numeric dates in any order and calendar, month
+names in any CLDR language, the time before the date, clock words), learnt per file from all
+its lines; see :mod:`.whatsapp_shapes`. Lines before the first header (page numbers and
+titles of OCR'd page dumps, the tail of a cut-off message) are skipped, and a note says so.
 
 Times are phone-local: ``--tz`` is required. Each post's ``message_id`` is its ordinal among
 all the file's headers (system lines included) and ``source_ref`` its header's line number;
@@ -25,11 +20,13 @@ forward flag (FORMATS.md §3.4): ``forwarded_from`` is always empty.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from detector.collect import whatsapp_bodies as bodies
+from detector.collect import whatsapp_shapes as shapes
 from detector.collect.base import (
     Format,
     Parsed,
@@ -46,7 +44,7 @@ from detector.collect.base import (
     looks_binary,
     stable_id,
 )
-from detector.collect.whatsapp_dates import local_times
+from detector.collect.whatsapp_dates import Anchor, local_times
 from detector.errors import DetectorError
 from detector.ids import canonical_target, extract_urls
 from detector.schema import conform
@@ -54,25 +52,6 @@ from detector.timeutil import localize, require_zone
 
 PLATFORM = "whatsapp"
 EXAMPLE = "a WhatsApp header like '23/03/2022, 13:31 - Name: text' or '[23/03/2022, 13:31:05] Name: text'"
-
-_D = "[0-9\u0660-\u0669\u06f0-\u06f9]"          # ASCII, Eastern Arabic and Persian digits
-_AMPM = r"[AaPp]\.?[ ]?[Mm]\.?|[\u0635\u0645]"  # AM, p.m., a. m., Arabic ص (AM) / م (PM)
-# Words some locales put between date and time ("12/07/2017 à 22:35", "13.6.2018 klo 21.25").
-# A closed list: an unknown word there could be an AM/PM marker, read wrongly if skipped.
-_JOINING_WORDS = "à|a|klo|kl\\.|um|om|at|às|alle"
-_AMPM_BEFORE = "上午|下午|午前|午後|오전|오후"      # zh, ja, ko write AM/PM before the time
-HEADER = re.compile(rf"""
-    ^\u200e*(?P<open>\[)?\u200e*
-    (?:
-        (?P<a>[RH]?{_D}{{1,4}})(?P<sep>[-/.])[ ]?(?P<b>{_D}{{1,2}})(?P=sep)[ ]?(?P<c>[RH]?{_D}{{1,4}})
-        (?P<be>[ ]BE)?\.?[,\u060c]?[ ](?:(?:{_JOINING_WORDS})[ ])?(?:(?P<pre>{_AMPM_BEFORE})[ ]?)?
-        (?P<h>{_D}{{1,2}})[:.](?P<mi>{_D}{{2}})(?:[:.](?P<s>{_D}{{2}}))?(?:[ _]?(?P<ap>{_AMPM}))?
-    |
-        (?P<vh>{_D}{{1,2}}):(?P<vmi>{_D}{{2}})(?::(?P<vs>{_D}{{2}}))?(?:[ ]?(?P<vap>{_AMPM}))?
-        ,[ ](?P<va>{_D}{{1,2}})/(?P<vb>{_D}{{1,2}})/(?P<vc>{_D}{{2,4}})
-    )
-    (?(open)\][ ]|(?:[ ]-[ ]|(?(s):[ ]|(?!))))
-    """, re.MULTILINE | re.VERBOSE)
 
 # Removed before matching: RLM, embedding/override/isolate marks, BOM. U+200E is kept until
 # the body is classified (iOS marks system lines with it) and removed there.
@@ -94,6 +73,7 @@ _CHAT_FILE = re.compile(
     re.IGNORECASE)
 _IOS_MEMBER = "_chat.txt"
 _SNIFF_LINES = 20
+_SNIFF_PREAMBLE = 10     # non-empty lines a recognised chat may have before its first header
 _HEAD_BYTES = 65536
 
 
@@ -102,9 +82,10 @@ class HeaderRecord(NamedTuple):
 
     line: int               # 1-based line number of the header
     stamp: str              # the date and time as written (for messages)
-    a: str                  # date numbers in written order (year first: year, month, day)
-    b: str
-    c: str
+    kind: str               # "numeric": a, b, c are the date numbers in written order, years
+    a: str | None           # possibly with a Japanese era letter ("R4"); "named": day, month
+    b: str                  # name, year or None; "kanji": year or None, month, day
+    c: str | None
     be: bool                # Buddhist-era year
     hour: str
     minute: str
@@ -121,8 +102,8 @@ def iter_records(path: str | Path) -> Iterator[HeaderRecord]:
     Raises
     ------
     DetectorError
-        for an empty or binary file, a zip without a chat, text that does not start with a
-        WhatsApp header (naming the first line), or a header shape this reader does not know.
+        for an empty or binary file, a zip without a chat, text with no WhatsApp header
+        (naming its first line), or a header shape this reader does not know.
     """
     path = Path(path)
     text, _ = chat_text(path)
@@ -131,47 +112,88 @@ def iter_records(path: str | Path) -> Iterator[HeaderRecord]:
 
 def records_in_text(text: str, path: Path) -> Iterator[HeaderRecord]:
     """The messages of an export's decoded text (see :func:`iter_records`)."""
+    yield from scan_text(text, path).records
+
+
+class Scan(NamedTuple):
+    """An export's messages, the header shape they share, and what the user should know."""
+
+    shapes: list[shapes.Shape]
+    records: list[HeaderRecord]
+    notes: list[str]
+
+
+def scan_text(text: str, path: Path) -> Scan:
+    """Learn the header shape of an export's decoded text and split it into messages."""
     text = normalise(text)
     if not text.strip():
         raise DetectorError("empty file", path, 1, "expected a WhatsApp chat export (.txt or .zip)")
-    lead = len(text) - len(text.lstrip())
-    first_line_start = text.rfind("\n", 0, lead) + 1
-    line = text.count("\n", 0, lead) + 1
-    pos = 0
+    learnt = shapes.learn_shape(text)
+    if learnt is None:
+        raise _not_a_chat(text, path)
+    accepted, others = learnt
+    records: list[HeaderRecord] = []
     pending: re.Match | None = None
-    for match in HEADER.finditer(text):
-        if pending is None:
-            if match.start() != first_line_start:
-                break   # the first non-empty line must be a header
-        else:
-            yield _record(pending, text, pending.end(), match.start() - 1, line)
-            line += text.count("\n", pos, match.start())
+    pending_line = line = 1
+    pos = first = 0
+    for match in shapes.headers(text, accepted):
+        line += text.count("\n", pos, match.start())
         pos = match.start()
-        pending = match
+        if pending is None:
+            first = match.start()
+        else:
+            records.append(_record(pending, text, match.start() - 1, pending_line))
+        pending, pending_line = match, line
     if pending is None:
-        raise _not_a_chat(text, lead, line, path)
-    yield _record(pending, text, pending.end(), len(text), line)
+        raise _not_a_chat(text, path)
+    records.append(_record(pending, text, len(text), pending_line))
+    notes = [] if len(accepted) == 1 else [
+        f"the file mixes {len(accepted)} header shapes ({'; '.join(s.describe() for s in accepted)}): "
+        "several exports put together, read as one chat"]
+    return Scan(accepted, records, notes + _preamble_note(text[:first]) + _other_shapes_note(text, others, records[0].stamp))
 
 
-_DATE_FIRST = ("a", "b", "c", "h", "mi", "s", "ap", "be", "pre")
-_TIME_FIRST = ("va", "vb", "vc", "vh", "vmi", "vs", "vap", "be", "pre")
-
-
-def _record(m: re.Match, text: str, start: int, end: int, line: int) -> HeaderRecord:
-    a, b, c, h, mi, s, ap, be, pre = m.group(*_DATE_FIRST)
-    if a is None:
-        a, b, c, h, mi, s, ap, be, pre = m.group(*_TIME_FIRST)
+def _record(m: re.Match, text: str, end: int, line: int) -> HeaderRecord:
+    f = shapes.fields(m)
     stamp = text[m.start():m.end()].strip("\u200e[]-: ")
-    return HeaderRecord(line, stamp, a, b, c, be is not None, h, mi, s, ap or pre, text[start:max(start, end)])
+    return HeaderRecord(line, stamp, f.kind, f.a, f.b, f.c, f.be, f.hour, f.minute, f.second, f.ampm,
+                        text[m.end():max(m.end(), end)])
 
 
-def _not_a_chat(text: str, lead: int, line: int, path: Path) -> DetectorError:
-    first = text[lead:].split("\n", 1)[0]
-    shown = first[:60].replace("\u200e", "")
-    if _STAMP_LIKE.match(first):
-        return DetectorError(f"unsupported date shape on line {line}: {shown!r}", path, line,
-                             "this reader knows " + EXAMPLE + " and their regional variants; "
-                             "time-first dates are read only as '[14:56:01, 3/18/22]', month names not at all")
+def _preamble_note(preamble: str) -> list[str]:
+    """A note for text before the first header (a page number and title, a cut-off message)."""
+    kept = [(i + 1, ln.strip()) for i, ln in enumerate(preamble.split("\n")) if ln.strip()]
+    if not kept:
+        return []
+    shown = " / ".join(ln[:40] for _, ln in kept[:3]) + (" / …" if len(kept) > 3 else "")
+    return [f"lines {kept[0][0]}–{kept[-1][0]} come before the first message and are not messages "
+            f"(a page header or the end of a message cut off by the export): {shown!r}"]
+
+
+def _other_shapes_note(text: str, others: list[shapes.Shape], example: str) -> list[str]:
+    """A note for lines shaped like another kind of header, read as message text."""
+    notes = []
+    for other in others:
+        found = list(itertools.islice(shapes.headers(text, [other]), 1000))
+        if found:
+            line = text.count("\n", 0, found[0].start()) + 1
+            shown = text[found[0].start():found[0].end()].strip()
+            notes.append(f"{len(found)}{'+' if len(found) == 1000 else ''} lines shaped like another kind of "
+                         f"header (e.g. line {line}: {shown[:40]!r}) are read as message text, a pasted or "
+                         f"quoted message: this export's headers read like {example!r}")
+    return notes
+
+
+def _not_a_chat(text: str, path: Path) -> DetectorError:
+    lines = [(i + 1, ln) for i, ln in enumerate(text.split("\n", 200)[:200]) if ln.strip()]
+    for line, content in lines[:_SNIFF_PREAMBLE]:
+        if _STAMP_LIKE.match(content):
+            shown = content[:60].replace("\u200e", "")
+            return DetectorError(f"unsupported date shape on line {line}: {shown!r}", path, line,
+                                 "this reader knows " + EXAMPLE + ", their regional variants, month names and "
+                                 "clock words in the languages of CLDR, and the time before the date")
+    line, content = lines[0]
+    shown = content[:60].replace("\u200e", "")
     return DetectorError(f"not a WhatsApp chat: line {line} reads {shown!r}", path, line, "expected " + EXAMPLE)
 
 
@@ -261,16 +283,18 @@ def chat_key(name: str) -> str:
 # --- layer 2: raw records -> posts rows -----------------------------------------------------
 
 def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None, dayfirst: bool | None,
-            path: Path) -> tuple[pd.DataFrame, dict]:
+            path: Path, anchor: Anchor | None = None) -> tuple[pd.DataFrame, dict]:
     """Map raw records onto the ``posts`` schema; return the rows and facts for ``Parsed.detail``.
 
     System lines and deleted messages are dropped and counted; media placeholders are kept.
-    ``tz`` is the zone the phone wrote its times in (required).
+    ``tz`` is the zone the phone wrote its times in (required); ``dayfirst`` settles a file
+    whose dates read both ways; ``anchor`` dates back headers written without a year.
+    ``detail["notes"]`` holds what the user should be told (years inferred, calendars).
     """
     records = list(records)
     columns = dict(zip(HeaderRecord._fields, zip(*records, strict=True), strict=True))
     zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
-    naive, order, reason = local_times(columns, dayfirst, path)
+    naive, order, reason, notes = local_times(columns, dayfirst, path, kind=records[0].kind, anchor=anchor)
     authors, texts, kinds, edited = _split_bodies(columns["body"])
 
     keep = [i for i, kind in enumerate(kinds) if kind in ("post", "media")]
@@ -299,6 +323,7 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
         "messages": len(records), "posts": len(keep),
         "system_lines": kinds.count("system"), "deleted": kinds.count("deleted"),
         "media_messages": kinds.count("media"), "edited": sum(edited[i] for i in keep),
+        "notes": notes,
     }
     return conform(posts, "posts"), detail
 
@@ -349,16 +374,32 @@ def read(path: str | Path, options: ReadOptions) -> Parsed:
     path = Path(path)
     text, member = chat_text(path)
     title = chat_name(path, member)
-    frame, detail = to_rows(records_in_text(text, path), chat_title=title, tz=options.tz,
-                            dayfirst=options.dayfirst, path=path)
-    detail["member"] = member
+    scan = scan_text(text, path)
+    frame, detail = to_rows(scan.records, chat_title=title, tz=options.tz, dayfirst=options.dayfirst,
+                            path=path, anchor=export_anchor(path, member, options))
+    detail.update(member=member, header_shape="; ".join(s.describe() for s in scan.shapes), notes=scan.notes + detail["notes"])
     return Parsed(kind=PLATFORM, frames={"posts": frame}, tz=options.tz, detail=detail)
 
 
+def export_anchor(path: Path, member: str | None, options: ReadOptions) -> Anchor:
+    """The day the chat was exported, or a later one, for headers written without a year: the
+    folder's ``export_date`` setting, else the date the zip records for its chat, else the
+    file's modification time (a copy may have a later one: the note says which was used)."""
+    if options.export_date is not None:
+        return Anchor(options.export_date, "export_date in detector-case.json")
+    if member is not None:
+        with zipfile.ZipFile(path) as archive:
+            stamp = archive.getinfo(member).date_time
+        return Anchor(date(*stamp[:3]), f"the date the zip records for {Path(member).name}")
+    modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date()
+    return Anchor(modified, "the file's modification time")
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    """A zip holding a chat .txt, or text whose first non-empty line is a WhatsApp header, with
-    at least two headers in its first lines (one in a file of at most three lines) and at least
-    one message with an author in the head (so timestamped logs are not taken for chats)."""
+    """A zip holding a chat .txt, or text with a WhatsApp header among its first
+    ``_SNIFF_PREAMBLE`` non-empty lines, at least two headers in its first lines (one in a file
+    of at most three lines) and at least one message with an author in the head (so
+    timestamped logs are not taken for chats)."""
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -376,11 +417,18 @@ def sniff(path: Path, head: bytes) -> bool:
     lines = [line for line in normalise(decode_head(head)).split("\n") if line.strip()]
     if len(head) >= _HEAD_BYTES:
         lines = lines[:-1]   # the last line may be cut short
-    headers = list(map(HEADER.match, lines))
-    if not headers or headers[0] is None:
+    text = "\n".join(lines)
+    learnt = shapes.learn_shape(text)
+    if learnt is None:
         return False
-    enough = sum(m is not None for m in headers[:_SNIFF_LINES]) >= 2 or (len(lines) <= 3 and len(head) < _HEAD_BYTES)
-    authored = any(bodies.split_author(line[m.end():])[0] for line, m in zip(lines, headers, strict=True) if m)
+    starts = {m.start(): m for m in shapes.headers(text, learnt[0])}
+    offsets = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    found = [(i, starts[offset]) for i, offset in enumerate(offsets[:-1]) if offset in starts]
+    if not found or found[0][0] >= _SNIFF_PREAMBLE:
+        return False
+    within = sum(i < found[0][0] + _SNIFF_LINES for i, _ in found)
+    enough = within >= 2 or (len(lines) <= 3 and len(head) < _HEAD_BYTES)
+    authored = any(bodies.split_author(lines[i][m.end() - offsets[i]:])[0] for i, m in found)
     return enough and authored
 
 

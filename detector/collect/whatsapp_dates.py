@@ -1,4 +1,4 @@
-"""WhatsApp header dates: which number is the day, and the phone-local times they spell.
+"""WhatsApp header dates: which number is the day, which year is meant, and the times they spell.
 
 WhatsApp writes dates in the phone's regional order and never says which (``3/4/22`` is
 3 April in Berlin and March 4 in Chicago). The order is inferred once per file, from all its
@@ -10,60 +10,90 @@ headers, and only from evidence that cannot be wrong when the file is well forme
    so a step where one number falls while the other rises (``1/31/22`` → ``2/1/22``) shows
    which one is the month. Decisive only if every such step points the same way;
 3. otherwise, if every date has equal first and second numbers, the order does not matter;
-4. otherwise the order is ambiguous and the reader raises an error asking for
-   ``--dayfirst`` or ``--monthfirst`` rather than guessing (Pustur's ``changeFrequencyAnalysis``
-   and the "default day-first" it falls back on can be wrong, silently).
+4. otherwise the order is ambiguous: the order the user gave (``--dayfirst``/``--monthfirst``
+   or ``"dayfirst"`` in the folder's ``detector-case.json``) settles it, and without one the
+   reader refuses the file rather than guess (Pustur's ``changeFrequencyAnalysis`` and the
+   "default day-first" it falls back on can be wrong, silently). The option never overrides
+   a file whose dates show their order: that file is read in its own order, and a note says
+   the option did not apply.
 
-Dates written year first (``2021/11/18``) are read year/month/day. Two-digit years are 20yy;
-Buddhist-era years (``2565 BE``) and Japanese-era years (``R4``, ``H30``) are converted; any
-other year before 1970 or after next year is refused, so a calendar we do not know is never
-stored as a wrong date.
+Dates written year first (``2021/11/18``) are read year/month/day; month names (``18 Mar``,
+in any CLDR language, :mod:`.whatsapp_locale`) say which number is the day. Two-digit years
+are 20yy. Buddhist-era years (``2565 BE``, or every year of the file in the Buddhist range)
+and Japanese-era years (``R4``, ``H30``, ``令和4年``) are converted; any other year before 1970
+or after next year is refused, so a calendar we do not know is never stored as a wrong date.
+
+Dates without a year (``Mar 5, 8:11 PM``; old Android, which wrote the year only for dates
+outside the year of the export) take it from the order of the months: after a date with a
+written year the year turns wherever the date jumps back by more than two months (Dec → Jan),
+and before one it drops wherever the date jumps forward. A file with no written year at all is
+dated back from an *anchor*, the day the chat was exported or a later one: the last message
+falls in the anchor's year (or the year before, if its day is later in the year than the
+anchor's). A note says so, with what the years were counted from: a chat with a silence of
+more than a year cannot show it and would be dated too late.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from detector.collect import whatsapp_locale as words
 from detector.errors import DetectorError
 
 DAY_FIRST = "day-first"
 MONTH_FIRST = "month-first"
 EITHER = "either"            # every date reads the same in both orders
 YEAR_FIRST = "year-first"
+NAMED_MONTH = "month named"
 
-ORDER_HINT = "pass --dayfirst if the dates are day/month/year, or --monthfirst if month/day/year"
+ORDER_HINT = ("pass --dayfirst if the dates are day/month/year, or --monthfirst if month/day/year "
+              '(or put {"dayfirst": true} or false in the folder\'s detector-case.json)')
 
 # Japanese era name -> the Gregorian year before its first year (Reiwa 1 = 2019, Heisei 1 = 1989).
 _ERA_BASE = {"R": 2018, "H": 1988}
 _BUDDHIST_OFFSET = 543
-# Non-Latin AM/PM markers -> is PM (Latin ones are read by their first letter).
-_AMPM_WORDS = {"\u0635": False, "\u0645": True, "上午": False, "下午": True, "午前": False, "午後": True,
-               "오전": False, "오후": True}
 _FIRST_YEAR = 1970
+_FIRST_WHATSAPP_YEAR = 2009
+# Read backwards, a date that jumps forward by more than this many days is in the year before.
+_ROLLOVER_DAYS = 60
 
 
-def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path) -> tuple[pd.Series, str, str]:
-    """Naive phone-local datetimes for header fields, with the date order used and why.
+class Anchor(NamedTuple):
+    """The day a file was exported (or a later one), for dates written without a year."""
+
+    day: date
+    source: str     # where the day comes from, in words ("the zip's date", "detector-case.json")
+
+
+def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kind: str = "numeric",
+                anchor: Anchor | None = None) -> tuple[pd.Series, str, str, list[str]]:
+    """Naive phone-local datetimes for header fields, the date order used and why, and notes.
 
     Parameters
     ----------
     fields : columns (a DataFrame or a dict of sequences), one item per header: ``line`` (int),
-        ``stamp`` (the date and time as written, for messages), ``a``, ``b``, ``c`` (the three
-        date numbers in written order, as text; years possibly with an era letter), ``be``
-        (bool: Buddhist era), ``hour``, ``minute``, ``second`` (text or None), ``ampm`` (text
-        or None).
-    dayfirst : True or False to impose the order (``--dayfirst``/``--monthfirst``), None to infer.
+        ``stamp`` (the date and time as written, for messages), ``a``, ``b``, ``c`` (text; see
+        ``kind``), ``be`` (bool: Buddhist era written), ``hour``, ``minute``, ``second`` (text
+        or None), ``ampm`` (a clock word or None).
+    dayfirst : the order to use when the dates read both ways (``--dayfirst``/``--monthfirst``),
+        None to refuse such a file.
     path : the file, for errors.
+    kind : ``"numeric"`` (``a``, ``b``, ``c``: the date numbers in written order, years possibly
+        with an era letter), ``"named"`` (day, month name, year or None) or ``"kanji"`` (year
+        or None, month, day).
+    anchor : the export day, for files whose dates have no year.
 
     Returns
     -------
-    (times, order, reason) : ``datetime64`` Series in the order of ``fields``; one of
-        :data:`DAY_FIRST`, :data:`MONTH_FIRST`, :data:`EITHER`, :data:`YEAR_FIRST`; and the
-        evidence in words.
+    (times, order, reason, notes) : ``datetime64`` Series in the order of ``fields``; one of
+        :data:`DAY_FIRST`, :data:`MONTH_FIRST`, :data:`EITHER`, :data:`YEAR_FIRST`,
+        :data:`NAMED_MONTH`; the evidence in words; sentences for the user (inferred years,
+        calendars converted, an option that did not apply).
 
     Raises
     ------
@@ -73,43 +103,62 @@ def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path) -> 
     """
     lines = np.asarray(fields["line"], dtype=np.int64)
     stamps = np.asarray(fields["stamp"], dtype=object)
-    a_text, c_text = list(fields["a"]), list(fields["c"])
-    year_first = np.array([len(v) == 4 or v[0] in _ERA_BASE for v in a_text], dtype=bool)
-    a, b, c = _numbers(a_text), _numbers(list(fields["b"])), _numbers(c_text)
-    year_text = [y if first else last for y, last, first in zip(a_text, c_text, year_first, strict=True)]
-    year = _years(year_text, np.asarray(fields["be"], dtype=bool), lines, stamps, path)
-
-    plain = ~year_first
-    if dayfirst is None:
-        order, reason = infer_order(a[plain], b[plain], year[plain], lines[plain], stamps[plain], path)
+    notes: list[str] = []
+    if kind == "numeric":
+        year, month, day, order, reason = _numeric_dates(fields, dayfirst, lines, stamps, path, notes)
     else:
-        order = DAY_FIRST if dayfirst else MONTH_FIRST
-        reason = "set by --dayfirst" if dayfirst else "set by --monthfirst"
-    if not plain.any():
-        order, reason = YEAR_FIRST, "every date is written year first"
+        year_text, month, day, order, reason = _worded_dates(fields, kind, lines, stamps, path)
+        year = _fill_years(year_text, month, day, anchor, lines, stamps, path, notes)
 
-    day_is_a = plain & (order != MONTH_FIRST)
-    month = np.where(year_first, b, np.where(day_is_a, b, a))
-    day = np.where(year_first, c, np.where(day_is_a, a, b))
     hour = _clock_hours(fields, lines, stamps, path)
     minute = _numbers(list(fields["minute"]))
     second = _numbers([s or "0" for s in fields["second"]])
-
     bad = (month < 1) | (month > 12) | (day < 1) | (day > 31) | (minute > 59) | (second > 59)
     dates = pd.to_datetime(pd.DataFrame({"year": year, "month": np.clip(month, 1, 12),
                                          "day": np.clip(day, 1, 31)}), errors="coerce")
     bad |= dates.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
-        raise DetectorError(f"impossible date or time {stamps[i]!r} (read {order})", path, int(lines[i]),
-                            "check the line; if the date order is wrong, " + ORDER_HINT)
+        hint = "check the line; if the date order is wrong, " + ORDER_HINT if kind == "numeric" else "check the line"
+        raise DetectorError(f"impossible date or time {stamps[i]!r} (read {order})", path, int(lines[i]), hint)
     clock = pd.to_timedelta(hour * 3600 + minute * 60 + second, unit="s").to_numpy()
-    return (dates + clock).reset_index(drop=True), order, reason
+    return (dates + clock).reset_index(drop=True), order, reason, notes
+
+
+# --- numeric dates --------------------------------------------------------------------------
+
+def _numeric_dates(fields, dayfirst, lines, stamps, path, notes):
+    a_text, c_text = list(fields["a"]), list(fields["c"])
+    year_first = np.array([len(v) >= 3 or v[0] in _ERA_BASE for v in a_text], dtype=bool)
+    a, b, c = _numbers(a_text), _numbers(list(fields["b"])), _numbers(c_text)
+    year_text = [y if first else last for y, last, first in zip(a_text, c_text, year_first, strict=True)]
+    year = _years(year_text, np.asarray(fields["be"], dtype=bool), lines, stamps, path, notes)
+
+    plain = ~year_first
+    order, reason = infer_order(a[plain], b[plain], year[plain], lines[plain], stamps[plain], path)
+    asked = None if dayfirst is None else (DAY_FIRST if dayfirst else MONTH_FIRST)
+    if order is None:
+        if asked is None:
+            i = int(np.flatnonzero(plain)[np.argmax(a[plain] != b[plain])])
+            raise DetectorError(
+                f"the date order is ambiguous: every date, e.g. {stamps[i]!r}, reads as day/month and as "
+                "month/day", path, int(lines[i]), ORDER_HINT)
+        order, reason = asked, f"the dates read both ways; read {asked} as asked (option or detector-case.json)"
+    elif asked is not None and order in (DAY_FIRST, MONTH_FIRST) and order != asked:
+        notes.append(f"dates read {order}, not {asked} as asked: {reason}")
+    if not plain.any():
+        order, reason = YEAR_FIRST, "every date is written year first"
+
+    day_is_a = plain & (order != MONTH_FIRST)
+    month = np.where(year_first, b, np.where(day_is_a, b, a))
+    day = np.where(year_first, c, np.where(day_is_a, a, b))
+    return year, month, day, order, reason
 
 
 def infer_order(first: np.ndarray, second: np.ndarray, year: np.ndarray, lines: np.ndarray,
-                stamps: np.ndarray, path) -> tuple[str, str]:
-    """The date order of day/month fields in file order (see the module docstring)."""
+                stamps: np.ndarray, path) -> tuple[str | None, str]:
+    """The date order of day/month fields in file order, or ``(None, why)`` when they read both
+    ways (see the module docstring)."""
     both = (first > 12) & (second > 12)
     if both.any():
         i = int(np.argmax(both))
@@ -142,10 +191,7 @@ def infer_order(first: np.ndarray, second: np.ndarray, year: np.ndarray, lines: 
         return DAY_FIRST, f"month rollovers, e.g. line {lines[i]}: {stamps[i - 1]!r} -> {stamps[i]!r}"
     if (first == second).all():
         return EITHER, "every date reads the same day-first and month-first"
-    i = int(np.argmax(first != second))
-    raise DetectorError(
-        f"the date order is ambiguous: every date, e.g. {stamps[i]!r}, reads as day/month and as month/day",
-        path, int(lines[i]), ORDER_HINT)
+    return None, "every date reads as day/month and as month/day"
 
 
 def _numbers(texts: list[str]) -> np.ndarray:
@@ -153,32 +199,113 @@ def _numbers(texts: list[str]) -> np.ndarray:
     return np.fromiter((int(t.lstrip("RH")) for t in texts), dtype=np.int64, count=len(texts))
 
 
-def _years(texts: list[str], buddhist: np.ndarray, lines, stamps, path) -> np.ndarray:
-    """Gregorian years from year fields: 20yy, era years, Buddhist years; range-checked."""
+def _years(texts: list[str], buddhist: np.ndarray, lines, stamps, path, notes: list[str]) -> np.ndarray:
+    """Gregorian years from year fields: 20yy, era years, Buddhist years; range-checked.
+
+    A file none of whose four-digit years is Gregorian but all of which are Buddhist years of
+    WhatsApp's time (2552 and later) is read in the Buddhist calendar, and a note says so.
+    """
     number = _numbers(texts)
     base = np.array([_ERA_BASE.get(t[0], 0) for t in texts], dtype=np.int64)
     year = np.where(base > 0, base + number, np.where(number < 100, 2000 + number, number))
     year = np.where(buddhist, year - _BUDDHIST_OFFSET, year)
+    latest = date.today().year + 1
+    unmarked_buddhist = ((number >= _FIRST_WHATSAPP_YEAR + _BUDDHIST_OFFSET) & (number <= latest + _BUDDHIST_OFFSET)
+                         & ~buddhist & (base == 0))
+    if len(year) and unmarked_buddhist.all():
+        year = year - _BUDDHIST_OFFSET
+        notes.append(f"years such as {texts[0]} are Buddhist-era years (the phone's calendar): "
+                     f"read as {year[0]} and so on (minus {_BUDDHIST_OFFSET})")
     # The upper bound is next year: a two-digit Buddhist year (65 for 2565) would otherwise pass as 2065.
-    bad = (year < _FIRST_YEAR) | (year > date.today().year + 1) | ((number >= 100) & (number < 1000))
+    bad = (year < _FIRST_YEAR) | (year > latest) | ((number >= 100) & (number < 1000))
     if bad.any():
         i = int(np.argmax(bad))
         raise DetectorError(
             f"unsupported date shape {stamps[i]!r}: year {texts[i]} is not a Gregorian year "
             "WhatsApp could have written", path, int(lines[i]),
-            "the phone used a calendar this reader does not know (Buddhist 'BE' and Japanese "
-            "R/H era years are supported); export again with the Gregorian calendar")
+            "if only this line has such a year, it was edited or damaged; otherwise the phone used a "
+            "calendar this reader does not know (Buddhist and Japanese R/H era years are supported): "
+            "export again with the Gregorian calendar")
     return year
 
 
+# --- dates with month names or written in kanji ---------------------------------------------
+
+def _worded_dates(fields, kind, lines, stamps, path):
+    """Year texts (None when unwritten), months and days of ``named`` or ``kanji`` dates."""
+    a, b, c = list(fields["a"]), list(fields["b"]), list(fields["c"])
+    if kind == "kanji":
+        return a, _numbers(b), _numbers(c), YEAR_FIRST, "dates written as year年month月day日"
+    distinct = list(dict.fromkeys(b))
+    line_of = {w: int(lines[b.index(w)]) for w in distinct}
+    numbers, languages = words.month_numbers(distinct, path, line_of)
+    month = np.fromiter((numbers[w] for w in b), dtype=np.int64, count=len(b))
+    return c, month, _numbers(a), NAMED_MONTH, f"month names ({languages})"
+
+
+def _fill_years(year_text: list[str | None], month: np.ndarray, day: np.ndarray, anchor: Anchor | None,
+                lines, stamps, path, notes: list[str]) -> np.ndarray:
+    """Years as written, and for dates without one, dated back from ``anchor`` (see the module docstring)."""
+    written = np.array([t is not None for t in year_text], dtype=bool)
+    year = np.zeros(len(year_text), dtype=np.int64)
+    if written.any():
+        texts = [t for t in year_text if t is not None]
+        year[written] = _years(texts, np.zeros(len(texts), dtype=bool), lines[written], stamps[written], path, notes)
+    if written.all():
+        return year
+    if anchor is None and not written.any():
+        i = int(np.argmax(~written))
+        raise DetectorError(f"the dates have no year, e.g. {stamps[i]!r}", path, int(lines[i]),
+                            'give the day the chat was exported: "export_date": "YYYY-MM-DD" in the '
+                            "folder's detector-case.json")
+    # A rough day of the year is enough to see a jump of months.
+    day_of_year = month * 31 + day
+    if written.any():
+        start = int(np.argmax(written))
+        ref = int(np.flatnonzero(written[: max(1, int(np.argmax(~written)))])[-1]) if written[0] else start
+        counted = f"from the years written on other lines (line {lines[ref]}: {stamps[ref]!r})"
+    else:
+        start = len(year) - 1
+        year[start] = anchor.day.year - ((month[start], day[start]) > (anchor.day.month, anchor.day.day))
+        counted = f"counting back from {anchor.day.isoformat()} ({anchor.source})"
+    # Forward from each written (or anchored) year: the year turns where the date jumps back.
+    for i in range(start + 1, len(year)):
+        if not written[i]:
+            year[i] = year[i - 1] + (day_of_year[i - 1] - day_of_year[i] > _ROLLOVER_DAYS)
+    # Backward before the first one: the year drops where the date jumps forward.
+    for i in range(start - 1, -1, -1):
+        year[i] = year[i + 1] - (day_of_year[i] - day_of_year[i + 1] > _ROLLOVER_DAYS)
+    missing = int((~written).sum())
+    first = int(np.argmax(~written))
+    notes.append(f"{missing} dates have no year (e.g. line {lines[first]}: {stamps[first]!r}): years inferred from "
+                 f"the order of the months, {counted}; dated {year[~written].min()}–{year[~written].max()}. A "
+                 "silence of more than a year cannot be seen; if the dates are wrong, set \"export_date\" in the "
+                 "folder's detector-case.json")
+    return year
+
+
+# --- clock ----------------------------------------------------------------------------------
+
 def _clock_hours(fields: Mapping[str, Sequence], lines, stamps, path) -> np.ndarray:
-    """24-hour hours; 12-hour clocks (AM/PM, a. m., Arabic ص/م, 上午/下午…) converted, 00 AM accepted."""
+    """24-hour hours; 12-hour clocks with any CLDR clock word (AM/PM, a. m., م, 下午, in the
+    morning…) converted, 00 AM accepted."""
     hour = _numbers(list(fields["hour"]))
-    marks = [_AMPM_WORDS.get(v, v[0].lower() == "p") if v else None for v in fields["ampm"]]
-    twelve = np.array([m is not None for m in marks])
-    pm = np.array([m is True for m in marks])
-    bad = (hour > 23) | (twelve & (hour > 12))
+    minute = list(fields["minute"])
+    marks = list(fields["ampm"])
+    out = hour.copy()
+    bad = hour > 23
+    converted: dict[tuple, int | None] = {}
+    for i, word in enumerate(marks):
+        if word is None:
+            continue
+        key = (int(hour[i]), minute[i], word)
+        if key not in converted:
+            converted[key] = None if hour[i] > 12 else words.twenty_four_hour(int(hour[i]), int(minute[i]), word)
+        if converted[key] is None:
+            bad[i] = True
+        else:
+            out[i] = converted[key]
     if bad.any():
         i = int(np.argmax(bad))
         raise DetectorError(f"impossible time {stamps[i]!r}", path, int(lines[i]), "check the line")
-    return np.where(twelve, hour % 12 + np.where(pm, 12, 0), hour)
+    return out
