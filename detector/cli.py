@@ -67,7 +67,8 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", help="Read the files as this format instead of detecting it.")
 @click.option("--tz", help="Zone of phone-local or naive times (IANA name, e.g. Asia/Almaty).")
-@click.option("--dayfirst/--monthfirst", default=None, help="Date order of WhatsApp exports (default: detect).")
+@click.option("--dayfirst/--monthfirst", default=None,
+              help="Date order of the WhatsApp exports whose dates read both ways (default: detect per file).")
 @db_option
 @wait_option
 def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None, db: Path,
@@ -87,6 +88,9 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
     for f in report.files:
         table.add_row(plain(f.name), f.kind, str(f.rows), f.status)
     console.print(table)
+    for f in report.files:
+        for note in f.notes:
+            console.print(plain(f"note: {f.name}: {note}"), markup=False)
     for rel, reason in report.skipped:
         console.print(f"skipped {plain(rel)}: {reason}", markup=False)
     if report.zone_note:

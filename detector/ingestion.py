@@ -11,6 +11,7 @@ import json
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,8 @@ class CaseSettings:
     """Settings a folder carries in its ``detector-case.json`` (the zone of its local times)."""
 
     tz: str | None = None
-    dayfirst: bool | None = None
+    dayfirst: bool | None = None                # WhatsApp files whose dates read both ways
+    export_date: date | None = None             # WhatsApp dates without a year count back from it
     aliases: tuple[tuple[str, str], ...] = ()   # (alias, canonical) target ids of one channel
     origin: str | None = None                   # the case file these settings came from
 
@@ -49,6 +51,7 @@ class FileResult:
     rows: int
     status: str          # "added" or "already ingested"
     tz: str | None = None
+    notes: list[str] = field(default_factory=list)   # what the reader inferred (years, calendars…)
 
 
 @dataclass
@@ -91,8 +94,20 @@ def read_case_settings(folder: Path) -> CaseSettings:
             raise DetectorError(exc.message, path, None, exc.hint) from None
     dayfirst = data.get("dayfirst")
     return CaseSettings(tz=tz, dayfirst=dayfirst if isinstance(dayfirst, bool) else None,
+                        export_date=_read_export_date(data.get("export_date"), path),
                         aliases=_read_aliases(data.get("aliases"), path),
                         origin=f"{folder.name}/{CASE_FILE}")
+
+
+def _read_export_date(raw: object, path: Path) -> date | None:
+    """``"export_date": "YYYY-MM-DD"`` from a case file."""
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise DetectorError(f"export_date {raw!r} is not a date", path, None,
+                            'expected "export_date": "2014-06-30" (the day the chats were exported)') from None
 
 
 def _read_aliases(raw: object, path: Path) -> tuple[tuple[str, str], ...]:
@@ -183,7 +198,8 @@ def _settings_for(folder: Path, root: Path, cache: dict[Path, CaseSettings]) -> 
     if folder in cache:
         return cache[folder]
     settings = read_case_settings(folder)
-    if (settings.tz is None and settings.dayfirst is None and not settings.aliases and folder != root and root in folder.parents):
+    if (settings.tz is None and settings.dayfirst is None and settings.export_date is None and not settings.aliases
+            and folder != root and root in folder.parents):
         settings = _settings_for(folder.parent, root, cache)
     cache[folder] = settings
     return settings
@@ -216,7 +232,8 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                 continue
             seen.add(sha)
             zone = tz or item.settings.tz or case_tz
-            options = ReadOptions(tz=zone, dayfirst=dayfirst if dayfirst is not None else item.settings.dayfirst)
+            options = ReadOptions(tz=zone, dayfirst=dayfirst if dayfirst is not None else item.settings.dayfirst,
+                                  export_date=item.settings.export_date)
             try:
                 result = item.fmt.read(item.path, options)
             except DetectorError as exc:
@@ -243,7 +260,8 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                 source = SourceRecord(source_id=sha[:16], kind=result.kind or item.fmt.name, name=item.path.name,
                                       sha256=sha, rows=result.rows, tz=result.tz, detail=result.detail)
                 added = case.add_parsed(result, source)
-                report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz))
+                report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz,
+                                               list(result.detail.get("notes", []))))
             for settings in {id(p.settings): p.settings for p in planned}.values():
                 for alias, canonical in settings.aliases:
                     report.aliases_added += case.add_alias(alias, canonical, settings.origin or CASE_FILE)
