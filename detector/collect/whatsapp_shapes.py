@@ -5,7 +5,7 @@ has one header *shape*: a layout (where the date, the time and the words are), b
 not, and the delimiter before the author. Lines of another shape are message text: a message
 that quotes a pasted ``[12:37 PM, 5/27/2021] Ann: …`` header, or continuation lines that
 start with a date. The shape is chosen by scoring every candidate over the lines of the file
-(all of them, or 20,000 spread evenly through a long file) and keeping the one that matches
+(all of them, or 5,000 spread evenly through a long file) and keeping the one that matches
 the most lines. Lines before its first header (a page number and a title of an OCR'd page
 dump, or the tail of a message cut off by a truncated export) are not messages.
 
@@ -71,7 +71,9 @@ LAYOUTS: dict[str, tuple[str, re.Pattern]] = {
     "time-month-day": (NAMED, _compile(rf"{_TIME},[ ]{_MONTH_DAY}")),
     "kanji": (KANJI, _compile(rf"{_KANJI_DATE}{_BEFORE_TIME.replace('[ ]', '[ ]?', 1)}{_TIME}")),
 }
-_SAMPLE_LINES = 20_000
+_SAMPLE_LINES = 5_000
+_HAS_PRE = {layout: "pre" in pattern.groupindex for layout, (_, pattern) in LAYOUTS.items()}
+_KIND = {pattern: kind for kind, pattern in LAYOUTS.values()}
 DOMINANT = 0.8      # share of header-like lines that makes one shape the file's only one
 
 
@@ -105,10 +107,10 @@ class Header(NamedTuple):
 
 def shape_of(m: re.Match, layout: str) -> Shape:
     """The shape of a header match of ``layout``."""
-    end = m.group(0).rstrip()[-1]
-    delimiter = "]" if m.group("open") else ("-" if end == "-" else ":")
-    pre = "pre" in m.re.groupindex and m.group("pre") is not None
-    return Shape(layout, m.group("open") is not None, delimiter, pre, m.group("ap") is not None)
+    opened, ap = m.group("open", "ap")
+    delimiter = m.string[m.end() - 2]          # every header ends "] ", " - " or ": "
+    pre = _HAS_PRE[layout] and m.group("pre") is not None
+    return Shape(layout, opened is not None, delimiter, pre, ap is not None)
 
 
 def words_valid(m: re.Match, cache: dict[str, bool]) -> bool:
@@ -182,25 +184,26 @@ def headers(text: str, shapes: list[Shape]) -> Iterator[re.Match]:
 
 def fields(m: re.Match) -> Header:
     """The date and time fields of a header match."""
-    kind = next(kind for kind, pattern in LAYOUTS.values() if pattern is m.re)
+    kind = _KIND[m.re]
     groups = m.re.groupindex
+    hour, minute, second, ampm = m.group("h", "mi", "s", "ap")
     pre = m.group("pre") if "pre" in groups else None
     if pre is not None and pre.casefold() in _JOINING_WORDS:
         pre = None
-    ampm = m.group("ap") or pre
+    ampm = ampm or pre
     if kind == NAMED:
-        return Header(NAMED, m.group("d"), m.group("mon"), m.group("y"), False,
-                      m.group("h"), m.group("mi"), m.group("s"), ampm)
-    a, c = _with_era(m.group("ea"), m.group("a")), m.group("c")
+        return Header(NAMED, m.group("d"), m.group("mon"), m.group("y"), False, hour, minute, second, ampm)
+    era_a, a, b, c = m.group("ea", "a", "b", "c")
     if kind == NUMERIC:
-        c = _with_era(m.group("ec"), c)
-    return Header(kind, a, m.group("b"), c, kind == NUMERIC and m.group("be") is not None,
-                  m.group("h"), m.group("mi"), m.group("s"), ampm)
+        return Header(kind, _with_era(era_a, a), b, _with_era(m.group("ec"), c), m.group("be") is not None,
+                      hour, minute, second, ampm)
+    return Header(kind, _with_era(era_a, a), b, c, False, hour, minute, second, ampm)
 
 
 def _with_era(era: str | None, year: str | None) -> str | None:
     """A year field with its Japanese era as one letter ("令和元" -> "R1"; see :mod:`.whatsapp_dates`)."""
-    if year is None:
-        return None
-    year = "1" if year == "元" else year
-    return _ERA_LETTER.get(era, era or "") + year
+    if year == "元":       # the first year of an era ("元年")
+        year = "1"
+    if era is None or year is None:
+        return year
+    return _ERA_LETTER.get(era, era) + year
