@@ -1,15 +1,16 @@
 """WhatsApp "Export chat" files: the ``.txt`` (Android or iOS) or the ``.zip`` WhatsApp makes.
 
-Three layers: :func:`iter_records` finds the headers (one compiled pattern over the whole
-text) and yields each message raw with its line number; :func:`to_rows` reads the dates (one
-vectorised pass, date order inferred per file, see :mod:`.whatsapp_dates`), sorts messages
+Three layers: :func:`iter_records` finds the headers (the file's header shape, learnt from
+all its lines, see :mod:`.whatsapp_shapes`) and yields each message raw with its line number;
+:func:`to_rows` reads the dates (date order inferred per file, years inferred where none is
+written, see :mod:`.whatsapp_dates`), sorts messages
 from system lines (:mod:`.whatsapp_bodies`) and maps them onto the ``posts`` schema;
 :func:`read` composes them. See FORMATS.md §3 for the line shapes.
 
-Header shapes: every shape WhatsApp writes (numeric dates in any order and calendar, month
-names in any CLDR language, the time before the date, clock words), learnt per file from all
-its lines; see :mod:`.whatsapp_shapes`. Lines before the first header (page numbers and
-titles of OCR'd page dumps, the tail of a cut-off message) are skipped, and a note says so.
+Header shapes: numeric dates in any order and calendar, month names and clock words in any
+CLDR language (:mod:`.whatsapp_locale`), the time before the date. Lines before the first
+header (page numbers and titles of OCR'd page dumps, the tail of a cut-off message) are not
+messages; ``detail["notes"]`` says so, and says what else was inferred.
 
 Times are phone-local: ``--tz`` is required. Each post's ``message_id`` is its ordinal among
 all the file's headers (system lines included) and ``source_ref`` its header's line number;
