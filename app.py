@@ -21,5 +21,6 @@ ui.run_page(st.navigation([
     st.Page(ui.PAGES["campaign"], title="Campaign detail"),
     st.Page(ui.PAGES["check"], title="Check a claim"),
     st.Page(ui.PAGES["explore"], title="Explore"),
+    st.Page(ui.PAGES["watch"], title="Early warning"),
     st.Page(ui.PAGES["add"], title="Add data"),
 ]))

@@ -432,6 +432,18 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
     return result
 
 
+def watch_state(case: Case) -> tuple[dict, pd.DataFrame]:
+    """The saved watch list (``{"channels": [...], "subject": [...]}``) and every alert, newest first."""
+    try:
+        saved = json.loads(case.meta("watch_list") or "{}")
+    except ValueError:
+        saved = {}
+    alerts = case.table("alerts")
+    if len(alerts):
+        alerts = alerts.sort_values("alerted_at", ascending=False).reset_index(drop=True)
+    return {"channels": list(saved.get("channels", [])), "subject": list(saved.get("subject", []))}, alerts
+
+
 def target_alerts(case: Case, names: set[str]) -> pd.DataFrame:
     """The watch alerts whose call named one of ``names`` (or copied a call that did), oldest first."""
     alerts = case.table("alerts")

@@ -35,7 +35,7 @@ MAX_UPLOAD_MB = 200          # also server.maxUploadSize in .streamlit/config.to
 OTHER = "Another case file…"
 PAGES = {"campaigns": "detector_app/pages/campaigns.py", "campaign": "detector_app/pages/campaign.py",
          "check": "detector_app/pages/check.py", "explore": "detector_app/pages/explore.py",
-         "add": "detector_app/pages/add_data.py"}
+         "add": "detector_app/pages/add_data.py", "watch": "detector_app/pages/watch.py"}
 
 # One writer at a time in this process: DuckDB refuses a read-write connection while another is open.
 _WRITE_LOCK = threading.RLock()
@@ -424,6 +424,46 @@ def save_reviews(db: str | Path, before: pd.DataFrame, after: pd.DataFrame, revi
                                   translations=[a.translation]))
     with _WRITE_LOCK, Case.open(db, command="review") as case, case.transaction():
         return case.add_reviews(pd.concat(frames, ignore_index=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def watch_state(db: str, version: int) -> tuple[dict, pd.DataFrame]:
+    from detector.results import watch_state as state
+
+    with Case.open(db, read_only=True) as case:
+        return state(case)
+
+
+def save_watch_list(db: str | Path, channels: list[str], subject: list[str]) -> None:
+    """Store the channels to follow and the subject's links or ids (as ``detector watch`` does)."""
+    import json
+
+    from detector.collect.telethon_live import channel_username
+    from detector.identity import target_from_input
+
+    bad = [c for c in channels if channel_username(c) is None]
+    if bad:
+        raise DetectorError(f"{bad[0]!r} is not a public channel username or t.me link")
+    for value in subject:
+        target_from_input(value)          # a clear error for anything that is not a link or an id
+    with _WRITE_LOCK, Case.open(db, command="watch") as case:
+        case.set_meta("watch_list", json.dumps({"channels": channels, "subject": subject}))
+
+
+def start_watch_poll(db: str | Path):
+    """Read the watched channels once in the background (web preview, or Telethon when configured)."""
+    from detector import watch as w
+    from detector_app import jobs
+
+    state, _ = watch_state(str(db), case_version(db))
+
+    def work(report):
+        report(0.1, "Reading the channels")
+        watcher = w.Watcher(db, state["channels"], state["subject"])
+        result = watcher.poll()
+        return f"{len(result.channels)} channels read, {result.posts} new posts, {len(result.alerts)} alerts"
+
+    return jobs.start(db, "Polling the watched channels", work)
 
 
 # -- evidence packets ------------------------------------------------------------------------------

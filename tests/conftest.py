@@ -44,3 +44,18 @@ def app_case(tmp_path_factory) -> Path:
     ingest([root / "sim"], db)
     analyze_case(db)
     return db
+
+
+@pytest.fixture(scope="session")
+def mixed_case(tmp_path_factory) -> Path:
+    """The simulated 'mixed' case (seed 1), ingested and analysed once per session; copy it to change it."""
+    from detector.analysis import analyze_case
+    from detector.ingestion import ingest
+    from detector.simulate import simulate_case
+
+    root = tmp_path_factory.mktemp("mixed_case")
+    simulate_case(root / "files", seed=1, scenario="mixed")
+    db = root / "case.duckdb"
+    ingest([root / "files"], db)
+    analyze_case(db)
+    return db

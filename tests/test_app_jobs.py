@@ -84,3 +84,43 @@ def test_every_page_shows_a_running_job_and_keeps_working(app_case, monkeypatch)
     finally:
         release.set()
         _wait(job)
+
+
+def test_the_early_warning_page_keeps_the_watch_list_and_lists_alerts(app_case, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    from detector.store import Case
+    from detector_app import ui
+
+    db = tmp_path / "data" / "case.duckdb"
+    db.parent.mkdir()
+    shutil.copy(app_case, db)
+    with Case.open(db, command="watch") as case:
+        case.add_alerts(pd.DataFrame([{"alert_id": "names_subject:p1", "alerted_at": pd.Timestamp("2025-05-01", tz="UTC"),
+                                       "reason": "names_subject", "post_id": "p1", "chat": "tg1", "chat_title": "Chat",
+                                       "message_id": "1", "posted_at": pd.Timestamp("2025-05-01", tz="UTC"),
+                                       "permalink": None, "targets": ["youtube:video:dQw4w9WgXcQ"], "copy_of": None,
+                                       "similarity": None, "p_call": 0.9, "text": "report it **now**"}]))
+    monkeypatch.setenv(ui.ENV_DB, str(db))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(ui.PAGES["watch"]).run()
+    assert not at.exception
+    assert any("Alerts (1)" in h.value for h in at.header)
+    at.text_area[0].set_value("tchantest\nhttps://t.me/s/other_channel")
+    at.text_area[1].set_value("https://youtu.be/dQw4w9WgXcQ")
+    at.button[0].click().run()            # the form's save button
+    assert not at.exception and not at.error
+    with Case.open(db, read_only=True) as case:
+        from detector.results import watch_state
+
+        saved, _ = watch_state(case)
+    assert saved == {"channels": ["tchantest", "https://t.me/s/other_channel"],
+                     "subject": ["https://youtu.be/dQw4w9WgXcQ"]}
+    at.text_area[0].set_value("not a channel!")
+    at.button[0].click().run()
+    assert at.error and "not a public channel" in at.error[0].value

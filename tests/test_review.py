@@ -14,10 +14,8 @@ from click.testing import CliRunner
 from detector.analysis import analyze_case
 from detector.cli import main
 from detector.errors import DetectorError
-from detector.ingestion import ingest
 from detector.results import campaign_list, review_queue
 from detector.review import apply_reviews, current_reviews, read_review_file, review_rows
-from detector.simulate import simulate_case
 from detector.store import Case
 
 T0 = datetime(2025, 5, 1, tzinfo=UTC)
@@ -66,13 +64,8 @@ def test_review_file_errors_name_the_file_and_line(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("review")
-    simulate_case(root / "files", seed=1, scenario="mixed")
-    db = root / "case.duckdb"
-    ingest([root / "files"], db)
-    analyze_case(db)
-    return db
+def analysed(mixed_case) -> Path:
+    return mixed_case
 
 
 def _fresh(analysed: Path, tmp_path: Path) -> Path:

@@ -17,7 +17,7 @@ import pandas as pd
 from detector.evidence.redact import Pseudonyms, mask_phones, phone_regions, private_chats, pseudonym_key
 from detector.findings import rendered
 from detector.params import DEFAULTS, Parameters
-from detector.results import calls_before_notices, campaign_edges, campaign_rows, chat_titles
+from detector.results import calls_before_notices, campaign_edges, campaign_rows, chat_titles, target_alerts
 from detector.review import review_summary
 from detector.store import Case
 
@@ -51,6 +51,7 @@ class PacketData:
     sweep: list[dict] = field(default_factory=list)
     params: Parameters = DEFAULTS   # the parameters the analysis ran with
     review: dict = field(default_factory=dict)  # detector.review.review_summary of the calls and cited posts
+    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)  # detector watch alerts on the targets, with lead_h
 
 
 def file_name(name: object) -> str:
@@ -176,12 +177,30 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True,
         for col in cols:
             frame[col] = frame[col].map(lambda v: names.text(v) if isinstance(v, str) else v)
     analysis = {k: rows.record.get(k) for k in ("version", "seed", "period_start", "period_end", "analysed_at")}
+    alerts = _early_warnings(target_alerts(case, set(camp["targets"])), notices, names)
     return PacketData(campaign=camp, findings=findings, calls=calls, cited_posts=other_posts, notices=shown,
                       named=named_all, context=context, links=links, clusters=clusters, pairs=pairs,
                       chats=chats, edges=edges, letters=letters,
                       sources=_sources_table(sources, cited_sources, source_names),
                       tz=rows.tz, analysis=analysis, redacted=redact, sweep=rows.sweep, params=params,
-                      review=review_summary(pd.concat([calls, other_posts], ignore_index=True)))
+                      review=review_summary(pd.concat([calls, other_posts], ignore_index=True)), alerts=alerts)
+
+
+def _early_warnings(alerts: pd.DataFrame, notices: pd.DataFrame, names: Pseudonyms) -> pd.DataFrame:
+    """The watch alerts on the campaign's targets, each with how long before the first notice on a
+    target it names it came (``lead_h``; NaN when no notice followed), texts redacted."""
+    if alerts.empty:
+        return alerts
+    out = alerts.copy()
+    lead = []
+    for a in out.itertuples():
+        later = notices[notices["target"].isin(set(a.targets or [])) & (notices["received_at"] > a.alerted_at)]
+        first = later["received_at"].min() if len(later) else None
+        lead.append((first - a.alerted_at).total_seconds() / 3600 if first is not None else float("nan"))
+    out["lead_h"] = lead
+    for col in ("text", "chat_title"):
+        out[col] = out[col].map(lambda t: names.text(t) if isinstance(t, str) else t)
+    return out.reset_index(drop=True)
 
 
 def _campaign_posts(posts: pd.DataFrame, derived_calls: pd.DataFrame, call_ids: list[str], cited: set[str]

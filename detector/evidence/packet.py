@@ -140,6 +140,7 @@ def packet_files(data: PacketData) -> dict[str, bytes]:
         "links.csv": _csv_bytes(*_links_table(data)),
         "findings.json": _json_bytes(_findings_json(data)),
         "sources.json": _json_bytes(_sources_json(data)),
+        **({"alerts.csv": _csv_bytes(*_alerts_table(data))} if len(data.alerts) else {}),
         # inside the packet the appeal cannot cite the packet's own manifest hash: it points to verify
         **{f"appeal/{name}": text.encode("utf-8") for name, text in appeal_texts(data).files().items()},
     }
@@ -216,6 +217,17 @@ def _calls_table(d: PacketData) -> tuple[list[str], list[list]]:
              p.review if p.review != "unreviewed" else "not reviewed (machine-classified)", p.reviewer,
              _iso(p.reviewed_at), p.review_note, p.translation, p.text_shown]
             for p in d.calls.itertuples()]
+    return cols, rows
+
+
+def _alerts_table(d: PacketData) -> tuple[list[str], list[list]]:
+    cols = ["alert_id", "alerted_at_utc", "reason", "post_id", "chat", "chat_title", "message_id", "posted_at_utc",
+            "permalink", "targets", "copy_of", "similarity", "p_call", "lead_h", "text"]
+    rows = [[a.alert_id, _iso(a.alerted_at), a.reason, a.post_id, a.chat, a.chat_title, a.message_id,
+             _iso(a.posted_at), a.permalink, ";".join(a.targets or []), a.copy_of,
+             None if pd.isna(a.similarity) else round(float(a.similarity), 4),
+             None if pd.isna(a.p_call) else round(float(a.p_call), 4),
+             None if pd.isna(a.lead_h) else round(float(a.lead_h), 2), a.text] for a in d.alerts.itertuples()]
     return cols, rows
 
 

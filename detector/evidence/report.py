@@ -128,6 +128,8 @@ def build_report(d: PacketData) -> Report:
                 _methods(d), _notices(d, anchors)]
     if len(d.cited_posts):
         sections.append(_cited_posts(d, anchors))
+    if len(d.alerts):
+        sections.append(_alerts(d))
     subtitle = (f"Campaign {c['id']}, tier {c['tier']}: {utc(c['start'])} to {utc(c['end'])}. "
                 f"Software {d.analysis.get('version') or 'unknown'}; analysis of {utc(d.analysis.get('analysed_at'))}.")
     return Report(title=f"Evidence of a coordinated reporting campaign ({c['id']})", subtitle=subtitle,
@@ -336,6 +338,22 @@ def _cited_posts(d: PacketData, anchors: dict[str, str]) -> Section:
         Para("Later posts in the same chats that the findings cite (for example, claims that the videos were "
              "removed)."),
         Table(cols, _post_rows(d.cited_posts, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1], small=True)])
+
+
+def _alerts(d: PacketData) -> Section:
+    reasons = {"names_subject": "a call named a watched video or channel",
+               "copy_in_new_chat": "a near-copy of a known call in a new chat"}
+    rows = [[Cell(utc(a.alerted_at)), Cell(reasons.get(a.reason, str(a.reason))), Cell(str(a.chat_title or a.chat)),
+             Cell(utc(a.posted_at)), Cell(text(a.text)),
+             Cell("no notice after it" if pd.isna(a.lead_h) else f"{duration(a.lead_h)} before the first notice"),
+             Cell(a.permalink, href=a.permalink) if isinstance(a.permalink, str) and a.permalink.startswith(
+                 "https://t.me/") else Cell("")] for a in d.alerts.itertuples()]
+    return Section("alerts", "Appendix C: early warnings raised before the notices", [
+        Para("Alerts that detector watch raised while following public channels, on posts naming this campaign's "
+             "targets (or copying a call that did), with how long before the first notice on a target they came. "
+             "They were recorded in the case when raised, so they show the calls were seen as they appeared."),
+        Table(["alerted", "why", "chat", "posted", "text (original)", "lead", "link"], rows,
+              widths=[1.2, 1.4, 1.1, 1.2, 3.0, 1.2, 1.0], small=True)])
 
 
 def _notices(d: PacketData, anchors: dict[str, str]) -> Section:
