@@ -31,7 +31,7 @@ from detector.features.baseline import (
 )
 from detector.features.kleinberg import burst_intervals
 from detector.features.linkage import benjamini_hochberg
-from detector.features.scan import interval_p, scan, scan_many
+from detector.features.scan import interval_p, scan_events, scan_many
 from detector.params import DEFAULTS, Parameters
 
 BURST_ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "warning", "other")
@@ -91,7 +91,7 @@ class Stream:
     subject: str
     key: str
     rows: pd.DataFrame          # its notices, with their hourly ``bin``
-    counts: np.ndarray          # notices per hourly bin
+    events: np.ndarray          # the hourly bin of each notice, sorted
     shape: np.ndarray
     has_views: bool
     cycle: Cycle
@@ -99,7 +99,7 @@ class Stream:
     result: object = None       # detector.features.scan.ScanResult
 
     def as_tuple(self) -> tuple:
-        return (self.scope, self.subject, self.key, self.rows, self.counts, self.shape, self.result,
+        return (self.scope, self.subject, self.key, self.rows, self.events, self.shape, self.result,
                 self.has_views, self.cycle)
 
 
@@ -132,15 +132,15 @@ def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period:
             shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
             if scope == "target":
                 shape = _from_bin(shape, int(published.get(key, 0)))
-            counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
-            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, rows, counts, shape,
+            events = np.sort(rows["bin"].to_numpy(dtype=np.int64))
+            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, rows, events, shape,
                                   has_views, cycle))
         # Targets without views share the subject's shape: one Monte Carlo null per notice count.
         for first_bin, members in sorted(shared.items()):
             shape = _from_bin(flat_shape, first_bin)
             for key, rows in members:
-                counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins)).astype(np.int32)
-                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, rows, counts,
+                events = np.sort(rows["bin"].to_numpy(dtype=np.int64))
+                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, rows, events,
                                       shape, False, cycle, shared=(subject, first_bin)))
     return streams
 
@@ -156,11 +156,10 @@ def scan_streams(streams: list[Stream], P: Parameters) -> None:
         if st.shared is not None:
             groups.setdefault(st.shared, []).append(st)
             continue
-        st.result = scan(st.counts, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
+        st.result = scan_events(st.events, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
                          replicates=P.stream_replicates if st.scope != "target" else P.target_replicates)
     for (subject, first_bin), members in groups.items():
-        counts = np.stack([m.counts for m in members]).astype(np.int32)
-        many = scan_many(counts, members[0].shape, replicates=P.target_replicates, widths=P.scan_widths_h,
+        many = scan_many([m.events for m in members], members[0].shape, replicates=P.target_replicates, widths=P.scan_widths_h,
                          seed=P.rng_seed(f"targets {subject} from bin {first_bin}"))
         for m, res in zip(members, many, strict=True):
             m.result = res
@@ -201,7 +200,7 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     scan_streams(streams, P)
     results = {st.sid: st.as_tuple() for st in streams}
     scan_rows: list[dict] = []
-    for sid, (scope, subject, key, _rows, _counts, _shape, res, has_views, _cycle) in results.items():
+    for sid, (scope, subject, key, _rows, _events, _shape, res, has_views, _cycle) in results.items():
         scan_rows.append({
             "stream": sid, "scope": scope, "subject": subject, "key": key, "notices": res.total,
             "p_burst": res.p_value, "p_floor": res.p_floor,
@@ -216,18 +215,18 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     burst_rows = []
     # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
     # one steady stream in ten, see detector.features.kleinberg).
-    for sid, (scope, subject, key, rows, counts, shape, res, has_views, cycle) in results.items():
+    for sid, (scope, subject, key, rows, events, shape, res, has_views, cycle) in results.items():
         if res.p_value > alpha:
             continue
         if has_views:
             flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
                 else expected_shape(bins, cycle)
-            flat_null = scan(counts, flat, replicates=res.replicates, widths=P.scan_widths_h,
+            flat_null = scan_events(events, flat, replicates=res.replicates, widths=P.scan_widths_h,
                              seed=P.rng_seed(f"without views {sid}")).null_max
         for interval in _candidate_intervals(rows, res, bins):
             lo, hi = interval["lo"], interval["hi"]
-            p, n, e = interval_p(counts, shape, lo, hi, res.null_max)
-            p_plain = interval_p(counts, flat, lo, hi, flat_null)[0] if has_views else None
+            p, n, e = interval_p(events, shape, lo, hi, res.null_max)
+            p_plain = interval_p(events, flat, lo, hi, flat_null)[0] if has_views else None
             inside = rows[(rows["bin"] >= lo) & (rows["bin"] < hi)]
             top = inside["policy"].value_counts()
             burst_rows.append({

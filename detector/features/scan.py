@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.features.windows import best_dense, best_sparse, pack_terms, sparse_cost
 from detector.params import DEFAULTS
 
 # Widths scanned, in hours: from one hour to one week.
@@ -101,22 +102,23 @@ def _llr_terms(shape: np.ndarray, total: int, widths, start_range: tuple[int, in
 
 def _rows_max(c: np.ndarray, table: np.ndarray, terms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best window per row of cumulative counts ``c`` (k x (L + 1)): (max LLR, start bin, width)."""
-    k = c.shape[0]
-    best = np.zeros(k)
-    best_start = np.zeros(k, dtype=np.int64)
-    best_width = np.zeros(k, dtype=np.int64)
-    rows = np.arange(k)
-    for w, sl, slope, offset, e in terms:
-        n = c[:, w:][:, sl] - c[:, :-w][:, sl]
-        llr = table[n] - slope * n - offset
-        llr[n <= e] = 0.0
-        arg = llr.argmax(axis=1)
-        value = llr[rows, arg]
-        better = value > best
-        best[better] = value[better]
-        best_start[better] = sl.start + arg[better]
-        best_width[better] = w
-    return best, best_start, best_width
+    return best_dense(c, table, *pack_terms(terms))
+
+
+def _use_sparse(total: int, packed) -> bool:
+    """Visit only the windows holding events when that is clearly fewer than every window."""
+    return 2 * sparse_cost(total, packed[0], packed[2]) < int(packed[2].sum())
+
+
+def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed) -> tuple[np.ndarray, ...]:
+    """Best window per row of sorted event bins ``pos`` (k x N), sparse or dense by cost."""
+    if _use_sparse(pos.shape[1], packed):
+        return best_sparse(pos, table, *packed)
+    k = pos.shape[0]
+    counts = np.bincount((pos + (np.arange(k) * length)[:, None]).ravel(), minlength=k * length)
+    c = np.zeros((k, length + 1), dtype=np.int32)
+    np.cumsum(counts.reshape(k, length), axis=1, out=c[:, 1:])
+    return best_dense(c, table, *packed)
 
 
 def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
@@ -125,26 +127,39 @@ def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np
     out = np.empty(replicates)
     length = len(shape)
     table, terms = _llr_terms(shape, total, widths, start_range)
+    packed = pack_terms(terms)
+    sparse = _use_sparse(total, packed)
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
         if total <= 64:
             # Sparse streams: draw event positions, cheaper than a full multinomial row each.
-            pos = rng.choice(length, size=(k, total), p=shape)
-            draws = np.zeros((k, length), dtype=np.int32)
-            np.add.at(draws, (np.repeat(np.arange(k), total), pos.ravel()), 1)
+            pos = np.sort(rng.choice(length, size=(k, total), p=shape), axis=1)
+            out[done:done + k] = _best_of_events(pos, length, table, packed)[0]
         else:
-            draws = rng.multinomial(total, shape, size=k).astype(np.int32)
-        c = np.zeros((k, length + 1), dtype=np.int32)
-        np.cumsum(draws, axis=1, out=c[:, 1:])
-        out[done:done + k] = _rows_max(c, table, terms)[0]
+            draws = rng.multinomial(total, shape, size=k)
+            if sparse:
+                pos = np.repeat(np.tile(np.arange(length), k), draws.ravel()).reshape(k, total)
+                out[done:done + k] = best_sparse(pos, table, *packed)[0]
+            else:
+                c = np.zeros((k, length + 1), dtype=np.int32)
+                np.cumsum(draws, axis=1, out=c[:, 1:])
+                out[done:done + k] = best_dense(c, table, *packed)[0]
         done += k
     return out
 
 
-def scan_many(count_rows: np.ndarray, shape: np.ndarray, replicates: int = 199, seed: int = 0,
-              widths=WIDTHS_HOURS, chunk: int = 256) -> list[ScanResult]:
-    """:func:`scan` for many streams that share one baseline ``shape`` (e.g. a subject's videos).
+def _windows(length: int, widths, start_range: tuple[int, int] | None = None) -> int:
+    return sum(max(0, _starts(length, w, start_range).stop - _starts(length, w, start_range).start) for w in widths)
+
+
+def _empty(widths, windows: int) -> ScanResult:
+    return ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+
+
+def scan_many(events: list[np.ndarray], shape: np.ndarray, replicates: int = 199, seed: int = 0,
+              widths=WIDTHS_HOURS) -> list[ScanResult]:
+    """:func:`scan_events` for many streams that share one baseline ``shape`` (e.g. a subject's videos).
 
     Under the baseline the null distribution of the maximum depends only on the number of
     events, so streams with the same total share one Monte Carlo run: thousands of targets cost
@@ -152,36 +167,32 @@ def scan_many(count_rows: np.ndarray, shape: np.ndarray, replicates: int = 199, 
 
     Parameters
     ----------
-    count_rows : k x L events per hourly bin, one row per stream.
+    events : per stream, the sorted hourly bins of its events (one entry per event).
     """
-    count_rows = np.asarray(count_rows)
     shape = np.asarray(shape, dtype=float)
-    length = count_rows.shape[1]
+    length = len(shape)
     widths = tuple(w for w in widths if w <= length) or (length,)
-    windows = sum(length - w + 1 for w in widths)
-    totals = count_rows.sum(axis=1).astype(np.int64)
+    windows = _windows(length, widths)
+    totals = np.array([len(e) for e in events], dtype=np.int64)
     rng = np.random.default_rng(seed)
-    results: list[ScanResult | None] = [None] * len(count_rows)
+    results: list[ScanResult | None] = [None] * len(events)
     for total in np.unique(totals):
         idx = np.flatnonzero(totals == total)
         if total == 0:
             for i in idx:
-                results[i] = ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+                results[i] = _empty(widths, windows)
             continue
         null = _null_maxima(shape, int(total), widths, replicates, rng)
         table, terms = _llr_terms(shape, int(total), widths)
-        for lo in range(0, len(idx), chunk):
-            part = idx[lo:lo + chunk]
-            c = np.zeros((len(part), length + 1), dtype=np.int32)
-            np.cumsum(count_rows[part], axis=1, out=c[:, 1:])
-            stat, start, width = _rows_max(c, table, terms)
-            for j, i in enumerate(part):
-                st, w = int(start[j]), int(width[j]) or widths[0]
-                observed = int(count_rows[i, st:st + w].sum())
-                expected = float(shape[st:st + w].sum() * total)
-                results[i] = ScanResult(float(stat[j]), st, w, observed, expected, int(total),
-                                        tie_broken_p(float(stat[j]), null, rng), 1.0 / (replicates + 1),
-                                        windows, replicates, null)
+        pos = np.stack([np.asarray(events[i], dtype=np.int64) for i in idx])
+        stat, start, width = _best_of_events(pos, length, table, pack_terms(terms))
+        for j, i in enumerate(idx):
+            st, w = int(start[j]), int(width[j]) or widths[0]
+            observed = int(np.count_nonzero((pos[j] >= st) & (pos[j] < st + w)))
+            expected = float(shape[st:st + w].sum() * total)
+            results[i] = ScanResult(float(stat[j]), st, w, observed, expected, int(total),
+                                    tie_broken_p(float(stat[j]), null, rng), 1.0 / (replicates + 1),
+                                    windows, replicates, null)
     return results
 
 
@@ -200,25 +211,29 @@ def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int
         the notices, e.g. the hours after a call), which the Monte Carlo null scans alike.
     """
     counts = np.asarray(counts)
+    return scan_events(np.repeat(np.arange(len(counts)), counts), shape, replicates=replicates, seed=seed,
+                       widths=widths, start_range=start_range)
+
+
+def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
+                widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None) -> ScanResult:
+    """:func:`scan` of a stream given as the sorted hourly bins of its events (one per event)."""
+    events = np.asarray(events, dtype=np.int64)
     shape = np.asarray(shape, dtype=float)
-    total = int(counts.sum())
+    length = len(shape)
+    total = len(events)
     rng = np.random.default_rng(seed)
-    widths = tuple(w for w in widths if w <= len(counts)) or (len(counts),)
-    # The observed stream goes through the same LLR code as the Monte Carlo replicates.
-    if total:
-        table, terms = _llr_terms(shape, total, widths, start_range)
-        c = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)[None, :]
-        best, best_start, best_width = _rows_max(c, table, terms)
-        stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
-    else:
-        stat, start, width = 0.0, 0, widths[0]
-    windows = sum(max(0, _starts(len(counts), w, start_range).stop - _starts(len(counts), w, start_range).start)
-                  for w in widths)
+    widths = tuple(w for w in widths if w <= length) or (length,)
+    windows = _windows(length, widths, start_range)
     if total == 0:
-        return ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+        return _empty(widths, windows)
+    # The observed stream goes through the same LLR code as the Monte Carlo replicates.
+    table, terms = _llr_terms(shape, total, widths, start_range)
+    best, best_start, best_width = _best_of_events(events[None, :], length, table, pack_terms(terms))
+    stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
     null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range)
     p = tie_broken_p(stat, null, rng)
-    observed = int(counts[start:start + width].sum())
+    observed = int(np.count_nonzero((events >= start) & (events < start + width)))
     expected = float(shape[start:start + width].sum() * total)
     return ScanResult(stat, start, width, observed, expected, total, p, 1.0 / (replicates + 1), windows,
                       replicates, null)
@@ -240,14 +255,15 @@ def tie_broken_p(stat: float, null: np.ndarray, rng: np.random.Generator, rtol: 
     return float((1 + greater + rng.uniform() * ties) / (len(null) + 1))
 
 
-def interval_p(counts: np.ndarray, shape: np.ndarray, start_bin: int, stop_bin: int, null_max: np.ndarray
+def interval_p(events: np.ndarray, shape: np.ndarray, start_bin: int, stop_bin: int, null_max: np.ndarray
                ) -> tuple[float, int, float]:
     """Corrected p-value of a given interval (e.g. a Kleinberg burst) against a stream's null maxima.
 
-    Returns (p, observed, expected). The p-value is conservative: ties count against the interval.
+    ``events``: the sorted hourly bins of the stream's events. Returns (p, observed, expected).
+    The p-value is conservative: ties count against the interval.
     """
-    total = int(np.sum(counts))
-    n = int(np.sum(counts[start_bin:stop_bin]))
+    total = len(events)
+    n = int(np.searchsorted(events, stop_bin, side="left") - np.searchsorted(events, start_bin, side="left"))
     e = float(np.sum(shape[start_bin:stop_bin]) * total)
     llr = float(_llr(np.array([n]), np.array([e]), total)[0]) if total else 0.0
     if len(null_max) == 0:
