@@ -34,11 +34,13 @@ def test_fixtures_cover_the_demo_simulated_and_long_cases():
     assert {"demo", "long-5"} <= set(CASES) and len(CASES) >= 5
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("name", CASES)
-def test_bursts_are_identical_to_the_recorded_ones(name):
+def test_bursts_are_identical_to_the_recorded_ones_with_any_number_of_workers(name, workers):
     rec = _recorded(name)
     args = rec["bursts_in"]
-    scans, bursts = detect_bursts(args["notices"], args["exposure"], args["period"], params=args["params"])
+    params = args["params"].replace(workers=workers)
+    scans, bursts = detect_bursts(args["notices"], args["exposure"], args["period"], params=params)
     expected_scans, expected_bursts = rec["bursts_out"]
     _same(scans, expected_scans)
     _same(bursts, expected_bursts)

@@ -17,6 +17,8 @@ views but not with them is one that views explain (an organic, viral spike).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,19 +152,47 @@ def scan_streams(streams: list[Stream], P: Parameters) -> None:
 
     Streams scanned alone get ``stream_replicates`` (targets: ``target_replicates``); a shared
     group is scanned at once against one null (:func:`~detector.features.scan.scan_many`).
+    With ``P.workers`` other than 1, streams run side by side in threads and the compiled scoring
+    of their Monte Carlo chunks in a second set of threads (it releases the GIL); every stream
+    still takes its own draws in its own order, so the results do not depend on the workers.
     """
     groups: dict[tuple, list[Stream]] = {}
+    units: list[list[Stream]] = []
     for st in streams:
         if st.shared is not None:
             groups.setdefault(st.shared, []).append(st)
-            continue
+        else:
+            units.append([st])
+    units += list(groups.values())
+    workers = worker_count(P.workers)
+    if workers <= 1 or len(streams) < 2:
+        for unit in units:
+            _scan_unit(unit, P, None)
+        return
+    with ThreadPoolExecutor(workers) as scoring, ThreadPoolExecutor(workers) as pool:
+        # The largest units first, so that no long one starts last.
+        order = sorted(units, key=lambda u: -sum(len(m.events) for m in u))
+        list(pool.map(lambda unit: _scan_unit(unit, P, scoring), order))
+
+
+def worker_count(workers: int) -> int:
+    """``workers``, or one per core when 0."""
+    return max(1, (os.cpu_count() or 1) if workers == 0 else workers)
+
+
+def _scan_unit(unit: list[Stream], P: Parameters, scoring) -> None:
+    """One stream scanned alone, or one shared group against its one null."""
+    st = unit[0]
+    if st.shared is None:
         st.result = scan_events(st.events, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
-                         replicates=P.stream_replicates if st.scope != "target" else P.target_replicates)
-    for (subject, first_bin), members in groups.items():
-        many = scan_many([m.events for m in members], members[0].shape, replicates=P.target_replicates, widths=P.scan_widths_h,
-                         seed=P.rng_seed(f"targets {subject} from bin {first_bin}"))
-        for m, res in zip(members, many, strict=True):
-            m.result = res
+                                replicates=P.stream_replicates if st.scope != "target" else P.target_replicates,
+                                pool=scoring)
+        return
+    subject, first_bin = st.shared
+    many = scan_many([m.events for m in unit], st.shape, replicates=P.target_replicates, widths=P.scan_widths_h,
+                     seed=P.rng_seed(f"targets {subject} from bin {first_bin}"), pool=scoring)
+    for m, res in zip(unit, many, strict=True):
+        m.result = res
 
 
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,

@@ -23,7 +23,10 @@ Kulldorff M. et al. (1998) Evaluating cluster alarms: a space-time scan statisti
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -121,32 +124,68 @@ def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed) -> 
     return best_dense(c, table, *packed)
 
 
-def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
-                 chunk: int = 200, start_range: tuple[int, int] | None = None) -> np.ndarray:
-    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
-    out = np.empty(replicates)
+#: Bins of Monte Carlo draws held at once per chunk (replicates x bins): bounds memory on long cases.
+_CHUNK_BINS = 1_000_000
+
+
+def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
+               start_range: tuple[int, int] | None = None):
+    """The Monte Carlo replicates as jobs, one per chunk: the draws are made here, in order (the
+    random stream is sequential), and each job scores its chunk (which may run in another thread).
+
+    Chunks of any size take the same draws: each replicate reads the next numbers of the stream.
+    """
     length = len(shape)
     table, terms = _llr_terms(shape, total, widths, start_range)
     packed = pack_terms(terms)
     sparse = _use_sparse(total, packed)
+    chunk = int(min(200, max(1, _CHUNK_BINS // max(length, 1))))
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
         if total <= 64:
             # Sparse streams: draw event positions, cheaper than a full multinomial row each.
-            pos = np.sort(rng.choice(length, size=(k, total), p=shape), axis=1)
-            out[done:done + k] = _best_of_events(pos, length, table, packed)[0]
+            yield partial(_score_positions, rng.choice(length, size=(k, total), p=shape), length, table, packed)
         else:
-            draws = rng.multinomial(total, shape, size=k)
-            if sparse:
-                pos = np.repeat(np.tile(np.arange(length), k), draws.ravel()).reshape(k, total)
-                out[done:done + k] = best_sparse(pos, table, *packed)[0]
-            else:
-                c = np.zeros((k, length + 1), dtype=np.int32)
-                np.cumsum(draws, axis=1, out=c[:, 1:])
-                out[done:done + k] = best_dense(c, table, *packed)[0]
+            yield partial(_score_draws, rng.multinomial(total, shape, size=k), total, sparse, table, packed)
         done += k
-    return out
+
+
+def _score_positions(pos: np.ndarray, length: int, table: np.ndarray, packed) -> np.ndarray:
+    return _best_of_events(np.sort(pos, axis=1), length, table, packed)[0]
+
+
+def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray, packed) -> np.ndarray:
+    k, length = draws.shape
+    if sparse:
+        pos = np.repeat(np.tile(np.arange(length), k), draws.ravel()).reshape(k, total)
+        return best_sparse(pos, table, *packed)[0]
+    c = np.zeros((k, length + 1), dtype=np.int32)
+    np.cumsum(draws, axis=1, out=c[:, 1:])
+    return best_dense(c, table, *packed)[0]
+
+
+def _run_jobs(jobs, pool: Executor | None, ahead: int = 3):
+    """Run ``jobs`` inline or in ``pool`` (at most ``ahead`` waiting); returns a function giving their
+    results concatenated in order. The jobs are drawn from the generator here, in order."""
+    if pool is None:
+        out = np.concatenate([job() for job in jobs])
+        return lambda: out
+    futures: list = []
+    waiting: deque = deque()
+    for job in jobs:
+        while len(waiting) >= ahead:
+            waiting.popleft().result()
+        fut = pool.submit(job)
+        futures.append(fut)
+        waiting.append(fut)
+    return lambda: np.concatenate([f.result() for f in futures])
+
+
+def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
+                 start_range: tuple[int, int] | None = None, pool: Executor | None = None) -> np.ndarray:
+    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
+    return _run_jobs(_null_jobs(shape, total, widths, replicates, rng, start_range), pool)()
 
 
 def _windows(length: int, widths, start_range: tuple[int, int] | None = None) -> int:
@@ -158,7 +197,7 @@ def _empty(widths, windows: int) -> ScanResult:
 
 
 def scan_many(events: list[np.ndarray], shape: np.ndarray, replicates: int = 199, seed: int = 0,
-              widths=WIDTHS_HOURS) -> list[ScanResult]:
+              widths=WIDTHS_HOURS, pool: Executor | None = None) -> list[ScanResult]:
     """:func:`scan_events` for many streams that share one baseline ``shape`` (e.g. a subject's videos).
 
     Under the baseline the null distribution of the maximum depends only on the number of
@@ -168,6 +207,8 @@ def scan_many(events: list[np.ndarray], shape: np.ndarray, replicates: int = 199
     Parameters
     ----------
     events : per stream, the sorted hourly bins of its events (one entry per event).
+    pool : threads that score the Monte Carlo chunks while the next ones are drawn (the draws
+        and tie-breaks are taken in the same order as without, so the results are the same).
     """
     shape = np.asarray(shape, dtype=float)
     length = len(shape)
@@ -176,22 +217,28 @@ def scan_many(events: list[np.ndarray], shape: np.ndarray, replicates: int = 199
     totals = np.array([len(e) for e in events], dtype=np.int64)
     rng = np.random.default_rng(seed)
     results: list[ScanResult | None] = [None] * len(events)
+    pending = []
     for total in np.unique(totals):
         idx = np.flatnonzero(totals == total)
         if total == 0:
             for i in idx:
                 results[i] = _empty(widths, windows)
             continue
-        null = _null_maxima(shape, int(total), widths, replicates, rng)
+        # Draws first, then one tie-breaking number per stream above zero, as in a plain loop.
+        null = _run_jobs(_null_jobs(shape, int(total), widths, replicates, rng), pool)
         table, terms = _llr_terms(shape, int(total), widths)
         pos = np.stack([np.asarray(events[i], dtype=np.int64) for i in idx])
         stat, start, width = _best_of_events(pos, length, table, pack_terms(terms))
+        ties = [rng.uniform() if stat[j] > 0 else 0.0 for j in range(len(idx))]
+        pending.append((total, idx, pos, stat, start, width, ties, null))
+    for total, idx, pos, stat, start, width, ties, null in pending:
+        null = null()
         for j, i in enumerate(idx):
             st, w = int(start[j]), int(width[j]) or widths[0]
             observed = int(np.count_nonzero((pos[j] >= st) & (pos[j] < st + w)))
             expected = float(shape[st:st + w].sum() * total)
             results[i] = ScanResult(float(stat[j]), st, w, observed, expected, int(total),
-                                    tie_broken_p(float(stat[j]), null, rng), 1.0 / (replicates + 1),
+                                    tie_broken_p(float(stat[j]), null, u=ties[j]), 1.0 / (replicates + 1),
                                     windows, replicates, null)
     return results
 
@@ -216,8 +263,10 @@ def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int
 
 
 def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
-                widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None) -> ScanResult:
-    """:func:`scan` of a stream given as the sorted hourly bins of its events (one per event)."""
+                widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None,
+                pool: Executor | None = None) -> ScanResult:
+    """:func:`scan` of a stream given as the sorted hourly bins of its events (one per event);
+    ``pool`` as in :func:`scan_many`."""
     events = np.asarray(events, dtype=np.int64)
     shape = np.asarray(shape, dtype=float)
     length = len(shape)
@@ -231,7 +280,7 @@ def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, se
     table, terms = _llr_terms(shape, total, widths, start_range)
     best, best_start, best_width = _best_of_events(events[None, :], length, table, pack_terms(terms))
     stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
-    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range)
+    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range, pool=pool)
     p = tie_broken_p(stat, null, rng)
     observed = int(np.count_nonzero((events >= start) & (events < start + width)))
     expected = float(shape[start:start + width].sum() * total)
@@ -239,20 +288,22 @@ def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, se
                       replicates, null)
 
 
-def tie_broken_p(stat: float, null: np.ndarray, rng: np.random.Generator, rtol: float = 1e-9) -> float:
+def tie_broken_p(stat: float, null: np.ndarray, rng: np.random.Generator | None = None, rtol: float = 1e-9,
+                 u: float | None = None) -> float:
     """Monte Carlo p-value ``(1 + #{null > stat} + U * #{null == stat}) / (R + 1)``.
 
     Replicates that tie with the observed statistic count with a uniform random weight: a
     discrete statistic (few notices) would otherwise pile its p-values up near 1 and make the
     test conservative. With no ties this is the usual ``(1 + #{null >= stat}) / (R + 1)``, and
-    it is never below ``1 / (R + 1)``. A stream with no notice at all has p = 1.
+    it is never below ``1 / (R + 1)``. A stream with no notice at all has p = 1. ``u``, when
+    given, is the uniform number already drawn for this stream (instead of drawing from ``rng``).
     """
     tol = rtol * max(1.0, abs(stat))
     greater = int(np.sum(null > stat + tol))
     ties = int(np.sum(np.abs(null - stat) <= tol))
     if stat <= 0:
         return 1.0
-    return float((1 + greater + rng.uniform() * ties) / (len(null) + 1))
+    return float((1 + greater + (rng.uniform() if u is None else u) * ties) / (len(null) + 1))
 
 
 def interval_p(events: np.ndarray, shape: np.ndarray, start_bin: int, stop_bin: int, null_max: np.ndarray
