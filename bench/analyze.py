@@ -54,9 +54,9 @@ def _video_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(["".join(r) for r in _ALPHABET[rng.integers(0, len(_ALPHABET), size=(n, 11))]])
 
 
-def _times(rng: np.random.Generator, n: int) -> pd.DatetimeIndex:
-    """Times over DAYS with a daily cycle (more by day than by night)."""
-    day = rng.integers(0, DAYS, n)
+def _times(rng: np.random.Generator, n: int, days: int = DAYS) -> pd.DatetimeIndex:
+    """Times over ``days`` with a daily cycle (more by day than by night)."""
+    day = rng.integers(0, days, n)
     hour = (rng.normal(14, 4, n) % 24)
     return START + pd.to_timedelta(day * 24 + hour, unit="h")
 
@@ -87,8 +87,10 @@ def post_texts(rng: np.random.Generator, n: int, short: int = 30) -> np.ndarray:
     return texts
 
 
-def synthetic_case(n_notices: int, n_posts: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Notices and posts frames in the store's schema, with one planted campaign."""
+def synthetic_case(n_notices: int, n_posts: int, seed: int = 0, days: int = DAYS
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Notices and posts frames in the store's schema over ``days``, with one planted campaign (60
+    days before the end)."""
     from detector.ids import canonical_target, extract_urls
     from detector.schema import conform
 
@@ -108,12 +110,12 @@ def synthetic_case(n_notices: int, n_posts: int, seed: int = 0) -> tuple[pd.Data
     reporter = np.char.add("r", rng.choice(n_reporters, size=n_notices, p=r_weights / r_weights.sum()).astype(str))
     reporter = np.where(automated, None, reporter.astype(object))
     notices = pd.DataFrame({"notice_id": [f"bench:{i}" for i in range(n_notices)], "platform": "youtube",
-                            "received_at": _times(rng, n_notices), "action": action, "policy": policy,
+                            "received_at": _times(rng, n_notices, days), "action": action, "policy": policy,
                             "policy_raw": policy, "target": "youtube:video:" + targets, "subject": _SUBJECT,
                             "reporter_id": reporter, "source_ref": "1"})
     # The campaign: 10 rarely-reported videos named by 20 calls on day 120, 300 notices after, from 40 reporters.
     named = videos[-10:]
-    call_at = START + pd.Timedelta(days=120, hours=15)
+    call_at = START + pd.Timedelta(days=days - 60, hours=15)
     camp = pd.DataFrame({"notice_id": [f"bench:c{i}" for i in range(300)], "platform": "youtube",
                          "received_at": call_at + pd.to_timedelta(rng.lognormal(2.3, 0.8, 300), unit="h"),
                          "action": rng.choice(["complaint", "removed", "strike"], 300), "policy": "harassment",
@@ -129,7 +131,7 @@ def synthetic_case(n_notices: int, n_posts: int, seed: int = 0) -> tuple[pd.Data
     chat = chats[rng.integers(0, len(chats), n_posts)]
     posts = pd.DataFrame({"post_id": [f"telegram:{c}:{i}" for i, c in enumerate(chat)], "platform": "telegram",
                           "chat": chat, "chat_title": chat, "message_id": np.arange(n_posts).astype(str),
-                          "author": chat, "posted_at": _times(rng, n_posts), "text": text, "source_ref": "1"})
+                          "author": chat, "posted_at": _times(rng, n_posts, days), "text": text, "source_ref": "1"})
     calls = []
     for k in range(20):
         u = "https://youtu.be/" + named[k % 10] + " https://youtu.be/" + named[(k + 3) % 10]
@@ -223,6 +225,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--code", type=Path, default=None, help="checkout whose detector the child runs")
     parser.add_argument("--label", default="this checkout")
+    parser.add_argument("--days", type=int, default=DAYS, help="span of the case (8 years: 2920)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "analyze.json")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,7 +234,7 @@ def main() -> None:
         return
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        notices, posts, truth = synthetic_case(n, n)
+        notices, posts, truth = synthetic_case(n, n, days=args.days)
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "big.duckdb"
             write_case(db, notices, posts)
@@ -241,7 +244,7 @@ def main() -> None:
                                             env={**os.environ, **({"PYTHONPATH": str(args.code)} if args.code else {})}
                                             ).stdout)
         found = bool(top) and top[0]["tier"] == "strong" and bool(set(truth["named"]) & set(top[0]["targets"]))
-        row = {"code": args.label, "notices": len(notices), "posts": len(posts), **run, "corpus": truth["corpus"],
+        row = {"code": args.label, "notices": len(notices), "posts": len(posts), "days": args.days, **run, "corpus": truth["corpus"],
                "planted_campaign_ranked_first_strong": found}
         rows.append(row)
         print(f"{args.label}: {len(notices):>9,} notices {len(posts):>9,} posts: analyze {run['cli_seconds']:7.1f} s "

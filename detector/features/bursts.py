@@ -320,11 +320,15 @@ def _candidate_intervals(rows: pd.DataFrame, res, bins: pd.DatetimeIndex) -> lis
     out = []
     if len(rows) >= 2:
         kb = burst_intervals(rows["received_at"], s=2.0, gamma=1.0, min_level=2)
-        for r in kb[kb["level"] == 2].itertuples():
-            lo = int((r.start.floor("h") - bins[0]) / pd.Timedelta(hours=1))
-            hi = int((r.end.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + 1
-            out.append({"lo": max(lo, 0), "hi": min(hi, len(bins)), "level": int(kb[(kb["start"] >= r.start) &
-                                                                                   (kb["end"] <= r.end)]["level"].max())})
+        start, end = (kb[c].dt.as_unit("us").astype("int64").to_numpy() for c in ("start", "end"))
+        level = kb["level"].to_numpy()
+        origin, hour = bins[0].value // 1000, 3_600_000_000   # µs (Timestamp.value is in ns)
+        for i in np.flatnonzero(level == 2):
+            # Whole hours from the first bin to the hour of the burst's first and last notice.
+            lo = int((start[i] - origin) // hour)
+            hi = int((end[i] - origin) // hour) + 1
+            inner = level[(start >= start[i]) & (end <= end[i])]
+            out.append({"lo": max(lo, 0), "hi": min(hi, len(bins)), "level": int(inner.max())})
     if res.total and res.statistic > 0:
         lo, hi = res.start_bin, res.start_bin + res.width
         if not any(o["lo"] <= lo and hi <= o["hi"] for o in out):
