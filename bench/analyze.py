@@ -180,7 +180,20 @@ def child(db: str, steps_file: str) -> None:
             Path(steps_file).write_text(json.dumps(seen), encoding="utf-8")
 
     analysis.analyze_case = timed
+    if os.environ.get("DETECTOR_BENCH_CALLS") == "planted":
+        analysis.classify_calls = planted_calls
     cli(["analyze", "--db", db], standalone_mode=True)
+
+
+def planted_calls(posts: pd.DataFrame, **_options) -> pd.DataFrame:
+    """Stand-in for the calls step (``--calls planted``): the planted calls are calls, every other
+    post is other; for timing the steps after it on cases whose calls step alone would take long."""
+    planted = posts["message_id"].astype(str).str.startswith("c").to_numpy()
+    return pd.DataFrame({"post_id": posts["post_id"].to_numpy(), "is_call": planted,
+                         "kind": np.where(planted, "call", "other"), "confidence": 1.0, "p_call": planted * 1.0,
+                         "targets": [list(t) for t in posts["targets"]],
+                         "requested_policy": pd.Series(np.where(planted, "harassment", None), dtype=object),
+                         "language": None})
 
 
 def _step_seconds(seen: dict) -> dict:
@@ -196,15 +209,15 @@ def _time_v(stderr: str, field: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def run_cli(db: Path, code: Path | None, workers: int | None) -> dict:
+def run_cli(db: Path, code: Path | None, calls: str) -> dict:
     """Run the analysis child under /usr/bin/time -v; its wall time, own peak memory and step times."""
     env = dict(os.environ)
     if code is not None:
         env["PYTHONPATH"] = str(code)
     steps_file = db.with_suffix(".steps.json")
     cmd = ["/usr/bin/time", "-v", sys.executable, str(Path(__file__).resolve()), "--child", str(db), str(steps_file)]
-    if workers is not None:
-        env["DETECTOR_BENCH_WORKERS"] = str(workers)
+    if calls == "planted":
+        env["DETECTOR_BENCH_CALLS"] = "planted"
     load = os.getloadavg()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -226,6 +239,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=None, help="checkout whose detector the child runs")
     parser.add_argument("--label", default="this checkout")
     parser.add_argument("--days", type=int, default=DAYS, help="span of the case (8 years: 2920)")
+    parser.add_argument("--calls", choices=("classify", "planted"), default="classify",
+                        help="planted: skip the classifier (the planted calls are the calls), to time the other steps")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "analyze.json")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -238,13 +253,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "big.duckdb"
             write_case(db, notices, posts)
-            run = run_cli(db, args.code, None)
+            run = run_cli(db, args.code, args.calls)
             top = json.loads(subprocess.run([sys.executable, "-m", "detector", "campaigns", "--db", str(db), "--json"],
                                             capture_output=True, text=True, check=True,
                                             env={**os.environ, **({"PYTHONPATH": str(args.code)} if args.code else {})}
                                             ).stdout)
         found = bool(top) and top[0]["tier"] == "strong" and bool(set(truth["named"]) & set(top[0]["targets"]))
-        row = {"code": args.label, "notices": len(notices), "posts": len(posts), "days": args.days, **run, "corpus": truth["corpus"],
+        row = {"code": args.label, "notices": len(notices), "posts": len(posts), "days": args.days,
+               "calls_step": args.calls, **run, "corpus": truth["corpus"],
                "planted_campaign_ranked_first_strong": found}
         rows.append(row)
         print(f"{args.label}: {len(notices):>9,} notices {len(posts):>9,} posts: analyze {run['cli_seconds']:7.1f} s "
