@@ -165,18 +165,20 @@ def child(db: str, steps_file: str) -> None:
     import detector.analysis as analysis
     from detector.cli import main as cli
 
-    seen = {"start": time.perf_counter()}
+    seen = {"start": time.perf_counter(), "cpu:start": time.process_time()}
     real = analysis.analyze_case
 
     def timed(*args, on_step=None, **kwargs):
         def step(name):
             seen[name] = time.perf_counter()
+            seen[f"cpu:{name}"] = time.process_time()
             if on_step:
                 on_step(name)
         try:
             return real(*args, on_step=step, **kwargs)
         finally:
             seen["end"] = time.perf_counter()
+            seen["cpu:end"] = time.process_time()
             Path(steps_file).write_text(json.dumps(seen), encoding="utf-8")
 
     analysis.analyze_case = timed
@@ -196,11 +198,15 @@ def planted_calls(posts: pd.DataFrame, **_options) -> pd.DataFrame:
                          "language": None})
 
 
-def _step_seconds(seen: dict) -> dict:
-    names = [k for k in seen if k not in ("start", "end")]
-    out = {"read_and_aliases": round(seen[names[0]] - seen["start"], 2)} if names else {}
+def _step_seconds(seen: dict, prefix: str = "") -> dict:
+    """Seconds per step (wall, or with ``prefix="cpu:"`` CPU of every thread of the child)."""
+    names = [k for k in seen if not k.startswith("cpu:") and k not in ("start", "end")]
+    if prefix and f"{prefix}start" not in seen:
+        return {}
+    at = {name: seen[f"{prefix}{name}"] for name in ["start", *names, "end"]}
+    out = {"read_and_aliases": round(at[names[0]] - at["start"], 2)} if names else {}
     for i, name in enumerate(names):
-        out[name] = round((seen[names[i + 1]] if i + 1 < len(names) else seen["end"]) - seen[name], 2)
+        out[name] = round((at[names[i + 1]] if i + 1 < len(names) else at["end"]) - at[name], 2)
     return out
 
 
@@ -229,7 +235,8 @@ def run_cli(db: Path, code: Path | None, calls: str) -> dict:
                                                                               "(kbytes)")) / 1024),
             "cpu_seconds": round(float(_time_v(proc.stderr, "User time (seconds)"))
                                  + float(_time_v(proc.stderr, "System time (seconds)")), 1),
-            "steps_seconds": _step_seconds(seen), "load_before": [round(x, 2) for x in load],
+            "steps_seconds": _step_seconds(seen), "steps_cpu_seconds": _step_seconds(seen, "cpu:"),
+            "load_before": [round(x, 2) for x in load],
             "load_after": [round(x, 2) for x in os.getloadavg()]}
 
 
