@@ -92,7 +92,8 @@ class Stream:
     scope: str                  # subject, policy or target
     subject: str
     key: str
-    rows: pd.DataFrame          # its notices, with their hourly ``bin``
+    frame: pd.DataFrame         # its subject's notices, with their hourly ``bin``
+    positions: np.ndarray | None  # its rows in ``frame`` (None: all of them)
     events: np.ndarray          # the hourly bin of each notice, sorted
     shape: np.ndarray
     has_views: bool
@@ -100,9 +101,10 @@ class Stream:
     shared: tuple | None = None
     result: object = None       # detector.features.scan.ScanResult
 
-    def as_tuple(self) -> tuple:
-        return (self.scope, self.subject, self.key, self.rows, self.events, self.shape, self.result,
-                self.has_views, self.cycle)
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Its notices (taken from the subject's only when needed: most streams never need them)."""
+        return self.frame if self.positions is None else self.frame.iloc[self.positions]
 
 
 def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period: Period, bins: pd.DatetimeIndex,
@@ -117,34 +119,44 @@ def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period:
     for subject, sub in notices.groupby("subject_key", sort=True):
         cycle = robust_cycle(sub["received_at"], period.start, period.end)
         flat_shape = expected_shape(bins, cycle)
-        singles = [("subject", subject, sub, None)]
-        singles += [("policy", str(policy), pol, None) for policy, pol in sub.groupby("policy", sort=True)
-                    if len(pol) >= P.min_policy_notices]
-        shared: dict[int, list[tuple[str, pd.DataFrame]]] = {}
-        for target, tg in sub.groupby("target", sort=True):
-            if len(tg) < P.min_target_notices:
+        sub_bins = sub["bin"].to_numpy(dtype=np.int64)
+        singles = [("subject", subject, None, None)]
+        singles += [("policy", str(policy), pos, None) for policy, pos in _groups(sub["policy"])
+                    if len(pos) >= P.min_policy_notices]
+        shared: dict[int, list[tuple[str, np.ndarray]]] = {}
+        for target, pos in _groups(sub["target"]):
+            if len(pos) < P.min_target_notices:
                 continue
             if target in views_targets:
-                singles.append(("target", str(target), tg, [target]))
+                singles.append(("target", str(target), pos, [target]))
             else:
-                shared.setdefault(int(published.get(target, 0)), []).append((str(target), tg))
-        for scope, key, rows, targets in singles:
-            shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
+                shared.setdefault(int(published.get(target, 0)), []).append((str(target), pos))
+        for scope, key, pos, targets in singles:
+            rows_target = sub["target"] if pos is None else sub["target"].iloc[pos]
+            shape_targets = targets if targets is not None else sorted(rows_target.dropna().unique())
             has_views = bool(views_targets & set(shape_targets))
             shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
             if scope == "target":
                 shape = _from_bin(shape, int(published.get(key, 0)))
-            events = np.sort(rows["bin"].to_numpy(dtype=np.int64))
-            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, rows, events, shape,
+            events = np.sort(sub_bins if pos is None else sub_bins[pos])
+            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, sub, pos, events, shape,
                                   has_views, cycle))
         # Targets without views share the subject's shape: one Monte Carlo null per notice count.
         for first_bin, members in sorted(shared.items()):
             shape = _from_bin(flat_shape, first_bin)
-            for key, rows in members:
-                events = np.sort(rows["bin"].to_numpy(dtype=np.int64))
-                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, rows, events,
-                                      shape, False, cycle, shared=(subject, first_bin)))
+            for key, pos in members:
+                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, sub, pos,
+                                      np.sort(sub_bins[pos]), shape, False, cycle, shared=(subject, first_bin)))
     return streams
+
+
+def _groups(keys: pd.Series) -> list[tuple[object, np.ndarray]]:
+    """(key, positions) per distinct non-null key, keys sorted, positions in row order: what
+    ``groupby(sort=True)`` iterates, without building a frame per group."""
+    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [(uniques[i], order[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))]
 
 
 def scan_streams(streams: list[Stream], P: Parameters) -> None:
@@ -228,9 +240,11 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     published = first_possible_bin(notices, bins)
     streams = notice_streams(notices, exposure, period, bins, published, P)
     scan_streams(streams, P)
-    results = {st.sid: st.as_tuple() for st in streams}
+    # One row per stream id (a target under two subjects keeps its first place and last scan).
+    results = {st.sid: st for st in streams}
     scan_rows: list[dict] = []
-    for sid, (scope, subject, key, _rows, _events, _shape, res, has_views, _cycle) in results.items():
+    for sid, st in results.items():
+        scope, subject, key, res, has_views = st.scope, st.subject, st.key, st.result, st.has_views
         scan_rows.append({
             "stream": sid, "scope": scope, "subject": subject, "key": key, "notices": res.total,
             "p_burst": res.p_value, "p_floor": res.p_floor,
@@ -245,9 +259,13 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     burst_rows = []
     # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
     # one steady stream in ten, see detector.features.kleinberg).
-    for sid, (scope, subject, key, rows, events, shape, res, has_views, cycle) in results.items():
+    for sid, st in results.items():
+        res = st.result
         if res.p_value > alpha:
             continue
+        scope, subject, key, events, shape, has_views, cycle = (st.scope, st.subject, st.key, st.events, st.shape,
+                                                                st.has_views, st.cycle)
+        rows = st.rows
         if has_views:
             flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
                 else expected_shape(bins, cycle)
