@@ -17,6 +17,8 @@ views but not with them is one that views explain (an organic, viral spike).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +33,7 @@ from detector.features.baseline import (
 )
 from detector.features.kleinberg import burst_intervals
 from detector.features.linkage import benjamini_hochberg
-from detector.features.scan import interval_p, scan, scan_many
+from detector.features.scan import interval_p, scan_events, scan_many
 from detector.params import DEFAULTS, Parameters
 
 BURST_ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "warning", "other")
@@ -90,17 +92,19 @@ class Stream:
     scope: str                  # subject, policy or target
     subject: str
     key: str
-    rows: pd.DataFrame          # its notices, with their hourly ``bin``
-    counts: np.ndarray          # notices per hourly bin
+    frame: pd.DataFrame         # its subject's notices, with their hourly ``bin``
+    positions: np.ndarray | None  # its rows in ``frame`` (None: all of them)
+    events: np.ndarray          # the hourly bin of each notice, sorted
     shape: np.ndarray
     has_views: bool
     cycle: Cycle
     shared: tuple | None = None
     result: object = None       # detector.features.scan.ScanResult
 
-    def as_tuple(self) -> tuple:
-        return (self.scope, self.subject, self.key, self.rows, self.counts, self.shape, self.result,
-                self.has_views, self.cycle)
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Its notices (taken from the subject's only when needed: most streams never need them)."""
+        return self.frame if self.positions is None else self.frame.iloc[self.positions]
 
 
 def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period: Period, bins: pd.DatetimeIndex,
@@ -115,34 +119,44 @@ def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period:
     for subject, sub in notices.groupby("subject_key", sort=True):
         cycle = robust_cycle(sub["received_at"], period.start, period.end)
         flat_shape = expected_shape(bins, cycle)
-        singles = [("subject", subject, sub, None)]
-        singles += [("policy", str(policy), pol, None) for policy, pol in sub.groupby("policy", sort=True)
-                    if len(pol) >= P.min_policy_notices]
-        shared: dict[int, list[tuple[str, pd.DataFrame]]] = {}
-        for target, tg in sub.groupby("target", sort=True):
-            if len(tg) < P.min_target_notices:
+        sub_bins = sub["bin"].to_numpy(dtype=np.int64)
+        singles = [("subject", subject, None, None)]
+        singles += [("policy", str(policy), pos, None) for policy, pos in _groups(sub["policy"])
+                    if len(pos) >= P.min_policy_notices]
+        shared: dict[int, list[tuple[str, np.ndarray]]] = {}
+        for target, pos in _groups(sub["target"]):
+            if len(pos) < P.min_target_notices:
                 continue
             if target in views_targets:
-                singles.append(("target", str(target), tg, [target]))
+                singles.append(("target", str(target), pos, [target]))
             else:
-                shared.setdefault(int(published.get(target, 0)), []).append((str(target), tg))
-        for scope, key, rows, targets in singles:
-            shape_targets = targets if targets is not None else sorted(rows["target"].dropna().unique())
+                shared.setdefault(int(published.get(target, 0)), []).append((str(target), pos))
+        for scope, key, pos, targets in singles:
+            rows_target = sub["target"] if pos is None else sub["target"].iloc[pos]
+            shape_targets = targets if targets is not None else sorted(rows_target.dropna().unique())
             has_views = bool(views_targets & set(shape_targets))
             shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
             if scope == "target":
                 shape = _from_bin(shape, int(published.get(key, 0)))
-            counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins))
-            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, rows, counts, shape,
+            events = np.sort(sub_bins if pos is None else sub_bins[pos])
+            streams.append(Stream(_stream_id(scope, subject, key), scope, subject, key, sub, pos, events, shape,
                                   has_views, cycle))
         # Targets without views share the subject's shape: one Monte Carlo null per notice count.
         for first_bin, members in sorted(shared.items()):
             shape = _from_bin(flat_shape, first_bin)
-            for key, rows in members:
-                counts = np.bincount(rows["bin"].to_numpy(), minlength=len(bins)).astype(np.int32)
-                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, rows, counts,
-                                      shape, False, cycle, shared=(subject, first_bin)))
+            for key, pos in members:
+                streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, sub, pos,
+                                      np.sort(sub_bins[pos]), shape, False, cycle, shared=(subject, first_bin)))
     return streams
+
+
+def _groups(keys: pd.Series) -> list[tuple[object, np.ndarray]]:
+    """(key, positions) per distinct non-null key, keys sorted, positions in row order: what
+    ``groupby(sort=True)`` iterates, without building a frame per group."""
+    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [(uniques[i], order[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))]
 
 
 def scan_streams(streams: list[Stream], P: Parameters) -> None:
@@ -150,20 +164,47 @@ def scan_streams(streams: list[Stream], P: Parameters) -> None:
 
     Streams scanned alone get ``stream_replicates`` (targets: ``target_replicates``); a shared
     group is scanned at once against one null (:func:`~detector.features.scan.scan_many`).
+    With ``P.workers`` other than 1, streams run side by side in threads and the compiled scoring
+    of their Monte Carlo chunks in a second set of threads (it releases the GIL); every stream
+    still takes its own draws in its own order, so the results do not depend on the workers.
     """
     groups: dict[tuple, list[Stream]] = {}
+    units: list[list[Stream]] = []
     for st in streams:
         if st.shared is not None:
             groups.setdefault(st.shared, []).append(st)
-            continue
-        st.result = scan(st.counts, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
-                         replicates=P.stream_replicates if st.scope != "target" else P.target_replicates)
-    for (subject, first_bin), members in groups.items():
-        counts = np.stack([m.counts for m in members]).astype(np.int32)
-        many = scan_many(counts, members[0].shape, replicates=P.target_replicates, widths=P.scan_widths_h,
-                         seed=P.rng_seed(f"targets {subject} from bin {first_bin}"))
-        for m, res in zip(members, many, strict=True):
-            m.result = res
+        else:
+            units.append([st])
+    units += list(groups.values())
+    workers = worker_count(P.workers)
+    if workers <= 1 or len(streams) < 2:
+        for unit in units:
+            _scan_unit(unit, P, None)
+        return
+    with ThreadPoolExecutor(workers) as scoring, ThreadPoolExecutor(workers) as pool:
+        # The largest units first, so that no long one starts last.
+        order = sorted(units, key=lambda u: -sum(len(m.events) for m in u))
+        list(pool.map(lambda unit: _scan_unit(unit, P, scoring), order))
+
+
+def worker_count(workers: int) -> int:
+    """``workers``, or one per core when 0."""
+    return max(1, (os.cpu_count() or 1) if workers == 0 else workers)
+
+
+def _scan_unit(unit: list[Stream], P: Parameters, scoring) -> None:
+    """One stream scanned alone, or one shared group against its one null."""
+    st = unit[0]
+    if st.shared is None:
+        st.result = scan_events(st.events, st.shape, seed=P.rng_seed(f"stream {st.sid}"), widths=P.scan_widths_h,
+                                replicates=P.stream_replicates if st.scope != "target" else P.target_replicates,
+                                pool=scoring)
+        return
+    subject, first_bin = st.shared
+    many = scan_many([m.events for m in unit], st.shape, replicates=P.target_replicates, widths=P.scan_widths_h,
+                     seed=P.rng_seed(f"targets {subject} from bin {first_bin}"), pool=scoring)
+    for m, res in zip(unit, many, strict=True):
+        m.result = res
 
 
 def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, period: Period | None = None,
@@ -199,9 +240,11 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     published = first_possible_bin(notices, bins)
     streams = notice_streams(notices, exposure, period, bins, published, P)
     scan_streams(streams, P)
-    results = {st.sid: st.as_tuple() for st in streams}
+    # One row per stream id (a target under two subjects keeps its first place and last scan).
+    results = {st.sid: st for st in streams}
     scan_rows: list[dict] = []
-    for sid, (scope, subject, key, _rows, _counts, _shape, res, has_views, _cycle) in results.items():
+    for sid, st in results.items():
+        scope, subject, key, res, has_views = st.scope, st.subject, st.key, st.result, st.has_views
         scan_rows.append({
             "stream": sid, "scope": scope, "subject": subject, "key": key, "notices": res.total,
             "p_burst": res.p_value, "p_floor": res.p_floor,
@@ -216,18 +259,22 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     burst_rows = []
     # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
     # one steady stream in ten, see detector.features.kleinberg).
-    for sid, (scope, subject, key, rows, counts, shape, res, has_views, cycle) in results.items():
+    for sid, st in results.items():
+        res = st.result
         if res.p_value > alpha:
             continue
+        scope, subject, key, events, shape, has_views, cycle = (st.scope, st.subject, st.key, st.events, st.shape,
+                                                                st.has_views, st.cycle)
+        rows = st.rows
         if has_views:
             flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
                 else expected_shape(bins, cycle)
-            flat_null = scan(counts, flat, replicates=res.replicates, widths=P.scan_widths_h,
+            flat_null = scan_events(events, flat, replicates=res.replicates, widths=P.scan_widths_h,
                              seed=P.rng_seed(f"without views {sid}")).null_max
         for interval in _candidate_intervals(rows, res, bins):
             lo, hi = interval["lo"], interval["hi"]
-            p, n, e = interval_p(counts, shape, lo, hi, res.null_max)
-            p_plain = interval_p(counts, flat, lo, hi, flat_null)[0] if has_views else None
+            p, n, e = interval_p(events, shape, lo, hi, res.null_max)
+            p_plain = interval_p(events, flat, lo, hi, flat_null)[0] if has_views else None
             inside = rows[(rows["bin"] >= lo) & (rows["bin"] < hi)]
             top = inside["policy"].value_counts()
             burst_rows.append({
@@ -291,11 +338,15 @@ def _candidate_intervals(rows: pd.DataFrame, res, bins: pd.DatetimeIndex) -> lis
     out = []
     if len(rows) >= 2:
         kb = burst_intervals(rows["received_at"], s=2.0, gamma=1.0, min_level=2)
-        for r in kb[kb["level"] == 2].itertuples():
-            lo = int((r.start.floor("h") - bins[0]) / pd.Timedelta(hours=1))
-            hi = int((r.end.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + 1
-            out.append({"lo": max(lo, 0), "hi": min(hi, len(bins)), "level": int(kb[(kb["start"] >= r.start) &
-                                                                                   (kb["end"] <= r.end)]["level"].max())})
+        start, end = (kb[c].dt.as_unit("us").astype("int64").to_numpy() for c in ("start", "end"))
+        level = kb["level"].to_numpy()
+        origin, hour = bins[0].value // 1000, 3_600_000_000   # µs (Timestamp.value is in ns)
+        for i in np.flatnonzero(level == 2):
+            # Whole hours from the first bin to the hour of the burst's first and last notice.
+            lo = int((start[i] - origin) // hour)
+            hi = int((end[i] - origin) // hour) + 1
+            inner = level[(start >= start[i]) & (end <= end[i])]
+            out.append({"lo": max(lo, 0), "hi": min(hi, len(bins)), "level": int(inner.max())})
     if res.total and res.statistic > 0:
         lo, hi = res.start_bin, res.start_bin + res.width
         if not any(o["lo"] <= lo and hi <= o["hi"] for o in out):

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 #: Gaps whose emission costs are materialised at once: bounds memory at 10^6+ events.
 _CHUNK = 1 << 15
@@ -218,23 +219,48 @@ def _optimal_states(gaps: np.ndarray, s: float, gamma: float, stable: bool) -> n
     back = np.empty((n, k), dtype=np.uint8 if k <= 256 else np.int32)
     best_cost = np.full(k, np.inf)
     best_cost[0] = 0.0
-    rows = np.arange(k)
-    cost = np.empty((k, k))
     for begin in range(0, n, _CHUNK):
         emission = _emission_costs(gaps[begin:begin + _CHUNK], alpha, stable)
-        for offset, emit in enumerate(emission):
-            np.add(tau, best_cost, out=cost)
-            predecessor = cost.argmin(axis=1)
-            back[begin + offset] = predecessor
-            # cost - log f, written as cost + (-log f): the same IEEE result as R's expression
-            best_cost = cost[rows, predecessor] + emit
+        best_cost = _viterbi_steps(emission, tau, best_cost, back[begin:begin + len(emission)])
+    return _backtrack(back, int(best_cost.argmin()))
 
+
+@njit(cache=True, nogil=True)
+def _viterbi_steps(emission, tau, best_cost, back):  # pragma: no cover - compiled
+    """Viterbi steps over one chunk of gaps: fills ``back`` and returns the last step's costs.
+
+    ``cost[j, l] = tau[j, l] + C[l]``; the predecessor is the first minimum over ``l`` (a NaN
+    wins, as in numpy's ``argmin``); the new cost is ``cost[j, pred] + emit[j]`` (cost - log f
+    written as cost + (-log f): the same IEEE result as R's expression).
+    """
+    k = tau.shape[0]
+    current = best_cost.copy()
+    nxt = np.empty(k)
+    for t in range(emission.shape[0]):
+        for j in range(k):
+            pred = 0
+            low = tau[j, 0] + current[0]
+            if not np.isnan(low):
+                for ell in range(1, k):
+                    c = tau[j, ell] + current[ell]
+                    if np.isnan(c):
+                        pred, low = ell, c
+                        break
+                    if c < low:
+                        pred, low = ell, c
+            back[t, j] = pred
+            nxt[j] = low + emission[t, j]
+        current, nxt = nxt, current
+    return current
+
+
+@njit(cache=True, nogil=True)
+def _backtrack(back, state):  # pragma: no cover - compiled
+    n = back.shape[0]
     states = np.empty(n, dtype=np.int64)
-    state = int(best_cost.argmin())
-    flat_back = back.ravel()
     for t in range(n - 1, -1, -1):
         states[t] = state
-        state = int(flat_back[t * k + state])
+        state = back[t, state]
     return states
 
 

@@ -23,10 +23,14 @@ Kulldorff M. et al. (1998) Evaluating cluster alarms: a space-time scan statisti
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
+from detector.features.windows import best_dense, best_sparse, pack_terms, sparse_cost
 from detector.params import DEFAULTS
 
 # Widths scanned, in hours: from one hour to one week.
@@ -101,50 +105,100 @@ def _llr_terms(shape: np.ndarray, total: int, widths, start_range: tuple[int, in
 
 def _rows_max(c: np.ndarray, table: np.ndarray, terms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best window per row of cumulative counts ``c`` (k x (L + 1)): (max LLR, start bin, width)."""
-    k = c.shape[0]
-    best = np.zeros(k)
-    best_start = np.zeros(k, dtype=np.int64)
-    best_width = np.zeros(k, dtype=np.int64)
-    rows = np.arange(k)
-    for w, sl, slope, offset, e in terms:
-        n = c[:, w:][:, sl] - c[:, :-w][:, sl]
-        llr = table[n] - slope * n - offset
-        llr[n <= e] = 0.0
-        arg = llr.argmax(axis=1)
-        value = llr[rows, arg]
-        better = value > best
-        best[better] = value[better]
-        best_start[better] = sl.start + arg[better]
-        best_width[better] = w
-    return best, best_start, best_width
+    return best_dense(c, table, *pack_terms(terms))
 
 
-def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
-                 chunk: int = 200, start_range: tuple[int, int] | None = None) -> np.ndarray:
-    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
-    out = np.empty(replicates)
+def _use_sparse(total: int, packed) -> bool:
+    """Visit only the windows holding events when that is clearly fewer than every window."""
+    return 2 * sparse_cost(total, packed[0], packed[2]) < int(packed[2].sum())
+
+
+def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed) -> tuple[np.ndarray, ...]:
+    """Best window per row of sorted event bins ``pos`` (k x N), sparse or dense by cost."""
+    if _use_sparse(pos.shape[1], packed):
+        return best_sparse(pos, table, *packed)
+    k = pos.shape[0]
+    counts = np.bincount((pos + (np.arange(k) * length)[:, None]).ravel(), minlength=k * length)
+    c = np.zeros((k, length + 1), dtype=np.int32)
+    np.cumsum(counts.reshape(k, length), axis=1, out=c[:, 1:])
+    return best_dense(c, table, *packed)
+
+
+#: Bins of Monte Carlo draws held at once per chunk (replicates x bins): bounds memory on long cases.
+_CHUNK_BINS = 1_000_000
+
+
+def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
+               start_range: tuple[int, int] | None = None):
+    """The Monte Carlo replicates as jobs, one per chunk: the draws are made here, in order (the
+    random stream is sequential), and each job scores its chunk (which may run in another thread).
+
+    Chunks of any size take the same draws: each replicate reads the next numbers of the stream.
+    """
     length = len(shape)
     table, terms = _llr_terms(shape, total, widths, start_range)
+    packed = pack_terms(terms)
+    sparse = _use_sparse(total, packed)
+    chunk = int(min(200, max(1, _CHUNK_BINS // max(length, 1))))
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
         if total <= 64:
             # Sparse streams: draw event positions, cheaper than a full multinomial row each.
-            pos = rng.choice(length, size=(k, total), p=shape)
-            draws = np.zeros((k, length), dtype=np.int32)
-            np.add.at(draws, (np.repeat(np.arange(k), total), pos.ravel()), 1)
+            yield partial(_score_positions, rng.choice(length, size=(k, total), p=shape), length, table, packed)
         else:
-            draws = rng.multinomial(total, shape, size=k).astype(np.int32)
-        c = np.zeros((k, length + 1), dtype=np.int32)
-        np.cumsum(draws, axis=1, out=c[:, 1:])
-        out[done:done + k] = _rows_max(c, table, terms)[0]
+            yield partial(_score_draws, rng.multinomial(total, shape, size=k), total, sparse, table, packed)
         done += k
-    return out
 
 
-def scan_many(count_rows: np.ndarray, shape: np.ndarray, replicates: int = 199, seed: int = 0,
-              widths=WIDTHS_HOURS, chunk: int = 256) -> list[ScanResult]:
-    """:func:`scan` for many streams that share one baseline ``shape`` (e.g. a subject's videos).
+def _score_positions(pos: np.ndarray, length: int, table: np.ndarray, packed) -> np.ndarray:
+    return _best_of_events(np.sort(pos, axis=1), length, table, packed)[0]
+
+
+def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray, packed) -> np.ndarray:
+    k, length = draws.shape
+    if sparse:
+        pos = np.repeat(np.tile(np.arange(length), k), draws.ravel()).reshape(k, total)
+        return best_sparse(pos, table, *packed)[0]
+    c = np.zeros((k, length + 1), dtype=np.int32)
+    np.cumsum(draws, axis=1, out=c[:, 1:])
+    return best_dense(c, table, *packed)[0]
+
+
+def _run_jobs(jobs, pool: Executor | None, ahead: int = 3):
+    """Run ``jobs`` inline or in ``pool`` (at most ``ahead`` waiting); returns a function giving their
+    results concatenated in order. The jobs are drawn from the generator here, in order."""
+    if pool is None:
+        out = np.concatenate([job() for job in jobs])
+        return lambda: out
+    futures: list = []
+    waiting: deque = deque()
+    for job in jobs:
+        while len(waiting) >= ahead:
+            waiting.popleft().result()
+        fut = pool.submit(job)
+        futures.append(fut)
+        waiting.append(fut)
+    return lambda: np.concatenate([f.result() for f in futures])
+
+
+def _null_maxima(shape: np.ndarray, total: int, widths, replicates: int, rng: np.random.Generator,
+                 start_range: tuple[int, int] | None = None, pool: Executor | None = None) -> np.ndarray:
+    """Maximum LLR over all windows for ``replicates`` streams drawn under the baseline."""
+    return _run_jobs(_null_jobs(shape, total, widths, replicates, rng, start_range), pool)()
+
+
+def _windows(length: int, widths, start_range: tuple[int, int] | None = None) -> int:
+    return sum(max(0, _starts(length, w, start_range).stop - _starts(length, w, start_range).start) for w in widths)
+
+
+def _empty(widths, windows: int) -> ScanResult:
+    return ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+
+
+def scan_many(events: list[np.ndarray], shape: np.ndarray, replicates: int = 199, seed: int = 0,
+              widths=WIDTHS_HOURS, pool: Executor | None = None) -> list[ScanResult]:
+    """:func:`scan_events` for many streams that share one baseline ``shape`` (e.g. a subject's videos).
 
     Under the baseline the null distribution of the maximum depends only on the number of
     events, so streams with the same total share one Monte Carlo run: thousands of targets cost
@@ -152,36 +206,40 @@ def scan_many(count_rows: np.ndarray, shape: np.ndarray, replicates: int = 199, 
 
     Parameters
     ----------
-    count_rows : k x L events per hourly bin, one row per stream.
+    events : per stream, the sorted hourly bins of its events (one entry per event).
+    pool : threads that score the Monte Carlo chunks while the next ones are drawn (the draws
+        and tie-breaks are taken in the same order as without, so the results are the same).
     """
-    count_rows = np.asarray(count_rows)
     shape = np.asarray(shape, dtype=float)
-    length = count_rows.shape[1]
+    length = len(shape)
     widths = tuple(w for w in widths if w <= length) or (length,)
-    windows = sum(length - w + 1 for w in widths)
-    totals = count_rows.sum(axis=1).astype(np.int64)
+    windows = _windows(length, widths)
+    totals = np.array([len(e) for e in events], dtype=np.int64)
     rng = np.random.default_rng(seed)
-    results: list[ScanResult | None] = [None] * len(count_rows)
+    results: list[ScanResult | None] = [None] * len(events)
+    pending = []
     for total in np.unique(totals):
         idx = np.flatnonzero(totals == total)
         if total == 0:
             for i in idx:
-                results[i] = ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
+                results[i] = _empty(widths, windows)
             continue
-        null = _null_maxima(shape, int(total), widths, replicates, rng)
+        # Draws first, then one tie-breaking number per stream above zero, as in a plain loop.
+        null = _run_jobs(_null_jobs(shape, int(total), widths, replicates, rng), pool)
         table, terms = _llr_terms(shape, int(total), widths)
-        for lo in range(0, len(idx), chunk):
-            part = idx[lo:lo + chunk]
-            c = np.zeros((len(part), length + 1), dtype=np.int32)
-            np.cumsum(count_rows[part], axis=1, out=c[:, 1:])
-            stat, start, width = _rows_max(c, table, terms)
-            for j, i in enumerate(part):
-                st, w = int(start[j]), int(width[j]) or widths[0]
-                observed = int(count_rows[i, st:st + w].sum())
-                expected = float(shape[st:st + w].sum() * total)
-                results[i] = ScanResult(float(stat[j]), st, w, observed, expected, int(total),
-                                        tie_broken_p(float(stat[j]), null, rng), 1.0 / (replicates + 1),
-                                        windows, replicates, null)
+        pos = np.stack([np.asarray(events[i], dtype=np.int64) for i in idx])
+        stat, start, width = _best_of_events(pos, length, table, pack_terms(terms))
+        ties = [rng.uniform() if stat[j] > 0 else 0.0 for j in range(len(idx))]
+        pending.append((total, idx, pos, stat, start, width, ties, null))
+    for total, idx, pos, stat, start, width, ties, null in pending:
+        null = null()
+        for j, i in enumerate(idx):
+            st, w = int(start[j]), int(width[j]) or widths[0]
+            observed = int(np.count_nonzero((pos[j] >= st) & (pos[j] < st + w)))
+            expected = float(shape[st:st + w].sum() * total)
+            results[i] = ScanResult(float(stat[j]), st, w, observed, expected, int(total),
+                                    tie_broken_p(float(stat[j]), null, u=ties[j]), 1.0 / (replicates + 1),
+                                    windows, replicates, null)
     return results
 
 
@@ -200,54 +258,63 @@ def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int
         the notices, e.g. the hours after a call), which the Monte Carlo null scans alike.
     """
     counts = np.asarray(counts)
+    return scan_events(np.repeat(np.arange(len(counts)), counts), shape, replicates=replicates, seed=seed,
+                       widths=widths, start_range=start_range)
+
+
+def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
+                widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None,
+                pool: Executor | None = None) -> ScanResult:
+    """:func:`scan` of a stream given as the sorted hourly bins of its events (one per event);
+    ``pool`` as in :func:`scan_many`."""
+    events = np.asarray(events, dtype=np.int64)
     shape = np.asarray(shape, dtype=float)
-    total = int(counts.sum())
+    length = len(shape)
+    total = len(events)
     rng = np.random.default_rng(seed)
-    widths = tuple(w for w in widths if w <= len(counts)) or (len(counts),)
-    # The observed stream goes through the same LLR code as the Monte Carlo replicates.
-    if total:
-        table, terms = _llr_terms(shape, total, widths, start_range)
-        c = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)[None, :]
-        best, best_start, best_width = _rows_max(c, table, terms)
-        stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
-    else:
-        stat, start, width = 0.0, 0, widths[0]
-    windows = sum(max(0, _starts(len(counts), w, start_range).stop - _starts(len(counts), w, start_range).start)
-                  for w in widths)
+    widths = tuple(w for w in widths if w <= length) or (length,)
+    windows = _windows(length, widths, start_range)
     if total == 0:
-        return ScanResult(0.0, 0, widths[0], 0, 0.0, 0, 1.0, 1.0, windows, 0, np.zeros(0))
-    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range)
+        return _empty(widths, windows)
+    # The observed stream goes through the same LLR code as the Monte Carlo replicates.
+    table, terms = _llr_terms(shape, total, widths, start_range)
+    best, best_start, best_width = _best_of_events(events[None, :], length, table, pack_terms(terms))
+    stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
+    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range, pool=pool)
     p = tie_broken_p(stat, null, rng)
-    observed = int(counts[start:start + width].sum())
+    observed = int(np.count_nonzero((events >= start) & (events < start + width)))
     expected = float(shape[start:start + width].sum() * total)
     return ScanResult(stat, start, width, observed, expected, total, p, 1.0 / (replicates + 1), windows,
                       replicates, null)
 
 
-def tie_broken_p(stat: float, null: np.ndarray, rng: np.random.Generator, rtol: float = 1e-9) -> float:
+def tie_broken_p(stat: float, null: np.ndarray, rng: np.random.Generator | None = None, rtol: float = 1e-9,
+                 u: float | None = None) -> float:
     """Monte Carlo p-value ``(1 + #{null > stat} + U * #{null == stat}) / (R + 1)``.
 
     Replicates that tie with the observed statistic count with a uniform random weight: a
     discrete statistic (few notices) would otherwise pile its p-values up near 1 and make the
     test conservative. With no ties this is the usual ``(1 + #{null >= stat}) / (R + 1)``, and
-    it is never below ``1 / (R + 1)``. A stream with no notice at all has p = 1.
+    it is never below ``1 / (R + 1)``. A stream with no notice at all has p = 1. ``u``, when
+    given, is the uniform number already drawn for this stream (instead of drawing from ``rng``).
     """
     tol = rtol * max(1.0, abs(stat))
     greater = int(np.sum(null > stat + tol))
     ties = int(np.sum(np.abs(null - stat) <= tol))
     if stat <= 0:
         return 1.0
-    return float((1 + greater + rng.uniform() * ties) / (len(null) + 1))
+    return float((1 + greater + (rng.uniform() if u is None else u) * ties) / (len(null) + 1))
 
 
-def interval_p(counts: np.ndarray, shape: np.ndarray, start_bin: int, stop_bin: int, null_max: np.ndarray
+def interval_p(events: np.ndarray, shape: np.ndarray, start_bin: int, stop_bin: int, null_max: np.ndarray
                ) -> tuple[float, int, float]:
     """Corrected p-value of a given interval (e.g. a Kleinberg burst) against a stream's null maxima.
 
-    Returns (p, observed, expected). The p-value is conservative: ties count against the interval.
+    ``events``: the sorted hourly bins of the stream's events. Returns (p, observed, expected).
+    The p-value is conservative: ties count against the interval.
     """
-    total = int(np.sum(counts))
-    n = int(np.sum(counts[start_bin:stop_bin]))
+    total = len(events)
+    n = int(np.searchsorted(events, stop_bin, side="left") - np.searchsorted(events, start_bin, side="left"))
     e = float(np.sum(shape[start_bin:stop_bin]) * total)
     llr = float(_llr(np.array([n]), np.array([e]), total)[0]) if total else 0.0
     if len(null_max) == 0:
