@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from detector.features.calls import detect_language
+from detector.features.explain import why_text
 from detector.params import DEFAULTS
 from detector.results import (
     campaign_edges,
@@ -60,6 +61,7 @@ def campaign_detail(case: Case, campaign_id: str) -> CampaignDetail:
     calls["chat_title"] = calls["chat"].map(titles).fillna(calls["chat_title"])
     calls["links"] = calls["urls"].map(_lines)
     calls["targets named"] = calls["targets"].map(_lines)
+    calls["why"] = calls["text"].map(why_text)      # cue words with English glosses, for reviewers
     calls = calls.sort_values("posted_at").reset_index(drop=True)
 
     notices = rows.notices[rows.notices["target"].isin(targets)].sort_values("received_at", kind="stable")

@@ -37,6 +37,7 @@ from detector.evidence.data import PacketData, packet_data, target_url
 from detector.evidence.render_html import render_html
 from detector.evidence.render_pdf import render_pdf
 from detector.evidence.report import build_report
+from detector.features.explain import why_text
 from detector.store import Case
 
 PACKET_FORMAT = 1
@@ -209,13 +210,13 @@ def _calls_table(d: PacketData) -> tuple[list[str], list[list]]:
     cols = ["post_id", "platform", "chat", "chat_title", "chat_letter", "message_id", "author", "posted_at_utc",
             "posted_at_local", "language", "requested_policy", "classifier_confidence", "targets",
             "forwarded_from", "permalink", "source_file", "source_sha256", "source_ref", "review", "reviewer",
-            "reviewed_at_utc", "review_note", "translation", "text"]
+            "reviewed_at_utc", "review_note", "translation", "why_a_call", "text"]
     rows = [[p.post_id, p.platform, p.chat, p.chat_title, p.letter, p.message_id, p.author_shown,
              _iso(p.posted_at), _iso_local(p.posted_at, d.tz), p.language, p.requested_policy,
              None if pd.isna(p.confidence) else round(float(p.confidence), 4), ";".join(p.targets),
              p.forwarded_shown, p.permalink, p.source_file, p.source_sha256, p.source_ref,
              p.review if p.review != "unreviewed" else "not reviewed (machine-classified)", p.reviewer,
-             _iso(p.reviewed_at), p.review_note, p.translation, p.text_shown]
+             _iso(p.reviewed_at), p.review_note, p.translation, why_text(p.text), p.text_shown]
             for p in d.calls.itertuples()]
     return cols, rows
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from detector.evidence.data import PacketData, target_url
 from detector.evidence.plots import network_png, timeline_png
+from detector.features.explain import why_text
 from detector.formatting import count, decimal, duration, p_value, text
 from detector.glossary import glossary
 from detector.params import describe, format_value
@@ -328,8 +329,14 @@ def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
                    Cell(_s(p.requested_policy)), Cell(num(p.confidence, 2)), Cell("\n".join(p.targets)),
                    Cell(_review_cell(p))]
                   for p in d.calls.itertuples()], widths=[0.5, 1.8, 0.7, 1.1, 0.8, 2.0, 1.2], small=True)
+    why = Table(["#", "why the classifier counts it as a call: its cue words, with English meanings"],
+                [[Cell(anchors[p.post_id]), Cell(why_text(p.text))] for p in d.calls.itertuples()],
+                widths=[0.5, 7.6], small=True,
+                caption="Cue words come from the project's multilingual lexicon and its English glosses (dictionary "
+                        "meanings, not a translation of the post); the model also weighs letter and word sequences. "
+                        "An analyst's own translation, where given, is shown under the post's text.")
     return Section("calls", "The calls to report", [
-        note, Table(cols, _post_rows(d.calls, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1]), meta])
+        note, Table(cols, _post_rows(d.calls, d, anchors), widths=[0.55, 1.35, 1.4, 1.1, 4.15, 1.1]), meta, why])
 
 
 def _cited_posts(d: PacketData, anchors: dict[str, str]) -> Section:

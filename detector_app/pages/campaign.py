@@ -51,7 +51,7 @@ for f in d.findings.itertuples():
         st.caption(f"{f.kind}" + (f" · p = {ui.fmt_p(f.p_value)}" if not is_missing(f.p_value) else ""))
 
 st.header("Calls to report")
-st.dataframe(ui.shown(d.calls[["posted_at", "chat_title", "chat", "platform", "language", "requested_policy", "text",
+st.dataframe(ui.shown(d.calls[["posted_at", "chat_title", "chat", "platform", "language", "requested_policy", "text", "why",
                       "targets named", "links", "forwarded_from", "post_id"]]), hide_index=True)
 
 st.header("Review before export")
