@@ -4,7 +4,9 @@ Each variant (see ``tests/hostile.py``: byte flips, truncation, junk, huge lines
 implausible dates, zip variants, invalid structure) is ingested into one case through the
 library call behind ``detector ingest`` with its format forced, as ``--format`` would. Outcomes:
 
-* accepted: rows were added;
+* accepted: parsed and recorded as a source (its rows may all be in the case already, when a
+  mutation left them unchanged);
+* already ingested: byte-identical to a file ingested before (a mutation that changed nothing);
 * refused: a ``DetectorError`` (the CLI prints one line and exits 2), and the case is unchanged;
 * CRASH: any other exception (the CLI would write a crash report and exit 70);
 * CHANGED: a refusal that nevertheless changed the case (must be 0).
@@ -52,6 +54,7 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
     names = list(hostile.MUTATIONS)
     tally: dict[str, Counter] = defaultdict(Counter)
     crashes, slowest = [], []
+    examples: dict[str, list[str]] = defaultdict(list)
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, resource.RLIM_INFINITY))
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "case.duckdb"
@@ -71,7 +74,8 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
             start = time.perf_counter()
             try:
                 report = ingest([path], db, fmt=base.fmt, tz="UTC")
-                outcome = "accepted" if report.rows else "accepted, 0 rows"
+                outcome = ("already ingested" if all(f.status == "already ingested" for f in report.files)
+                           else "accepted")
             except DetectorError as exc:
                 outcome = "refused"
                 if _state(db) != before:
@@ -88,6 +92,8 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
             seconds = time.perf_counter() - start
             slowest.append((seconds, mutation, base.name, outcome, message[:120]))
             tally[mutation][outcome] += 1
+            if outcome == "refused" and len(examples[mutation]) < 6 and message not in examples[mutation]:
+                examples[mutation].append(message[:200])
             for p in folder.iterdir():
                 p.unlink()
             folder.rmdir()
@@ -99,6 +105,7 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
         "by_class": {k: dict(v) for k, v in tally.items()},
         "totals": dict(sum(tally.values(), Counter())),
         "crashes": crashes,
+        "refusal_examples": examples,
         "slowest": [{"seconds": round(s, 2), "class": c, "seed": n, "outcome": o, "message": m}
                     for s, c, n, o, m in slowest[:8]],
     }
@@ -115,7 +122,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "hostile_inputs.json")
     args = parser.parse_args()
     result = run(args.variants, args.seed, args.memory_mb, args.out)
-    outcomes = ["accepted", "accepted, 0 rows", "refused", "CHANGED", "CRASH"]
+    outcomes = ["accepted", "already ingested", "refused", "CHANGED", "CRASH"]
     print(f"{'class':38}" + "".join(f"{o:>18}" for o in outcomes))
     for name, counts in result["by_class"].items():
         print(f"{name:38}" + "".join(f"{counts.get(o, 0):>18}" for o in outcomes))

@@ -301,6 +301,7 @@ def markdown_table(limits: ParseLimits = DEFAULT_LIMITS) -> str:
         shown = f"{value:,}" if isinstance(value, int) else str(value)
         unit = f.metadata["unit"]
         if unit and unit != "date":
+            unit = unit[:-1] if value == 1 and unit.endswith("s") else unit
             shown = f"{shown}×" if unit == "×" else f"{shown} {unit}"
         lines.append(f"| `{f.name}` | {shown} | {f.metadata['doc']} |")
     return "\n".join(lines)
