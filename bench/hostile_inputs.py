@@ -73,7 +73,7 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
             before = _state(db)
             start = time.perf_counter()
             try:
-                report = ingest([path], db, fmt=base.fmt, tz="UTC")
+                report = ingest([path], db, fmt=base.fmt, tz="UTC", dayfirst=base.dayfirst)
                 outcome = ("already ingested" if all(f.status == "already ingested" for f in report.files)
                            else "accepted")
             except DetectorError as exc:

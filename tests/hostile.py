@@ -29,6 +29,10 @@ class Seed:
     name: str         # file name the variant is written under (readers look at suffixes and names)
     fmt: str          # the format it is read as (as --format would force it)
     data: bytes
+    dayfirst: bool | None = None   # for WhatsApp chats whose every date reads both ways
+
+
+_AMBIGUOUS_ORDER = {"4A_11M.txt", "WhatsApp Chat with Group Chat XXX Android.txt"}
 
 
 def _head_lines(path: Path, n: int) -> bytes:
@@ -42,7 +46,8 @@ def load_seeds(samples: Path = SHARED_SAMPLES) -> list[Seed]:
         for path in sorted((samples / "telegram").rglob("*.json")):
             seeds.append(Seed("result.json", "telegram_json", path.read_bytes()))
         for path in sorted((samples / "whatsapp").rglob("*.txt")):
-            seeds.append(Seed(path.name.split("__")[-1], "whatsapp", path.read_bytes()))
+            name = path.name.split("__")[-1]
+            seeds.append(Seed(name, "whatsapp", path.read_bytes(), True if name in _AMBIGUOUS_ORDER else None))
         for path in sorted((samples / "lumen").rglob("*.json")):
             seeds.append(Seed(path.name, "lumen", path.read_bytes()))
     for path in sorted((FIXTURES / "email").glob("*.eml")):
