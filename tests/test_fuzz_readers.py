@@ -14,11 +14,11 @@ import json
 import random
 import time
 
+import hostile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hostile
 from detector.collect import format_named
 from detector.collect.base import ReadOptions
 from detector.collect.limits import json_depth
