@@ -24,6 +24,9 @@ Speed: the file is read whole (bytes), repaired, then streamed with ijson's C ba
 (485 MB) in 17.6 s of CPU, 2.4 GB peak memory; 10^5 in 1.7 s. Streaming won over the
 alternatives: ``json.loads`` of the same bytes takes 10 s (6.8 s with GC paused) before any
 row is built, and building the whole message list with ijson 15 s, against 3.2 s to stream it.
+The limits at the door (:mod:`.limits`) scan the bytes for nesting depth first (ijson's memory
+grows with the square of the depth) and check the rows after: on 10^5 messages the depth scan
+took 0.7 s and the row checks 1.1 s, with the machine's load average at 10 to 13 (read: 33-50 s).
 """
 
 from __future__ import annotations
