@@ -97,6 +97,12 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
             for p in folder.iterdir():
                 p.unlink()
             folder.rmdir()
+        with Case.open(db, read_only=True) as case:   # what the accepted variants left in the case
+            stored = case.con.execute(
+                "SELECT (SELECT min(received_at)::VARCHAR FROM notices), (SELECT max(received_at)::VARCHAR FROM notices),"
+                " (SELECT min(posted_at)::VARCHAR FROM posts), (SELECT max(posted_at)::VARCHAR FROM posts),"
+                " (SELECT min(day)::VARCHAR FROM exposure), (SELECT max(day)::VARCHAR FROM exposure),"
+                " (SELECT max(length(text)) FROM posts), (SELECT max(views) FROM exposure)").fetchone()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     slowest.sort(reverse=True)
     result = {
@@ -104,6 +110,8 @@ def run(variants: int, seed: int, memory_mb: int, out: Path) -> dict:
         "load_average": os.getloadavg(),
         "by_class": {k: dict(v) for k, v in tally.items()},
         "totals": dict(sum(tally.values(), Counter())),
+        "stored": dict(zip(["notices_first", "notices_last", "posts_first", "posts_last", "views_first_day",
+                            "views_last_day", "longest_post_chars", "most_daily_views"], stored, strict=True)),
         "crashes": crashes,
         "refusal_examples": examples,
         "slowest": [{"seconds": round(s, 2), "class": c, "seed": n, "outcome": o, "message": m}
@@ -129,6 +137,7 @@ def main() -> None:
     print(f"{'total':38}" + "".join(f"{result['totals'].get(o, 0):>18}" for o in outcomes))
     print(f"peak RSS {result['peak_rss_mb']} MB (limit {args.memory_mb} MB); load average "
           f"{', '.join(f'{x:.2f}' for x in result['load_average'])}")
+    print("stored by accepted variants:", result["stored"])
     for crash in result["crashes"][:30]:
         print("CRASH", crash["class"], crash["seed"], crash["format"], crash["error"], crash["where"][-1:])
     for s in result["slowest"][:5]:
