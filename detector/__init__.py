@@ -21,7 +21,7 @@ __all__ = ["ingest", "analyze", "campaigns", "check", "packet", "verify"]
 
 
 def ingest(paths, db: str | Path, fmt: str | None = None, tz: str | None = None, dayfirst: bool | None = None,
-           on_progress=None):
+           on_progress=None, limits=None):
     """Ingest files or folders into the case at ``db``: all of them or nothing.
 
     Parameters
@@ -34,6 +34,8 @@ def ingest(paths, db: str | Path, fmt: str | None = None, tz: str | None = None,
     tz : zone of phone-local or naive times (IANA name).
     dayfirst : WhatsApp date order when it cannot be detected.
     on_progress : called with (index, total, file name) while reading.
+    limits : :class:`detector.collect.limits.ParseLimits` bounding every file (default: the
+        declared defaults, see the README's Limits).
 
     Returns
     -------
@@ -46,9 +48,11 @@ def ingest(paths, db: str | Path, fmt: str | None = None, tz: str | None = None,
     >>> report.rows                                                             # doctest: +SKIP
     57311
     """
+    from detector.collect.limits import DEFAULT_LIMITS
     from detector.ingestion import ingest as run
 
-    return run(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress)
+    return run(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress,
+               limits=limits or DEFAULT_LIMITS)
 
 
 def analyze(db: str | Path, params=None, on_step=None, **options):

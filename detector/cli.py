@@ -41,12 +41,30 @@ class UserError(click.ClickException):
         click.echo(f"error: {plain(self.message)}", err=True)
 
 
+class InternalError(click.ClickException):
+    """A bug met at run time: one line naming the crash report, exit code 70 (EX_SOFTWARE)."""
+
+    exit_code = 70
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {plain(self.message)}", err=True)
+
+
 class DetectorGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except DetectorError as exc:
             raise UserError(str(exc)) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches the user
+            from detector.crash import write_crash_report
+
+            report = write_crash_report(exc, sys.argv)
+            where = f"a crash report was written to {report}" if report else "no crash report could be written"
+            raise InternalError(f"internal error ({type(exc).__name__}); {where}. Please send it to the "
+                                "maintainers; it holds the traceback and the command's arguments") from None
 
 
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
@@ -69,12 +87,17 @@ def main() -> None:
 @click.option("--tz", help="Zone of phone-local or naive times (IANA name, e.g. Asia/Almaty).")
 @click.option("--dayfirst/--monthfirst", default=None,
               help="Date order of the WhatsApp exports whose dates read both ways (default: detect per file).")
+@click.option("--limit", "limit_settings", multiple=True, metavar="NAME=VALUE",
+              help="Change a parse limit for this run, e.g. --limit earliest=2003-01-01 (see README, Limits).")
 @db_option
 @wait_option
-def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None, db: Path,
-           lock_wait: float | None) -> None:
+def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None,
+           limit_settings: tuple[str, ...], db: Path, lock_wait: float | None) -> None:
     """Ingest files or folders (recognised files inside) into the case. All or nothing."""
+    from detector.collect.limits import DEFAULT_LIMITS
     from detector.ingestion import ingest as run_ingest
+
+    limits = DEFAULT_LIMITS.with_settings(limit_settings)
 
     with _progress() as progress:
         task = progress.add_task("reading", total=None)
@@ -83,7 +106,7 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
             progress.update(task, total=n, completed=i, description=f"reading {name}" if name else "writing")
 
         report = run_ingest(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress,
-                            lock_wait=lock_wait)
+                            lock_wait=lock_wait, limits=limits)
     table = Table("file", "format", "rows added", "status", box=None)
     for f in report.files:
         table.add_row(plain(f.name), f.kind, str(f.rows), f.status)

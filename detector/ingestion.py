@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format, format_named
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, check_json_depth, check_rows, check_size
 from detector.errors import DetectorError
-from detector.schema import TIME_COLUMNS
 from detector.store import DEFAULT_DB, Case, SourceRecord
 from detector.timeutil import check_zone
 
@@ -79,8 +77,13 @@ def read_case_settings(folder: Path) -> CaseSettings:
     path = folder / CASE_FILE
     if not path.is_file():
         return CaseSettings()
+    if path.stat().st_size > _CASE_FILE_BYTES:
+        raise DetectorError(f"more than {_CASE_FILE_BYTES // 1024} KiB: not a case settings file", path, None,
+                            'expected {"tz": "Asia/Almaty"}')
+    raw = path.read_bytes()
+    check_json_depth(raw, path, DEFAULT_LIMITS)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DetectorError(f"not valid JSON: {exc}", path, getattr(exc, "lineno", None),
                             'expected {"tz": "Asia/Almaty"}') from None
@@ -128,28 +131,29 @@ def _read_aliases(raw: object, path: Path) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-# Dates outside these bounds are errors in the file, not events: the platforms concerned (YouTube
-# 2005, WhatsApp 2009, Telegram 2013) did not exist before 2000, and nothing is received tomorrow.
-# Accepting "9999-12-31" would make the analysis allocate hourly bins across millennia.
-EARLIEST_PLAUSIBLE = pd.Timestamp("2000-01-01", tz="UTC")
-FUTURE_SLACK = pd.Timedelta(days=2)
+_CASE_FILE_BYTES = 1 << 20
 
 
-def check_plausible_times(parsed: Parsed, path: Path) -> None:
-    """Refuse a file with a time before 2000 or more than two days in the future, naming its row."""
-    latest = pd.Timestamp.now(tz="UTC") + FUTURE_SLACK
-    for table, frame in parsed.frames.items():
-        for col in TIME_COLUMNS.get(table, []):
-            if col not in frame or frame.empty:
-                continue
-            times = pd.to_datetime(frame[col], utc=True, errors="coerce")
-            bad = (times < EARLIEST_PLAUSIBLE) | (times > latest)
-            if bad.any():
-                i = int(bad.to_numpy().nonzero()[0][0])
-                ref = frame["source_ref"].iloc[i] if "source_ref" in frame else None
-                raise DetectorError(f"{col} {times.iloc[i]:%Y-%m-%d %H:%M} UTC is not a plausible date", path, ref,
-                                    f"expected a date between {EARLIEST_PLAUSIBLE:%Y-%m-%d} and "
-                                    f"{latest:%Y-%m-%d}; check the file's dates and zone")
+def check_parsed(parsed: Parsed, path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> None:
+    """The door every file's rows pass: in range by ``limits`` (dates, text lengths, views; see
+    :func:`detector.collect.limits.check_rows`), and not empty.
+
+    A file that yields no row at all (a chat of service messages, a notice without URLs, an
+    export whose message list is empty) is refused rather than recorded as a source that adds
+    nothing: the user learns at once that it was not what they meant to ingest. Dates outside
+    the plausible range would make the analysis allocate hourly bins across millennia.
+    """
+    check_rows(parsed.frames, path, limits)
+    if parsed.rows == 0:
+        counts = [f"{key.replace('_', ' ')}: {n}" for key, n in parsed.detail.items()
+                  if isinstance(n, int) and not isinstance(n, bool) and n and key != "messages"]
+        why = f" ({', '.join(counts)})" if counts else ""
+        raise DetectorError(f"nothing to ingest: the file holds no {_ROWS_OF.get(parsed.kind, 'rows')}{why}", path,
+                            None, "check that this is the export you meant; an empty file adds nothing to a case")
+
+
+_ROWS_OF = {"telegram_json": "messages", "whatsapp": "messages", "lumen": "notices with a URL or domain",
+            "notice_email": "notices", "notices_csv": "notices", "views_csv": "view counts"}
 
 
 def plan_files(paths: Iterable[str | Path], fmt_name: str | None = None
@@ -207,13 +211,15 @@ def _settings_for(folder: Path, root: Path, cache: dict[Path, CaseSettings]) -> 
 
 def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, tz: str | None = None,
            dayfirst: bool | None = None,
-           on_progress: Callable[[int, int, str], None] | None = None, lock_wait: float | None = None) -> IngestReport:
+           on_progress: Callable[[int, int, str], None] | None = None, lock_wait: float | None = None,
+           limits: ParseLimits = DEFAULT_LIMITS) -> IngestReport:
     """Ingest ``paths`` (files or folders) into the case at ``db``; all or nothing.
 
     ``tz`` is the zone of phone-local or naive times. Without it, a folder's case file or the
     zone the case recorded earlier is used (and said so); a file that needs a zone and has
     none stops the whole command with an error naming ``--tz``. ``lock_wait``: seconds to wait
-    while another command writes the case (:mod:`detector.caselock`).
+    while another command writes the case (:mod:`detector.caselock`). ``limits`` bound every
+    file (:mod:`detector.collect.limits`); a file outside them stops the command, naming its row.
     """
     if tz:
         check_zone(tz)
@@ -226,6 +232,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
         for i, item in enumerate(planned):
             if on_progress:
                 on_progress(i, len(planned), item.path.name)
+            check_size(item.path, limits)
             sha = sha256_file(item.path)
             if sha in seen or case.has_source(sha):
                 parsed.append((item, sha, None))
@@ -233,7 +240,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
             seen.add(sha)
             zone = tz or item.settings.tz or case_tz
             options = ReadOptions(tz=zone, dayfirst=dayfirst if dayfirst is not None else item.settings.dayfirst,
-                                  export_date=item.settings.export_date)
+                                  export_date=item.settings.export_date, limits=limits)
             try:
                 result = item.fmt.read(item.path, options)
             except DetectorError as exc:
@@ -247,7 +254,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                 raise DetectorError(f"cannot read this {item.fmt.name} file ({exc.__class__.__name__}: "
                                     f"{str(exc)[:160]})", item.path, None,
                                     "the file is damaged or not in the format its contents suggest") from None
-            check_plausible_times(result, item.path)
+            check_parsed(result, item.path, limits)
             parsed.append((item, sha, result))
         if on_progress:
             on_progress(len(planned), len(planned), "")

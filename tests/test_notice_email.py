@@ -120,13 +120,32 @@ def test_mail_from_others_and_undated_notices_are_skipped_in_a_mailbox(tmp_path)
     other = b"From: Dana <dana@example.org>\nSubject: lunch?\nDate: Tue, 14 May 2024 10:00:00 +0000\n\nnoon?\n"
     path = tmp_path / "box.mbox"
     box = mailbox.mbox(path)
-    for data in (undated, other):
+    for data in (undated, other, (FIXTURES / "cg_warning_harassment.eml").read_bytes()):
         box.add(mailbox.mboxMessage(data))
     box.flush()
     box.close()
     parsed = read(path)
-    assert parsed.frames["notices"].empty
+    assert len(parsed.frames["notices"]) == 1
     assert parsed.detail["skipped"] == {"undated": 1, "not_youtube": 1}
+
+
+def test_a_mailbox_without_any_notice_is_refused_with_what_it_holds(tmp_path):
+    other = b"From: Dana <dana@example.org>\nSubject: lunch?\nDate: Tue, 14 May 2024 10:00:00 +0000\n\nnoon?\n"
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(path)
+    box.add(mailbox.mboxMessage(other))
+    box.flush()
+    box.close()
+    with pytest.raises(DetectorError, match=r"none of the mailbox's 1 e-mails is a YouTube notice \(1 not youtube\)"):
+        read(path)
+
+
+@pytest.mark.parametrize("content", [b"\n\n", b"no From line at all\n"])
+def test_an_empty_mailbox_is_refused(tmp_path, content):
+    path = tmp_path / "Takeout.mbox"
+    path.write_bytes(content)
+    with pytest.raises(DetectorError, match="empty|holds no e-mail"):
+        read(path)
 
 
 @pytest.mark.parametrize(("name", "why"), [

@@ -18,16 +18,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits
 from detector.errors import DetectorError
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """User choices that a reader may need. ``tz`` applies to phone-local or naive times."""
+    """User choices that a reader may need. ``tz`` applies to phone-local or naive times;
+    ``limits`` bound what a file may be (:mod:`detector.collect.limits`)."""
 
     tz: str | None = None
     dayfirst: bool | None = None   # WhatsApp date order where a file's dates read both ways
     export_date: date | None = None  # when WhatsApp chats were exported: dates without a year count back from it
+    limits: ParseLimits = DEFAULT_LIMITS
 
 
 @dataclass

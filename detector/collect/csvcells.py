@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from detector.collect.base import decode_head, decode_text, looks_binary
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, read_bytes
 from detector.errors import DetectorError
 
 LINE = "_line"
@@ -43,8 +44,8 @@ def _delimiter(path: Path, first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _decode(path: Path, expected: str) -> str:
-    data = path.read_bytes()
+def _decode(path: Path, expected: str, limits: ParseLimits) -> str:
+    data = read_bytes(path, limits)
     if looks_binary(data[:65536]):
         nul = data.find(b"\x00")
         line = data.count(b"\n", 0, nul) + 1 if nul >= 0 else 1
@@ -69,7 +70,7 @@ def _locate_bad_row(text: str, delimiter: str, ncols: int) -> tuple[int, str] | 
     return None
 
 
-def read_cells(path: str | Path, expected: str) -> tuple[pd.DataFrame, str]:
+def read_cells(path: str | Path, expected: str, limits: ParseLimits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str]:
     """Every cell as a string ("" when blank), header keys (:func:`header_key`), and ``_line``.
 
     ``_line`` is the line on which each row starts (header = line 1), counting the lines
@@ -83,7 +84,7 @@ def read_cells(path: str | Path, expected: str) -> tuple[pd.DataFrame, str]:
         line), and duplicate header names.
     """
     path = Path(path)
-    text = _decode(path, expected)
+    text = _decode(path, expected, limits)
     delimiter = _delimiter(path, text.split("\n", 1)[0])
     header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     with warnings.catch_warnings(record=True) as caught:

@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from detector.collect.base import Format, Parsed, ReadOptions, decode_head, decode_text, looks_binary
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, check_json_depth, read_bytes
 from detector.collect.noticerows import clean_cell, platform_of
 from detector.errors import DetectorError
 from detector.ids import canonical_target
@@ -59,13 +60,14 @@ def _type_key(name: object) -> str:
     return re.sub(r"[^a-z]", "", str(name or "").lower())
 
 
-def _load_text(path: Path) -> str:
-    data = path.read_bytes()
+def _load_text(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> str:
+    data = read_bytes(path, limits)
     if looks_binary(data[:65536]):
         raise DetectorError("not a text file (binary data)", path, 1, f"expected {_EXPECTED}")
     text = decode_text(data, path)
     if not text.strip():
         raise DetectorError("the file is empty", path, 1, f"expected {_EXPECTED}")
+    check_json_depth(data, path, limits)
     return text
 
 
@@ -77,10 +79,15 @@ def _parse(text: str, path: Path):
                             "the file may be cut short; download it again") from None
 
 
-def iter_records(path: Path) -> Iterator[tuple[str, dict]]:
-    """Raw layer: each notice object with its root type (``""`` inside search results)."""
+def iter_records(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> Iterator[tuple[str, dict]]:
+    """Raw layer: each notice object with its root type (``""`` inside search results).
+
+    Refuses a file with no notices, and notices whose ``works`` or URL lists are not lists of
+    objects (a string there would be read letter by letter).
+    """
     path = Path(path)
-    doc = _parse(_load_text(path), path)
+    text = _load_text(path, limits)
+    doc = _parse(text, path)
     if isinstance(doc, dict) and isinstance(doc.get("notices"), list):
         notices = [("", n) for n in doc["notices"]]
     elif isinstance(doc, list):
@@ -90,11 +97,43 @@ def iter_records(path: Path) -> Iterator[tuple[str, dict]]:
     else:
         raise DetectorError("not a Lumen notice: expected {\"<type>\": {...}} or {\"notices\": [...]}",
                             path, 1, f"expected {_EXPECTED}")
+    if not notices:
+        raise DetectorError("no notices in this file", path, 1, f"expected {_EXPECTED}")
     for k, (root, notice) in enumerate(notices, 1):
         if not isinstance(notice, dict) or "works" not in notice or "id" not in notice:
             raise DetectorError(f"notice {k} has no id or works: not a Lumen notice", path, 1,
                                 f"expected {_EXPECTED}")
+        problem = _shape_problem(notice)
+        if problem:
+            raise DetectorError(f"notice {notice['id']!r}: {problem}", path, _line_of_notice(text, notice["id"]),
+                                f"expected {_EXPECTED}")
         yield root, notice
+
+
+def _shape_problem(notice: dict) -> str | None:
+    """What is wrong with a notice's structure, or None."""
+    if isinstance(notice["id"], bool) or not isinstance(notice["id"], int | str):
+        return "its id is not a number or text"
+    works = notice["works"]
+    if works is None:
+        return None
+    if not isinstance(works, list):
+        return f"works is {type(works).__name__}, not a list"
+    for work in works:
+        if work is None:
+            continue
+        if not isinstance(work, dict):
+            return f"a work is {type(work).__name__}, not an object"
+        for key in _URL_KEYS:
+            if not isinstance(work.get(key), list | None):
+                return f"{key} is {type(work[key]).__name__}, not a list"
+    for key in ("topics",):
+        if not isinstance(notice.get(key), list | None):
+            return f"{key} is {type(notice[key]).__name__}, not a list"
+    for key in ("date_received", "date_sent"):
+        if not isinstance(notice.get(key), str | None):
+            return f"{key} is {type(notice[key]).__name__}, not a date"
+    return None
 
 
 def _urls(notice: dict) -> Iterator[tuple[str | None, str | None, int | None]]:
@@ -145,7 +184,7 @@ def _utc(value: object, notice_id) -> pd.Timestamp:
     """Lumen writes UTC ("2017-04-15T21:59:11.000Z"); a value without a zone is UTC too."""
     try:
         stamp = pd.Timestamp(str(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _BadDate(value, notice_id) from None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
@@ -195,12 +234,12 @@ def to_rows(records, counts: dict) -> pd.DataFrame:
 def read(path: Path, options: ReadOptions) -> Parsed:
     """Read Lumen notice JSON into ``{"notices": rows}`` (dates are UTC; no zone needed)."""
     path = Path(path)
-    records = list(iter_records(path))
+    records = list(iter_records(path, options.limits))
     counts: dict = {}
     try:
         rows = to_rows(records, counts)
     except _BadDate as exc:
-        raise DetectorError(str(exc), path, _line_of_notice(_load_text(path), exc.notice_id),
+        raise DetectorError(str(exc), path, _line_of_notice(_load_text(path, options.limits), exc.notice_id),
                             "Lumen dates look like 2017-04-15T21:59:11.000Z") from None
     detail = {"notices": len(records), **counts}
     return Parsed(kind=FORMAT.name, frames={"notices": rows}, detail=detail)

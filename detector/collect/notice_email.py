@@ -45,6 +45,7 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 
 from detector.collect.base import Format, Parsed, ReadOptions, decode_head, looks_binary, stable_id
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, check_size, read_bytes
 from detector.errors import DetectorError
 from detector.ids import canonical_target, extract_urls
 from detector.schema import conform
@@ -293,9 +294,13 @@ def _head(path: Path) -> bytes:
         return fh.read(65536)
 
 
-def iter_records(path: Path) -> Iterator[tuple[str, EmailMessage]]:
-    """Raw layer: (source_ref, message) for each message of an .mbox, or the one of an .eml."""
+def iter_records(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> Iterator[tuple[str, EmailMessage]]:
+    """Raw layer: (source_ref, message) for each message of an .mbox, or the one of an .eml.
+
+    Refuses a file over ``limits``, an empty file and a mailbox holding no e-mail.
+    """
     path = Path(path)
+    check_size(path, limits)
     head = _head(path)
     if looks_binary(head):
         raise DetectorError("not an e-mail file (binary data)", path, 1, f"expected {_EXPECTED}")
@@ -305,12 +310,16 @@ def iter_records(path: Path) -> Iterator[tuple[str, EmailMessage]]:
         box = mailbox.mbox(path, factory=lambda f: email.message_from_binary_file(f, policy=email.policy.default),
                            create=False)
         try:
-            for index, key in enumerate(box.iterkeys(), 1):
+            keys = box.keys()
+            if not keys:
+                raise DetectorError("the mailbox holds no e-mail (no line starts with 'From ')", path, 1,
+                                    f"expected {_EXPECTED}")
+            for index, key in enumerate(keys, 1):
                 yield str(index), box[key]
         finally:
             box.close()
         return
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    message = email.message_from_bytes(read_bytes(path, limits), policy=email.policy.default)
     if not message.keys():
         raise DetectorError("no e-mail headers found", path, 1, f"expected {_EXPECTED}")
     yield str(message.get("Message-ID", "")).strip() or "1", message
@@ -342,7 +351,7 @@ def read(path: Path, options: ReadOptions) -> Parsed:
     path = Path(path)
     notices, skipped = [], {}
     single = not _is_mbox(path, _head(path))
-    for ref, message in iter_records(path):
+    for ref, message in iter_records(path, options.limits):
         fields, why = parse_notice(message)
         if fields is None:
             if single:
@@ -351,6 +360,10 @@ def read(path: Path, options: ReadOptions) -> Parsed:
             skipped[why] = skipped.get(why, 0) + 1
             continue
         notices.append((ref, fields))
+    if not notices:
+        counted = ", ".join(f"{n} {why.replace('_', ' ')}" for why, n in sorted(skipped.items()))
+        raise DetectorError(f"none of the mailbox's {sum(skipped.values())} e-mails is a YouTube notice ({counted})",
+                            path, None, f"expected {_EXPECTED}; ingest the mailbox that holds YouTube's notices")
     rows = to_rows(notices)
     detail = {"messages": len(notices) + sum(skipped.values()), "notices": len(notices), "skipped": skipped,
               "without_target": int(rows["target"].isna().sum())}

@@ -37,6 +37,7 @@ import pandas as pd
 
 from detector.collect.base import Format, Parsed, ReadOptions
 from detector.collect.csvcells import LINE, cells, head_keys, line_of, read_cells
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits
 from detector.collect.noticerows import occurrence, platform_of, stable_ids
 from detector.errors import DetectorError
 from detector.ids import canonical_target
@@ -58,14 +59,14 @@ def template_csv() -> str:
     return ",".join(TEMPLATE_COLUMNS) + "\n"
 
 
-def load_records(path: Path) -> tuple[pd.DataFrame, dict]:
+def load_records(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, dict]:
     """Raw layer: the CSV's cells as strings, header keys, and ``_line`` (see :mod:`.csvcells`).
 
     Returns the records and facts for the source's detail (delimiter, ignored columns).
     Raises :class:`DetectorError` for binary, empty or malformed files and for a missing
     required column (listing the template's columns).
     """
-    records, delimiter = read_cells(path, f"a notices CSV whose header is {','.join(TEMPLATE_COLUMNS)}")
+    records, delimiter = read_cells(path, f"a notices CSV whose header is {','.join(TEMPLATE_COLUMNS)}", limits)
     keys = [c for c in records.columns if c != LINE]
     missing = [c for c in REQUIRED_COLUMNS if c not in keys]
     if missing:
@@ -178,7 +179,7 @@ def _notice_ids(rows: pd.DataFrame, given: pd.Series) -> pd.Series:
 
 def read(path: Path, options: ReadOptions) -> Parsed:
     """Read a notices CSV into ``{"notices": rows}``."""
-    records, detail = load_records(path)
+    records, detail = load_records(path, options.limits)
     rows, more = to_rows(records, options, path)
     detail.update({k: v for k, v in more.items() if k != "tz"})
     return Parsed(kind=FORMAT.name, frames={"notices": rows}, tz=more.get("tz"), detail=detail)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from detector.collect.base import Format, Parsed, ReadOptions
 from detector.collect.csvcells import LINE, cells, head_keys, line_of, read_cells
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits
 from detector.errors import DetectorError
 from detector.ids import canonical_target
 
@@ -48,10 +49,10 @@ def video_from_name(path: Path) -> str | None:
     return None
 
 
-def load_records(path: Path) -> tuple[pd.DataFrame, dict]:
+def load_records(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, dict]:
     """Raw layer: cells, header keys and ``_line``; which columns hold date, views and video."""
     path = Path(path)
-    records, _ = read_cells(path, _EXPECTED)
+    records, _ = read_cells(path, _EXPECTED, limits)
     keys = set(records.columns)
     columns = {"date": _first(keys, DATE_COLUMNS), "views": _first(keys, VIEWS_COLUMNS),
                "video": _first(keys, VIDEO_COLUMNS)}
@@ -98,7 +99,8 @@ def _days(values: pd.Series, records: pd.DataFrame, column: str, path: Path) -> 
     return days.dt.date
 
 
-def _views(values: pd.Series, records: pd.DataFrame, column: str, path: Path) -> pd.Series:
+def _views(values: pd.Series, records: pd.DataFrame, column: str, path: Path,
+           most: int = DEFAULT_LIMITS.max_daily_views) -> pd.Series:
     # Spreadsheets add thousands separators ("1,234", "1 234"); Studio writes plain integers.
     plain = values.str.replace(r"[,\s\u00a0\u202f']", "", regex=True)
     numbers = pd.to_numeric(plain, errors="coerce")
@@ -106,10 +108,16 @@ def _views(values: pd.Series, records: pd.DataFrame, column: str, path: Path) ->
     if bad.any():
         raise DetectorError(f"cannot read {column} {values[bad].iloc[0]!r} as a number of views", path,
                             line_of(records, bad), "views must be whole numbers of 0 or more")
+    # Past this, a float loses whole numbers and int64 overflows: an absurd count is refused, not wrapped.
+    absurd = numbers > most
+    if absurd.any():
+        raise DetectorError(f"{column} {values[absurd].iloc[0]!r} is more views in a day than the limit of {most:,}",
+                            path, line_of(records, absurd), "check the file; if the count is real, raise it with "
+                            "--limit max_daily_views=…")
     return numbers.astype("int64")
 
 
-def to_rows(records: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
+def to_rows(records: pd.DataFrame, columns: dict, path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> pd.DataFrame:
     """Mapping layer: records -> ``exposure`` rows (source_id is left to ingest)."""
     path = Path(path)
     date_cells = cells(records, columns["date"])
@@ -124,7 +132,8 @@ def to_rows(records: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
         "source_ref": records[LINE].astype(str),
         "target": _targets(records, columns["video"], path),
         "day": _days(date_cells, records, columns["date"], path),
-        "views": _views(cells(records, columns["views"]).fillna(""), records, columns["views"], path),
+        "views": _views(cells(records, columns["views"]).fillna(""), records, columns["views"], path,
+                        limits.max_daily_views),
     })
     twice = rows.duplicated(["target", "day"], keep=False)
     if twice.any():
@@ -138,8 +147,8 @@ def to_rows(records: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
 def read(path: Path, options: ReadOptions) -> Parsed:
     """Read a views-per-day CSV into ``{"exposure": rows}``."""
     path = Path(path)
-    records, columns = load_records(path)
-    rows = to_rows(records, columns, path)
+    records, columns = load_records(path, options.limits)
+    rows = to_rows(records, columns, path, options.limits)
     detail = {"columns": columns, "videos": int(rows["target"].nunique())}
     if columns["video"] is None:
         detail["video_from_name"] = video_from_name(path)

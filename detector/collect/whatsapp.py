@@ -45,6 +45,7 @@ from detector.collect.base import (
     looks_binary,
     stable_id,
 )
+from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, read_bytes, read_zip_member
 from detector.collect.whatsapp_dates import Anchor, local_times
 from detector.errors import DetectorError
 from detector.ids import canonical_target, extract_urls
@@ -97,7 +98,7 @@ class HeaderRecord(NamedTuple):
 
 # --- layer 1: the file -> raw records -------------------------------------------------------
 
-def iter_records(path: str | Path) -> Iterator[HeaderRecord]:
+def iter_records(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> Iterator[HeaderRecord]:
     """Yield each message of a WhatsApp export (``.txt`` or ``.zip``) with its header fields.
 
     Raises
@@ -107,7 +108,7 @@ def iter_records(path: str | Path) -> Iterator[HeaderRecord]:
         (naming its first line), or a header shape this reader does not know.
     """
     path = Path(path)
-    text, _ = chat_text(path)
+    text, _ = chat_text(path, limits)
     yield from records_in_text(text, path)
 
 
@@ -203,8 +204,9 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", _MARKS.sub("", text.replace("\r\n", "\n")))
 
 
-def chat_text(path: Path) -> tuple[str, str | None]:
-    """The decoded chat text of a ``.txt`` or WhatsApp ``.zip``, and the zip member it came from."""
+def chat_text(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> tuple[str, str | None]:
+    """The decoded chat text of a ``.txt`` or WhatsApp ``.zip``, and the zip member it came from
+    (within ``limits``: the file's size, the member's unpacked size and packing ratio)."""
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic == b"PK\x03\x04":
@@ -214,35 +216,14 @@ def chat_text(path: Path) -> tuple[str, str | None]:
                 if member is None:
                     raise DetectorError("the zip holds no WhatsApp chat (.txt)", path, None,
                                         "expected '_chat.txt' or 'WhatsApp Chat with <name>.txt' inside")
-                data = _bounded_read(archive, member, path)
+                data = read_zip_member(archive, member, path, limits)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
                 zlib.error, OSError) as exc:
             raise DetectorError(f"not a readable zip archive ({exc.__class__.__name__}: {str(exc)[:120]})", path,
                                 None, "export the chat again (a damaged, encrypted or unusually compressed zip)"
                                 ) from None
         return _decode(data, path), member
-    return _decode(path.read_bytes(), path), None
-
-
-# A chat export is text: far below this once unpacked. A zip that claims or unpacks to more is
-# refused before it can fill the memory (a "zip bomb").
-MAX_CHAT_BYTES = 256 * 2**20
-
-
-def _bounded_read(archive: zipfile.ZipFile, member: str, path: Path) -> bytes:
-    """The member's bytes, read in blocks and refused past :data:`MAX_CHAT_BYTES`."""
-    if archive.getinfo(member).file_size > MAX_CHAT_BYTES:
-        raise DetectorError(f"the chat in this zip unpacks to more than {MAX_CHAT_BYTES // 2**20} MiB", path, None,
-                            "expected a WhatsApp chat export; split or check the file")
-    chunks, total = [], 0
-    with archive.open(member) as fh:
-        while block := fh.read(1 << 20):
-            total += len(block)
-            if total > MAX_CHAT_BYTES:
-                raise DetectorError(f"the chat in this zip unpacks to more than {MAX_CHAT_BYTES // 2**20} MiB",
-                                    path, None, "expected a WhatsApp chat export; split or check the file")
-            chunks.append(block)
-    return b"".join(chunks)
+    return _decode(read_bytes(path, limits), path), None
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -373,7 +354,7 @@ def _split_bodies(raw_bodies: list[str]) -> tuple[list, list, list, list]:
 def read(path: str | Path, options: ReadOptions) -> Parsed:
     """Parse a WhatsApp export into ``posts`` rows (see the module docstring)."""
     path = Path(path)
-    text, member = chat_text(path)
+    text, member = chat_text(path, options.limits)
     title = chat_name(path, member)
     scan = scan_text(text, path)
     frame, detail = to_rows(scan.records, chat_title=title, tz=options.tz, dayfirst=options.dayfirst,
