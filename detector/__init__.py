@@ -21,7 +21,7 @@ __all__ = ["ingest", "analyze", "campaigns", "check", "packet", "verify"]
 
 
 def ingest(paths, db: str | Path, fmt: str | None = None, tz: str | None = None, dayfirst: bool | None = None,
-           on_progress=None, limits=None):
+           on_progress=None, limits=None, operator: str | None = None):
     """Ingest files or folders into the case at ``db``: all of them or nothing.
 
     Parameters
@@ -36,6 +36,7 @@ def ingest(paths, db: str | Path, fmt: str | None = None, tz: str | None = None,
     on_progress : called with (index, total, file name) while reading.
     limits : :class:`detector.collect.limits.ParseLimits` bounding every file (default: the
         declared defaults, see the README's Limits).
+    operator : who ingests, for the case's custody log (default: ``DETECTOR_OPERATOR``, else the OS user).
 
     Returns
     -------
@@ -52,10 +53,10 @@ def ingest(paths, db: str | Path, fmt: str | None = None, tz: str | None = None,
     from detector.ingestion import ingest as run
 
     return run(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress,
-               limits=limits or DEFAULT_LIMITS)
+               limits=limits or DEFAULT_LIMITS, operator=operator)
 
 
-def analyze(db: str | Path, params=None, on_step=None, **options):
+def analyze(db: str | Path, params=None, on_step=None, operator: str | None = None, **options):
     """Analyse the case at ``db`` and store the results (calls, bursts, links, campaigns) in it.
 
     Parameters
@@ -64,6 +65,7 @@ def analyze(db: str | Path, params=None, on_step=None, **options):
     params : detector.params.Parameters, optional
         Every analysis parameter; default :data:`detector.params.DEFAULTS`.
     on_step : called with each step's name ("calls", "copies", "bursts", "campaigns").
+    operator : who analyses, for the case's custody log.
     **options
         Parameters to change from ``params`` by name (``window_h=36``, ``seed=1``), validated.
 
@@ -81,7 +83,7 @@ def analyze(db: str | Path, params=None, on_step=None, **options):
     from detector.analysis import analyze_case
     from detector.params import DEFAULTS
 
-    return analyze_case(db, params=(params or DEFAULTS).replace(**options), on_step=on_step)
+    return analyze_case(db, params=(params or DEFAULTS).replace(**options), on_step=on_step, operator=operator)
 
 
 def campaigns(db: str | Path) -> list[dict]:
@@ -128,11 +130,14 @@ def check(db: str | Path, target: str):
         return check_target(case, target)
 
 
-def packet(db: str | Path, campaign_id: str, out: str | Path, redact: bool = True, allow_stale: bool = False) -> Path:
+def packet(db: str | Path, campaign_id: str, out: str | Path, redact: bool = True, allow_stale: bool = False,
+           sign_key: str | Path | None = None, operator: str | None = None) -> Path:
     """Write the evidence packet of one campaign (report.html, report.pdf, CSVs, manifest) to ``out``.
 
     Refuses results that predate the case's latest ingest unless ``allow_stale``; private people
-    are pseudonymised unless ``redact`` is False.
+    are pseudonymised unless ``redact`` is False. ``sign_key``: an Ed25519 private key file
+    (``detector keygen``) that signs the manifest. The manifest carries the case file's SHA-256
+    and its custody log; the packet itself is recorded in that log (by ``operator``).
 
     Examples
     --------
@@ -141,16 +146,18 @@ def packet(db: str | Path, campaign_id: str, out: str | Path, redact: bool = Tru
     """
     from detector.evidence.packet import build_packet
 
-    return build_packet(db, campaign_id, out, redact=redact, allow_stale=allow_stale)
+    return build_packet(db, campaign_id, out, redact=redact, allow_stale=allow_stale, sign_key=sign_key,
+                        operator=operator)
 
 
-def verify(packet_zip: str | Path):
-    """Recompute every file's SHA-256 in a packet and compare it with the manifest.
+def verify(packet_zip: str | Path, key: str | Path | None = None):
+    """Check a packet: every file's SHA-256 against the manifest, nothing else in the ZIP, and the
+    signature (made by ``key``, a public key file, when given), timestamp and custody log it carries.
 
     Returns
     -------
     detector.evidence.verify.VerifyResult
-        ``intact`` and, when not, what changed.
+        ``intact``, ``manifest_sha256`` and, when not intact, what is wrong.
 
     Examples
     --------
@@ -159,4 +166,4 @@ def verify(packet_zip: str | Path):
     """
     from detector.evidence.verify import verify_packet
 
-    return verify_packet(packet_zip)
+    return verify_packet(packet_zip, key=key)

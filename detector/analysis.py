@@ -10,11 +10,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
 
+from detector import custody
 from detector.campaign import CampaignInputs, build_campaigns
 from detector.features.bursts import Period, detect_bursts
 from detector.features.calls import classify_calls, confirm_boasts
@@ -40,11 +40,7 @@ class Analysis:
         return self.tables[name]
 
 
-def software_version() -> str:
-    try:
-        return version("mass-report-detector")
-    except PackageNotFoundError:
-        return "0+unknown"
+software_version = custody.software_version
 
 
 def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame,
@@ -99,6 +95,18 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     return Analysis(tables=tables, period=period, parameters=record)
 
 
+def analysis_log_record(analysis: Analysis, inputs: dict) -> dict:
+    """What the custody log keeps of an analysis: its parameters (and their digest), a digest of
+    the inputs it read, and the campaigns it found with their tiers."""
+    parameters = analysis.parameters["parameters"]
+    camps = analysis.tables["campaigns"]
+    return {"parameters": parameters, "parameters_sha256": custody.sha256_hex(custody.canonical(parameters)),
+            "inputs_sha256": custody.sha256_hex(custody.canonical(inputs)), "sources": len(inputs["sources"]),
+            "aliases": len(inputs["aliases"]),
+            "campaigns": [{"id": str(c), "tier": str(t)} for c, t in zip(camps.get("campaign_id", []), camps.get("tier", []),
+                                                              strict=True)]}
+
+
 def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
     """Add ``explained_by``: the campaign whose targets and time the burst overlaps, 'views', or None."""
     bursts = bursts.copy()
@@ -119,7 +127,7 @@ def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFram
 
 
 def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
-                 seed: int | None = None, lock_wait: float | None = None) -> Analysis:
+                 seed: int | None = None, lock_wait: float | None = None, operator: str | None = None) -> Analysis:
     """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones).
 
     ``params`` (default :data:`~detector.params.DEFAULTS`, ``seed`` replacing its seed) are
@@ -129,6 +137,8 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
     holding the case lock, so ingests and readers go on meanwhile; only storing the results takes
     it (waiting up to ``lock_wait`` seconds, :mod:`detector.caselock`). The results record the
     inputs they saw, so an ingest that lands during the analysis marks them stale, never mixed.
+    One custody log entry (by ``operator``) records the parameters, the inputs read and the
+    campaigns found, in the same transaction as the results.
     """
     db = Path(db)
     if not db.exists():
@@ -146,4 +156,5 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
             case.replace_table(name, frame)
         case.set_meta("analysis", json.dumps({**analysis.parameters, "inputs": inputs,
                                               "analysed_at": datetime.now(UTC).isoformat()}))
+        custody.append(case, "analyze", analysis_log_record(analysis, inputs), operator)
     return analysis

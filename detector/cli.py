@@ -72,6 +72,8 @@ db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path)
 wait_option = click.option("--wait", "lock_wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
                            help="How long to wait while another command writes the case "
                                 "(default: $DETECTOR_LOCK_WAIT or 60).")
+operator_option = click.option("--operator", help="Your name for the case's custody log "
+                               "(default: DETECTOR_OPERATOR, else the OS user name).")
 
 
 @click.group(cls=DetectorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,10 +91,11 @@ def main() -> None:
               help="Date order of the WhatsApp exports whose dates read both ways (default: detect per file).")
 @click.option("--limit", "limit_settings", multiple=True, metavar="NAME=VALUE",
               help="Change a parse limit for this run, e.g. --limit earliest=2003-01-01 (see README, Limits).")
+@operator_option
 @db_option
 @wait_option
 def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: bool | None,
-           limit_settings: tuple[str, ...], db: Path, lock_wait: float | None) -> None:
+           limit_settings: tuple[str, ...], operator: str | None, db: Path, lock_wait: float | None) -> None:
     """Ingest files or folders (recognised files inside) into the case. All or nothing."""
     from detector.collect.limits import DEFAULT_LIMITS
     from detector.ingestion import ingest as run_ingest
@@ -106,7 +109,7 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
             progress.update(task, total=n, completed=i, description=f"reading {name}" if name else "writing")
 
         report = run_ingest(paths, db, fmt=fmt, tz=tz, dayfirst=dayfirst, on_progress=on_progress,
-                            lock_wait=lock_wait, limits=limits)
+                            lock_wait=lock_wait, limits=limits, operator=operator)
     table = Table("file", "format", "rows added", "status", box=None)
     for f in report.files:
         table.add_row(plain(f.name), f.kind, str(f.rows), f.status)
@@ -122,6 +125,15 @@ def ingest(paths: tuple[Path, ...], fmt: str | None, tz: str | None, dayfirst: b
         console.print(f"{report.aliases_added} channel aliases added (from {CASE_FILE_NAME}); see: detector alias")
     console.print(f"{report.rows} rows added from {sum(f.status == 'added' for f in report.files)} new files "
                   f"into {db}")
+    if report.originals_kept:
+        console.print(f"{report.originals_kept} original files kept in the case "
+                      f"({_size(report.originals_stored_bytes)} compressed)")
+    if report.log_seq:
+        console.print(f"custody log entry #{report.log_seq}")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
 
 
 # -- alias -------------------------------------------------------------------------------------
@@ -300,10 +312,12 @@ def collect() -> None:
 @click.option("--delay", type=click.FloatRange(min=0.5), default=2.0, show_default=True,
               help="Seconds between two requests to t.me (--web).")
 @click.option("--base-url", help="Where the preview is served (--web; default https://t.me, or DETECTOR_TELEGRAM_WEB_URL).")
+@operator_option
 @db_option
 @wait_option
 def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, web: bool | None, limit: int | None,
-                         delay: float, base_url: str | None, db: Path, lock_wait: float | None) -> None:
+                         delay: float, base_url: str | None, operator: str | None, db: Path,
+                         lock_wait: float | None) -> None:
     """Collect public Telegram channels. Resumes where the last run stopped.
 
     Without an account, from the web preview (t.me/s/CHANNEL): text, links, dates, views,
@@ -317,7 +331,7 @@ def collect_telegram_cmd(channels: tuple[str, ...], since: str | None, web: bool
 
         client = PreviewClient(base_url, delay=delay)
     report = collect_telegram(list(channels), since, db, progress=True, web=web, preview_client=client, limit=limit,
-                              lock_wait=lock_wait)
+                              lock_wait=lock_wait, operator=operator)
     table = Table("channel", "collected", "rows added", "last id", "problem", box=None)
     for c in report.channels:
         table.add_row(plain(c.channel), str(c.collected), str(c.added), str(c.last_id or ""), plain(c.problem or ""))
@@ -418,6 +432,8 @@ def status(db: Path) -> None:
         st = case_status(case)
         _warn_if_stale(case)
     _print_status(st, db)
+    if st.custody is not None and not st.custody.ok:
+        sys.exit(1)
 
 
 def _print_status(st, db: Path) -> None:
@@ -442,6 +458,10 @@ def _print_status(st, db: Path) -> None:
         for row in describe(st.parameters):
             params.add_row(row["name"], format_value(row["value"], row["unit"]))
         console.print(params)
+    if st.custody is not None:
+        click.echo(f"{st.custody.summary()} (detector log lists it)")
+    if st.originals is not None:
+        console.print(st.originals, markup=False)
 
 
 # -- analyze, campaigns, check ---------------------------------------------------------------
@@ -463,9 +483,10 @@ def parameter_options(func):
 
 @main.command()
 @parameter_options
+@operator_option
 @db_option
 @wait_option
-def analyze(db: Path, lock_wait: float | None, **options) -> None:
+def analyze(db: Path, lock_wait: float | None, operator: str | None, **options) -> None:
     """Classify calls, find bursts, link notices to calls and rank campaigns; store them in the case.
 
     Every parameter is recorded with the results (detector status lists them).
@@ -481,7 +502,7 @@ def analyze(db: Path, lock_wait: float | None, **options) -> None:
         def on_step(name: str) -> None:
             progress.update(task, completed=STEPS.index(name), description=f"analysing: {name}")
 
-        analysis = analyze_case(db, params=params, on_step=on_step, lock_wait=lock_wait)
+        analysis = analyze_case(db, params=params, on_step=on_step, lock_wait=lock_wait, operator=operator)
     camps = analysis["campaigns"]
     tiers = camps["tier"].value_counts().to_dict() if len(camps) else {}
     console.print(f"{len(analysis['calls'])} calls and boasts, {int(analysis['bursts']['significant'].sum()) if len(analysis['bursts']) else 0} "
@@ -577,26 +598,34 @@ def check(url: str, as_json: bool, db: Path) -> None:
                                                      "confirmed (detector analyze --reviewed-only).")
 @click.option("--phone-regions", metavar="CC,CC", default=None,
               help="Countries whose national phone formats are masked (default KZ,RU,CN,US,UA,GB).")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign the manifest with this Ed25519 private key (from detector keygen).")
+@operator_option
 @db_option
 def packet(campaign_id: str, out: Path, no_redact: bool, allow_stale: bool, reviewed_only: bool,
-           phone_regions: str | None, db: Path) -> None:
-    """Write an evidence packet (report, tables, sources, hashes) for one campaign."""
+           phone_regions: str | None, sign_key: Path | None, operator: str | None, db: Path) -> None:
+    """Write an evidence packet (report, tables, sources, hashes, custody record) for one campaign."""
     import warnings
 
     from detector.evidence.packet import build_packet
     from detector.evidence.render_pdf import UndrawnTextWarning
+    from detector.evidence.verify import verify_packet
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UndrawnTextWarning)
         path = build_packet(db, campaign_id, out, redact=not no_redact, allow_stale=allow_stale,
-                            reviewed_only=reviewed_only, phone_regions=phone_regions)
+                            reviewed_only=reviewed_only, phone_regions=phone_regions, sign_key=sign_key,
+                            operator=operator)
     for w in caught:
         if issubclass(w.category, UndrawnTextWarning):
             err_console.print(f"warning: {w.message}", markup=False)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}",
-                  markup=False)
+    result = verify_packet(path)
+    # click.echo, not rich: hashes must stay on one line to be copied.
+    click.echo(plain(f"wrote {path} ({path.stat().st_size // 1024} KiB); check it with: detector verify {path}"))
+    click.echo(f"manifest.json SHA-256: {result.manifest_sha256} (give it to the recipient by another channel)")
+    click.echo(result.signature.line())
 
 
 @main.command()
@@ -625,15 +654,108 @@ def appeal(campaign_id: str, out_dir: Path, packet_zip: Path | None, max_chars: 
 
 @main.command()
 @click.argument("packet_zip", metavar="PACKET.zip", type=click.Path(dir_okay=False, path_type=Path))
-def verify(packet_zip: Path) -> None:
-    """Recompute every hash of an evidence packet: exit 0 if intact, 1 naming each file that differs."""
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
+              help="The signer's public key (KEY.pub): the packet must be signed with it.")
+def verify(packet_zip: Path, key: Path | None) -> None:
+    """Check an evidence packet: every hash, nothing outside the manifest, signature, timestamp and
+    custody record. Exit 0 if intact, 1 naming what is wrong; the manifest's SHA-256 always."""
     from detector.evidence.verify import verify_packet
 
-    result = verify_packet(packet_zip)
+    result = verify_packet(packet_zip, key=key)
     for line in result.lines():
-        click.echo(line)
+        click.echo(plain(line))
     if not result.intact:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def keygen(out: Path) -> None:
+    """Write a new Ed25519 key pair for signing packets: OUT (private, mode 0600) and OUT.pub.
+
+    The private key is encrypted when DETECTOR_KEY_PASSPHRASE is set (and read with it).
+    """
+    from detector.evidence.signing import generate_keypair
+
+    private, public, fp = generate_keypair(out)
+    click.echo(plain(f"wrote {private} (private: keep it to yourself) and {public} (public: give it to recipients)"))
+    click.echo(f"fingerprint {fp}")
+
+
+@main.command()
+@click.argument("packet_zip", metavar="PACKET.zip", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--tsa", help="The RFC 3161 timestamp authority's URL (needs the internet).")
+@click.option("--response", "response", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Store this TimeStampResp (.tsr), obtained with --request-out and another tool.")
+@click.option("--request-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Only write the TimeStampReq (.tsq) for the manifest here, for another tool to send.")
+def timestamp(packet_zip: Path, tsa: str | None, response: Path | None, request_out: Path | None) -> None:
+    """Add an RFC 3161 trusted timestamp over the packet's manifest (run when online)."""
+    from detector.evidence.packet import MANIFEST
+    from detector.evidence.timestamp import packet_entry, timestamp_packet, timestamp_request
+
+    if request_out is not None:
+        request_out.write_bytes(timestamp_request(packet_entry(packet_zip, MANIFEST)))
+        click.echo(plain(f"wrote {request_out}; send it with e.g. curl -H 'Content-Type: application/timestamp-query' "
+                         f"--data-binary @{request_out.name} TSA_URL > reply.tsr, then: detector timestamp "
+                         f"{packet_zip.name} --response reply.tsr"))
+        return
+    check = timestamp_packet(packet_zip, tsa_url=tsa, response=response.read_bytes() if response else None)
+    click.echo(plain(check.line()))
+    click.echo(plain(f"stored in {packet_zip} as timestamp.tsr; detector verify checks it"))
+
+
+# -- custody: the log and the kept originals ---------------------------------------------------
+@main.command("log")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@db_option
+def log_cmd(as_json: bool, db: Path) -> None:
+    """The case's custody log: every ingest, analysis and packet, checked link by link (exit 1 if broken)."""
+    from detector import custody
+
+    with Case.open(db, read_only=True) as case:
+        entries = custody.read_log(case)
+        unlogged = custody.unlogged_sources(case, entries)
+    check = custody.check_chain(entries)
+    if as_json:
+        click.echo(json.dumps({"entries": [e.as_json() for e in entries], "chain_intact": check.ok,
+                               "problems": check.problems}, ensure_ascii=False, indent=1))
+    else:
+        for e in entries:
+            click.echo(plain(f"#{e.seq} {e.at} {e.action} by {e.operator} (version {e.software_version}): "
+                             f"{custody.describe(e)}"))
+        if unlogged:
+            click.echo(f"{unlogged} sources were ingested before this case kept a custody log")
+        click.echo(plain(check.summary()))
+    if not check.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--extract", "extract", metavar="SHA256", help="Write the kept original with this SHA-256 "
+              "(or its first 8+ hex digits) to --out.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Where --extract writes.")
+@db_option
+def sources(extract: str | None, out: Path | None, db: Path) -> None:
+    """The case's source files with their SHA-256 and the original copy it keeps of each."""
+    from detector.originals import extract_original, original_list
+
+    if extract:
+        if out is None:
+            raise DetectorError("--extract needs -o OUT")
+        with Case.open(db, read_only=True) as case:
+            sha, size = extract_original(case, extract, out)
+        click.echo(plain(f"wrote {out} ({size} bytes, SHA-256 {sha} checked)"))
+        return
+    with Case.open(db, read_only=True) as case:
+        listed = case.query("SELECT kind, name, sha256, rows, ingested_at FROM sources ORDER BY ingested_at, name")
+        kept = original_list(case).set_index("sha256")
+    table = Table("sha256", "kind", "name", "rows", "original kept", box=None)
+    for r in listed.itertuples():
+        copy = (f"{_size(int(kept.at[r.sha256, 'bytes']))} as {_size(int(kept.at[r.sha256, 'stored_bytes']))}"
+                if r.sha256 in kept.index else "no")
+        table.add_row(r.sha256[:16], r.kind, plain(r.name), str(r.rows), copy)
+    console.print(table)
 
 
 # -- template ----------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from detector import custody
 from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format, format_named
 from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, check_json_depth, check_rows, check_size
 from detector.errors import DetectorError
+from detector.originals import store_original
 from detector.store import DEFAULT_DB, Case, SourceRecord
 from detector.timeutil import check_zone
 
@@ -58,6 +60,9 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (path relative to its folder, reason)
     zone_note: str | None = None
     aliases_added: int = 0
+    originals_kept: int = 0           # original files copied into the case by this command
+    originals_stored_bytes: int = 0   # their compressed size
+    log_seq: int | None = None        # the custody log entry this command appended
 
     @property
     def rows(self) -> int:
@@ -212,7 +217,7 @@ def _settings_for(folder: Path, root: Path, cache: dict[Path, CaseSettings]) -> 
 def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, tz: str | None = None,
            dayfirst: bool | None = None,
            on_progress: Callable[[int, int, str], None] | None = None, lock_wait: float | None = None,
-           limits: ParseLimits = DEFAULT_LIMITS) -> IngestReport:
+           limits: ParseLimits = DEFAULT_LIMITS, operator: str | None = None) -> IngestReport:
     """Ingest ``paths`` (files or folders) into the case at ``db``; all or nothing.
 
     ``tz`` is the zone of phone-local or naive times. Without it, a folder's case file or the
@@ -220,6 +225,11 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
     none stops the whole command with an error naming ``--tz``. ``lock_wait``: seconds to wait
     while another command writes the case (:mod:`detector.caselock`). ``limits`` bound every
     file (:mod:`detector.collect.limits`); a file outside them stops the command, naming its row.
+
+    In the same transaction, each new file's original bytes are kept in the case
+    (:mod:`detector.originals`; also for a known file whose copy the case lacks) and one custody
+    log entry records the command, ``operator`` (:func:`detector.custody.operator_name`) and every
+    file with its hash, new or already ingested.
     """
     if tz:
         check_zone(tz)
@@ -260,15 +270,25 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
             on_progress(len(planned), len(planned), "")
         used_zones = {p.tz for _, _, p in parsed if p is not None and p.tz}
         with case.transaction():
+            logged, names = [], {}
             for item, sha, result in parsed:
                 if result is None:
                     report.files.append(FileResult(item.path.name, item.fmt.name, 0, "already ingested"))
-                    continue
-                source = SourceRecord(source_id=sha[:16], kind=result.kind or item.fmt.name, name=item.path.name,
-                                      sha256=sha, rows=result.rows, tz=result.tz, detail=result.detail)
-                added = case.add_parsed(result, source)
-                report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz,
-                                               list(result.detail.get("notes", []))))
+                else:
+                    source = SourceRecord(source_id=sha[:16], kind=result.kind or item.fmt.name, name=item.path.name,
+                                          sha256=sha, rows=result.rows, tz=result.tz, detail=result.detail)
+                    added = case.add_parsed(result, source)
+                    report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz,
+                                                   list(result.detail.get("notes", []))))
+                # A known file is copied too when the case lacks its copy (a case made before copies were kept).
+                kept = store_original(case, item.path, sha)
+                if kept:
+                    report.originals_kept += 1
+                    report.originals_stored_bytes += kept.stored_bytes
+                f = report.files[-1]
+                logged.append({"sha256": sha, "kind": f.kind, "rows_added": f.rows, "status": f.status,
+                               "bytes": item.path.stat().st_size, "tz": f.tz, "original_kept": kept is not None})
+                names[sha] = item.path.name
             for settings in {id(p.settings): p.settings for p in planned}.values():
                 for alias, canonical in settings.aliases:
                     report.aliases_added += case.add_alias(alias, canonical, settings.origin or CASE_FILE)
@@ -276,6 +296,11 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
                 case.set_meta("tz", tz)
             elif used_zones and not case_tz:
                 case.set_meta("tz", sorted(used_zones)[0])
+            if logged:
+                options = {"format": fmt, "tz": tz, "dayfirst": dayfirst}
+                report.log_seq = custody.append(case, "ingest", {
+                    "files": logged, "options": options, "aliases_added": report.aliases_added,
+                    "skipped": len(skipped)}, operator, names).seq
         if not tz and used_zones:
             origin = "the case" if case_tz and used_zones == {case_tz} else "the folder's " + CASE_FILE
             report.zone_note = f"local times read in {', '.join(sorted(used_zones))} (from {origin})"
@@ -296,7 +321,7 @@ def telethon_configured(environ=None) -> bool:
 def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, client_factory=None,
                      progress: bool = True, *, environ=None, sleep=None, web: bool | None = None,
                      preview_client=None, limit: int | None = None, max_pages_new: int | None = None,
-                     lock_wait: float | None = None):
+                     lock_wait: float | None = None, operator: str | None = None):
     """Collect public Telegram channels into the case at ``db_path``, each from where the last run stopped.
 
     Two collectors, one ingest path. With ``web`` true (the default when the environment holds
@@ -318,7 +343,8 @@ def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, cli
             from detector.collect.telegram_web import collect_channels_web
 
             def save_web(parsed, result, pages) -> int:
-                added = case.add_web_collection(parsed, f"@{result.channel}", pages) if parsed is not None else 0
+                added = (case.add_web_collection(parsed, f"@{result.channel}", pages, operator=operator)
+                         if parsed is not None else 0)
                 if result.last_id > result.first_id:
                     case.set_collect_state(result.channel, result.last_id)
                 return added
@@ -329,7 +355,8 @@ def collect_telegram(channels, since=None, db_path: str | Path = DEFAULT_DB, cli
         from detector.collect.telethon_live import collect_channels
 
         def save(parsed, result) -> int:
-            added = case.add_collection(parsed, name=f"@{result.channel}") if parsed is not None else 0
+            added = (case.add_collection(parsed, name=f"@{result.channel}", operator=operator)
+                     if parsed is not None else 0)
             if result.last_id > result.first_id:
                 case.set_collect_state(result.channel, result.last_id)
             return added

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from detector import custody
+from detector.originals import original_list
 from detector.store import Case
 
 _SPANS = {"notices": "received_at", "posts": "posted_at", "exposure": "day"}
@@ -22,6 +24,8 @@ class CaseStatus:
     targets: int
     aliases: pd.DataFrame                      # alias, canonical, origin (stored channel aliases)
     parameters: object = None                  # detector.params.Parameters of the stored analysis, if any
+    custody: custody.ChainCheck | None = None  # the custody log's chain check
+    originals: str | None = None               # one line: how many sources' original files the case keeps
 
 
 def source_label(name: str, detail: str | None) -> str:
@@ -54,4 +58,13 @@ def case_status(case: Case) -> CaseStatus:
     targets = case.con.execute("SELECT count(DISTINCT target) FROM notices").fetchall()[0][0]
     return CaseStatus(zone=case.meta("tz"), counts=case.counts(), spans=spans, sources=sources,
                       chats=chats, targets=targets, aliases=case.aliases(),
-                      parameters=case.analysis_parameters() if case.analysed() else None)
+                      parameters=case.analysis_parameters() if case.analysed() else None,
+                      custody=custody.check_chain(custody.read_log(case)), originals=_originals_line(case, sources))
+
+
+def _originals_line(case: Case, sources: pd.DataFrame) -> str:
+    kept = original_list(case)
+    n = int(sources["sha256"].isin(set(kept["sha256"])).sum()) if len(sources) else 0
+    stored = int(kept["stored_bytes"].sum()) if len(kept) else 0
+    return (f"original files kept in the case: {n} of {len(sources)} sources "
+            f"({stored / 1e6:.1f} MB compressed; live collections have none; detector sources lists them)")

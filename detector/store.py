@@ -332,24 +332,32 @@ class Case:
         return len(frame)
 
     # -- web preview pages and watch alerts --------------------------------------------------
-    def add_web_collection(self, parsed: Parsed | None, name: str, pages) -> int:
+    def add_web_collection(self, parsed: Parsed | None, name: str, pages, operator: str | None = None) -> int:
         """Add one channel's preview posts and the pages they came from, in one transaction.
 
         ``pages``: :class:`~detector.collect.telegram_web.FetchedPage` objects; each is stored
         gzip-compressed with the SHA-256 of its raw bytes, once (a page already stored is not
-        stored again). Returns the posts added.
+        stored again). One custody log entry records the run (by ``operator``). Returns the posts added.
         """
         import gzip
+
+        from detector import custody
 
         with self.transaction():
             added = 0
             source_id = None
+            files, names = [], {}
             if parsed is not None:
                 sha = content_sha256_of_frames(parsed.frames)
                 source_id = sha[:16]
                 source = SourceRecord(source_id=source_id, kind=parsed.kind, name=name, sha256=sha,
                                       rows=parsed.rows, tz=None, detail=parsed.detail)
+                known = self.has_source(sha)
                 added = self.add_parsed(parsed, source)
+                files.append({"sha256": sha, "kind": source.kind, "rows_added": added,
+                              "status": "already ingested" if known else "added", "original_kept": False})
+                names[sha] = name
+            new_pages = []
             for page in pages:
                 known = self.con.execute("SELECT count(*) FROM web_pages WHERE sha256 = ?", [page.sha256]).fetchall()
                 if known[0][0]:
@@ -357,6 +365,9 @@ class Case:
                 self.con.execute("INSERT INTO web_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                     page.sha256, source_id, page.channel, page.url, page.status, page.fetched_at,
                     json.dumps(page.taken), "gzip", len(page.body), gzip.compress(page.body, mtime=0)]).fetchall()
+                new_pages.append(page.sha256)
+            if files or new_pages:
+                custody.append(self, "collect", {"files": files, "pages_kept": new_pages}, operator, names)
         return added
 
     def web_page(self, sha256: str) -> bytes | None:
@@ -395,10 +406,19 @@ class Case:
         self.con.execute("DELETE FROM collect_state WHERE channel = ?", [channel]).fetchall()
         self.con.execute("INSERT INTO collect_state VALUES (?, ?, ?)", [channel, int(last_id), datetime.now(UTC)]).fetchall()
 
-    def add_collection(self, parsed: Parsed, name: str) -> int:
-        """Add the posts of one live collection run in one transaction; return rows added."""
+    def add_collection(self, parsed: Parsed, name: str, operator: str | None = None) -> int:
+        """Add the posts of one live collection run in one transaction, with its custody log entry;
+        return rows added. A live run has no original file to keep: its rows are the record."""
+        from detector import custody
+
         sha = content_sha256_of_frames(parsed.frames)
         source = SourceRecord(source_id=sha[:16], kind=parsed.kind or "telethon", name=name, sha256=sha,
                               rows=parsed.rows, tz=None, detail=parsed.detail)
         with self.transaction():
-            return self.add_parsed(parsed, source)
+            known = self.has_source(sha)
+            added = self.add_parsed(parsed, source)
+            custody.append(self, "collect", {"files": [{
+                "sha256": sha, "kind": source.kind, "rows_added": added,
+                "status": "already ingested" if known else "added", "original_kept": False}]},
+                operator, {sha: name})
+            return added

@@ -9,12 +9,19 @@ The packet holds
 - ``findings.json``: the findings and every row they cite;
 - ``sources.json``: each input file the packet cites, by kind, SHA-256, ingestion time and name
   (redacted like any private field; never a local path);
-- ``manifest.json``: the SHA-256 of every other file and the packet's one creation timestamp.
+- ``manifest.json``: the SHA-256 of every other file, the packet's one creation timestamp and its
+  custody record: the SHA-256 of the case file when the packet was read from it, and the case's
+  custody log (:mod:`detector.custody`) up to then, with the head of its hash chain;
+- ``signature.json`` (with ``--sign-key``): an Ed25519 signature over ``manifest.json``
+  (:mod:`detector.evidence.signing`); ``timestamp.tsr`` (added by ``detector timestamp``): an
+  RFC 3161 timestamp over it (:mod:`detector.evidence.timestamp`).
 
-The same case and campaign give the same bytes in every file but ``manifest.json``'s
-``created_at``: ZIP entries are sorted with a fixed date, the PDF's creation date is the
-analysis time, figures carry no metadata. :func:`detector.evidence.verify.verify_packet`
-recomputes the hashes.
+The same case and campaign give the same bytes in every file but ``manifest.json`` (its
+``created_at``, and its custody record, which grows as the case is used) and the signature over
+it: ZIP entries are sorted with a fixed date, the PDF's creation date is the analysis time,
+figures carry no metadata. :func:`detector.evidence.verify.verify_packet` recomputes the hashes.
+After the packet is written, one custody log entry in the case records it (campaign, the
+manifest's SHA-256, the signer's fingerprint).
 """
 
 from __future__ import annotations
@@ -31,12 +38,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from detector import custody
 from detector.errors import DetectorError
 from detector.evidence.appeal import DEFAULT_MAX_CHARS, appeal_texts
 from detector.evidence.data import PacketData, packet_data, target_url
 from detector.evidence.render_html import render_html
 from detector.evidence.render_pdf import render_pdf
 from detector.evidence.report import build_report
+from detector.evidence.signing import SIGNATURE, fingerprint, load_private_key, signature_file
 from detector.features.explain import why_text
 from detector.store import Case
 
@@ -48,7 +57,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact: bool = True,
                  created_at: datetime | None = None, allow_stale: bool = False, reviewed_only: bool = False,
-                 phone_regions: str | list[str] | None = None) -> Path:
+                 phone_regions: str | list[str] | None = None, *, sign_key: str | Path | None = None,
+                 operator: str | None = None) -> Path:
     """Write the evidence packet of ``campaign_id`` from the analysed case at ``db`` to ``out_path``.
 
     Parameters
@@ -63,6 +73,8 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         default: the packet would not show the evidence the case now holds).
     phone_regions : region hints for phone numbers written in national formats (ISO codes such
         as ``"KZ,RU"``; default KZ, RU, CN, US, UA, GB), masked when redacting.
+    sign_key : an Ed25519 private key file (``detector keygen``): sign the manifest with it.
+    operator : who builds it, for the custody log (default: ``DETECTOR_OPERATOR`` or the OS user).
 
     Returns
     -------
@@ -73,7 +85,9 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
     DetectorError
         when the case is missing or not analysed, or has no such campaign.
     """
-    with Case.open(db, read_only=True) as case:
+    key = load_private_key(sign_key) if sign_key else None
+    # Opened for writing: the case lock is held while the file is checkpointed and hashed.
+    with Case.open(db, command="packet") as case:
         reason = case.stale_reason()
         if reason and not allow_stale:
             raise DetectorError(f"the analysis predates the case's inputs ({reason})", case.path,
@@ -81,19 +95,21 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         if reviewed_only and not case.analysis_parameters().reviewed_only:
             raise DetectorError("the analysis also counted posts nobody reviewed", case.path,
                                 hint="run detector analyze --reviewed-only, then build the packet again")
+        case_sha = custody.case_file_sha256(case)
         data = packet_data(case, campaign_id, redact=redact, phone_regions_hint=phone_regions)
+        custody_record = packet_custody(custody.read_log(case), case_sha, data)
     files = packet_files(data)
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
-    files[MANIFEST] = _json_bytes(manifest(files, data, created))
+    files[MANIFEST] = _json_bytes({**manifest(files, data, created), "custody": custody_record})
+    if key is not None:
+        files[SIGNATURE] = signature_file(files[MANIFEST], key)
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")     # same folder: os.replace is atomic
-    try:
-        tmp.write_bytes(zip_bytes(files))
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(out, zip_bytes(files))
+    with Case.open(db, command="packet") as case, case.transaction():
+        custody.append(case, "packet", {
+            "campaign_id": data.campaign["id"], "packet_format": PACKET_FORMAT, "redacted": data.redacted,
+            "manifest_sha256": hashlib.sha256(files[MANIFEST]).hexdigest(), "case_sha256": case_sha,
+            "signed_by": fingerprint(key.public_key()) if key is not None else None}, operator)
     return out
 
 
@@ -128,6 +144,19 @@ def write_appeal(db: str | Path, campaign_id: str, out_dir: str | Path, packet_z
     return written
 
 
+def packet_custody(log: list[custody.Entry], case_sha256: str, data: PacketData) -> dict:
+    """The custody record a packet carries: the case file's hash and the log with its head.
+
+    A redacted packet withholds the file items of sources it does not cite (only their digests
+    stay, so every entry's hash still checks); file names are never in the log's shown form.
+    """
+    cited = set(data.sources.loc[data.sources["cited"].astype(bool), "sha256"]) if len(data.sources) else set()
+    keep = (lambda sha: sha in cited) if data.redacted else None
+    chain = custody.check_chain(log)
+    return {"case_sha256": case_sha256, "log_head": {"seq": chain.head_seq, "entry_hash": chain.head_hash},
+            "log": [entry.as_json(keep) for entry in log]}
+
+
 def packet_files(data: PacketData) -> dict[str, bytes]:
     """Every file of the packet but the manifest, by name."""
     report = build_report(data)
@@ -158,6 +187,25 @@ def manifest(files: dict[str, bytes], data: PacketData, created: datetime) -> di
         "files": {name: {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
                   for name, body in sorted(files.items())},
     }
+
+
+def write_atomically(out: Path, data: bytes) -> None:
+    """Write ``out`` through a temporary file in its folder, so it is never seen half-written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")     # same folder: os.replace is atomic
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def rewrite_packet(path: str | Path, extra: dict[str, bytes]) -> None:
+    """Add (or replace) the files ``extra`` in the packet at ``path``; every other entry keeps its bytes."""
+    with zipfile.ZipFile(path) as zf:
+        files = {info.filename: zf.read(info.filename) for info in zf.infolist()}
+    write_atomically(Path(path), zip_bytes({**files, **extra}))
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
