@@ -692,10 +692,10 @@ def keygen(out: Path) -> None:
 def timestamp(packet_zip: Path, tsa: str | None, response: Path | None, request_out: Path | None) -> None:
     """Add an RFC 3161 trusted timestamp over the packet's manifest (run when online)."""
     from detector.evidence.packet import MANIFEST
-    from detector.evidence.timestamp import packet_entry, timestamp_packet, timestamp_request
+    from detector.evidence.timestamp import new_nonce, packet_entry, timestamp_packet, timestamp_request
 
     if request_out is not None:
-        request_out.write_bytes(timestamp_request(packet_entry(packet_zip, MANIFEST)))
+        request_out.write_bytes(timestamp_request(packet_entry(packet_zip, MANIFEST), new_nonce()))
         click.echo(plain(f"wrote {request_out}; send it with e.g. curl -H 'Content-Type: application/timestamp-query' "
                          f"--data-binary @{request_out.name} TSA_URL > reply.tsr, then: detector timestamp "
                          f"{packet_zip.name} --response reply.tsr"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -98,7 +99,9 @@ def test_one_changed_byte_is_named(packet, tmp_path):
     bad = _rezip(packet, tmp_path / "bad.zip", change="notices.csv")
     result = CliRunner().invoke(main, ["verify", str(bad)])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["changed: notices.csv"]
+    lines = result.output.strip().splitlines()
+    assert lines[:2] == ["NOT INTACT", "changed: notices.csv"] and not any(" added" in x or "missing" in x for x in lines)
+    assert f"manifest.json SHA-256: {hashlib.sha256(_files(packet)[MANIFEST]).hexdigest()}" in lines
 
 
 def test_a_byte_flipped_in_the_zip_itself_is_named(packet, tmp_path):
@@ -116,7 +119,9 @@ def test_missing_and_added_files_are_named(packet, tmp_path):
     bad = _rezip(packet, tmp_path / "bad.zip", drop=["links.csv"], add={"note.txt": b"added later"})
     result = CliRunner().invoke(main, ["verify", str(bad)])
     assert result.exit_code == 1
-    assert sorted(result.output.strip().splitlines()) == ["added: note.txt", "missing: links.csv"]
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "NOT INTACT" and sorted(x for x in lines if x.startswith(("added", "missing", "changed"))) \
+        == ["added: note.txt", "missing: links.csv"]
 
 
 def test_unknown_campaign_and_non_zip_are_user_errors(case_db, tmp_path):
@@ -154,7 +159,10 @@ def test_same_case_gives_same_bytes_but_the_timestamp(case_db, top, tmp_path):
     assert list(fa) == sorted(fa) and list(fa) == list(fb)
     assert {n for n in fa if fa[n] != fb[n]} == {MANIFEST}
     ma, mb = json.loads(fa[MANIFEST]), json.loads(fb[MANIFEST])
-    assert ma.pop("created_at") != mb.pop("created_at") and ma == mb
+    assert ma.pop("created_at") != mb.pop("created_at")
+    # The custody record grows: the second packet's log holds the first packet's entry, and the case changed.
+    ca, cb = ma.pop("custody"), mb.pop("custody")
+    assert ma == mb and cb["log"][:-1] == ca["log"] and cb["log"][-1]["action"] == "packet"
     with zipfile.ZipFile(a) as zf:
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
