@@ -86,6 +86,8 @@ def build_packet(db: str | Path, campaign_id: str, out_path: str | Path, redact:
         when the case is missing or not analysed, or has no such campaign.
     """
     key = load_private_key(sign_key) if sign_key else None
+    if not Path(db).is_file():
+        raise DetectorError(f"no case at {Path(db).name}", hint="ingest files first: detector ingest PATH --db DB")
     # Opened for writing: the case lock is held while the file is checkpointed and hashed.
     with Case.open(db, command="packet") as case:
         reason = case.stale_reason()
