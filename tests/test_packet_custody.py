@@ -254,6 +254,24 @@ def test_a_packet_resigned_by_another_key_shows_that_key_and_fails_with_the_send
     assert code == 1 and any(f"signed by another key than the one given ({keys[2]})" in line for line in lines)
 
 
+def test_a_signature_file_carrying_anything_else_is_not_intact(signed, tmp_path):
+    files = _files(signed)
+    body = json.loads(files[SIGNATURE])
+    files[SIGNATURE] = (json.dumps({**body, "note": "a message riding along"}, indent=1) + "\n").encode()
+    bad = tmp_path / "riding.zip"
+    from detector.evidence.packet import zip_bytes
+
+    bad.write_bytes(zip_bytes(files))
+    code, lines = _verify(bad)
+    assert code == 1 and any("signature.json holds more than the signature" in line for line in lines)
+
+
+def test_a_packet_for_a_missing_case_creates_no_case_file(tmp_path):
+    result = run("packet", "C000000", "-o", tmp_path / "x.zip", "--db", tmp_path / "none.duckdb")
+    assert result.exit_code == 2 and "no case at none.duckdb" in result.output
+    assert not (tmp_path / "none.duckdb").exists()
+
+
 def test_an_encrypted_key_needs_its_passphrase(analysed, tmp_path):
     db, cid = analysed
     key = tmp_path / "locked"
@@ -278,6 +296,18 @@ def test_real_tsa_answers_parse_and_check(fixture, algorithm, tsa):
     flipped = bytearray(der)
     flipped[-5] ^= 0x01          # inside the SignerInfo's signature, the DER's last field
     assert check_response(bytes(flipped), b"hello").signature == "invalid"
+
+
+def test_damaged_tsa_answers_are_reported_never_raised():
+    der = (FIXTURES / "identrust-sha512.tsr").read_bytes()
+    variants = [der[:n] for n in range(0, len(der), 97)] + [b"", b"\x30\x80" * 40, der + b"trailing"]
+    for i in range(0, len(der), 53):
+        flipped = bytearray(der)
+        flipped[i] ^= 0xFF
+        variants.append(bytes(flipped))
+    results = [check_response(v, b"hello") for v in variants]
+    assert not any(r.ok for r in results[:len(der) // 97 + 4])           # truncated, empty, junk, trailing bytes
+    assert all(isinstance(r.line(), str) for r in results)
 
 
 def test_the_request_asks_for_the_manifest_hash_with_a_nonce_and_the_tsa_certificate(signed, tmp_path):

@@ -100,12 +100,15 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
 
 def signature_file(manifest_bytes: bytes, key: Ed25519PrivateKey) -> bytes:
     """The bytes of ``signature.json`` for ``manifest_bytes``."""
-    public = key.public_key()
+    return _signature_bytes(manifest_bytes, key.public_key(), key.sign(manifest_bytes))
+
+
+def _signature_bytes(manifest_bytes: bytes, public: Ed25519PublicKey, signature: bytes) -> bytes:
     body = {"algorithm": "ed25519", "signed_file": "manifest.json",
             "signed_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
             "public_key": base64.b64encode(public.public_bytes(**_RAW)).decode("ascii"),
             "fingerprint": fingerprint(public),
-            "signature": base64.b64encode(key.sign(manifest_bytes)).decode("ascii")}
+            "signature": base64.b64encode(signature).decode("ascii")}
     return (json.dumps(body, indent=1) + "\n").encode("utf-8")
 
 
@@ -153,6 +156,10 @@ def check_signature(manifest_bytes: bytes, signature_bytes: bytes | None,
         return check
     if expected is not None and fingerprint(expected) != check.fingerprint:
         check.problem = f"signed by another key than the one given ({fingerprint(expected)})"
+        return check
+    # Byte for byte what signing writes: the file is outside the manifest, so it may hold nothing more.
+    if signature_bytes != _signature_bytes(manifest_bytes, public, signature):
+        check.problem = f"{SIGNATURE} holds more than the signature"
         return check
     check.valid = True
     return check

@@ -126,7 +126,7 @@ def check_response(response: bytes, data: bytes, nonce: int | None = None) -> Ti
         if nonce is not None and check.nonce != nonce:
             check.problems.append("the nonce is not the request's (a replayed answer?)")
         check.signature, check.signer = _token_signature(signed, content.contents)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         check.problems.append(f"not a readable RFC 3161 response ({exc.__class__.__name__})")
     return check
 
