@@ -257,7 +257,8 @@ def describe(entry: Entry, limit: int = 5) -> str:
             rows = f", {item['rows_added']} rows added" if item.get("rows_added") else ""
             shown.append(f"{name} ({item.get('kind')}, {item.get('status')}{rows}, sha256 {str(item.get('sha256'))[:12]})")
         more = len(r["files"]) - limit
-        return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        pages = f"; {len(r['pages_kept'])} web pages kept" if r.get("pages_kept") else ""
+        return "; ".join(shown) + (f"; and {more} more" if more > 0 else "") + pages
     if entry.action == "analyze":
         camps = ", ".join(f"{c['id']} {c['tier']}" for c in r.get("campaigns", [])[:limit]) or "none"
         more = len(r.get("campaigns", [])) - limit

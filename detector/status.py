@@ -67,4 +67,4 @@ def _originals_line(case: Case, sources: pd.DataFrame) -> str:
     n = int(sources["sha256"].isin(set(kept["sha256"])).sum()) if len(sources) else 0
     stored = int(kept["stored_bytes"].sum()) if len(kept) else 0
     return (f"original files kept in the case: {n} of {len(sources)} sources "
-            f"({stored / 1e6:.1f} MB compressed; live collections have none; detector sources lists them)")
+            f"({stored / 1e6:.1f} MB compressed; detector sources lists them; live collections keep rows or pages)")
