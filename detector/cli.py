@@ -738,7 +738,9 @@ def log_cmd(as_json: bool, db: Path) -> None:
 @db_option
 def sources(extract: str | None, out: Path | None, db: Path) -> None:
     """The case's source files with their SHA-256 and the original copy it keeps of each."""
-    from detector.originals import extract_original, original_list
+    import pandas as pd
+
+    from detector.originals import extract_original, source_copies
 
     if extract:
         if out is None:
@@ -748,12 +750,10 @@ def sources(extract: str | None, out: Path | None, db: Path) -> None:
         click.echo(plain(f"wrote {out} ({size} bytes, SHA-256 {sha} checked)"))
         return
     with Case.open(db, read_only=True) as case:
-        listed = case.query("SELECT kind, name, sha256, rows, ingested_at FROM sources ORDER BY ingested_at, name")
-        kept = original_list(case).set_index("sha256")
+        listed = source_copies(case)
     table = Table("sha256", "kind", "name", "rows", "original kept", box=None)
     for r in listed.itertuples():
-        copy = (f"{_size(int(kept.at[r.sha256, 'bytes']))} as {_size(int(kept.at[r.sha256, 'stored_bytes']))}"
-                if r.sha256 in kept.index else "no")
+        copy = "no" if pd.isna(r.bytes) else f"{_size(int(r.bytes))} as {_size(int(r.stored_bytes))}"
         table.add_row(r.sha256[:16], r.kind, plain(r.name), str(r.rows), copy)
     console.print(table)
 

@@ -99,7 +99,16 @@ def original_list(case) -> pd.DataFrame:
     """One row per kept original: sha256, bytes, stored_bytes, chunks, codec, stored_at."""
     if not case.has_table(ORIGINALS):
         return pd.DataFrame(columns=["sha256", "bytes", "stored_bytes", "chunks", "codec", "stored_at"])
-    return case.query(f'SELECT * FROM "{ORIGINALS}" ORDER BY stored_at, sha256')
+    return case.con.execute(f'SELECT * FROM "{ORIGINALS}" ORDER BY stored_at, sha256').df()
+
+
+def source_copies(case) -> pd.DataFrame:
+    """The case's sources (sha256, kind, name, rows, ingested_at) with the size of each kept copy:
+    ``bytes`` and ``stored_bytes``, missing where the case keeps none."""
+    sources = case.con.execute("SELECT sha256, kind, name, rows, ingested_at FROM sources "
+                               "ORDER BY ingested_at, name").df()
+    kept = original_list(case)[["sha256", "bytes", "stored_bytes"]]
+    return sources.merge(kept, on="sha256", how="left")
 
 
 def resolve_hash(case, prefix: str) -> str:
