@@ -79,19 +79,20 @@ def start(db: str | Path, title: str, work: Callable[[Callable[[float, str], Non
         job = _JOBS[key] = Job(db=str(db), title=title)
 
     def run() -> None:
+        state, error = "done", None
         try:
             job.result = work(job.report)
             job.report(1.0, "Done")
-            job.state = "done"
         except DetectorError as exc:
-            job.state, job.error = "failed", str(exc)
+            state, error = "failed", str(exc)
         except Exception:      # noqa: BLE001 - shown as one line; the traceback goes to the server log
             log.exception("background job %r on %s failed", title, key)
-            job.state, job.error = "failed", "an unexpected error stopped it (details are in the server's log)"
+            state, error = "failed", "an unexpected error stopped it (details are in the server's log)"
         finally:
-            job.ended = time.time()
             if cleanup is not None:
                 shutil.rmtree(cleanup, ignore_errors=True)
+            job.ended = time.time()
+            job.error, job.state = error, state      # last: a job is over only when everything is done
 
     threading.Thread(target=run, name=f"detector-job-{Path(key).name}", daemon=True).start()
     return job
