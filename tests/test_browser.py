@@ -170,6 +170,15 @@ def test_landing_campaign_and_check_in_chromium(server, app_case, chromium):
                             clip={"x": max(box["x"] - 700, 0), "y": max(box["y"] - 200, 0), "width": 1000, "height": 480})
             page.mouse.move(0, 0)
 
+            # Review before export: the decision table and its save button, for every call and cited post.
+            review = page.get_by_role("heading", name="Review before export")
+            review.scroll_into_view_if_needed()
+            expect(page.get_by_role("button", name="Save decisions")).to_be_visible(timeout=10_000)
+            page.wait_for_timeout(800)
+            box = review.bounding_box()
+            page.screenshot(path=ARTIFACTS / "07-review.png",
+                            clip={"x": 0, "y": max(box["y"] - 20, 0), "width": 1400, "height": 760})
+
             # Check a claim: a campaign video.
             page.get_by_role("link", name="Check a claim").click()
             page.get_by_label("Video or channel URL").fill("https://youtu.be/" + video.rsplit(":", 1)[1])

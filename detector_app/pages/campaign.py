@@ -64,6 +64,8 @@ reviewer = st.text_input("Your name (recorded with each decision)", value=os.env
                          key="reviewer")
 shown = queue[["post_id", "kind", "review", "review_note", "translation", "chat_title", "posted_at", "text",
                "reviewer"]].copy()
+for col in ("review_note", "translation", "reviewer"):     # empty cells, not a raw "None"
+    shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
 edited = st.data_editor(
     shown, hide_index=True, key=f"review_{cid}", disabled=["post_id", "kind", "chat_title", "posted_at", "text",
                                                            "reviewer"],
