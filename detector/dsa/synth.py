@@ -1,0 +1,157 @@
+"""Dump zips in the database's own nesting, and synthetic statements in its real schema.
+
+Used by the tests (fixture rows packed the way the database packs them), the benchmark (10^6-10^7
+rows) and the platform-context demo (a notice-driven wave on chosen days). Synthetic rows are
+marked as such: their ``decision_facts`` say "SYNTHETIC" and their uuids start with ``5e17``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from detector.dsa.schema import EEA, FULL_COLUMNS, LIGHT_DROPPED
+
+
+def write_dump_zip(path: Path, parts: dict[str, bytes], parts_per_inner: int = 10) -> str:
+    """Write ``parts`` (CSV part name -> bytes) as a daily dump: a zip of ``.csv.zip`` zips.
+
+    Parts named ``<stem>-<inner>-<sub>.csv`` go into ``<stem>-<inner>.csv.zip``; others are grouped
+    ``parts_per_inner`` at a time. Writes ``<path>.sha1`` beside it (as the database does) and
+    returns the SHA-1.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    groups: dict[str, list[str]] = {}
+    for i, name in enumerate(sorted(parts)):
+        stem = name.rsplit(".", 1)[0]
+        inner = stem.rsplit("-", 1)[0] if stem.count("-") >= 2 else f"{stem}-{i // parts_per_inner:05d}"
+        groups.setdefault(inner + ".csv.zip", []).append(name)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as outer:
+        for inner_name, names in sorted(groups.items()):
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as inner:
+                for name in names:
+                    inner.writestr(name, parts[name])
+            outer.writestr(inner_name, buf.getvalue())
+    sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
+    path.with_name(path.name + ".sha1").write_text(f"{sha1}  {path.name}\n")
+    return sha1
+
+
+def light_from_full(csv_bytes: bytes) -> bytes:
+    """The light layout of full-layout CSV text: the same rows without the four long-text columns."""
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8"))))
+    keep = [i for i, c in enumerate(rows[0]) if c not in LIGHT_DROPPED]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for r in rows:
+        w.writerow([r[i] for i in keep])
+    return out.getvalue().encode("utf-8")
+
+
+# -- synthetic statements -------------------------------------------------------------------------
+
+SYNTH_CATEGORIES = ("STATEMENT_CATEGORY_CYBER_VIOLENCE", "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+                    "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+                    "STATEMENT_CATEGORY_OTHER_VIOLATION_TC")
+SYNTH_LANGUAGES = ("EN", "RU", "DE", "KK")
+_CAT_P = np.array([0.15, 0.25, 0.3, 0.1, 0.2])
+_LANG_P = np.array([0.6, 0.15, 0.2, 0.05])
+_SRC = np.array(["SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER", "SOURCE_VOLUNTARY"])
+_SRC_P = np.array([0.2, 0.02, 0.78])
+_AUTO = np.array(["AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_PARTIALLY", "AUTOMATED_DECISION_NOT_AUTOMATED"])
+_AUTO_P = np.array([0.5, 0.2, 0.3])
+WEEKDAY_CYCLE = np.array([1.1, 1.1, 1.05, 1.0, 0.95, 0.85, 0.8])   # Monday .. Sunday
+_EEA_CELL = "[" + ",".join(f'"{c}"' for c in sorted(EEA)) + "]"
+
+
+def synthetic_day(day: str, rows: int, seed: int, platform: str = "YouTube",
+                  wave: dict | None = None) -> pa.Table:
+    """``rows`` statements applied on ``day`` in the full 38-column layout, as CSV-ready strings.
+
+    ``wave``: extra Article 16 decisions ``{"category", "language", "rows"}`` added on this day
+    (a notice-driven wave), fully automated, for old content (lag 30-400 days).
+    """
+    rng = np.random.default_rng(seed)
+    cat = np.array(SYNTH_CATEGORIES)[rng.choice(len(SYNTH_CATEGORIES), rows, p=_CAT_P)]
+    lang = np.array(SYNTH_LANGUAGES)[rng.choice(len(SYNTH_LANGUAGES), rows, p=_LANG_P)]
+    src = _SRC[rng.choice(3, rows, p=_SRC_P)]
+    auto = _AUTO[rng.choice(3, rows, p=_AUTO_P)]
+    lag = rng.geometric(0.2, rows) - 1
+    if wave and wave.get("rows"):
+        k = int(wave["rows"])
+        cat = np.concatenate([cat, np.full(k, wave["category"])])
+        lang = np.concatenate([lang, np.full(k, wave["language"])])
+        src = np.concatenate([src, np.full(k, "SOURCE_ARTICLE_16")])
+        auto = np.concatenate([auto, np.full(k, "AUTOMATED_DECISION_FULLY")])
+        lag = np.concatenate([lag, rng.integers(30, 400, k)])
+        rows += k
+    app = pd.Timestamp(day)
+    content = (app - pd.to_timedelta(lag, unit="D")).strftime("%Y-%m-%d 00:00:00")
+    ids = rng.integers(0, 2**63 - 1, size=(rows, 2), dtype=np.int64)
+    uuid = [f"5e17{a & 0xFFFFFFFF:08x}"[:8] + f"-{(a >> 32) & 0xFFFF:04x}-4{(a >> 48) & 0xFFF:03x}"
+            f"-8{b & 0xFFF:03x}-{(b >> 12) & 0xFFFFFFFFFFFF:012x}" for a, b in ids.tolist()]
+    empty = pa.array([""] * rows)
+    n_str = lambda v: pa.array(np.full(rows, v))  # noqa: E731
+    cols = dict.fromkeys(FULL_COLUMNS, empty)
+    cols.update({
+        "uuid": pa.array(uuid),
+        "decision_visibility": n_str('["DECISION_VISIBILITY_CONTENT_REMOVED"]'),
+        "decision_ground": n_str("DECISION_GROUND_INCOMPATIBLE_CONTENT"),
+        "incompatible_content_ground": n_str("Community Guidelines"),
+        "incompatible_content_explanation": n_str("SYNTHETIC statement for testing"),
+        "category": pa.array(cat),
+        "content_type": n_str('["CONTENT_TYPE_VIDEO"]'),
+        "content_language": pa.array(lang),
+        "content_date": pa.array(np.asarray(content)),
+        "territorial_scope": n_str(_EEA_CELL),
+        "application_date": n_str(f"{day} 00:00:00"),
+        "decision_facts": n_str("SYNTHETIC"),
+        "source_type": pa.array(src),
+        "automated_detection": pa.array(np.where(auto == "AUTOMATED_DECISION_FULLY", "Yes", "No")),
+        "automated_decision": pa.array(auto),
+        "platform_name": n_str(platform),
+        "platform_uid": pa.array([f"synthetic-{u[:13]}" for u in uuid]),
+        "created_at": n_str(f"{day} 12:00:00"),
+    })
+    return pa.table(cols)
+
+
+def table_csv_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed"))
+    return buf.getvalue()
+
+
+def synthetic_dumps(out: Path, days: Iterable[str], rows_per_day: int, seed: int = 0,
+                    platform: str = "YouTube", waves: dict[str, dict] | None = None,
+                    part_rows: int = 100_000, weekday_cycle: bool = True) -> list[Path]:
+    """One synthetic daily dump zip per day, named as the database names them. Returns the paths."""
+    out = Path(out)
+    paths = []
+    ss = np.random.SeedSequence(seed)
+    days = list(days)
+    for day, child in zip(days, ss.spawn(len(days)), strict=True):
+        n = rows_per_day
+        if weekday_cycle:
+            n = int(round(rows_per_day * WEEKDAY_CYCLE[pd.Timestamp(day).weekday()]))
+        table = synthetic_day(day, n, int(child.generate_state(1)[0]), platform, (waves or {}).get(day))
+        slug = platform.lower().replace(" ", "-")
+        stem = f"sor-{slug}-{day}-full"
+        parts = {}
+        for i, lo in enumerate(range(0, table.num_rows, part_rows)):
+            parts[f"{stem}-{i // 10:05d}-{i % 10:05d}.csv"] = table_csv_bytes(table.slice(lo, part_rows))
+        path = out / f"{stem}.zip"
+        write_dump_zip(path, parts)
+        paths.append(path)
+    return paths
