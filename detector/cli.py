@@ -818,5 +818,11 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=err_console, transient=True)
 
 
+# -- dsa (EU DSA Transparency Database; its own package) --------------------------------------
+from detector.dsa.cli import dsa as _dsa  # noqa: E402
+
+main.add_command(_dsa)
+
+
 if __name__ == "__main__":
     main()

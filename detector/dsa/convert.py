@@ -161,8 +161,12 @@ def iter_csv_parts(dump: Path) -> Iterator[tuple[str, io.BufferedIOBase, int]]:
 
 def count_inner(dump: Path) -> int:
     """How many members (inner zips or CSV parts) a dump has, for progress bars."""
-    with zipfile.ZipFile(dump) as z:
-        return sum(1 for n in z.namelist() if not n.endswith("/"))
+    try:
+        with zipfile.ZipFile(dump) as z:
+            return sum(1 for n in z.namelist() if not n.endswith("/"))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DetectorError(f"not a readable zip: {exc}", path=dump,
+                            hint="download it again (detector dsa download)") from None
 
 
 # -- typing one block of raw strings --------------------------------------------------------------
