@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint bench demo clean poppler browser fonts notebook
+.PHONY: run test setup lint bench demo clean poppler browser fonts notebook java
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
 
-test: setup poppler fonts browser lint
+test: setup poppler fonts browser java lint
 	$(PY) -m pytest -q
 
 # Evidence-packet tests render the PDF with pdftoppm: install poppler-utils when missing and root.
@@ -49,6 +49,12 @@ browser: fonts
 notebook: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-notebook.lock
 	$(VENV)/bin/jupyter lab notebooks/walkthrough.ipynb --ServerApp.ip=127.0.0.1 --no-browser
+
+# Spark tests (tests/test_dsa_spark.py) need a Java runtime: install Debian's when missing and root.
+java:
+	@command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || echo "java is missing: install openjdk-17-jre-headless (Spark tests skip, and fail under CI=true)"; }
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
+from dsa_helpers import V2, real_dumps, wave_dumps
 
 from detector.cli import main
 from detector.dsa.analysis import DuckDBEngine, analyze, daily_counts, where_clause
@@ -28,24 +29,6 @@ from detector.dsa.params import DsaParameters
 from detector.dsa.schema import LAYOUTS
 from detector.dsa.synth import light_from_full, synthetic_dumps, write_dump_zip
 from detector.errors import DetectorError
-
-FIXTURES = Path(__file__).parent / "fixtures" / "dsa"
-V1 = FIXTURES / "sor-global-2024-03-14-full-00000-00000.csv"
-V2 = FIXTURES / "sor-global-2025-07-01-full-00000-00000.csv"
-
-
-def real_dumps(folder: Path) -> list[Path]:
-    """The real fixture rows as four dumps: v1 and v2, full and light."""
-    out = []
-    for csv_path in (V1, V2):
-        stem = csv_path.name.split("-full-")[0]
-        raw = csv_path.read_bytes()
-        full = folder / f"{stem}-full.zip"
-        write_dump_zip(full, {csv_path.name: raw})
-        light = folder / f"{stem}-light.zip"
-        write_dump_zip(light, {csv_path.name.replace("-full-", "-light-"): light_from_full(raw)})
-        out += [full, light]
-    return out
 
 
 def read_dataset(folder: Path):
@@ -247,12 +230,6 @@ def test_download_failures_exit_non_zero(server, tmp_path):
 
 
 # -- the analysis on DuckDB -----------------------------------------------------------------------
-
-
-def wave_dumps(folder: Path) -> list[Path]:
-    days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2025-07-01", periods=28)]
-    wave = {"category": "STATEMENT_CATEGORY_CYBER_VIOLENCE", "language": "RU", "rows": 60}
-    return synthetic_dumps(folder, days, 300, seed=3, waves={"2025-07-20": wave, "2025-07-21": wave})
 
 
 def test_notice_driven_wave_is_found_against_the_streams_own_cycle(tmp_path):
