@@ -511,3 +511,43 @@ def _verdict(target, notices, calls, link, campaign, params) -> tuple[str, list[
         text += (f" It belongs to campaign {campaign['id']} (tier {campaign['tier']}, "
                  f"p_link = {p_value(campaign['p_link'])}, p_burst = {p_value(campaign['p_burst'])}).")
     return text, details
+
+
+# -- platform context (detector dsa context) -----------------------------------------------------
+
+
+def case_bursts(case: Case, scope: str = "subject") -> pd.DataFrame:
+    """The case's significant bursts of its own notices, for comparing with platform-wide data.
+
+    Returns DataFrame[burst_id, scope, key, start, end, notices, policy_top, platform, targets]:
+    ``platform`` is the most common platform of the burst's notices, ``targets`` the canonical
+    targets they name. Bursts of ``scope`` ("subject": the channel's whole stream) are used;
+    when there are none, every significant burst.
+    """
+    require_analysis(case)
+    bursts = case.derived("bursts")
+    cols = ["burst_id", "scope", "key", "start", "end", "notices", "policy_top", "platform", "targets"]
+    if bursts.empty:
+        return pd.DataFrame(columns=cols)
+    sig = bursts[bursts["significant"].astype(bool)]
+    chosen = sig[sig["scope"] == scope]
+    chosen = chosen if len(chosen) else sig
+    notices = case.table("notices").set_index("notice_id")
+    rows = []
+    for b in chosen.itertuples():
+        ids = [i for i in (b.notice_ids or []) if i in notices.index]
+        sub = notices.loc[ids]
+        platform = sub["platform"].mode().iloc[0] if len(sub) and sub["platform"].notna().any() else None
+        rows.append({"burst_id": b.burst_id, "scope": b.scope, "key": b.key, "start": b.start, "end": b.end,
+                     "notices": int(b.notices), "policy_top": b.policy_top, "platform": platform,
+                     "targets": sorted(set(sub["target"].dropna())) if len(sub) else []})
+    return pd.DataFrame(rows, columns=cols).sort_values(["start", "burst_id"]).reset_index(drop=True)
+
+
+def platform_context(case: Case, start=None, end=None) -> pd.DataFrame:
+    """The stored platform-context rows (``detector dsa context``), optionally those overlapping start..end."""
+    ctx = case.derived("platform_context")
+    if ctx.empty or start is None or end is None:
+        return ctx
+    s, e = pd.Timestamp(start).strftime("%Y-%m-%d"), pd.Timestamp(end).strftime("%Y-%m-%d")
+    return ctx[(ctx["window_start"] <= e) & (ctx["window_end"] >= s)].reset_index(drop=True)

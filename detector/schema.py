@@ -147,6 +147,13 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "identities": ("alias", "canonical", "origin", "resolved"),
     "call_targets": ("post_id", "target", "posted_at", "pre_notices", "expected_pre", "enforced_before",
                      "first_enforcement_before", "reaction"),
+    # detector dsa context: what the platform did, per burst of the case's notices (EU DSA database)
+    "platform_context": ("burst_id", "platform", "window_start", "window_end", "baseline_start", "categories",
+                         "language", "scope", "decisions_in", "notice_in", "own_in", "notice_per_day_in",
+                         "notice_per_day_usual", "own_per_day_in", "own_per_day_usual", "notice_share_in",
+                         "notice_share_usual", "p_notice_shift", "automated_share_in", "automated_share_usual",
+                         "old_content_share_in", "old_content_share_usual", "verdict", "candidates",
+                         "candidate_count", "uid_names_target", "dumps", "engine", "parameters"),
 }
 
 

@@ -138,3 +138,59 @@ def write_result(result, out: Path, data: Path | None) -> None:
     (out / "analysis.json").write_text(json.dumps({"engine": result.engine, "parameters": result.params.as_dict(),
                                                    "days": [result.days[0], result.days[-1]] if result.days else [],
                                                    "dumps": dumps}, indent=1))
+
+
+@dsa.command("simulate")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True, help="An analysed case.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the synthetic dump zips.")
+@click.option("--rows-per-day", type=int, default=400, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def simulate_cmd(db: Path, out: Path, rows_per_day: int, seed: int) -> None:
+    """SYNTHETIC platform data for a case: dumps in the real schema with a notice-driven wave on its bursts."""
+    from detector.dsa.synth import synthetic_for_bursts
+    from detector.results import case_bursts
+    from detector.store import Case
+
+    with Case.open(db, read_only=True) as case:
+        bursts = case_bursts(case)
+    paths = synthetic_for_bursts(bursts, out, rows_per_day, seed)
+    console.print(f"{len(paths)} synthetic daily dumps in {out} (marked SYNTHETIC in decision_facts)")
+
+
+@dsa.command("context")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True, help="An analysed case.")
+@click.option("--data", type=click.Path(path_type=Path), default=Path("data/dsa/parquet"), show_default=True,
+              help="The converted Parquet dataset.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
+@click.option("--spark-master", help="Spark master URL (default local[*]); SPARK_REMOTE selects Spark Connect.")
+@click.option("--language", help="Only statements in this content language (e.g. EN).")
+@click.option("--scope", help="Only this territorial scope key (EEA, EU, or country codes like DE).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def context_cmd(db, data, engine, spark_master, language, scope, as_json) -> None:
+    """What the platform did on the days of the case's bursts; stored in the case for its packets."""
+    from detector.dsa.analysis import make_engine
+    from detector.dsa.context import describe, platform_context
+    from detector.results import case_bursts
+    from detector.store import Case
+
+    with Case.open(db, read_only=True) as case:
+        bursts = case_bursts(case)
+    if bursts.empty:
+        raise DetectorError("the case has no significant burst to put in context", path=db)
+    eng = make_engine(engine, data if engine == "spark" else Path(data), master=spark_master)
+    with _bar(TextColumn("{task.completed}/{task.total} bursts")) as bar:
+        task = bar.add_task("platform context", total=len(bursts))
+        table = platform_context(eng, bursts, language=language, scope=scope,
+                                 on_burst=lambda i, n: bar.update(task, completed=i))
+    eng.close()
+    with Case.open(db) as case, case.transaction():
+        case.replace_table("platform_context", table)
+    if as_json:
+        click.echo(table.to_json(orient="records"))
+        return
+    for row in table.to_dict("records"):
+        console.print(f"{row['burst_id']}: {describe(row)}")
+    names = sorted({(d["name"], d["sha1"]) for ds_ in table["dumps"] for d in ds_})
+    console.print(f"from {len(names)} dump file(s): " + ", ".join(f"{n} (sha1 {s[:12]})" for n, s in names[:5])
+                  + (" ..." if len(names) > 5 else ""))

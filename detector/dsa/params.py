@@ -31,6 +31,11 @@ class DsaParameters:
     old_content_days: int = _param(30, "content older than this when the decision applied counts as old (waves "
                                        "that remove old content are a known signature of reporting campaigns)",
                                    "days", 1, 3650)
+    baseline_days: int = _param(28, "context compares a burst's days with this many days before them (the usual "
+                                    "rates)", "days", 7, 365)
+    rise_ratio: float = _param(2.0, "context calls notice-driven (or own-initiative) decisions raised when their "
+                                    "daily rate is at least this multiple of the usual rate (and, for notices, "
+                                    "their share rose with p <= alpha)", "×", 1.0, 100.0)
     candidates: int = _param(50, "context lists at most this many candidate statements per burst", "", 0, 10_000)
 
     def __post_init__(self):

@@ -155,3 +155,27 @@ def synthetic_dumps(out: Path, days: Iterable[str], rows_per_day: int, seed: int
         write_dump_zip(path, parts)
         paths.append(path)
     return paths
+
+
+def synthetic_for_bursts(bursts: pd.DataFrame, out: Path, rows_per_day: int = 400, seed: int = 0,
+                         wave_share: float = 0.3, lead_days: int = 35) -> list[Path]:
+    """Synthetic YouTube dumps covering a case's bursts, with a notice-driven wave on their days.
+
+    For a demonstration only: the wave (``wave_share`` x ``rows_per_day`` extra Article 16
+    decisions a day, English, in the first DSA category of the burst's policy) is put exactly where
+    the case's bursts are, so ``detector dsa context`` has something to find.
+    """
+    from detector.dsa.context import POLICY_CATEGORIES
+
+    if bursts.empty:
+        return []
+    starts = pd.to_datetime(bursts["start"], utc=True).dt.normalize()
+    ends = pd.to_datetime(bursts["end"], utc=True).dt.normalize()
+    days = pd.date_range(starts.min() - pd.Timedelta(days=lead_days), ends.max() + pd.Timedelta(days=3), freq="D")
+    waves = {}
+    for s, e, policy in zip(starts, ends, bursts["policy_top"], strict=True):
+        cat = POLICY_CATEGORIES.get(str(policy), POLICY_CATEGORIES["other"])[0]
+        for d in pd.date_range(s, e, freq="D"):
+            waves[d.strftime("%Y-%m-%d")] = {"category": cat, "language": "EN",
+                                             "rows": int(rows_per_day * wave_share)}
+    return synthetic_dumps(out, [d.strftime("%Y-%m-%d") for d in days], rows_per_day, seed=seed, waves=waves)
