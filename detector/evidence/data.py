@@ -52,6 +52,7 @@ class PacketData:
     params: Parameters = DEFAULTS   # the parameters the analysis ran with
     review: dict = field(default_factory=dict)  # detector.review.review_summary of the calls and cited posts
     alerts: pd.DataFrame = field(default_factory=pd.DataFrame)  # detector watch alerts on the targets, with lead_h
+    platform_context: pd.DataFrame = field(default_factory=pd.DataFrame)  # detector dsa context rows in the campaign
 
 
 def file_name(name: object) -> str:
@@ -183,7 +184,8 @@ def packet_data(case: Case, campaign_id: str, redact: bool = True,
                       chats=chats, edges=edges, letters=letters,
                       sources=_sources_table(sources, cited_sources, source_names),
                       tz=rows.tz, analysis=analysis, redacted=redact, sweep=rows.sweep, params=params,
-                      review=review_summary(pd.concat([calls, other_posts], ignore_index=True)), alerts=alerts)
+                      review=review_summary(pd.concat([calls, other_posts], ignore_index=True)), alerts=alerts,
+                      platform_context=_platform_context(case, camp))
 
 
 def _early_warnings(alerts: pd.DataFrame, notices: pd.DataFrame, names: Pseudonyms) -> pd.DataFrame:
@@ -201,6 +203,13 @@ def _early_warnings(alerts: pd.DataFrame, notices: pd.DataFrame, names: Pseudony
     for col in ("text", "chat_title"):
         out[col] = out[col].map(lambda t: names.text(t) if isinstance(t, str) else t)
     return out.reset_index(drop=True)
+
+
+def _platform_context(case: Case, camp: dict) -> pd.DataFrame:
+    """``detector dsa context`` rows overlapping the campaign (empty when it was never run)."""
+    from detector.results import platform_context
+
+    return platform_context(case, camp["start"], camp["end"])
 
 
 def _campaign_posts(posts: pd.DataFrame, derived_calls: pd.DataFrame, call_ids: list[str], cited: set[str]

@@ -131,6 +131,8 @@ def build_report(d: PacketData) -> Report:
         sections.append(_cited_posts(d, anchors))
     if len(d.alerts):
         sections.append(_alerts(d))
+    if len(d.platform_context):
+        sections.insert(next(i for i, s in enumerate(sections) if s.id == "methods"), _platform_context(d))
     subtitle = (f"Campaign {c['id']}, tier {c['tier']}: {utc(c['start'])} to {utc(c['end'])}. "
                 f"Software {d.analysis.get('version') or 'unknown'}; analysis of {utc(d.analysis.get('analysed_at'))}.")
     return Report(title=f"Evidence of a coordinated reporting campaign ({c['id']})", subtitle=subtitle,
@@ -504,3 +506,41 @@ def _methods(d: PacketData) -> Section:
               caption="Data sources: the input files this packet cites rows from, with their SHA-256 and when "
                       "they were ingested" + (" (names of private people in file names as pseudonyms)."
                                               if d.redacted else "."))])
+
+
+def _platform_context(d: PacketData) -> Section:
+    """What the platform did on the campaign's days, from the EU DSA Transparency Database."""
+    def pct(x):
+        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+    rows, dumps = [], {}
+    for r in d.platform_context.to_dict("records"):
+        rows.append([Cell(f"{r['window_start']} to {r['window_end']}"),
+                     Cell(", ".join(c.replace("STATEMENT_CATEGORY_", "").lower().replace("_", " ")
+                                    for c in r["categories"])),
+                     Cell(f"{num(r['notice_per_day_in'])} ({num(r['notice_per_day_usual'])})"),
+                     Cell(f"{num(r['own_per_day_in'])} ({num(r['own_per_day_usual'])})"),
+                     Cell(f"{pct(r['notice_share_in'])} ({pct(r['notice_share_usual'])})"),
+                     Cell(pval(r["p_notice_shift"])),
+                     Cell(f"{pct(r['automated_share_in'])} ({pct(r['automated_share_usual'])})"),
+                     Cell(f"{pct(r['old_content_share_in'])} ({pct(r['old_content_share_usual'])})"),
+                     Cell(r["verdict"]), Cell(str(int(r["candidate_count"])))])
+        for dump in r["dumps"] or []:
+            dumps[dump["name"]] = dump["sha1"]
+    first = d.platform_context.iloc[0]
+    return Section("platform-context", "Platform context (EU DSA Transparency Database)", [
+        Para("Every statement of reasons the platform sent to the EU Digital Services Act Transparency Database "
+             "on the days of this campaign's bursts, in the categories that match the reported policy, against "
+             f"the {first['parameters'].get('baseline_days', '')} days before them (in brackets). Notice-driven "
+             "decisions answer user notices (Article 16), trusted flaggers or other notifications; own-initiative "
+             "decisions are the platform's own. p tests whether the notice share rose (one-sided binomial). "
+             "Candidates match platform, date and category only: none is claimed to be the statement for a "
+             "particular removal, because no field of the database was shown to name the removed item."),
+        Table(["days", "categories", "notice-driven / day", "own-initiative / day", "notice share", "p",
+               "fully automated", "old content", "verdict", "candidates"], rows,
+              widths=[1.4, 2.0, 0.9, 0.9, 0.8, 0.7, 0.8, 0.8, 1.1, 0.7], small=True),
+        Para(f"Computed with {first['engine']} from {len(dumps)} daily dump file(s) of the database (DOI "
+             "10.2906/134353607485211, European Commission, CC BY 4.0):", strong="Sources. "),
+        Bullets([f"{name}: SHA-1 {sha1}" for name, sha1 in sorted(dumps.items())][:60]
+                + ([f"... and {len(dumps) - 60} more"] if len(dumps) > 60 else [])),
+    ])
+
