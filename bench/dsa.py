@@ -1,0 +1,139 @@
+"""Scale of the DSA platform-data pipeline: convert throughput, analysis time and peak memory.
+
+Synthetic daily dumps in the database's real schema and nesting (detector.dsa.synth: the full
+38-column layout, zips of .csv.zip parts of 100 000 rows), then, each in a fresh process whose
+whole process tree (the JVM included) is sampled for resident memory every 0.2 s:
+
+1. ``detector.dsa.convert`` of every dump (streaming, one core for parsing plus pyarrow threads);
+2. the analysis (daily counts, content-age histogram, bursts) on DuckDB;
+3. the same on Spark ``local[*]`` (session start-up reported separately).
+
+Usage::
+
+    nice -n 10 .venv/bin/python bench/dsa.py --rows 1000000 --days 10 --work /tmp/dsa-bench
+    nice -n 10 .venv/bin/python bench/dsa.py --rows 10000000 --days 10 --work /tmp/dsa-bench
+
+Appends one JSON line per run to ``bench/results/dsa.jsonl`` and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measured(args: list[str]) -> dict:
+    """Run ``python bench/dsa.py --stage ...`` in a child; wall time, peak tree RSS and its JSON output."""
+    t0 = time.perf_counter()
+    child = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, cwd=ROOT, text=True)
+    proc = psutil.Process(child.pid)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc))
+            time.sleep(0.2)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out, _ = child.communicate()
+    done.set()
+    th.join()
+    if child.returncode:
+        raise SystemExit(f"stage {args} failed with {child.returncode}")
+    return {"wall_s": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(peak[0] / 2**20, 1),
+            **json.loads(out.strip().splitlines()[-1])}
+
+
+def stage(name: str, work: Path) -> dict:
+    """Body of one measured stage (runs in the child)."""
+    if name == "convert":
+        from detector.dsa.convert import convert
+
+        t = time.perf_counter()
+        report = convert(sorted((work / "zips").glob("sor-*.zip")), work / "pq")
+        return {"rows": report.rows, "bad_rows": report.bad_rows, "convert_s": round(time.perf_counter() - t, 2)}
+    from detector.dsa.analysis import analyze, make_engine
+    from detector.dsa.params import DsaParameters
+
+    params = DsaParameters(replicates=199)
+    t = time.perf_counter()
+    if name == "spark":
+        from detector.dsa.analysis import spark_session
+
+        session = spark_session("local[*]")
+        session.sparkContext.setLogLevel("ERROR")
+        startup = time.perf_counter() - t
+        engine = make_engine("spark", str(work / "pq"), session=session)
+    else:
+        startup = 0.0
+        engine = make_engine("duckdb", work / "pq")
+    t1 = time.perf_counter()
+    result = analyze(engine, params=params)
+    return {"startup_s": round(startup, 2), "analysis_s": round(time.perf_counter() - t1, 2),
+            "decisions": int(result.counts["decisions"].sum()), "streams": len(result.scans),
+            "bursts": len(result.bursts)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000, help="statements in total")
+    ap.add_argument("--days", type=int, default=10)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/dsa-bench"))
+    ap.add_argument("--engines", default="duckdb,spark")
+    ap.add_argument("--stage", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    work = a.work / f"rows-{a.rows}"
+    if a.stage:
+        print(json.dumps(stage(a.stage, work)))
+        return
+
+    import pandas as pd
+
+    from detector.dsa.synth import synthetic_dumps
+
+    t = time.perf_counter()
+    days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2025-07-01", periods=a.days)]
+    if not (work / "zips").is_dir():
+        synthetic_dumps(work / "zips", days, a.rows // a.days, seed=1, weekday_cycle=False)
+    gen_s = time.perf_counter() - t
+    zip_bytes = sum(p.stat().st_size for p in (work / "zips").glob("*.zip"))
+    import shutil
+    shutil.rmtree(work / "pq", ignore_errors=True)
+    record = {"rows": a.rows, "days": a.days, "zip_mb": round(zip_bytes / 2**20, 1), "generate_s": round(gen_s, 1),
+              "load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
+    record["convert"] = measured(["--stage", "convert", "--rows", str(a.rows), "--work", str(a.work)])
+    record["parquet_mb"] = round(sum(p.stat().st_size for p in (work / "pq").rglob("*.parquet")) / 2**20, 1)
+    for engine in a.engines.split(","):
+        record[engine] = measured(["--stage", engine, "--rows", str(a.rows), "--work", str(a.work)])
+    record["load_after"] = os.getloadavg()[0]
+    out = ROOT / "bench" / "results" / "dsa.jsonl"
+    out.parent.mkdir(exist_ok=True)
+    with open(out, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(json.dumps(record, indent=1))
+
+
+if __name__ == "__main__":
+    main()
