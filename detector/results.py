@@ -122,6 +122,7 @@ def campaign_list(case: Case) -> list[dict]:
     require_analysis(case)
     frame = case.derived("campaigns")
     texts = rendered(case.derived("findings")).groupby("campaign_id")["text"].agg(list).to_dict()
+    ctx = case.derived("platform_context")
     out = []
     for c in frame.sort_values("rank").itertuples():
         out.append({
@@ -130,7 +131,8 @@ def campaign_list(case: Case) -> list[dict]:
             "start": _iso(c.start), "end": _iso(c.end), "notices": int(c.notices), "calls": int(c.calls),
             "chats": list(c.chats), "p_burst": _num(c.p_burst), "p_link": _num(c.p_link),
             "p_link_floor": _num(c.p_link_floor), "requested_policy": _text(c.requested_policy),
-            "findings": texts.get(c.campaign_id, list(c.findings)), "call_post_ids": list(c.call_post_ids),
+            "findings": texts.get(c.campaign_id, list(c.findings)) + _platform_findings(ctx, c.start, c.end),
+            "call_post_ids": list(c.call_post_ids),
             "notice_ids": list(c.notice_ids)})
     return out
 
@@ -544,10 +546,23 @@ def case_bursts(case: Case, scope: str = "subject") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values(["start", "burst_id"]).reset_index(drop=True)
 
 
-def platform_context(case: Case, start=None, end=None) -> pd.DataFrame:
-    """The stored platform-context rows (``detector dsa context``), optionally those overlapping start..end."""
-    ctx = case.derived("platform_context")
+def _overlapping(ctx: pd.DataFrame, start, end) -> pd.DataFrame:
     if ctx.empty or start is None or end is None:
         return ctx
     s, e = pd.Timestamp(start).strftime("%Y-%m-%d"), pd.Timestamp(end).strftime("%Y-%m-%d")
     return ctx[(ctx["window_start"] <= e) & (ctx["window_end"] >= s)].reset_index(drop=True)
+
+
+def platform_context(case: Case, start=None, end=None) -> pd.DataFrame:
+    """The stored platform-context rows (``detector dsa context``), optionally those overlapping start..end."""
+    return _overlapping(case.derived("platform_context"), start, end)
+
+
+def _platform_findings(ctx: pd.DataFrame, start, end) -> list[str]:
+    """The "platform context" findings of a campaign: one sentence per overlapping context row."""
+    rows = _overlapping(ctx, start, end)
+    if rows.empty:
+        return []
+    from detector.dsa.context import describe
+
+    return [f"Platform context (EU DSA Transparency Database): {describe(r)}" for r in rows.to_dict("records")]

@@ -54,6 +54,8 @@ def test_context_on_the_demo_case_finds_the_notice_driven_wave_and_lands_in_the_
     assert first["candidates"][0]["dump_file"].startswith("sor-youtube-")
     # The packet of the campaign on those days carries the section and the dump hashes.
     camp = next(c for c in camps if c["start"][:10] <= first["window_start"] <= c["end"][:10] and c["tier"] == "strong")
+    assert any(f.startswith("Platform context (EU DSA Transparency Database)") and "notice-driven rise" in f
+               for f in camp["findings"])
     out = tmp_path / "packet.zip"
     res = runner.invoke(main, ["packet", camp["id"], "-o", str(out), "--db", str(demo_case)])
     assert res.exit_code == 0, res.output
