@@ -123,10 +123,13 @@ def main() -> None:
     shutil.rmtree(work / "pq", ignore_errors=True)
     record = {"rows": a.rows, "days": a.days, "zip_mb": round(zip_bytes / 2**20, 1), "generate_s": round(gen_s, 1),
               "load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
+    print(json.dumps(record), flush=True)
     record["convert"] = measured(["--stage", "convert", "--rows", str(a.rows), "--work", str(a.work)])
+    print(json.dumps(record["convert"]), flush=True)
     record["parquet_mb"] = round(sum(p.stat().st_size for p in (work / "pq").rglob("*.parquet")) / 2**20, 1)
     for engine in a.engines.split(","):
         record[engine] = measured(["--stage", engine, "--rows", str(a.rows), "--work", str(a.work)])
+        print(json.dumps({engine: record[engine]}), flush=True)
     record["load_after"] = os.getloadavg()[0]
     out = ROOT / "bench" / "results" / "dsa.jsonl"
     out.parent.mkdir(exist_ok=True)

@@ -64,3 +64,22 @@ def test_wave_gives_identical_bursts_on_both_engines(spark, tmp_path):
     pd.testing.assert_frame_equal(a.scans, b.scans)
     pd.testing.assert_frame_equal(a.bursts, b.bursts)
     pd.testing.assert_frame_equal(a.lags, b.lags)
+
+
+@pytest.mark.slow
+def test_cli_engine_spark_writes_the_same_bursts_as_duckdb(spark, tmp_path):
+    from click.testing import CliRunner
+
+    from detector.cli import main
+
+    convert(wave_dumps(tmp_path / "zips"), tmp_path / "pq")
+    runner = CliRunner()
+    for engine in ("duckdb", "spark"):
+        res = runner.invoke(main, ["dsa", "analyze", "--data", str(tmp_path / "pq"), "--engine", engine,
+                                   "--spark-master", "local[2]", "--replicates", "199",
+                                   "--out", str(tmp_path / engine)])
+        assert res.exit_code == 0, res.output
+    a = pd.read_csv(tmp_path / "duckdb" / "bursts.csv")
+    b = pd.read_csv(tmp_path / "spark" / "bursts.csv")
+    assert len(a) >= 1
+    pd.testing.assert_frame_equal(a, b)
