@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -236,7 +237,7 @@ def type_block(raw: pa.Table) -> tuple[pa.Table, pa.Array, pa.Array]:
     for col in ("uuid", "application_date", "platform_name", "source_type", "category"):
         reasons.append((f"{col}: missing", pc.is_null(cols[col])))
 
-    bad = pa.array(pc.fill_null(pa.array([False] * n, pa.bool_()), False))
+    bad = pa.array(np.zeros(n, dtype=bool))
     reason = pa.nulls(n, pa.string())
     for text, mask in reasons:
         mask = pc.fill_null(mask, False)
@@ -354,8 +355,7 @@ def convert_dump(dump: Path, out: Path, on_part: Callable[[str], None] | None = 
                 n = raw.num_rows
                 rows = pa.array(range(row0 + 1, row0 + n + 1), pa.int64())
                 row0 += n
-                typed = typed.append_column("dump_file", pa.array([dump.name] * n, pa.string()).dictionary_encode()
-                                            .cast(pa.string()))
+                typed = typed.append_column("dump_file", pa.array([dump.name] * n, pa.string()))
                 typed = typed.append_column("dump_sha1", pa.array([sha1] * n, pa.string()))
                 typed = typed.append_column("dump_part", pa.array([part] * n, pa.string()))
                 typed = typed.append_column("dump_row", rows)
