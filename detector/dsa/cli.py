@@ -82,7 +82,7 @@ def convert_cmd(dumps: tuple[Path, ...], out: Path) -> None:
 
 
 @dsa.command("analyze")
-@click.option("--data", type=click.Path(path_type=Path), default=Path("data/dsa/parquet"), show_default=True,
+@click.option("--data", default="data/dsa/parquet", show_default=True,
               help="The converted Parquet dataset (a local folder; with --engine spark also s3a:// etc.).")
 @click.option("--platform", help="Only this platform (slug, e.g. youtube).")
 @click.option("--from", "start", help="First application day (YYYY-MM-DD).")
@@ -160,8 +160,8 @@ def simulate_cmd(db: Path, out: Path, rows_per_day: int, seed: int) -> None:
 
 @dsa.command("context")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True, help="An analysed case.")
-@click.option("--data", type=click.Path(path_type=Path), default=Path("data/dsa/parquet"), show_default=True,
-              help="The converted Parquet dataset.")
+@click.option("--data", default="data/dsa/parquet", show_default=True,
+              help="The converted Parquet dataset (a local folder; with --engine spark also s3a:// etc.).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
 @click.option("--spark-master", help="Spark master URL (default local[*]); SPARK_REMOTE selects Spark Connect.")
 @click.option("--language", help="Only statements in this content language (e.g. EN).")
