@@ -53,6 +53,7 @@ from sklearn.preprocessing import FunctionTransformer
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
 from detector.features.anchors import AnchorIndex
+from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
 from detector.vocab import POLICIES
 
@@ -255,7 +256,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 # --- the model ----------------------------------------------------------------------------------
 
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
-                        word_weight: float = 1.0, seed: int = 0) -> Pipeline:
+                        word_weight: float = 1.0, mood_weight: float = 0.0, seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
     Parameters
@@ -263,6 +264,8 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     lexicon : the cue lexicon, or None for ``detector/data/calls/lexicon.json``.
     C : inverse regularisation of the logistic regression.
     cue_weight : scale of the lexicon block next to the (unit-length) TF-IDF block.
+    mood_weight : scale of the mood, person and address block (:class:`detector.features.mood.MoodCues`);
+        0 leaves it out.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
     """
     blocks = [("char_ngrams", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
@@ -274,6 +277,9 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
         blocks.append(("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
                                                 lowercase=False, token_pattern=r"(?u)\b\w+\b", dtype=np.float64)))
         weights["words"] = word_weight
+    if mood_weight > 0:
+        blocks.append(("mood", MoodCues(lexicon=lexicon)))
+        weights["mood"] = mood_weight
     features = FeatureUnion(blocks, transformer_weights=weights)
     return Pipeline([
         ("normalise", FunctionTransformer(normalise_texts)),

@@ -1,0 +1,118 @@
+"""Mood, person and address of the sentences that name reporting: is a post urging, or telling?
+
+"Report this channel" and "I reported this channel" share every content word; what differs is the
+mood (imperative vs indicative), the person (you/we vs I/they) and whether the reporting is aimed
+at a target here or is a rule ("if you see a scam, report it"), a method ("how to report"), a
+quarrel ("I'll report you") or a story ("we got mass-reported"). :class:`MoodCues` turns that into
+a few numbers per post for the call classifier of :mod:`detector.features.calls`.
+
+Only sentences that hold a reporting word (the lexicon's ``report`` and ``takedown`` cues) are
+read: mood elsewhere in a post says nothing about the reporting. The per-language patterns are in
+the ``mood`` section of ``detector/data/calls/lexicon.json`` (one gloss per kind there), pooled
+over languages so that one weight per kind serves every language. Input is the normalised text of
+:func:`detector.features.calls.normalise_post_text` (lower case, links as ``yturl``/``ytchannel``/
+``tgurl``/``weburl``, mentions as ``atmention``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+
+MOOD_KINDS = ("urge", "self_report", "narrate", "conditional", "howto", "threat_you", "deictic")
+
+# Sentence ends, keeping the mark (a question mark is a feature); newlines end titles and list items.
+_SENTENCE = re.compile(r"[^.!?。！？\n;；]+[.!?。！？;；]*")
+_TARGET_TOKEN = re.compile(r"\b(yturl|ytchannel|tgurl|weburl|atmention)\b")
+# Text between quote marks: a report word inside quotes is being quoted, not said.
+_QUOTED = re.compile(r"[«“\"„「『]([^»”\"“」』]{1,200})[»”\"“」』]")
+
+
+def _alternation(patterns) -> re.Pattern | None:
+    patterns = [p for p in patterns if p]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+
+
+def mood_patterns(lexicon: dict) -> dict[str, re.Pattern | None]:
+    """One compiled pattern per mood kind, languages pooled, from the lexicon's ``mood`` section."""
+    cues = lexicon.get("mood", {}).get("cues", {})
+    return {kind: _alternation(p for patterns in cues.get(kind, {}).values() for p in patterns)
+            for kind in MOOD_KINDS}
+
+
+def reporting_pattern(lexicon: dict) -> re.Pattern | None:
+    """Any ``report`` or ``takedown`` cue of the lexicon (the sentences mood is read in)."""
+    cues = lexicon["cues"]
+    return _alternation([p for kind in ("report", "takedown") for patterns in cues.get(kind, {}).values()
+                         for p in patterns])
+
+
+FEATURE_NAMES = (*(f"mood_{k}" for k in MOOD_KINDS), "mood_question", "mood_quoted", "mood_target_in_sentence",
+                 "mood_target_in_post", "mood_plain", "mood_report_sentences", "mood_first_sentence")
+
+
+def mood_counts(text: str, report: re.Pattern | None, kinds: dict[str, re.Pattern | None]) -> list[int]:
+    """The raw counts of :data:`FEATURE_NAMES` for one normalised text.
+
+    Per sentence with a reporting word: whether each mood kind occurs in it, whether it asks a
+    question, whether the reporting word sits inside quote marks, whether it names a target (a
+    link or a mention); ``mood_plain`` counts such sentences with none of the kinds (a bare
+    "report" title or list heading). Then whether the post names any target at all and whether the
+    first sentence names reporting (issue titles, headlines, "Report this:").
+    """
+    row = dict.fromkeys(FEATURE_NAMES, 0)
+    if report is None or not text:
+        return list(row.values())
+    quoted = [m.span(1) for m in _QUOTED.finditer(text)]
+    for index, match in enumerate(_SENTENCE.finditer(text)):
+        sentence = match.group(0)
+        hit = report.search(sentence)
+        if hit is None:
+            continue
+        row["mood_report_sentences"] += 1
+        row["mood_first_sentence"] = int(index == 0 or row["mood_first_sentence"])
+        found = False
+        for kind, pattern in kinds.items():
+            if pattern is not None and pattern.search(sentence):
+                row[f"mood_{kind}"] += 1
+                found = True
+        row["mood_plain"] += not found
+        row["mood_question"] += sentence.rstrip().endswith(("?", "？"))
+        at = match.start() + hit.start()
+        row["mood_quoted"] += any(a <= at < b for a, b in quoted)
+        row["mood_target_in_sentence"] += bool(_TARGET_TOKEN.search(sentence))
+    row["mood_target_in_post"] = int(bool(_TARGET_TOKEN.search(text)))
+    return list(row.values())
+
+
+class MoodCues(TransformerMixin, BaseEstimator):
+    """Mood, person and address features (``log1p`` counts, :data:`FEATURE_NAMES`) of normalised texts.
+
+    Parameters
+    ----------
+    lexicon : dict or None
+        The parsed calls lexicon (with its ``mood`` section); None reads the bundled one at fit.
+    """
+
+    def __init__(self, lexicon: dict | None = None):
+        self.lexicon = lexicon
+
+    def fit(self, X, y=None):
+        from detector.features.calls import load_lexicon
+
+        lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
+        self.report_pattern_ = reporting_pattern(lexicon)
+        self.kind_patterns_ = mood_patterns(lexicon)
+        self.n_features_out_ = len(FEATURE_NAMES)
+        return self
+
+    def transform(self, X):
+        counts = np.array([mood_counts(t, self.report_pattern_, self.kind_patterns_) for t in X],
+                          dtype=float).reshape(-1, self.n_features_out_)
+        return sp.csr_matrix(np.log1p(counts))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(FEATURE_NAMES, dtype=object)
