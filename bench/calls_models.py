@@ -53,7 +53,7 @@ from detector.features.calls import (  # noqa: E402
 from detector.features.mood import FEATURE_NAMES, MoodCues  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "calls_models.json"
-STAGE1 = {"ngram": {}, "ngram+mood": {"mood_weight": 1.0}}
+STAGE1 = {"ngram": {"mood_weight": 0.0}, "ngram+mood": {"mood_weight": 1.0}}
 LANGS = ("en", "zh", "ru", "uk", "kk", "ug")
 
 
@@ -275,9 +275,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     written, real = read_labelled(), read_real().reset_index(drop=True)
-    if args.cache.exists():
-        cache = pickle.loads(args.cache.read_bytes())
-    else:
+    cache = pickle.loads(args.cache.read_bytes()) if args.cache.exists() else None
+    if cache is not None and len(cache[0]["train"]) + len(cache[0]["test"]) != len(real):
+        cache = None  # the real posts changed since the cache was written
+    if cache is None:
         cache = stage1(written, real, args.splits, args.folds, args.inner_folds)
         args.cache.write_bytes(pickle.dumps(cache))
     dense = dense_features(real)

@@ -12,8 +12,10 @@ The model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`, fitted on the h
 ``REAL_WEIGHT``; sources in ``detector/data/calls/real/SOURCES.md``)::
 
     normalise  ->  char n-gram TF-IDF (char_wb, 2-5, sublinear)  ┐
-               ->  word 1-3-gram TF-IDF (address and mood)       ├─> LogisticRegression (balanced)
-               ->  cue counts from detector/data/calls/lexicon.json       ┘
+               ->  word 1-3-gram TF-IDF (address and mood)       │
+               ->  cue counts from detector/data/calls/lexicon.json       ├─> LogisticRegression (balanced)
+               ->  mood, person and address of the sentences     ┘
+                   that name reporting (detector.features.mood)
 
 A boast must also claim a removal (the lexicon's ``removal`` cues): thanks and "done" are not
 boasts (:func:`claims_removal`), and in a case it must name a target or follow a call in its
@@ -256,7 +258,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 # --- the model ----------------------------------------------------------------------------------
 
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
-                        word_weight: float = 1.0, mood_weight: float = 0.0, seed: int = 0) -> Pipeline:
+                        word_weight: float = 1.0, mood_weight: float = 1.0, seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
     Parameters

@@ -6,8 +6,9 @@ at a target here or is a rule ("if you see a scam, report it"), a method ("how t
 quarrel ("I'll report you") or a story ("we got mass-reported"). :class:`MoodCues` turns that into
 a few numbers per post for the call classifier of :mod:`detector.features.calls`.
 
-Only sentences that hold a reporting word (the lexicon's ``report`` and ``takedown`` cues) are
-read: mood elsewhere in a post says nothing about the reporting. The per-language patterns are in
+Only sentences that name reporting are read (the lexicon's ``report`` and ``takedown`` cues, or a
+first-person, narrated or threatening report verb): mood elsewhere in a post says nothing about
+the reporting. The per-language patterns are in
 the ``mood`` section of ``detector/data/calls/lexicon.json`` (one gloss per kind there), pooled
 over languages so that one weight per kind serves every language. Input is the normalised text of
 :func:`detector.features.calls.normalise_post_text` (lower case, links as ``yturl``/``ytchannel``/
@@ -23,6 +24,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 MOOD_KINDS = ("urge", "self_report", "narrate", "conditional", "howto", "threat_you", "deictic")
+# Kinds whose patterns hold a reporting verb of their own (past tense, passive, threats).
+_TOLD = ("self_report", "narrate", "threat_you")
 
 # Sentence ends, keeping the mark (a question mark is a feature); newlines end titles and list items.
 _SENTENCE = re.compile(r"[^.!?。！？\n;；]+[.!?。！？;；]*")
@@ -69,7 +72,10 @@ def mood_counts(text: str, report: re.Pattern | None, kinds: dict[str, re.Patter
     quoted = [m.span(1) for m in _QUOTED.finditer(text)]
     for index, match in enumerate(_SENTENCE.finditer(text)):
         sentence = match.group(0)
-        hit = report.search(sentence)
+        # "I reported it" and "we got flagged" name reporting in the past tense, which the
+        # lexicon's report cues leave out on purpose (they gate calls): read those sentences too.
+        hit = report.search(sentence) or next(
+            (m for k in _TOLD if kinds.get(k) is not None for m in [kinds[k].search(sentence)] if m), None)
         if hit is None:
             continue
         row["mood_report_sentences"] += 1
