@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from detector.features.calls import load_lexicon, normalise_post_text
-from detector.features.mood import FEATURE_NAMES, MOOD_KINDS, MoodCues, mood_counts, mood_patterns, reporting_pattern
+from detector.features.mood import (
+    FEATURE_NAMES,
+    MOOD_KINDS,
+    MoodCues,
+    mood_counts,
+    mood_patterns,
+    reporting_pattern,
+)
 
 
 @pytest.fixture(scope="module")
