@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                                            leave_one_language_out=False, cue_weight=0.0)
 
     print(markdown_table(table, without_lexicon))
-    print(f"\nfit on {len(labelled)} posts: {fit_seconds:.2f} s; cross-validation "
+    print(f"\nfit on {len(labelled) + len(real)} posts (written and real): {fit_seconds:.2f} s; cross-validation "
           f"({args.folds} folds + {labelled['language'].nunique()} leave-one-language-out fits): "
           f"{cv_seconds:.1f} s; threshold p_call >= {CALL_THRESHOLD}")
 
