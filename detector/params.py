@@ -149,6 +149,13 @@ class Parameters:
 DEFAULTS = Parameters()
 
 
+def worker_count(workers: int) -> int:
+    """The ``workers`` parameter as a number of workers: itself, or one per core when 0."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) if workers == 0 else workers)
+
+
 def describe(params: Parameters = DEFAULTS) -> list[dict]:
     """One row per parameter: name, value, unit, doc, default, option (a ``detector analyze`` option)."""
     rows = []

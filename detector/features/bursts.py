@@ -17,7 +17,6 @@ views but not with them is one that views explain (an organic, viral spike).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ from detector.features.baseline import (
 from detector.features.kleinberg import burst_intervals
 from detector.features.linkage import benjamini_hochberg
 from detector.features.scan import interval_p, scan_events, scan_many
-from detector.params import DEFAULTS, Parameters
+from detector.params import DEFAULTS, Parameters, worker_count
 
 BURST_ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "warning", "other")
 
@@ -185,11 +184,6 @@ def scan_streams(streams: list[Stream], P: Parameters) -> None:
         # The largest units first, so that no long one starts last.
         order = sorted(units, key=lambda u: -sum(len(m.events) for m in u))
         list(pool.map(lambda unit: _scan_unit(unit, P, scoring), order))
-
-
-def worker_count(workers: int) -> int:
-    """``workers``, or one per core when 0."""
-    return max(1, (os.cpu_count() or 1) if workers == 0 else workers)
 
 
 def _scan_unit(unit: list[Stream], P: Parameters, scoring) -> None:

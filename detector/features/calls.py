@@ -57,6 +57,7 @@ from detector.errors import DetectorError
 from detector.features.anchors import AnchorIndex
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
+from detector.params import worker_count
 from detector.vocab import POLICIES
 
 DATA_DIR = CALLS_DIR
@@ -762,7 +763,7 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
     model = model if model is not None else call_model()
     columns = [c for c in ("post_id", "text", "urls", "targets") if c in posts.columns]
     chunks = [posts[columns].iloc[i:i + PARALLEL_CHUNK] for i in range(0, len(posts), PARALLEL_CHUNK)]
-    workers = min(len(chunks), _worker_count(workers))
+    workers = min(len(chunks), worker_count(workers))
     if workers <= 1:
         parts = [_classify_chunk(chunk, model, threshold, prefilter) for chunk in chunks]
     else:
@@ -773,12 +774,6 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
 # Posts per piece of work when classifying in several processes (and the size below which one
 # process does it all: starting workers and sending them the model costs about a second).
 PARALLEL_CHUNK = 20_000
-
-
-def _worker_count(workers: int) -> int:
-    import os
-
-    return max(1, (os.cpu_count() or 1) if workers == 0 else workers)
 
 
 _WORKER_MODEL: Pipeline | None = None
