@@ -121,7 +121,10 @@ def show_progress(db: str | Path, on_done: Callable[[Job], None] | None = None) 
         if time.time() - (job.ended or 0) > SHOW_OUTCOME_S:
             return
         if job.state == "failed":
-            st.error(f"{job.title} stopped: {job.error or 'failed'}", icon="⚠️")
+            # the error quotes the input at fault (a file name, a cell): shown as typed, never as Markdown
+            from detector_app.ui import plain_markdown
+
+            st.error(plain_markdown(f"{job.title} stopped: {job.error or 'failed'}"), icon="⚠️")
         else:
             st.success(f"{job.title}: done in {job.ended - job.started:.0f} s.")
             if on_done is not None:

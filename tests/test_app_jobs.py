@@ -124,3 +124,28 @@ def test_the_early_warning_page_keeps_the_watch_list_and_lists_alerts(app_case, 
     at.text_area[0].set_value("not a channel!")
     at.button[0].click().run()
     assert at.error and "not a public channel" in at.error[0].value
+
+
+def test_a_failed_jobs_message_is_shown_as_typed_not_as_markdown(app_case, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from detector_app import ui
+
+    def hostile(report):
+        raise DetectorError("expected a date, got '[Click to fix](https://evil.example) ![x](https://evil.example/t.png)'",
+                            "notices.csv", 2)
+
+    job = jobs.start(app_case, "Ingesting 1 file and re-analysing", hostile)
+    _wait(job)
+    job.seen = True               # as after the page that started it showed the outcome once
+    monkeypatch.setenv(ui.ENV_DB, str(app_case))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(ui.PAGES["add"]).run()
+    assert not at.exception
+    shown = [e.value for e in at.error if "evil" in e.value]
+    assert shown, [e.value for e in at.error]
+    # every Markdown character escaped: no link and no image can be rendered from it
+    assert all("\\[Click to fix\\]\\(https\\://evil\\.example\\)" in v and "!\\[x\\]" in v for v in shown)
