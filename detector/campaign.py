@@ -42,6 +42,7 @@ from detector.features.reaction import event_study, reaction_flags
 from detector.features.scan import scan
 from detector.findings import FINDING_COLUMNS, render
 from detector.params import DEFAULTS, Parameters
+from detector.vocab import ENFORCEMENT
 
 # Every threshold, window and count lives in detector.params.Parameters (one place, documented,
 # stored with the results). Why the alarm floor (min_alarm_notices): one or two notices after a
@@ -388,7 +389,7 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
     first_by_target = st.tested.groupby("target")["posted_at"].min()
     lags_first = [(r.received_at - first_by_target[r.target]) / pd.Timedelta(hours=1) for r in within.itertuples()]
     median_lag = float(np.median(lags_first)) if lags_first else float("nan")
-    removal_like = within[within["action"].isin(["removed", "strike", "suspended", "restricted"])]
+    removal_like = within[within["action"].isin(ENFORCEMENT)]
     removed_targets = sorted(set(removal_like["target"]))
     lo, hi = link.rate_ratio_interval()
     add("link", {"hit": len(st.hit_targets), "named": len(st.targets), "window_h": W, "removed": len(removed_targets),

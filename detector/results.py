@@ -296,7 +296,7 @@ def review_queue(case: Case, campaign_id: str | None = None) -> pd.DataFrame:
     post_ids = set(posts["post_id"])
     rows = []
     for camp in campaigns:
-        cited = rendered(stored, camp["id"])["rows"] if len(stored) else []
+        cited = stored.loc[stored["campaign_id"] == camp["id"], "rows"] if len(stored) else []
         ids = list(camp["call_post_ids"]) + sorted({str(r) for rs in cited for r in rs
                                                      if str(r) in post_ids} - set(camp["call_post_ids"]))
         rows += [(camp["id"], pid) for pid in ids]

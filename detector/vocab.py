@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 ACTIONS = ("complaint", "removed", "strike", "restricted", "suspended", "reinstated", "warning", "other")
+# The actions that enforce against a target (not a mere complaint or warning): one list for every reader.
+ENFORCEMENT = ("removed", "strike", "restricted", "suspended")
 POLICIES = ("harassment", "hate_speech", "violent_extremism", "privacy", "spam", "misinformation",
             "copyright", "impersonation", "child_safety", "other")
 

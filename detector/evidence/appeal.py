@@ -17,9 +17,10 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.evidence.data import PacketData, target_url
+from detector.vocab import ENFORCEMENT
 
 DEFAULT_MAX_CHARS = 1000          # the length YouTube's appeal form takes (a conservative common limit)
-REMOVAL_LIKE = ("removed", "strike", "suspended", "restricted")
+REMOVAL_LIKE = ENFORCEMENT
 FILES = ("appeal.txt", "counter_notification.txt", "routes.txt")
 
 

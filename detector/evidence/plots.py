@@ -18,9 +18,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from detector.vocab import ENFORCEMENT
+
 WIDTH_IN = 6.9          # fits A4's text width (170 mm) at 100 %
 DPI = 200
-REMOVAL_LIKE = ("removed", "strike", "suspended", "restricted")
+REMOVAL_LIKE = ENFORCEMENT
 _STYLE = {"font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
           "svg.hashsalt": "detector", "path.simplify": True}
 _EDGE_STYLE = {"copy": ("#1f77b4", "-", "near-duplicate text"),

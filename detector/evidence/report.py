@@ -20,8 +20,9 @@ from detector.features.explain import why_text
 from detector.formatting import count, decimal, duration, p_value, text
 from detector.glossary import glossary
 from detector.params import describe, format_value
+from detector.vocab import ENFORCEMENT
 
-REMOVAL_LIKE = ("removed", "strike", "suspended", "restricted")
+REMOVAL_LIKE = ENFORCEMENT
 
 
 @dataclass

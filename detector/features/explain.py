@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from pathlib import Path
 
 from detector.bundled import DATA_DIR
 from detector.features.calls import LEXICON_PATH, load_lexicon, normalise_post_text
@@ -23,7 +24,7 @@ MAX_WORDS = 6          # a reviewer needs the evidence, not every pronoun of a l
 
 @functools.lru_cache(maxsize=2)
 def _glosses(path: str = str(GLOSSES_PATH)) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    data = json.loads(open(path, encoding="utf-8").read())
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
     words = sorted(((k.lower(), v) for k, v in data["words"].items()), key=lambda kv: -len(kv[0]))
     return data["kinds"], words
 

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from detector.features.linkage import to_hours
+from detector.vocab import ENFORCEMENT
 
-ENFORCEMENT_ACTIONS = ("removed", "strike", "restricted", "suspended")
+ENFORCEMENT_ACTIONS = ENFORCEMENT
 REACTION_COLUMNS = ["post_id", "target", "posted_at", "pre_notices", "expected_pre", "enforced_before",
                     "first_enforcement_before", "reaction"]
 
