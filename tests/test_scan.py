@@ -87,3 +87,36 @@ def test_a_burst_in_a_long_quiet_case_is_found():
     subject = scans[scans["scope"] == "subject"].iloc[0]
     assert subject["p_burst"] <= 0.01
     assert pd.Timestamp("2024-06-01", tz="UTC") <= subject["best_start"] <= pd.Timestamp("2024-06-02", tz="UTC")
+
+
+def test_position_draws_and_multinomial_draws_give_the_same_null_distribution():
+    """Above 64 events a long stream draws event positions instead of a multinomial row: both are
+    exact draws of the same null, so the Monte Carlo maxima must agree in distribution."""
+    from scipy.stats import ks_2samp
+
+    from detector.features.scan import _null_maxima, draws_positions
+
+    rng = np.random.default_rng(3)
+    length, total = 24 * 120, 200
+    shape = (1 + 0.8 * np.sin(np.arange(length) / 24 * 2 * np.pi)) * rng.uniform(0.5, 1.5, length)
+    shape /= shape.sum()
+    assert draws_positions(total, length)
+    by_position = _null_maxima(shape, total, (1, 6, 24), 400, np.random.default_rng(0))
+    multinomial = []
+    table, terms = _llr_terms(shape, total, (1, 6, 24))
+    packed = pack_terms(terms)
+    draws = np.random.default_rng(1).multinomial(total, shape, size=400)
+    c = np.zeros((400, length + 1), dtype=np.int32)
+    np.cumsum(draws, axis=1, out=c[:, 1:])
+    multinomial = best_dense(c, table, *packed)[0]
+    assert ks_2samp(by_position, multinomial).pvalue > 0.01
+    assert abs(np.median(by_position) - np.median(multinomial)) < 0.15 * np.median(multinomial)
+
+
+def test_a_long_span_draws_positions_and_a_dense_stream_draws_rows():
+    from detector.features.scan import draws_positions
+
+    eight_years = 8 * 365 * 24
+    assert draws_positions(1_000, eight_years)          # cost follows the 1,000 events
+    assert not draws_positions(5_000, 24 * 200)         # more events than bins: one row is cheaper
+    assert draws_positions(64, 24)                      # small streams always draw positions

@@ -23,7 +23,7 @@ chat (:func:`confirm_boasts`).
 
 The lexicon block lets a language with few or no labelled rows still be recognised from its
 report verbs; the character n-grams learn phrasing, typos and emoji. Tuning lives in the two data
-files, not in code paths. The fitted pipeline is cached per process (:func:`call_model`) and can be
+files, not in code paths. The fitted pipeline is cached on disk and per process (:func:`call_model`) and can be
 saved and loaded as one object (:func:`save_call_model`, :func:`load_call_model`).
 
 Threshold: a post is a call when ``p_call >= CALL_THRESHOLD`` (0.5), i.e. the model thinks a call
@@ -52,6 +52,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from detector import model_cache
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
 from detector.features.anchors import AnchorIndex
@@ -376,10 +377,19 @@ def _row_weights(labelled: pd.DataFrame) -> np.ndarray:
     return np.where(labelled["origin"].to_numpy() == "real", REAL_WEIGHT, 1.0)
 
 
+def model_inputs() -> list[Path]:
+    """The files the default classifier is made from: its training data, lexicon and glosses, and
+    the code of the features (what keys its cached copy, :mod:`detector.model_cache`)."""
+    here = Path(__file__).resolve().parent
+    code = [*here.glob("*.py"), here.parent / "vocab.py", here.parent / "ids.py"]
+    return sorted([*code, *(p for p in CALLS_DIR.rglob("*") if p.is_file())])
+
+
 @functools.lru_cache(maxsize=1)
 def call_model() -> Pipeline:
-    """The default call classifier, fitted once per process from the bundled labelled set."""
-    return fit_call_model()
+    """The default call classifier, fitted from the bundled labelled set once per machine (cached
+    on disk, keyed by :func:`model_inputs`) and read once per process."""
+    return model_cache.cached("calls", model_inputs(), fit_call_model, save_call_model, load_call_model)
 
 
 def save_call_model(model: Pipeline, path: str | Path) -> Path:

@@ -9,7 +9,8 @@ there, by the log-likelihood ratio
 where ``N`` is the stream's total, ``n`` the window's count and ``e = N * share`` its expected
 count. The statistic is the largest LLR over all windows. Its null distribution comes from
 Monte Carlo: ``N`` events are redrawn over the hourly bins with the baseline's probabilities
-(a multinomial, i.e. conditional on ``N``), and the maximum is taken again, so the p-value is
+(a multinomial, i.e. conditional on ``N``; drawn event by event when that is cheaper, see
+:func:`draws_positions`), and the maximum is taken again, so the p-value is
 corrected for every window scanned (Kulldorff 1997; Naus 1965). Replicates that tie with the
 observed statistic (common when a stream has few notices) count with a random weight, so the
 p-value is close to uniform under the null instead of conservative; the calibration benchmark
@@ -139,16 +140,33 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
     table, terms = _llr_terms(shape, total, widths, start_range)
     packed = pack_terms(terms)
     sparse = _use_sparse(total, packed)
-    chunk = int(min(200, max(1, _CHUNK_BINS // max(length, 1))))
+    positions = draws_positions(total, length)
+    chunk = int(min(200, max(1, _CHUNK_BINS // max(length, total if positions else 1, 1))))
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
-        if total <= 64:
-            # Sparse streams: draw event positions, cheaper than a full multinomial row each.
+        if positions:
             yield partial(_score_positions, rng.choice(length, size=(k, total), p=shape), length, table, packed)
         else:
             yield partial(_score_draws, rng.multinomial(total, shape, size=k), total, sparse, table, packed)
         done += k
+
+
+#: A multinomial row costs one binomial per bin (~17 ns); drawing an event's bin costs a uniform,
+#: a search of the cumulative shape and its share of a sort (~130 ns). Positions are drawn when
+#: they are clearly cheaper, so a stream's cost follows its events, not the length of the period.
+_POSITION_COST_BINS = 8
+
+
+def draws_positions(total: int, length: int) -> bool:
+    """Whether the Monte Carlo null of a stream of ``total`` events over ``length`` bins draws event
+    positions (one inverse-CDF draw per event) rather than a multinomial row per replicate.
+
+    Both are exact draws of the same null (a multinomial given ``N`` is ``N`` independent draws of
+    a bin with the baseline's probabilities); only the random numbers used differ. The choice
+    depends on the sizes alone, so the same seed still gives the same p-values.
+    """
+    return total <= 64 or total * _POSITION_COST_BINS <= length
 
 
 def _score_positions(pos: np.ndarray, length: int, table: np.ndarray, packed) -> np.ndarray:
