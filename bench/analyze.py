@@ -6,8 +6,10 @@ process under ``/usr/bin/time -v``, which reports the child's own peak resident 
 parent's, as ``ru_maxrss`` of a vfork child would). The child runs the CLI's own code path and
 writes the time at which each step began, so per-step times come from the same run.
 
-Posts are real-length and multilingual: everyday posts (label ``other``) of the real labelled
-posts in detector/data/calls/real/*.csv (ru, kk, zh, en, ug, uk; rows licensed NC left out),
+Posts are real-length and multilingual: everyday posts (label ``other``, kinds chatter, news and
+thanks) of the real labelled posts in detector/data/calls/real/*.csv (ru, kk, zh, en, ug, uk; rows
+licensed NC left out), with a share (``--about-reporting``, 2 %) of the real posts that talk about
+reporting without calling for it (victims, news of campaigns, how-to: the hard negatives),
 short ones joined with a second post of the same language, so that lengths come near the
 issue's observed mean of 140 and median of 113 characters (the figures written with the
 results); 5 % link a video. Notices carry a ``reporter_id`` so the co-reporting network runs.
@@ -61,33 +63,43 @@ def _times(rng: np.random.Generator, n: int, days: int = DAYS) -> pd.DatetimeInd
     return START + pd.to_timedelta(day * 24 + hour, unit="h")
 
 
-def everyday_posts() -> dict[str, list[str]]:
-    """Real everyday posts (label ``other``) per language, from detector/data/calls/real."""
+#: Kinds of real posts that channels post every day (the rest of the real "other" posts were
+#: gathered because they talk about reporting: victims, news of campaigns, analysis, how-to).
+EVERYDAY_KINDS = ("chatter", "news", "thanks")
+
+
+def real_posts(everyday: bool) -> dict[str, list[str]]:
+    """Real posts labelled ``other`` per language, from detector/data/calls/real: the everyday kinds,
+    or (``everyday=False``) the ones that talk about reporting without calling for it."""
     out: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         for path in sorted((ROOT / "detector" / "data" / "calls" / "real").glob(f"{lang}*.csv")):
             rows = pd.read_csv(path)
-            rows = rows[(rows["label"] == "other") & ~rows["licence"].astype(str).str.contains("NC")]
+            rows = rows[(rows["label"] == "other") & ~rows["licence"].astype(str).str.contains("NC")
+                        & (rows["kind"].isin(EVERYDAY_KINDS) == everyday)]
             out.setdefault(lang, []).extend(t.strip() for t in rows["text"].astype(str) if t.strip())
     return out
 
 
-def post_texts(rng: np.random.Generator, n: int, short: int = 30) -> np.ndarray:
-    """``n`` real-length posts: languages in equal shares, a short post joined with a second one."""
-    pool = everyday_posts()
+def post_texts(rng: np.random.Generator, n: int, about_reporting: float = 0.02, short: int = 30) -> np.ndarray:
+    """``n`` real-length posts: languages in equal shares, a short post joined with a second one;
+    a share ``about_reporting`` of them are real posts that talk about reporting (hard negatives)."""
+    pools = {True: real_posts(everyday=True), False: real_posts(everyday=False)}
     lang = np.array(LANGUAGES)[rng.integers(0, len(LANGUAGES), n)]
+    hard = rng.random(n) < about_reporting
     texts = np.empty(n, dtype=object)
     for code in LANGUAGES:
-        idx = np.flatnonzero(lang == code)
-        bank = np.array(pool[code], dtype=object)
-        first = bank[rng.integers(0, len(bank), len(idx))]
-        second = bank[rng.integers(0, len(bank), len(idx))]
-        lengths = np.fromiter((len(t) for t in first), dtype=np.int64, count=len(first))
-        texts[idx] = np.where(lengths < short, first + " " + second, first)
+        for is_hard in (False, True):
+            idx = np.flatnonzero((lang == code) & (hard == is_hard))
+            bank = np.array(pools[not is_hard][code], dtype=object)
+            first = bank[rng.integers(0, len(bank), len(idx))]
+            second = bank[rng.integers(0, len(bank), len(idx))]
+            lengths = np.fromiter((len(t) for t in first), dtype=np.int64, count=len(first))
+            texts[idx] = np.where(lengths < short, first + " " + second, first)
     return texts
 
 
-def synthetic_case(n_notices: int, n_posts: int, seed: int = 0, days: int = DAYS
+def synthetic_case(n_notices: int, n_posts: int, seed: int = 0, days: int = DAYS, about_reporting: float = 0.02
                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Notices and posts frames in the store's schema over ``days``, with one planted campaign (60
     days before the end)."""
@@ -124,7 +136,7 @@ def synthetic_case(n_notices: int, n_posts: int, seed: int = 0, days: int = DAYS
                          "reporter_id": [f"brigade{i}" for i in rng.integers(0, 40, 300)], "source_ref": "1"})
     notices = pd.concat([notices, camp], ignore_index=True)
     chats = np.array([f"tg{1000000 + i}" for i in range(200)])
-    text = post_texts(rng, n_posts)
+    text = post_texts(rng, n_posts, about_reporting)
     links = rng.random(n_posts) < 0.05
     linked = videos[rng.choice(n_videos, size=int(links.sum()), p=weights)]
     text[links] = text[links] + " https://youtu.be/" + linked
@@ -144,7 +156,8 @@ def synthetic_case(n_notices: int, n_posts: int, seed: int = 0, days: int = DAYS
     posts["targets"] = [[canonical_target(u) for u in us] for us in posts["urls"]]
     lengths = posts["text"].str.len()
     corpus = {"post_chars_mean": round(float(lengths.mean()), 1), "post_chars_median": float(lengths.median()),
-              "languages": list(LANGUAGES), "notices_with_reporter": int(notices["reporter_id"].notna().sum())}
+              "languages": list(LANGUAGES), "about_reporting": about_reporting,
+              "notices_with_reporter": int(notices["reporter_id"].notna().sum())}
     return (conform(notices, "notices"), conform(posts, "posts"),
             {"named": ["youtube:video:" + v for v in named], "corpus": corpus})
 
@@ -248,6 +261,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=DAYS, help="span of the case (8 years: 2920)")
     parser.add_argument("--calls", choices=("classify", "planted"), default="classify",
                         help="planted: skip the classifier (the planted calls are the calls), to time the other steps")
+    parser.add_argument("--about-reporting", type=float, default=0.02,
+                        help="share of posts that talk about reporting without calling for it (real hard negatives)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "analyze.json")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,7 +271,7 @@ def main() -> None:
         return
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        notices, posts, truth = synthetic_case(n, n, days=args.days)
+        notices, posts, truth = synthetic_case(n, n, days=args.days, about_reporting=args.about_reporting)
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "big.duckdb"
             write_case(db, notices, posts)

@@ -110,13 +110,25 @@ def _rows_max(c: np.ndarray, table: np.ndarray, terms) -> tuple[np.ndarray, np.n
 
 
 def _use_sparse(total: int, packed) -> bool:
-    """Visit only the windows holding events when that is clearly fewer than every window."""
-    return 2 * sparse_cost(total, packed[0], packed[2]) < int(packed[2].sum())
+    """Visit only the windows holding events when that is clearly fewer than every window.
+
+    Either kernel gives the same result; this only picks the cheaper. Under the baseline a window
+    whose expectation is ``e`` holds an event with probability about ``1 - exp(-e)``, so a draw is
+    expected to visit ``sum(1 - exp(-e))`` windows (plus one step per event and width): on a long
+    case whose events gather in a few months that is far below the bound ``total * width``.
+    """
+    widths, sizes, expect = packed[0], packed[2], packed[6]
+    windows = int(sizes.sum())
+    if 2 * sparse_cost(total, widths, sizes) < windows:
+        return True
+    return 2 * (float(-np.expm1(-expect).sum()) + total * len(widths)) < windows
 
 
-def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed) -> tuple[np.ndarray, ...]:
-    """Best window per row of sorted event bins ``pos`` (k x N), sparse or dense by cost."""
-    if _use_sparse(pos.shape[1], packed):
+def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed, sparse: bool | None = None
+                    ) -> tuple[np.ndarray, ...]:
+    """Best window per row of sorted event bins ``pos`` (k x N), sparse or dense by cost (``sparse``,
+    when the caller has already chosen, as :func:`_use_sparse` would)."""
+    if _use_sparse(pos.shape[1], packed) if sparse is None else sparse:
         return best_sparse(pos, table, *packed)
     k = pos.shape[0]
     counts = np.bincount((pos + (np.arange(k) * length)[:, None]).ravel(), minlength=k * length)
@@ -146,7 +158,8 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
     while done < replicates:
         k = min(chunk, replicates - done)
         if positions:
-            yield partial(_score_positions, rng.choice(length, size=(k, total), p=shape), length, table, packed)
+            yield partial(_score_positions, rng.choice(length, size=(k, total), p=shape), length, table, packed,
+                          sparse)
         else:
             yield partial(_score_draws, rng.multinomial(total, shape, size=k), total, sparse, table, packed)
         done += k
@@ -169,8 +182,8 @@ def draws_positions(total: int, length: int) -> bool:
     return total <= 64 or total * _POSITION_COST_BINS <= length
 
 
-def _score_positions(pos: np.ndarray, length: int, table: np.ndarray, packed) -> np.ndarray:
-    return _best_of_events(np.sort(pos, axis=1), length, table, packed)[0]
+def _score_positions(pos: np.ndarray, length: int, table: np.ndarray, packed, sparse: bool) -> np.ndarray:
+    return _best_of_events(np.sort(pos, axis=1), length, table, packed, sparse)[0]
 
 
 def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray, packed) -> np.ndarray:
