@@ -38,7 +38,7 @@ def outcome(path: Path, dayfirst: bool | None = None) -> dict:
     from detector.collect import detect_format
     from detector.collect.base import ReadOptions
     from detector.errors import DetectorError
-    from detector.ingestion import check_plausible_times
+    from detector.ingestion import check_parsed
 
     row: dict = {"file": str(path)}
     try:
@@ -47,7 +47,7 @@ def outcome(path: Path, dayfirst: bool | None = None) -> dict:
             row.update(status="unknown format", detail=fmt.name if fmt else "")
             return row
         parsed = fmt.read(path, ReadOptions(tz="UTC", dayfirst=dayfirst))
-        check_plausible_times(parsed, path)
+        check_parsed(parsed, path)
     except DetectorError as exc:
         ambiguous = "ambiguous" in exc.message
         row.update(status="ambiguous order" if ambiguous else "refused", detail=str(exc)[:300])

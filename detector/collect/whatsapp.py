@@ -270,13 +270,16 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
 
     System lines and deleted messages are dropped and counted; media placeholders are kept.
     ``tz`` is the zone the phone wrote its times in (required); ``dayfirst`` settles a file
-    whose dates read both ways; ``anchor`` dates back headers written without a year.
-    ``detail["notes"]`` holds what the user should be told (years inferred, calendars).
+    whose dates read both ways (without it the file's chronology or conventions may);
+    ``anchor`` dates back headers written without a year. ``detail["notes"]`` holds what the
+    user should be told (date order or years inferred, calendars, dates flagged
+    ``date_suspect``, whose header lines ``detail["date_suspect_lines"]`` lists).
     """
     records = list(records)
     columns = dict(zip(HeaderRecord._fields, zip(*records, strict=True), strict=True))
     zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
-    naive, order, reason, notes = local_times(columns, dayfirst, path, kind=records[0].kind, anchor=anchor)
+    naive, order, reason, notes, suspect_lines = local_times(columns, dayfirst, path, kind=records[0].kind,
+                                                             anchor=anchor)
     authors, texts, kinds, edited = _split_bodies(columns["body"])
 
     keep = [i for i, kind in enumerate(kinds) if kind in ("post", "media")]
@@ -305,7 +308,7 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
         "messages": len(records), "posts": len(keep),
         "system_lines": kinds.count("system"), "deleted": kinds.count("deleted"),
         "media_messages": kinds.count("media"), "edited": sum(edited[i] for i in keep),
-        "notes": notes,
+        "date_suspect_lines": suspect_lines, "notes": notes,
     }
     return conform(posts, "posts"), detail
 

@@ -43,10 +43,12 @@ import numpy as np
 import pandas as pd
 
 from detector.collect import whatsapp_locale as words
+from detector.collect import whatsapp_order
+from detector.collect import whatsapp_outliers as outliers
 from detector.errors import DetectorError
 
-DAY_FIRST = "day-first"
-MONTH_FIRST = "month-first"
+DAY_FIRST = whatsapp_order.DAY_FIRST
+MONTH_FIRST = whatsapp_order.MONTH_FIRST
 EITHER = "either"            # every date reads the same in both orders
 YEAR_FIRST = "year-first"
 NAMED_MONTH = "month named"
@@ -59,6 +61,7 @@ _ERA_BASE = {"R": 2018, "H": 1988}
 _BUDDHIST_OFFSET = 543
 _FIRST_YEAR = 1970
 _FIRST_WHATSAPP_YEAR = 2009
+_LAST_REPRESENTABLE_YEAR = 2261     # datetime64[ns] ends in 2262
 # Read backwards, a date that jumps forward by more than this many days is in the year before.
 _ROLLOVER_DAYS = 60
 
@@ -70,8 +73,18 @@ class Anchor(NamedTuple):
     source: str     # where the day comes from, in words ("the zip's date", "detector-case.json")
 
 
+class LocalTimes(NamedTuple):
+    """What :func:`local_times` reads from a file's headers."""
+
+    times: pd.Series          # naive phone-local datetime64, in header order
+    order: str                # DAY_FIRST, MONTH_FIRST, EITHER, YEAR_FIRST or NAMED_MONTH
+    reason: str               # the evidence for the order, in words
+    notes: list[str]          # sentences for the user (inferred order or years, calendars, suspects)
+    suspect_lines: list[int]  # headers dated years off their neighbours, re-dated (whatsapp_outliers)
+
+
 def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kind: str = "numeric",
-                anchor: Anchor | None = None) -> tuple[pd.Series, str, str, list[str]]:
+                anchor: Anchor | None = None) -> LocalTimes:
     """Naive phone-local datetimes for header fields, the date order used and why, and notes.
 
     Parameters
@@ -81,7 +94,7 @@ def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kin
         ``kind``), ``be`` (bool: Buddhist era written), ``hour``, ``minute``, ``second`` (text
         or None), ``ampm`` (a clock word or None).
     dayfirst : the order to use when the dates read both ways (``--dayfirst``/``--monthfirst``),
-        None to refuse such a file.
+        None to infer it from the file (:mod:`.whatsapp_order`) or refuse.
     path : the file, for errors.
     kind : ``"numeric"`` (``a``, ``b``, ``c``: the date numbers in written order, years possibly
         with an era letter), ``"named"`` (day, month name, year or None) or ``"kanji"`` (year
@@ -90,60 +103,114 @@ def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kin
 
     Returns
     -------
-    (times, order, reason, notes) : ``datetime64`` Series in the order of ``fields``; one of
-        :data:`DAY_FIRST`, :data:`MONTH_FIRST`, :data:`EITHER`, :data:`YEAR_FIRST`,
-        :data:`NAMED_MONTH`; the evidence in words; sentences for the user (inferred years,
-        calendars converted, an option that did not apply).
+    :class:`LocalTimes`; ``times`` is a ``datetime64`` Series in the order of ``fields``.
 
     Raises
     ------
     DetectorError
-        naming the line of an impossible date or unknown calendar year, of dates that
-        disagree on their order, or of an ambiguous order (with the options that settle it).
+        naming the line of an impossible date or unknown calendar year (one not explained as
+        an isolated suspect), of dates that disagree on their order, or of an order that
+        nothing in the file settles (with the options that settle it).
     """
     lines = np.asarray(fields["line"], dtype=np.int64)
     stamps = np.asarray(fields["stamp"], dtype=object)
     notes: list[str] = []
-    if kind == "numeric":
-        year, month, day, order, reason = _numeric_dates(fields, dayfirst, lines, stamps, path, notes)
-    else:
-        year_text, month, day, order, reason = _worded_dates(fields, kind, lines, stamps, path)
-        year = _fill_years(year_text, month, day, anchor, lines, stamps, path, notes)
-
     hour = _clock_hours(fields, lines, stamps, path)
     minute = _numbers(list(fields["minute"]))
     second = _numbers([s or "0" for s in fields["second"]])
+    seconds = hour * 3600 + minute * 60 + second
+    if kind == "numeric":
+        year, bad_year, month, day, order, reason = _numeric_dates(fields, dayfirst, lines, stamps, path, notes,
+                                                                   seconds)
+    else:
+        year_text, month, day, order, reason = _worded_dates(fields, kind, lines, stamps, path)
+        year, bad_year = _fill_years(year_text, month, day, anchor, lines, stamps, path, notes)
+
     bad = (month < 1) | (month > 12) | (day < 1) | (day > 31) | (minute > 59) | (second > 59)
-    dates = pd.to_datetime(pd.DataFrame({"year": year, "month": np.clip(month, 1, 12),
+    # Years out of range are dated for now (within what datetime64[ns] holds) to see whether
+    # they are isolated suspects; the others are refused below.
+    shown_year = np.clip(year, _FIRST_YEAR, _LAST_REPRESENTABLE_YEAR)
+    dates = pd.to_datetime(pd.DataFrame({"year": shown_year, "month": np.clip(month, 1, 12),
                                          "day": np.clip(day, 1, 31)}), errors="coerce")
     bad |= dates.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         hint = "check the line; if the date order is wrong, " + ORDER_HINT if kind == "numeric" else "check the line"
         raise DetectorError(f"impossible date or time {stamps[i]!r} (read {order})", path, int(lines[i]), hint)
-    clock = pd.to_timedelta(hour * 3600 + minute * 60 + second, unit="s").to_numpy()
-    return (dates + clock).reset_index(drop=True), order, reason, notes
+    times = dates.to_numpy().astype("datetime64[s]").astype(np.int64) + seconds
+    suspect = outliers.isolated_outliers(times)
+    refused = bad_year & ~suspect
+    if refused.any():
+        i = int(np.argmax(refused))
+        _refuse_year(stamps[i], int(year[i]), int(lines[i]), path)
+    suspect_lines: list[int] = []
+    if suspect.any():
+        times, same_day = outliers.redate(times, suspect, lambda i, y: _seconds_in_year(y, month[i], day[i], seconds[i]))
+        suspect_lines = [int(v) for v in lines[suspect]]
+        notes.append(_suspect_note(suspect, same_day, year, lines, stamps))
+    return LocalTimes(pd.Series(pd.to_datetime(times, unit="s")), order, reason, notes, suspect_lines)
+
+
+def _seconds_in_year(year: int, month: int, day: int, seconds: int) -> int | None:
+    """Seconds since 1970 of a day and time in ``year``, None when that day does not exist then."""
+    try:
+        return int((date(year, int(month), int(day)) - date(1970, 1, 1)).days) * 86400 + int(seconds)
+    except ValueError:
+        return None
+
+
+def _suspect_note(suspect: np.ndarray, same_day: np.ndarray, year: np.ndarray, lines, stamps) -> str:
+    """The ``date_suspect`` note: which lines, what they said and how they were dated."""
+    where = np.flatnonzero(suspect)
+    i = int(where[0])
+    before, after = i - 1, i + 1
+    while suspect[after]:
+        after += 1
+    others = [int(lines[j]) for j in where[1:11]]
+    more = f"; also line{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}" if others else ""
+    more += " …" if len(where) > 11 else ""
+    dated = ("each is dated with its own day and time in the year of its neighbours" if same_day[where].all() else
+             f"{int(same_day[where].sum())} are dated with their own day and time in the year of their neighbours, "
+             f"{int((~same_day[where]).sum())} at the time of the message before them (their day does not fall "
+             "between their neighbours)")
+    return (f"date_suspect: {len(where)} message{'s' if len(where) > 1 else ''} carr{'y' if len(where) > 1 else 'ies'} "
+            f"a date years off the messages around {'them' if len(where) > 1 else 'it'}, an edited or damaged date: "
+            f"line {lines[i]}: {stamps[i]!r} (year {year[i]}) between line {lines[before]}: {stamps[before]!r} and "
+            f"line {lines[after]}: {stamps[after]!r}{more}. Kept as messages; {dated}")
 
 
 # --- numeric dates --------------------------------------------------------------------------
 
-def _numeric_dates(fields, dayfirst, lines, stamps, path, notes):
+def _numeric_dates(fields, dayfirst, lines, stamps, path, notes, seconds):
     a_text, c_text = list(fields["a"]), list(fields["c"])
     year_first = np.array([len(v) >= 3 or v[0] in _ERA_BASE for v in a_text], dtype=bool)
     a, b, c = _numbers(a_text), _numbers(list(fields["b"])), _numbers(c_text)
     year_text = [y if first else last for y, last, first in zip(a_text, c_text, year_first, strict=True)]
-    year = _years(year_text, np.asarray(fields["be"], dtype=bool), lines, stamps, path, notes)
+    year, bad_year = _years(year_text, np.asarray(fields["be"], dtype=bool), notes)
 
     plain = ~year_first
     order, reason = infer_order(a[plain], b[plain], year[plain], lines[plain], stamps[plain], path)
     asked = None if dayfirst is None else (DAY_FIRST if dayfirst else MONTH_FIRST)
     if order is None:
-        if asked is None:
+        # Every date reads both ways: the user's option, else the file's chronology or conventions.
+        inferred = whatsapp_order.infer_from_file(
+            a[plain], b[plain], year[plain], seconds[plain], stamps[plain],
+            [h for h, p in zip(fields["hour"], plain, strict=True) if p],
+            [w for w, p in zip(fields["ampm"], plain, strict=True) if p])
+        if asked is not None:
+            order, reason = asked, f"the dates read both ways; read {asked} as asked (option or detector-case.json)"
+            if inferred is not None and inferred.order != asked:
+                notes.append(f"dates read {asked} as asked, although the file's own evidence points the other way: "
+                             f"{inferred.reason}")
+        elif inferred is not None:
+            order, reason = inferred.order, inferred.reason
+            notes.append(inferred.reason + ". If this is wrong, " + ORDER_HINT)
+        else:
             i = int(np.flatnonzero(plain)[np.argmax(a[plain] != b[plain])])
             raise DetectorError(
                 f"the date order is ambiguous: every date, e.g. {stamps[i]!r}, reads as day/month and as "
-                "month/day", path, int(lines[i]), ORDER_HINT)
-        order, reason = asked, f"the dates read both ways; read {asked} as asked (option or detector-case.json)"
+                "month/day, and neither the order of the messages nor the export's conventions settle it",
+                path, int(lines[i]), ORDER_HINT)
     elif asked is not None and order in (DAY_FIRST, MONTH_FIRST) and order != asked:
         notes.append(f"dates read {order}, not {asked} as asked: {reason}")
     if not plain.any():
@@ -152,7 +219,7 @@ def _numeric_dates(fields, dayfirst, lines, stamps, path, notes):
     day_is_a = plain & (order != MONTH_FIRST)
     month = np.where(year_first, b, np.where(day_is_a, b, a))
     day = np.where(year_first, c, np.where(day_is_a, a, b))
-    return year, month, day, order, reason
+    return year, bad_year, month, day, order, reason
 
 
 def infer_order(first: np.ndarray, second: np.ndarray, year: np.ndarray, lines: np.ndarray,
@@ -199,8 +266,9 @@ def _numbers(texts: list[str]) -> np.ndarray:
     return np.fromiter((int(t.lstrip("RH")) for t in texts), dtype=np.int64, count=len(texts))
 
 
-def _years(texts: list[str], buddhist: np.ndarray, lines, stamps, path, notes: list[str]) -> np.ndarray:
-    """Gregorian years from year fields: 20yy, era years, Buddhist years; range-checked.
+def _years(texts: list[str], buddhist: np.ndarray, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Gregorian years from year fields (20yy, era years, Buddhist years), and a mask of those
+    outside what WhatsApp could have written (1970 to next year, or three digits).
 
     A file none of whose four-digit years is Gregorian but all of which are Buddhist years of
     WhatsApp's time (2552 and later) is read in the Buddhist calendar, and a note says so.
@@ -218,15 +286,17 @@ def _years(texts: list[str], buddhist: np.ndarray, lines, stamps, path, notes: l
                      f"read as {year[0]} and so on (minus {_BUDDHIST_OFFSET})")
     # The upper bound is next year: a two-digit Buddhist year (65 for 2565) would otherwise pass as 2065.
     bad = (year < _FIRST_YEAR) | (year > latest) | ((number >= 100) & (number < 1000))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise DetectorError(
-            f"unsupported date shape {stamps[i]!r}: year {texts[i]} is not a Gregorian year "
-            "WhatsApp could have written", path, int(lines[i]),
-            "if only this line has such a year, it was edited or damaged; otherwise the phone used a "
-            "calendar this reader does not know (Buddhist and Japanese R/H era years are supported): "
-            "export again with the Gregorian calendar")
-    return year
+    return year, bad
+
+
+def _refuse_year(stamp: str, year: int, line: int, path) -> None:
+    raise DetectorError(
+        f"unsupported date shape {stamp!r}: year {year} is not a Gregorian year WhatsApp could have written",
+        path, line,
+        "if only a few lines have such a year among consistent dates, they are kept and flagged; here the "
+        "dates around it do not show what it should be: check the line. Otherwise the phone used a calendar "
+        "this reader does not know (Buddhist and Japanese R/H era years are supported): export again with "
+        "the Gregorian calendar")
 
 
 # --- dates with month names or written in kanji ---------------------------------------------
@@ -244,15 +314,17 @@ def _worded_dates(fields, kind, lines, stamps, path):
 
 
 def _fill_years(year_text: list[str | None], month: np.ndarray, day: np.ndarray, anchor: Anchor | None,
-                lines, stamps, path, notes: list[str]) -> np.ndarray:
-    """Years as written, and for dates without one, dated back from ``anchor`` (see the module docstring)."""
+                lines, stamps, path, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Years as written, and for dates without one, dated back from ``anchor`` (see the module
+    docstring); and the mask of written years out of range (see :func:`_years`)."""
     written = np.array([t is not None for t in year_text], dtype=bool)
     year = np.zeros(len(year_text), dtype=np.int64)
+    bad = np.zeros(len(year_text), dtype=bool)
     if written.any():
         texts = [t for t in year_text if t is not None]
-        year[written] = _years(texts, np.zeros(len(texts), dtype=bool), lines[written], stamps[written], path, notes)
+        year[written], bad[written] = _years(texts, np.zeros(len(texts), dtype=bool), notes)
     if written.all():
-        return year
+        return year, bad
     if anchor is None and not written.any():
         i = int(np.argmax(~written))
         raise DetectorError(f"the dates have no year, e.g. {stamps[i]!r}", path, int(lines[i]),
@@ -281,7 +353,7 @@ def _fill_years(year_text: list[str | None], month: np.ndarray, day: np.ndarray,
                  f"the order of the months, {counted}; dated {year[~written].min()}–{year[~written].max()}. A "
                  "silence of more than a year cannot be seen; if the dates are wrong, set \"export_date\" in the "
                  "folder's detector-case.json")
-    return year
+    return year, bad
 
 
 # --- clock ----------------------------------------------------------------------------------
