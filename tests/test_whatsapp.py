@@ -45,10 +45,11 @@ COUNTS = {
     "whatstk/lorem.txt": (500, 500, 0, 0, 0, "day-first"),
     "whatstk/pokemon.txt": (20, 18, 2, 0, 0, "day-first"),
 }
-# Every date in these reads both ways (12/9/20; 11/01/2023): the reader must ask, not guess.
-AMBIGUOUS = {
-    "chat-analytics/4A_11M.txt": (False, 14, 11),
-    "whats_json/android__WhatsApp Chat with Group Chat XXX Android.txt": (True, 20, 3),
+# Every date in these reads both ways (12/9/20; 11/01/2023), and all fall on one day: the order
+# comes from the export's conventions (CLDR), weaker evidence, said so. name -> (order, headers, posts).
+INFERRED = {
+    "chat-analytics/4A_11M.txt": ("day-first", 14, 11),
+    "whats_json/android__WhatsApp Chat with Group Chat XXX Android.txt": ("day-first", 20, 3),
 }
 
 
@@ -71,7 +72,7 @@ def posts_of(path: Path, **options) -> pd.DataFrame:
 
 def test_every_sample_is_counted_here(wa: Path):
     on_disk = {str(p.relative_to(wa)) for p in wa.rglob("*.txt")}
-    assert on_disk == set(COUNTS) | set(AMBIGUOUS)
+    assert on_disk == set(COUNTS) | set(INFERRED)
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
@@ -87,21 +88,24 @@ def test_sample_ingests_with_its_message_counts(wa: Path, name: str):
     assert parsed.kind == "whatsapp" and parsed.tz == "UTC"
 
 
-@pytest.mark.parametrize("name", sorted(COUNTS) + sorted(AMBIGUOUS))
+@pytest.mark.parametrize("name", sorted(COUNTS) + sorted(INFERRED))
 def test_sample_is_sniffed_as_whatsapp(wa: Path, name: str):
     path = wa / name
     assert sniff(path, path.read_bytes()[:65536])
 
 
-@pytest.mark.parametrize("name", sorted(AMBIGUOUS))
-def test_sample_whose_dates_read_both_ways_asks_for_the_order(wa: Path, name: str):
-    dayfirst, headers, posts = AMBIGUOUS[name]
-    with pytest.raises(DetectorError) as err:
-        read(wa / name, UTC)
-    assert "ambiguous" in err.value.message and err.value.line == 1
-    assert "--dayfirst" in err.value.hint and "--monthfirst" in err.value.hint
-    parsed = read(wa / name, ReadOptions(tz="UTC", dayfirst=dayfirst))
+@pytest.mark.parametrize("name", sorted(INFERRED))
+def test_sample_whose_dates_read_both_ways_gets_its_order_from_its_conventions_and_says_so(wa: Path, name: str):
+    order, headers, posts = INFERRED[name]
+    parsed = read(wa / name, UTC)
+    assert parsed.detail["date_order"] == order
+    assert "conventions" in parsed.detail["date_order_reason"] and "weaker" in parsed.detail["date_order_reason"]
+    assert any(note.startswith("date order inferred from the export's conventions") and "--monthfirst" in note
+               for note in parsed.detail["notes"])
     assert (parsed.detail["messages"], len(parsed.frames["posts"])) == (headers, posts)
+    asked = read(wa / name, ReadOptions(tz="UTC", dayfirst=order != "day-first"))
+    assert asked.detail["date_order"] != order
+    assert any("as asked, although the file's own evidence points the other way" in n for n in asked.detail["notes"])
 
 
 # --- specific messages ----------------------------------------------------------------------
@@ -270,10 +274,12 @@ def test_month_rollover_decides_an_order_no_number_above_12_shows(tmp_path: Path
 
 
 def test_ambiguous_order_names_both_options_and_override_settles_it(tmp_path: Path):
-    path = write(tmp_path, "03/04/22, 10:00 - A: x\n03/04/22, 11:00 - A: y\n04/05/22, 10:00 - A: z\n")
+    # One day, and a shape (unpadded, four-digit year, AM) that CLDR's locales write in both orders.
+    path = write(tmp_path, "3/4/2022, 10:00 AM - A: x\n3/4/2022, 11:00 AM - A: y\n")
     with pytest.raises(DetectorError) as err:
         read(path, UTC)
     assert "ambiguous" in err.value.message and "--dayfirst" in str(err.value) and "--monthfirst" in str(err.value)
+    assert "neither the order of the messages nor the export's conventions" in err.value.message
     first = posts_of(path, dayfirst=True).iloc[0]["posted_at"]
     assert first == pd.Timestamp("2022-04-03T10:00Z")
     assert posts_of(path, dayfirst=False).iloc[0]["posted_at"] == pd.Timestamp("2022-03-04T10:00Z")

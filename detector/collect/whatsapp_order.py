@@ -164,7 +164,7 @@ def order_from_conventions(stamps: np.ndarray, hours: list[str], clock_words: li
                f"(e.g. {', '.join(_heaviest(examples[lose], 3))})") if examples[lose] else ""
     return Inferred(win, "conventions",
                     f"date order inferred from the export's conventions (weaker evidence: the chronology does not "
-                    f"decide): {_words(win)}; the CLDR locales that write dates and times like {stamps[0]!r} "
+                    f"decide): {_words(win)}; the CLDR locales that write dates and times like {str(stamps[0])!r} "
                     f"({_describe(written)}) put the "
                     f"{_first_word(win)} first, e.g. {shown} (weight {w_win:.0f}, the share of their territories' "
                     f"people who speak their language){against}")
