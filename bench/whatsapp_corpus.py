@@ -12,8 +12,11 @@ repositories, their file names say which): 476 files under ``test/data`` (``chat
 Each file goes through what ``detector ingest FILE --tz UTC`` does: format detection (the
 sniff), the reader, and the plausible-date check. A file *ingests* when it is recognised as
 WhatsApp, yields at least two messages and every date is plausible (2009, the year WhatsApp
-appeared, to two days from now). A file whose date order cannot be told is counted apart and
-read again as a user would settle it (``--dayfirst``); it is not counted as ingesting unaided.
+appeared, to two days from now). A file whose dates all read both ways gets its order from its
+attachment names, chronology or conventions (counted apart: how many were decided by which); one that
+nothing settles is counted apart and read again as a user would settle it (``--dayfirst``); it
+is not counted as ingesting unaided. Files with messages dated years off their neighbours
+(kept and flagged ``date_suspect``) are counted too.
 Nothing here is a test; ``--json OUT`` writes the per-file outcome.
 """
 
@@ -59,7 +62,8 @@ def outcome(path: Path, dayfirst: bool | None = None) -> dict:
     times = posts["posted_at"]
     row.update(messages=parsed.detail["messages"], posts=len(posts),
                first=str(times.min()) if len(times) else None, last=str(times.max()) if len(times) else None,
-               date_order=parsed.detail.get("date_order"), notes=parsed.detail.get("notes", []))
+               date_order=parsed.detail.get("date_order"), order_reason=parsed.detail.get("date_order_reason"),
+               date_suspect_lines=parsed.detail.get("date_suspect_lines", []), notes=parsed.detail.get("notes", []))
     if parsed.detail["messages"] < 2:
         row["status"] = "fewer than 2 messages"
     elif len(times) and times.min() < EARLIEST:
@@ -92,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     for status, n in counts.most_common():
         print(f"  {status:24} {n}")
     print(f"  files whose years were inferred: {inferred}")
+    sources = ("attachment names", "chronology", "conventions")
+    decided = Counter(next((w for w in sources if w in (r.get("order_reason") or "")), None) for r in rows)
+    print("  date order inferred from " + ", ".join(f"{w}: {decided[w]}" for w in sources))
+    suspects = [r for r in rows if r.get("date_suspect_lines")]
+    print(f"  files with date_suspect messages: {len(suspects)} "
+          f"({sum(len(r['date_suspect_lines']) for r in suspects)} messages)")
     settled = Counter(r.get("settled_by_dayfirst") for r in rows if "settled_by_dayfirst" in r)
     if settled:
         print("  ambiguous files read with --dayfirst: " + ", ".join(f"{k} {v}" for k, v in settled.items()))

@@ -86,6 +86,20 @@ def test_chronology_cannot_decide_dates_of_one_day_or_equal_spreads():
     assert one_day is None and even is None
 
 
+# --- attachment names ---------------------------------------------------------------------
+
+def test_attachment_names_give_the_day_and_win_over_conventions(tmp_path: Path):
+    # Lower-case "pm" with d/m/yy is en_AU/en_IN (day first), but the sticker WhatsApp saved
+    # that day is named 2021-08-04: the 8 is the month.
+    text = ("8/4/21, 5:07 pm - A: hey\n"
+            "8/4/21, 5:09 pm - B: STK-20210804-WA0170.webp (file attached)\n"
+            "8/4/21, 5:10 pm - A: stop it\n")
+    parsed = read(write(tmp_path, text), UTC)
+    assert parsed.detail["date_order"] == "month-first" and days(parsed)[0] == "2021-08-04"
+    assert parsed.detail["date_order_reason"].startswith("date order inferred from attachment names: month first; "
+                                                         "1 media file name falls")
+
+
 # --- conventions ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("stamp", "hour", "word", "order"), [

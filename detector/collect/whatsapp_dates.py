@@ -95,6 +95,7 @@ def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kin
         or None), ``ampm`` (a clock word or None).
     dayfirst : the order to use when the dates read both ways (``--dayfirst``/``--monthfirst``),
         None to infer it from the file (:mod:`.whatsapp_order`) or refuse.
+        An optional ``body`` column (the text after each header) lets attachment names count.
     path : the file, for errors.
     kind : ``"numeric"`` (``a``, ``b``, ``c``: the date numbers in written order, years possibly
         with an era letter), ``"named"`` (day, month name, year or None) or ``"kanji"`` (year
@@ -196,7 +197,8 @@ def _numeric_dates(fields, dayfirst, lines, stamps, path, notes, seconds):
         inferred = whatsapp_order.infer_from_file(
             a[plain], b[plain], year[plain], seconds[plain], stamps[plain],
             [h for h, p in zip(fields["hour"], plain, strict=True) if p],
-            [w for w, p in zip(fields["ampm"], plain, strict=True) if p])
+            [w for w, p in zip(fields["ampm"], plain, strict=True) if p],
+            [t for t, p in zip(fields["body"], plain, strict=True) if p] if "body" in fields else None)
         if asked is not None:
             order, reason = asked, f"the dates read both ways; read {asked} as asked (option or detector-case.json)"
             if inferred is not None and inferred.order != asked:

@@ -4,6 +4,11 @@
 numbers at most 12 never says which. Such a file is read in the order its own evidence points
 to, strongest first (:func:`infer_from_file`):
 
+0. **Attachment names.** WhatsApp names the media it saves by the day it got them
+   (``IMG-20210703-WA0001.jpg``, ``STK-…``, ``VID-…``), and the export writes that name on the
+   message that carried it: the order under which such messages fall on their file's day, at
+   least twice as often as under the other, wins.
+
 1. **Chronology.** An export lists its messages in the order they were sent. Read in the wrong
    order, the day numbers become months: the dates jump back by months where the true ones
    step forward a day, and steps of a day become jumps of a month. So
@@ -59,8 +64,10 @@ class Inferred(NamedTuple):
 
 
 def infer_from_file(first: np.ndarray, second: np.ndarray, year: np.ndarray, seconds: np.ndarray,
-                    stamps: np.ndarray, hours: list[str], clock_words: list[str | None]) -> Inferred | None:
-    """The order of day/month numbers that all read both ways, from chronology, else conventions.
+                    stamps: np.ndarray, hours: list[str], clock_words: list[str | None],
+                    bodies: list[str] | None = None) -> Inferred | None:
+    """The order of day/month numbers that all read both ways: from attachment names, else
+    chronology, else conventions.
 
     Parameters
     ----------
@@ -69,13 +76,45 @@ def infer_from_file(first: np.ndarray, second: np.ndarray, year: np.ndarray, sec
     seconds : seconds since midnight of each header's time (24-hour).
     stamps : each header's date and time as written (for the conventions).
     hours, clock_words : the hour as written and the clock word (AM/PM…) or None, per header.
+    bodies : the text after each header (for attachment names), or None.
 
     Returns
     -------
     :class:`Inferred`, or None when neither chronology nor conventions decide.
     """
-    return (order_from_chronology(first, second, year, seconds)
+    return ((order_from_attachments(first, second, year, bodies) if bodies is not None else None)
+            or order_from_chronology(first, second, year, seconds)
             or order_from_conventions(stamps, hours, clock_words))
+
+
+# --- attachment names -----------------------------------------------------------------------
+
+_ATTACHMENT = re.compile(r"\b(?:IMG|VID|STK|AUD|PTT|DOC)-(20\d{2})(\d{2})(\d{2})-WA\d+")
+
+
+def order_from_attachments(first: np.ndarray, second: np.ndarray, year: np.ndarray,
+                           bodies: list[str]) -> Inferred | None:
+    """The order under which messages carrying a WhatsApp media file name fall on the day the
+    name gives (see the module docstring)."""
+    hits = {DAY_FIRST: 0, MONTH_FIRST: 0}
+    example: dict[str, str] = {}
+    for i, body in enumerate(bodies):
+        if "-WA" not in body or first[i] == second[i]:
+            continue
+        for y, m, d in _ATTACHMENT.findall(body.partition("\n")[0]):
+            if int(y) != year[i]:
+                continue
+            for order, (month, day) in ((DAY_FIRST, (second[i], first[i])), (MONTH_FIRST, (first[i], second[i]))):
+                if (int(m), int(d)) == (month, day):
+                    hits[order] += 1
+                    example.setdefault(order, f"{y}{m}{d}")
+    (win, lose) = sorted(hits, key=hits.get, reverse=True)
+    if hits[win] == 0 or hits[win] < 2 * hits[lose]:
+        return None
+    return Inferred(win, "attachment names",
+                    f"date order inferred from attachment names: {_words(win)}; {hits[win]} media file name"
+                    f"{'s fall' if hits[win] > 1 else ' falls'} (e.g. …-{example[win]}-WA…) on the message's day under it, "
+                    f"{hits[lose]} under {_words(lose)}")
 
 
 # --- chronology -----------------------------------------------------------------------------
