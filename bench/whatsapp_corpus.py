@@ -91,13 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     counts = Counter(r["status"] for r in rows)
-    inferred = sum(any("year" in n for n in r.get("notes", [])) for r in rows)
+    inferred = sum(any("have no year" in n for n in r.get("notes", [])) for r in rows)
     print(f"{len(files)} files in {args.folder} ({elapsed:.1f} s, load average {os.getloadavg()[0]:.1f})")
     for status, n in counts.most_common():
         print(f"  {status:24} {n}")
     print(f"  files whose years were inferred: {inferred}")
     sources = ("attachment names", "chronology", "conventions")
-    decided = Counter(next((w for w in sources if w in (r.get("order_reason") or "")), None) for r in rows)
+    decided = Counter(next((w for w in sources if (r.get("order_reason") or "").startswith(f"date order inferred from {w}")
+                            or (r.get("order_reason") or "").startswith(f"date order inferred from the export's {w}")),
+                           None) for r in rows)
     print("  date order inferred from " + ", ".join(f"{w}: {decided[w]}" for w in sources))
     suspects = [r for r in rows if r.get("date_suspect_lines")]
     print(f"  files with date_suspect messages: {len(suspects)} "

@@ -278,13 +278,16 @@ def to_rows(records: Iterable[HeaderRecord], *, chat_title: str, tz: str | None,
     records = list(records)
     columns = dict(zip(HeaderRecord._fields, zip(*records, strict=True), strict=True))
     zone = require_zone(tz, path, records[0].line, what="WhatsApp times are phone-local")
-    naive, order, reason, notes, suspect_lines = local_times(columns, dayfirst, path, kind=records[0].kind,
-                                                             anchor=anchor)
     authors, texts, kinds, edited = _split_bodies(columns["body"])
-
     keep = [i for i, kind in enumerate(kinds) if kind in ("post", "media")]
+    messages = np.zeros(len(records), dtype=bool)
+    messages[keep] = True
+    naive, order, reason, notes, suspect_lines = local_times(columns, dayfirst, path, kind=records[0].kind,
+                                                             anchor=anchor, messages=messages)
+
     posted_at = localize(naive, zone).iloc[keep].reset_index(drop=True)
-    seconds = posted_at.to_numpy(dtype="datetime64[s]") if len(keep) else []
+    # A file of system lines only keeps no row (and ingest refuses it as empty).
+    seconds = posted_at.to_numpy(dtype="datetime64[s]") if len(keep) else np.array([], dtype="datetime64[s]")
     iso = [t + "Z" for t in np.datetime_as_string(seconds, unit="s")]
     authors, texts = [authors[i] for i in keep], [texts[i] for i in keep]
     chat = chat_key(chat_title)

@@ -84,7 +84,7 @@ class LocalTimes(NamedTuple):
 
 
 def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kind: str = "numeric",
-                anchor: Anchor | None = None) -> LocalTimes:
+                anchor: Anchor | None = None, messages: np.ndarray | None = None) -> LocalTimes:
     """Naive phone-local datetimes for header fields, the date order used and why, and notes.
 
     Parameters
@@ -101,6 +101,9 @@ def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kin
         with an era letter), ``"named"`` (day, month name, year or None) or ``"kanji"`` (year
         or None, month, day).
     anchor : the export day, for files whose dates have no year.
+    messages : bool per header, True for messages with an author (None: all). Only those can be
+        date suspects: a system line such as "Ann created group" legitimately carries the
+        group's older date among the export's first lines.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def local_times(fields: Mapping[str, Sequence], dayfirst: bool | None, path, kin
         hint = "check the line; if the date order is wrong, " + ORDER_HINT if kind == "numeric" else "check the line"
         raise DetectorError(f"impossible date or time {stamps[i]!r} (read {order})", path, int(lines[i]), hint)
     times = dates.to_numpy().astype("datetime64[s]").astype(np.int64) + seconds
-    suspect = outliers.isolated_outliers(times)
+    suspect = outliers.isolated_outliers(times, messages)
     refused = bad_year & ~suspect
     if refused.any():
         i = int(np.argmax(refused))

@@ -210,7 +210,14 @@ def order_from_conventions(stamps: np.ndarray, hours: list[str], clock_words: li
 
 
 def _heaviest(weighted: list[tuple[float, str]], n: int) -> list[str]:
-    return [locale for _, locale in sorted(weighted, key=lambda wl: (-wl[0], wl[1]))[:n]]
+    """The ``n`` languages of most weight among weighted locales, each with its locales' count."""
+    by_language: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    for weight, locale in weighted:
+        by_language[locale.split("_")[0]] += weight
+        count[locale.split("_")[0]] += 1
+    return [f"{language} ({count[language]} locale{'s' if count[language] > 1 else ''})"
+            for language, _ in by_language.most_common(n)]
 
 
 def _first_word(order: str) -> str:

@@ -16,7 +16,9 @@ years. A forensic reader keeps the message, says which line it is and what it di
   :data:`MAX_RUN`): a file whose dates are broadly implausible is not repaired, and is refused
   by the plausible-date check as before.
 
-The first and last headers have one neighbour and are never suspects.
+The first and last headers have one neighbour and are never suspects, nor are system lines:
+"Ann created group" is written with the group's creation date, often years before the lines
+around it.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ MAX_RUN = 3
 MAX_SHARE = 0.02
 
 
-def isolated_outliers(times: np.ndarray) -> np.ndarray:
+def isolated_outliers(times: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
     """A boolean mask of the suspect headers (see the module docstring).
 
-    ``times``: int64 seconds (any epoch) of each header, in file order.
+    ``times``: int64 seconds (any epoch) of each header, in file order; ``candidates``: a
+    boolean mask of the headers that may be suspects (None: all).
     """
     n = len(times)
+    if candidates is None:
+        candidates = np.ones(n, dtype=bool)
     suspect = np.zeros(n, dtype=bool)
     for run in range(1, MAX_RUN + 1):
         if n < run + 2:
@@ -45,7 +50,7 @@ def isolated_outliers(times: np.ndarray) -> np.ndarray:
         ok = (gap >= -DAY) & (gap <= BRACKET)
         for j in range(run):
             middle = times[1 + j: n - run + j]
-            ok &= (np.abs(middle - before) > YEAR) & (np.abs(middle - after) > YEAR)
+            ok &= (np.abs(middle - before) > YEAR) & (np.abs(middle - after) > YEAR) & candidates[1 + j: n - run + j]
         starts = np.flatnonzero(ok) + 1
         for j in range(run):
             suspect[starts + j] = True
