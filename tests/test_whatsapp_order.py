@@ -182,6 +182,17 @@ def test_dates_broadly_implausible_are_still_refused(tmp_path: Path, text: str):
     assert "year 2039 is not a Gregorian year WhatsApp could have written" in err.value.message
 
 
+def test_the_group_creation_line_with_its_older_date_is_not_a_suspect(tmp_path: Path):
+    # Real exports open this way: the group was created years before the member joined.
+    text = ("10/18/20, 22:00 - Messages and calls are end-to-end encrypted. Tap to learn more.\n"
+            "8/25/14, 21:04 - +234 816 742 8335 created group \"HBD\"\n"
+            "10/18/20, 21:55 - John added you\n"
+            "10/18/20, 22:03 - John: welcome\n")
+    parsed = read(write(tmp_path, text), UTC)
+    assert parsed.detail["date_suspect_lines"] == []
+    assert not any(n.startswith("date_suspect") for n in parsed.detail["notes"])
+
+
 def test_a_real_silence_is_not_a_suspect():
     day, year = 86_400, 365 * 86_400
     # A chat that pauses for two years is in order: nothing is flagged.
