@@ -45,11 +45,16 @@ COUNTS = {
     "whatstk/lorem.txt": (500, 500, 0, 0, 0, "day-first"),
     "whatstk/pokemon.txt": (20, 18, 2, 0, 0, "day-first"),
 }
-# Every date in these reads both ways (12/9/20; 11/01/2023), and all fall on one day: the order
-# comes from the export's conventions (CLDR), weaker evidence, said so. name -> (order, headers, posts).
+# Every date in these reads both ways (12/9/20; 11/01/2023), and all fall on one day. The Android
+# export's shape (11/01/2023, 16:13) is day first in every CLDR locale that writes it: the order
+# comes from the export's conventions, weaker evidence, said so. name -> (order, headers, posts).
 INFERRED = {
-    "chat-analytics/4A_11M.txt": ("day-first", 14, 11),
     "whats_json/android__WhatsApp Chat with Group Chat XXX Android.txt": ("day-first", 20, 3),
+}
+# 12/9/20, 23:55 is d/M/yy (es, el, ur…) or M/d/yy (en_US on 24-hour time): nothing in the file
+# settles it, so the reader asks. name -> (dayfirst, headers, posts).
+AMBIGUOUS = {
+    "chat-analytics/4A_11M.txt": (False, 14, 11),
 }
 
 
@@ -72,7 +77,7 @@ def posts_of(path: Path, **options) -> pd.DataFrame:
 
 def test_every_sample_is_counted_here(wa: Path):
     on_disk = {str(p.relative_to(wa)) for p in wa.rglob("*.txt")}
-    assert on_disk == set(COUNTS) | set(INFERRED)
+    assert on_disk == set(COUNTS) | set(INFERRED) | set(AMBIGUOUS)
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
@@ -88,7 +93,7 @@ def test_sample_ingests_with_its_message_counts(wa: Path, name: str):
     assert parsed.kind == "whatsapp" and parsed.tz == "UTC"
 
 
-@pytest.mark.parametrize("name", sorted(COUNTS) + sorted(INFERRED))
+@pytest.mark.parametrize("name", sorted(COUNTS) + sorted(INFERRED) + sorted(AMBIGUOUS))
 def test_sample_is_sniffed_as_whatsapp(wa: Path, name: str):
     path = wa / name
     assert sniff(path, path.read_bytes()[:65536])
@@ -106,6 +111,17 @@ def test_sample_whose_dates_read_both_ways_gets_its_order_from_its_conventions_a
     asked = read(wa / name, ReadOptions(tz="UTC", dayfirst=order != "day-first"))
     assert asked.detail["date_order"] != order
     assert any("as asked, although the file's own evidence points the other way" in n for n in asked.detail["notes"])
+
+
+@pytest.mark.parametrize("name", sorted(AMBIGUOUS))
+def test_sample_that_nothing_in_it_settles_asks_for_the_order(wa: Path, name: str):
+    dayfirst, headers, posts = AMBIGUOUS[name]
+    with pytest.raises(DetectorError) as err:
+        read(wa / name, UTC)
+    assert "ambiguous" in err.value.message and err.value.line == 1
+    assert "--dayfirst" in err.value.hint and "--monthfirst" in err.value.hint
+    parsed = read(wa / name, ReadOptions(tz="UTC", dayfirst=dayfirst))
+    assert (parsed.detail["messages"], len(parsed.frames["posts"])) == (headers, posts)
 
 
 # --- specific messages ----------------------------------------------------------------------

@@ -103,10 +103,11 @@ def test_attachment_names_give_the_day_and_win_over_conventions(tmp_path: Path):
 # --- conventions ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("stamp", "hour", "word", "order"), [
-    ("3/4/22, 10:00 AM", "10", "AM", "month-first"),      # en_US, fil_PH
+    ("3/4/22, 10:00 AM", "10", "AM", "month-first"),      # en_US, fil_PH (ur_PK, km_KH: under a fifth)
     ("3/4/22, 10:00 pm", "10", "pm", "day-first"),        # en_AU, en_IN, hi
-    ("3.4.22, 10:00", "10", None, "day-first"),           # dotted: de, ru, cs …
+    ("3.4.22, 10:00", "10", None, "day-first"),           # dotted: sq, bs, mk …
     ("03/04/2022, 10:00", "10", None, "day-first"),       # en_GB, fr, pt_BR …
+    ("3/4/22, 10:00 a. m.", "10", "a. m.", "day-first"),  # es, qu
 ])
 def test_conventions_follow_the_cldr_locales_that_write_the_same_shape(stamp, hour, word, order):
     found = order_from_conventions(np.array([stamp]), [hour], [word])
@@ -114,13 +115,19 @@ def test_conventions_follow_the_cldr_locales_that_write_the_same_shape(stamp, ho
     assert "weaker evidence" in found.reason
 
 
-def test_conventions_do_not_decide_a_shape_written_both_ways():
-    assert order_from_conventions(np.array(["3/4/2022, 10:00 AM"]), ["10"], ["AM"]) is None
+@pytest.mark.parametrize(("stamp", "hour", "word"), [
+    ("3/4/2022, 10:00 AM", "10", "AM"),    # no 12-hour locale of any size writes it
+    # d/M/yy in es, el, ur…, and M/d/yy of a US phone on 24-hour time (whats_json's "Group
+    # Chat XXX" iOS export: 1/11/23 is 11 January, as the same chat's Android export shows).
+    ("1/11/23, 16:11:21", "16", None),
+])
+def test_conventions_do_not_decide_a_shape_written_both_ways(stamp, hour, word):
+    assert order_from_conventions(np.array([stamp]), [hour], [word]) is None
 
 
 def test_a_file_of_one_day_gets_its_order_from_conventions_and_says_it_is_weaker(tmp_path: Path):
-    parsed = read(write(tmp_path, "3/4/22, 10:00 AM - A: x\n3/4/22, 11:00 AM - A: y\n"), UTC)
-    assert parsed.detail["date_order"] == "month-first" and days(parsed) == ["2022-03-04", "2022-03-04"]
+    parsed = read(write(tmp_path, "3.4.22, 10:00 - A: x\n3.4.22, 11:00 - A: y\n"), UTC)
+    assert parsed.detail["date_order"] == "day-first" and days(parsed) == ["2022-04-03", "2022-04-03"]
     assert any("conventions (weaker evidence" in n for n in parsed.detail["notes"])
 
 

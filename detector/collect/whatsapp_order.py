@@ -23,12 +23,15 @@ to, strongest first (:func:`infer_from_file`):
 
 2. **Conventions** (weaker, said so). A phone writes dates as its locale does. The locales of
    the Unicode CLDR (``babel``) whose short date and time patterns write what the file writes
-   (separator, zero padding, two- or four-digit year, 12- or 24-hour clock, the AM/PM marker
-   as spelled, Latin digits) vote for their order, each weighted by the share of its
-   territory's people who speak its language (CLDR's territory data; a locale whose language
-   has no official standing there weighs nothing). ``5/9/22, 11:07 PM`` matches ``en_US`` and
-   ``fil_PH`` (month first) far more than ``ur_PK`` (day first); ``05/09/2022, 23:07`` and
-   ``5.9.22`` match only day-first locales. The order with at least twice the other's weight wins.
+   (separator, zero padding, two- or four-digit year, Latin digits; a 12-hour clock and its
+   AM/PM as spelled, while a 24-hour clock matches any locale, since users switch to it) vote
+   for their order, each weighted by the share of its territory's people who speak its
+   language (CLDR's territory data; a locale whose language has no official standing there
+   weighs nothing). The order with at least four times the other's weight wins (and at least
+   :data:`MIN_WEIGHT`): ``05/09/2022, 23:07``, ``5.9.22`` and ``05/09/2022, 11:07 pm`` are day
+   first. Shapes both orders write stay open: ``5/9/22, 11:07 PM`` is en_US and fil_PH but also
+   ur_PK and km_KH (about 3 to 1), and ``5/9/22, 23:07`` is es, el, ur and a US phone set to
+   24-hour time.
 
 3. Otherwise nothing decides, and the caller refuses the file and names the options.
 
@@ -50,7 +53,8 @@ MONTH_FIRST = "month-first"
 
 DAY = 86_400
 SPREAD_RATIO = 4.0          # the wrong order must spread the dates this many times as far
-WEIGHT_RATIO = 2.0          # the winning order's CLDR weight against the other's
+WEIGHT_RATIO = 4.0          # the winning order's CLDR weight against the other's (80 %)
+MIN_WEIGHT = 100.0          # as many as the people of one territory
 _NUMERIC_DATE = re.compile(r"(\d{1,4})([-/.]) ?(\d{1,2})\2 ?(\d{1,4})")
 _PATTERN_DATE = re.compile(r"([dMy]+)([./-])([dMy]+)\2([dMy]+)\.?")
 
@@ -195,11 +199,12 @@ def order_from_conventions(stamps: np.ndarray, hours: list[str], clock_words: li
         return None
     (win, w_win), *rest = weights.most_common() + [("", 0.0)]
     w_lose = rest[0][1]
-    if w_win < WEIGHT_RATIO * w_lose:
+    if w_win < max(MIN_WEIGHT, WEIGHT_RATIO * w_lose):
         return None
     lose = MONTH_FIRST if win == DAY_FIRST else DAY_FIRST
     shown = ", ".join(_heaviest(examples[win], 4))
-    against = (f"; {len(examples[lose])} that put the {_first_word(lose)} first weigh {w_lose:.0f} "
+    against = (f"; {len(examples[lose])} that put the {_first_word(lose)} first weigh "
+               f"{f'{w_lose:.0f}' if w_lose >= 1 else 'under 1'} "
                f"(e.g. {', '.join(_heaviest(examples[lose], 3))})") if examples[lose] else ""
     return Inferred(win, "conventions",
                     f"date order inferred from the export's conventions (weaker evidence: the chronology does not "
@@ -255,14 +260,17 @@ def _padding(numbers: list[str]) -> bool | None:
 
 
 def _matches(written: Convention, locale: Convention) -> bool:
-    if (written.separator, written.year_digits, written.twelve_hour) != (
-            locale.separator, locale.year_digits, locale.twelve_hour):
+    """The file's date shape is the locale's. A 12-hour file matches the locales whose clock is
+    12-hour and spell its AM/PM the same way; a 24-hour file matches any clock, since phones
+    let the user switch to 24-hour time whatever the region (a US iPhone so set writes
+    ``1/11/23, 16:11:21``: whats_json's "Group Chat XXX" shows it). The hour's padding follows
+    the clock setting and is not compared."""
+    if (written.separator, written.year_digits) != (locale.separator, locale.year_digits):
         return False
-    for seen, pattern in ((written.pad_first, locale.pad_first), (written.pad_second, locale.pad_second),
-                          (written.pad_hour, locale.pad_hour)):
+    for seen, pattern in ((written.pad_first, locale.pad_first), (written.pad_second, locale.pad_second)):
         if seen is not None and seen != pattern:
             return False
-    return not written.twelve_hour or written.markers <= locale.markers
+    return not written.twelve_hour or (locale.twelve_hour and written.markers <= locale.markers)
 
 
 @lru_cache(maxsize=1)
@@ -275,8 +283,13 @@ def _locale_conventions() -> tuple[tuple[str, str, Convention, float], ...]:
     languages = get_global("territory_languages")
     likely = get_global("likely_subtags")
     found = []
-    for lid in localedata.locale_identifiers():
+    identifiers = set(localedata.locale_identifiers())
+    for lid in sorted(identifiers):
         locale = Locale.parse(lid)
+        language = f"{locale.language}_{locale.script}" if locale.script else locale.language
+        territory = locale.territory or likely.get(language, likely.get(locale.language, "")).split("_")[-1]
+        if not locale.territory and f"{lid}_{territory}" in identifiers:
+            continue    # "en" is "en_US" again: count its people once
         if getattr(locale, "default_numbering_system", "latn") != "latn":
             continue
         date = locale.date_formats["short"].pattern.replace("\u200f", "").replace("\u200e", "").strip()
@@ -289,9 +302,7 @@ def _locale_conventions() -> tuple[tuple[str, str, Convention, float], ...]:
             continue
         twelve = hour.group()[0] in "hK"
         periods = locale.day_periods["format"]["abbreviated"]
-        markers = frozenset(_spelled(periods[p]) for p in ("am", "pm") if twelve and periods.get(p))
-        language = f"{locale.language}_{locale.script}" if locale.script else locale.language
-        territory = locale.territory or likely.get(language, likely.get(locale.language, "")).split("_")[-1]
+        markers = frozenset(_spelled(periods[p]) for p in ("am", "pm") if periods.get(p))
         spoken = languages.get(territory, {})
         info = spoken.get(language) or spoken.get(locale.language) or {}
         weight = float(info.get("population_percent", 0.0)) if info.get("official_status") else 0.0
