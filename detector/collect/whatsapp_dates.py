@@ -10,18 +10,22 @@ headers, and only from evidence that cannot be wrong when the file is well forme
    so a step where one number falls while the other rises (``1/31/22`` → ``2/1/22``) shows
    which one is the month. Decisive only if every such step points the same way;
 3. otherwise, if every date has equal first and second numbers, the order does not matter;
-4. otherwise the order is ambiguous: the order the user gave (``--dayfirst``/``--monthfirst``
-   or ``"dayfirst"`` in the folder's ``detector-case.json``) settles it, and without one the
-   reader refuses the file rather than guess (Pustur's ``changeFrequencyAnalysis`` and the
-   "default day-first" it falls back on can be wrong, silently). The option never overrides
-   a file whose dates show their order: that file is read in its own order, and a note says
-   the option did not apply.
+4. otherwise every date reads both ways. The order the user gave (``--dayfirst``/
+   ``--monthfirst`` or ``"dayfirst"`` in the folder's ``detector-case.json``) settles it;
+   without one, the file's own evidence does (:mod:`.whatsapp_order`: attachment names,
+   chronology, else the export's conventions in CLDR, weaker), and a note says which and
+   why; a file nothing settles is refused rather than guessed (Pustur's
+   ``changeFrequencyAnalysis`` and the "default day-first" it falls back on can be wrong,
+   silently). The option never overrides a file whose dates show their order (1–3): that
+   file is read in its own order, and a note says the option did not apply.
 
 Dates written year first (``2021/11/18``) are read year/month/day; month names (``18 Mar``,
 in any CLDR language, :mod:`.whatsapp_locale`) say which number is the day. Two-digit years
 are 20yy. Buddhist-era years (``2565 BE``, or every year of the file in the Buddhist range)
 and Japanese-era years (``R4``, ``H30``, ``令和4年``) are converted; any other year before 1970
-or after next year is refused, so a calendar we do not know is never stored as a wrong date.
+or after next year is refused, so a calendar we do not know is never stored as a wrong date,
+unless it is one of a few messages dated years off the consistent dates around them: those are
+kept, re-dated from their neighbours and flagged ``date_suspect`` (:mod:`.whatsapp_outliers`).
 
 Dates without a year (``Mar 5, 8:11 PM``; old Android, which wrote the year only for dates
 outside the year of the export) take it from the order of the months: after a date with a
