@@ -63,7 +63,7 @@ class Inferred(NamedTuple):
     """A date order read from a file's own evidence, and that evidence in words."""
 
     order: str          # DAY_FIRST or MONTH_FIRST
-    source: str         # "chronology" or "conventions"
+    source: str         # "attachment names", "chronology" or "conventions"
     reason: str
 
 
@@ -84,7 +84,7 @@ def infer_from_file(first: np.ndarray, second: np.ndarray, year: np.ndarray, sec
 
     Returns
     -------
-    :class:`Inferred`, or None when neither chronology nor conventions decide.
+    :class:`Inferred`, or None when none of them decides.
     """
     return ((order_from_attachments(first, second, year, bodies) if bodies is not None else None)
             or order_from_chronology(first, second, year, seconds)
