@@ -30,7 +30,7 @@ from detector.features.baseline import (
     hourly_bins,
     robust_cycle,
 )
-from detector.features.kleinberg import burst_intervals
+from detector.features.kleinberg import burst_interval_arrays
 from detector.features.linkage import benjamini_hochberg
 from detector.features.scan import interval_p, scan_events, scan_many
 from detector.params import DEFAULTS, Parameters, worker_count
@@ -100,10 +100,18 @@ class Stream:
     shared: tuple | None = None
     result: object = None       # detector.features.scan.ScanResult
 
-    @property
-    def rows(self) -> pd.DataFrame:
-        """Its notices (taken from the subject's only when needed: most streams never need them)."""
-        return self.frame if self.positions is None else self.frame.iloc[self.positions]
+
+def columns_of(st: Stream, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A stream's notices as arrays (UTC µs, hourly bin, policy, notice id as str), in row order:
+    its subject's columns are converted once (kept in ``cache``) and shared by its streams."""
+    frame = st.frame
+    cols = cache.get(id(frame))
+    if cols is None:
+        cols = (frame["received_at"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[us]").view(np.int64),
+                frame["bin"].to_numpy(dtype=np.int64), frame["policy"].to_numpy(dtype=object, na_value=None),
+                frame["notice_id"].astype(str).to_numpy(dtype=object))
+        cache[id(frame)] = cols
+    return cols if st.positions is None else tuple(c[st.positions] for c in cols)
 
 
 def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period: Period, bins: pd.DatetimeIndex,
@@ -242,15 +250,20 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
         scan_rows.append({
             "stream": sid, "scope": scope, "subject": subject, "key": key, "notices": res.total,
             "p_burst": res.p_value, "p_floor": res.p_floor,
-            "best_start": bins[res.start_bin] if len(bins) else pd.NaT,
-            "best_end": _bin_end(bins, min(res.start_bin + res.width, len(bins))) if len(bins) else pd.NaT,
+            "best_start": res.start_bin, "best_end": min(res.start_bin + res.width, len(bins)),
             "best_observed": res.observed, "best_expected": res.expected, "rate_ratio": res.rate_ratio,
             "windows": res.windows, "replicates": res.replicates, "exposure": bool(has_views)})
     scans = pd.DataFrame(scan_rows, columns=SCAN_COLUMNS)
     if len(scans):
+        # Bins to times in one step for every stream (best_end: the end of the window's last hour).
+        scans["best_start"] = bins[scans["best_start"].to_numpy(dtype=np.int64)] if len(bins) else pd.NaT
+        scans["best_end"] = (bins[scans["best_end"].to_numpy(dtype=np.int64) - 1] + pd.Timedelta(hours=1)
+                             if len(bins) else pd.NaT)
+    if len(scans):
         scans["q_burst"] = benjamini_hochberg(scans["p_burst"]).to_numpy()
     q_by_stream = dict(zip(scans["stream"], scans.get("q_burst", []), strict=False))
     burst_rows = []
+    subject_columns: dict = {}
     # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
     # one steady stream in ten, see detector.features.kleinberg).
     for sid, st in results.items():
@@ -259,18 +272,18 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
             continue
         scope, subject, key, events, shape, has_views, cycle = (st.scope, st.subject, st.key, st.events, st.shape,
                                                                 st.has_views, st.cycle)
-        rows = st.rows
+        micros, sbins, policies, notice_ids = columns_of(st, subject_columns)
         if has_views:
             flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
                 else expected_shape(bins, cycle)
             flat_null = scan_events(events, flat, replicates=res.replicates, widths=P.scan_widths_h,
                              seed=P.rng_seed(f"without views {sid}")).null_max
-        for interval in _candidate_intervals(rows, res, bins):
+        for interval in _candidate_intervals(micros, res, bins):
             lo, hi = interval["lo"], interval["hi"]
             p, n, e = interval_p(events, shape, lo, hi, res.null_max)
             p_plain = interval_p(events, flat, lo, hi, flat_null)[0] if has_views else None
-            inside = rows[(rows["bin"] >= lo) & (rows["bin"] < hi)]
-            top = inside["policy"].value_counts()
+            inside = (sbins >= lo) & (sbins < hi)
+            top = pd.Series(policies[inside], dtype=object).value_counts()
             burst_rows.append({
                 "stream": sid, "scope": scope, "subject": subject, "key": key, "level": interval["level"],
                 "start": bins[lo], "end": _bin_end(bins, hi), "notices": n, "expected": e,
@@ -279,7 +292,7 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
                 "p_without_views": p_plain,
                 "policy_top": top.index[0] if len(top) else None,
                 "policy_top_share": float(top.iloc[0] / top.sum()) if len(top) else None,
-                "notice_ids": sorted(inside["notice_id"].astype(str))})
+                "notice_ids": sorted(notice_ids[inside])})
     bursts = pd.DataFrame(burst_rows, columns=[c for c in BURST_COLUMNS if c not in ("burst_id", "significant")])
     if len(bursts):
         # An interval is significant when its own corrected p and its stream's BH q-value both are
@@ -327,13 +340,13 @@ def _bin_end(bins: pd.DatetimeIndex, hi: int) -> pd.Timestamp:
     return bins[hi - 1] + pd.Timedelta(hours=1)
 
 
-def _candidate_intervals(rows: pd.DataFrame, res, bins: pd.DatetimeIndex) -> list[dict]:
-    """Kleinberg intervals (outermost level-2 bursts) and the scan's best window, as bin ranges."""
+def _candidate_intervals(micros: np.ndarray, res, bins: pd.DatetimeIndex) -> list[dict]:
+    """Kleinberg intervals (outermost level-2 bursts) and the scan's best window, as bin ranges.
+
+    ``micros``: the stream's notice times, UTC microseconds."""
     out = []
-    if len(rows) >= 2:
-        kb = burst_intervals(rows["received_at"], s=2.0, gamma=1.0, min_level=2)
-        start, end = (kb[c].dt.as_unit("us").astype("int64").to_numpy() for c in ("start", "end"))
-        level = kb["level"].to_numpy()
+    if len(micros) >= 2:
+        level, start, end, _events = burst_interval_arrays(micros, s=2.0, gamma=1.0, min_level=2)
         origin, hour = bins[0].value // 1000, 3_600_000_000   # µs (Timestamp.value is in ns)
         for i in np.flatnonzero(level == 2):
             # Whole hours from the first bin to the hour of the burst's first and last notice.

@@ -153,16 +153,25 @@ def burst_intervals(timestamps: pd.Series, s: float = 2.0, gamma: float = 1.0,
     if not isinstance(timestamps.dtype, pd.DatetimeTZDtype):
         raise ValueError(f"timestamps must be time zone-aware datetimes (UTC), got {timestamps.dtype}")
     stamps = timestamps.dropna().dt.tz_convert("UTC").astype("datetime64[us, UTC]")
-    micros = np.sort(stamps.to_numpy(dtype="datetime64[us]").view(np.int64), kind="stable")
-    if np.unique(micros).size < 2:
-        return _interval_frame(np.zeros(0, np.int64), micros[:0], micros[:0], np.zeros(0, np.int64))
+    return _interval_frame(*burst_interval_arrays(stamps.to_numpy(dtype="datetime64[us]").view(np.int64),
+                                                  s, gamma, min_level))
+
+
+def burst_interval_arrays(micros: np.ndarray, s: float = 2.0, gamma: float = 1.0, min_level: int = 2
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`burst_intervals` on event times given as UTC microseconds (int64, any order), as
+    arrays (level, start µs, end µs, events): the same rows without a DataFrame per call, for the
+    thousands of streams the burst step describes."""
+    micros = np.sort(np.asarray(micros, dtype=np.int64), kind="stable")
+    if micros.size < 2 or micros[0] == micros[-1]:          # fewer than two distinct times
+        return np.zeros(0, np.int64), micros[:0], micros[:0], np.zeros(0, np.int64)
     hours = _spread_ties(micros) / _US_PER_HOUR
     states = _optimal_states(np.diff(hours), float(s), float(gamma), stable=True)
     level, first, last = _nested_runs(states)
     keep = level >= min_level
     level, start_us, end_us = level[keep], micros[first[keep]], micros[last[keep]]
     events = np.searchsorted(micros, end_us, side="right") - np.searchsorted(micros, start_us, side="left")
-    return _interval_frame(level, start_us, end_us, events)
+    return level, start_us, end_us, events
 
 
 def _sorted_offsets(times, s: float, gamma: float) -> np.ndarray:
