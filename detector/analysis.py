@@ -110,16 +110,15 @@ def analysis_log_record(analysis: Analysis, inputs: dict) -> dict:
 def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
     """Add ``explained_by``: the campaign whose targets and time the burst overlaps, 'views', or None."""
     bursts = bursts.copy()
+    # Only strong and moderate campaigns explain a burst; their targets as sets, built once.
+    explaining = [(c.campaign_id, c.start, c.end, set(c.targets)) for c in campaigns.itertuples()
+                  if c.tier in ("strong", "moderate")]
     explained = []
-    for b in bursts.itertuples():
-        by = None
-        for c in campaigns.itertuples():
-            overlaps = b.start <= c.end and b.end >= c.start
-            same = b.scope != "target" or b.key in set(c.targets)
-            if overlaps and same and c.tier in ("strong", "moderate"):
-                by = c.campaign_id
-                break
-        if by is None and b.explained_by_views:
+    for start, end, scope, key, by_views in zip(bursts["start"], bursts["end"], bursts["scope"], bursts["key"],
+                                                bursts["explained_by_views"], strict=True):
+        by = next((cid for cid, c_start, c_end, targets in explaining
+                   if start <= c_end and end >= c_start and (scope != "target" or key in targets)), None)
+        if by is None and by_views:
             by = "views"
         explained.append(by)
     bursts["explained_by"] = explained

@@ -200,7 +200,7 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
     for col in INT_COLUMNS[table]:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
     for col in LIST_COLUMNS[table]:
-        out[col] = out[col].map(lambda v: list(v) if isinstance(v, list | tuple | np.ndarray) else [])
+        out[col] = [list(v) if isinstance(v, list | tuple | np.ndarray) else [] for v in out[col].to_numpy(dtype=object)]
     for col, ty in cols.items():
         if ty == "VARCHAR":
             out[col] = _text_column(out[col])

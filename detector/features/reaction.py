@@ -38,8 +38,13 @@ def _per_target_hours(notices: pd.DataFrame) -> dict[str, np.ndarray]:
     if notices.empty:
         return {}
     hours = to_hours(notices["received_at"])
-    frame = pd.DataFrame({"target": notices["target"].to_numpy(), "h": hours})
-    return {t: np.sort(g["h"].to_numpy()) for t, g in frame.groupby("target", sort=False)}
+    # One sort by (target, hour) and views into it, rather than a frame per target.
+    codes, targets = pd.factorize(notices["target"].to_numpy(dtype=object), sort=False)
+    hours, codes = hours[codes >= 0], codes[codes >= 0]
+    order = np.lexsort((hours, codes))
+    hours, codes = hours[order], codes[order]
+    bounds = np.searchsorted(codes, np.arange(len(targets) + 1))
+    return {t: hours[bounds[i]:bounds[i + 1]] for i, t in enumerate(targets)}
 
 
 def reaction_flags(pairs: pd.DataFrame, notices: pd.DataFrame, period_hours: float, window_h: float,
