@@ -7,7 +7,7 @@ training folds only, by an inner 3-fold grouped split of their real posts: the t
 seen before it is scored.
 
 Stage 1 is the n-gram pipeline of :func:`detector.features.calls.build_call_pipeline` with and
-without the mood block; its out-of-fold probabilities on the training posts (inner split) feed
+without the mood block and the claim block; its out-of-fold probabilities on the training posts (inner split) feed
 stage 2, which sees them stacked with the dense cue features (lexicon cue counts, mood/person/
 address counts, language). Stage 2 is a logistic regression, a linear SVM or gradient boosting.
 Per-class thresholds (call; boast against other) maximise F1 on the inner out-of-fold scores.
@@ -50,17 +50,19 @@ from detector.features.calls import (  # noqa: E402
     read_real,
     score_by_language,
 )
+from detector.features.claims import ClaimCues  # noqa: E402
 from detector.features.mood import FEATURE_NAMES, MoodCues  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "calls_models.json"
-STAGE1 = {"ngram": {"mood_weight": 0.0}, "ngram+mood": {"mood_weight": 1.0}}
+STAGE1 = {"ngram": {"mood_weight": 0.0, "claim_weight": 0.0}, "ngram+mood": {"mood_weight": 1.0, "claim_weight": 0.0},
+          "ngram+mood+claims": {"mood_weight": 1.0, "claim_weight": 1.0}}
 LANGS = ("en", "zh", "ru", "uk", "kk", "ug")
 
 
 class _Features:
-    """The stage-1 pipeline's feature blocks, with the per-text lexicon and mood blocks computed once.
+    """The stage-1 pipeline's feature blocks, with the per-text lexicon, mood and claim blocks computed once.
 
-    The lexicon and mood blocks are fixed functions of a text (fitting them only compiles the
+    The lexicon, mood and claim blocks are fixed functions of a text (fitting them only compiles the
     lexicon), so they are computed once for every post; the TF-IDF blocks are fitted on each
     training set, as the pipeline does. Same blocks, weights and classifier as
     :func:`build_call_pipeline`.
@@ -70,6 +72,7 @@ class _Features:
         self.norm = np.array(normalise_texts(texts), dtype=object)
         self.cues = LexiconCues().fit(self.norm).transform(self.norm).tocsr()
         self.mood = MoodCues().fit(self.norm).transform(self.norm).tocsr()
+        self.claims = ClaimCues().fit(self.norm).transform(self.norm).tocsr()
 
     def fit_predict(self, train, weights, labels, test, params, seed):
         pipeline = build_call_pipeline(seed=seed, **params)
@@ -81,8 +84,9 @@ class _Features:
                 vec = blocks[name]
                 parts.append(tw[name] * (vec.fit_transform(self.norm[rows]) if fit else vec.transform(self.norm[rows])))
             parts.append(tw["cues"] * self.cues[rows])
-            if "mood" in blocks:
-                parts.append(tw["mood"] * self.mood[rows])
+            for name in ("mood", "claims"):
+                if name in blocks:
+                    parts.append(tw[name] * getattr(self, name)[rows])
             return sp.hstack(parts).tocsr()
         classifier = pipeline.named_steps["classifier"]
         classifier.fit(matrix(train, True), labels, sample_weight=weights)

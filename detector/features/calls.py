@@ -14,8 +14,10 @@ The model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`, fitted on the h
     normalise  ->  char n-gram TF-IDF (char_wb, 2-5, sublinear)  ┐
                ->  word 1-3-gram TF-IDF (address and mood)       │
                ->  cue counts from detector/data/calls/lexicon.json       ├─> LogisticRegression (balanced)
-               ->  mood, person and address of the sentences     ┘
-                   that name reporting (detector.features.mood)
+               ->  mood, person and address of the sentences     │
+                   that name reporting (detector.features.mood)  │
+               ->  how its removals are told: success, own loss, ┘
+                   rule (detector.features.claims)
 
 A boast must also claim a removal (the lexicon's ``removal`` cues): thanks and "done" are not
 boasts (:func:`claims_removal`), and in a case it must name a target or follow a call in its
@@ -56,6 +58,7 @@ from detector import model_cache
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
 from detector.features.anchors import AnchorIndex
+from detector.features.claims import ClaimCues
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
 from detector.params import worker_count
@@ -260,7 +263,8 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 # --- the model ----------------------------------------------------------------------------------
 
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
-                        word_weight: float = 1.0, mood_weight: float = 1.0, seed: int = 0) -> Pipeline:
+                        word_weight: float = 1.0, mood_weight: float = 1.0, claim_weight: float = 1.0,
+                        seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
     Parameters
@@ -270,6 +274,8 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     cue_weight : scale of the lexicon block next to the (unit-length) TF-IDF block.
     mood_weight : scale of the mood, person and address block (:class:`detector.features.mood.MoodCues`);
         0 leaves it out.
+    claim_weight : scale of the block that reads how removals are told (success, own loss, rule;
+        :class:`detector.features.claims.ClaimCues`); 0 leaves it out.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
     """
     blocks = [("char_ngrams", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
@@ -284,6 +290,9 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     if mood_weight > 0:
         blocks.append(("mood", MoodCues(lexicon=lexicon)))
         weights["mood"] = mood_weight
+    if claim_weight > 0:
+        blocks.append(("claims", ClaimCues(lexicon=lexicon)))
+        weights["claims"] = claim_weight
     features = FeatureUnion(blocks, transformer_weights=weights)
     return Pipeline([
         ("normalise", FunctionTransformer(normalise_texts)),
