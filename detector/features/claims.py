@@ -9,7 +9,8 @@ a few numbers per post for the calls classifier of :mod:`detector.features.calls
 of its reporting sentences (:mod:`detector.features.mood`).
 
 Only sentences with a ``removal`` cue are read, except for success words and reporting, which
-count anywhere in a post that claims a removal ("Thanks! The account has been suspended."). The
+count anywhere in a post that claims a removal ("Thanks! The account has been suspended."); the
+removal regex runs only on the texts where its anchors occur (:mod:`detector.features.anchors`). The
 per-language patterns are in the ``claim`` section of ``detector/data/calls/lexicon.json`` (one
 gloss per kind there), pooled over languages. Input is the normalised text of
 :func:`detector.features.calls.normalise_post_text`.
@@ -17,12 +18,14 @@ gloss per kind there), pooled over languages. Input is the normalised text of
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from detector.features.anchors import AnchorIndex
 from detector.features.mood import _SENTENCE, _alternation, mood_patterns, reporting_pattern
 
 CLAIM_KINDS = ("success", "own", "generic", "third")
@@ -76,6 +79,12 @@ def claim_counts(text: str, removal: re.Pattern | None, kinds: dict[str, re.Patt
     return list(row.values())
 
 
+@functools.lru_cache(maxsize=4)
+def _removal_index(pattern: str) -> AnchorIndex:
+    """One anchor search for the removal regex (kept out of the estimator, so it pickles)."""
+    return AnchorIndex({"removal": [pattern]})
+
+
 class ClaimCues(TransformerMixin, BaseEstimator):
     """How removals are told (``log1p`` counts, :data:`FEATURE_NAMES`) in normalised texts.
 
@@ -102,8 +111,13 @@ class ClaimCues(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        counts = np.array([claim_counts(t, self.removal_pattern_, self.kind_patterns_, self.reported_pattern_)
-                           for t in X], dtype=float).reshape(-1, self.n_features_out_)
+        texts = [str(t) for t in X]
+        counts = np.zeros((len(texts), self.n_features_out_))
+        if self.removal_pattern_ is not None and texts:
+            # Only texts holding an anchor of the removal regex can claim a removal; the rest stay 0.
+            may_claim = _removal_index(self.removal_pattern_.pattern).candidates(texts, prepare=str.lower)[:, 0]
+            for i in np.flatnonzero(may_claim):
+                counts[i] = claim_counts(texts[i], self.removal_pattern_, self.kind_patterns_, self.reported_pattern_)
         return sp.csr_matrix(np.log1p(counts))
 
     def get_feature_names_out(self, input_features=None):
