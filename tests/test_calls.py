@@ -378,6 +378,33 @@ def test_thanks_and_everyday_posts_are_never_boasts(text):
     assert result["kind"].iloc[0] == "other"
 
 
+@pytest.mark.parametrize("text", [
+    "My channel was terminated this morning after a wave of false reports. We will appeal.",
+    "They got my account banned again, third time this year.",
+    "Мой канал удалили после массовых жалоб, подаём апелляцию.",
+    "Меня опять забанили, кто-то кидает жалобы на каждое видео.",
+    "我的频道昨天被封了，估计是被恶意举报了。",
+    "Мій канал заблокували після масових скарг.",
+    "Менің арнам жабылды, шағым түсіпті.",
+    "If a channel gets three strikes it is terminated.",
+    "Was the video removed? I can't open it.",
+])
+def test_a_removal_told_as_ones_own_loss_a_rule_or_a_question_is_not_a_boast(text, model):
+    result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}), model=model)
+    assert result["kind"].iloc[0] == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Finally! The scam channel is gone, thanks everyone for the reports 🎉",
+    "Их канал снесли, ура! Спасибо всем за жалобы",
+    "举报成功，那个造谣号终于被封了哈哈",
+    "Канал заблоковано, дякуємо всім! ✅",
+])
+def test_a_removal_told_as_a_win_is_a_boast(text, model):
+    result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}), model=model)
+    assert result["kind"].iloc[0] == "boast"
+
+
 @pytest.mark.parametrize("text", ["大家早上好 https://youtu.be/dQw4w9WgXcQ", "👍 https://youtu.be/dQw4w9WgXcQ",
                                   "Everyone watch this now!!! https://youtu.be/dQw4w9WgXcQ",
                                   "Всем смотреть до конца https://youtu.be/dQw4w9WgXcQ"])
