@@ -4,6 +4,7 @@ normalisation and the worker processes change no call, boast, score or target.""
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,9 @@ EDGE_TEXTS = [
     "taken\u00a0down", "channnnel terminated", "a\x00report", "\x00", "жалу\u0306йтесь", "удалилиии",
     "ΑΣ report", "ᲀсе жалобы", "gone!!!", "it's gone", "it’s gone", "举报！！", "举　报", "被删了", "ئەرز قىلىڭلار",
     "see youtu.be/Xk3pL9qRt2A report", "https://t.me/x удалили", "no cue at all", "0000 1111", "\ufe0freport\ufe0f",
+    # word boundaries beside links, mentions, digits and marks; whitespace the quick form keeps
+    "reporthttps://t.me/x", "@abcжалоба", "ΑΣ https://t.me/x", "xx ban @steppe_truth", "banned\u200b", "٣٣٣ report",
+    "a\u2028\u2028report it", "REPORTED", "report\u0301", "ban  this   channel", "ban\u00a0this\nchannel", "бұғатталдыыы",
 ]
 
 
@@ -133,10 +137,93 @@ def test_anchors_of_a_regex_cover_its_alternatives_and_skip_open_parts():
     assert regex_anchors(r"\w*") is None
 
 
-def test_a_text_with_a_stand_in_letter_is_a_candidate_of_every_group():
+def test_a_text_with_a_stand_in_letter_matches_the_anchors_it_stands_for():
     index = AnchorIndex({"tr": ["bildirin"], "ru": ["в бан"]})
     assert index.candidates(["bıldırın", "bildirin", "ᲀ бан", "nothing", ""]).tolist() == [
-        [True, True], [True, False], [True, True], [False, False], [False, False]]
+        [True, False], [True, False], [False, True], [False, False], [False, False]]
+
+
+def test_a_word_boundary_of_the_regex_rules_out_its_anchor_inside_a_longer_word():
+    index = AnchorIndex({"report": [r"\breport(s|ing)?\b"]})
+    texts = ["reported it", "report it", "reports!", "misreport", "reporting", "a\x00report"]
+    assert index.candidates(texts)[:, 0].tolist() == [False, True, True, False, True, True]
+
+
+def test_a_regex_needing_two_strings_is_a_candidate_only_where_both_occur():
+    index = AnchorIndex({"zh": [r"让.{0,8}封"]})
+    assert index.candidates(["让我们走", "封面", "让他们封号", "封了再让"])[:, 0].tolist() == [False, False, True, True]
+
+
+def _de_tokenised(phrase: str, rng) -> str:
+    """A raw text whose normalised form is ``phrase`` (a match of a gate regex)."""
+    for token, raw in (("atmention", "@steppe_truth"), ("yturl", "https://youtu.be/Xk3pL9qRt2A"),
+                       ("ytchannel", "https://www.youtube.com/@steppe_truth"), ("tgurl", "https://t.me/steppe_truth"),
+                       ("weburl", "https://example.org/a")):
+        phrase = phrase.replace(token, raw)
+    return re.sub("0", lambda _: str(rng.integers(10, 999)), phrase)
+
+
+def _perturbed(text: str, rng) -> str:
+    """The same text as the regexes see it, or almost: case, runs, whitespace, invisible and
+    stand-in letters, full-width forms."""
+    chars = list(text)
+    for _ in range(rng.integers(0, 3)):
+        k = int(rng.integers(len(chars))) if chars else 0
+        kind = rng.integers(7)
+        if not chars:
+            break
+        if kind == 0:
+            chars[k] = chars[k].upper()
+        elif kind == 1:
+            chars[k] = chars[k] * int(rng.integers(2, 5))
+        elif kind == 2 and chars[k] == " ":
+            chars[k] = str(rng.choice([" \n ", "\t", "\u00a0", "  ", "\u2028", "\u3000"]))
+        elif kind == 3:
+            chars[k] = chars[k] + str(rng.choice(["\u200b", "\ufe0f", "\u200d"]))
+        elif kind == 4 and chars[k] == "i":
+            chars[k] = "ı"
+        elif kind == 5 and len(chars[k]) == 1 and "a" <= chars[k] <= "z":
+            chars[k] = chr(ord(chars[k]) - ord("a") + ord("ａ"))
+        elif kind == 6:
+            chars[k] = chars[k] + "\u0301"
+    return "".join(chars)
+
+
+def test_gate_cues_equal_the_gate_regexes_on_perturbed_cue_phrases(corpus):
+    """Every phrase a gate regex matches in the corpus, with perturbations that the loose form
+    and the boundary checks must see through, glued to words, links, mentions and digits."""
+    path = str(C.LEXICON_PATH)
+    normalised = C.normalise_texts(corpus)
+    phrases = sorted({m.group() for _, regex in C._gate_regexes(path) for t in normalised for m in regex.finditer(t)})
+    rng = np.random.default_rng(0)
+    glue = ["", " ", "\n\n", "x", "ж", "的", "5", "٣", "!!", "ed", "ing", "ы", "ı", "_", "https://t.me/x",
+            "youtu.be/Xk3pL9qRt2A", "@steppe_truth", "www.example.org/a", "\u200b", "\u00a0"]
+    texts = [str(rng.choice(glue)) + _perturbed(_de_tokenised(p, rng), rng) + str(rng.choice(glue))
+             for p in phrases for _ in range(6)]
+    normalised = [C.normalise_post_text(t) for t in texts]
+    reporting, removal = C.gate_cues(texts)
+    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert len(phrases) > 200 and 0 < (reporting | removal).mean() < 1
+
+
+def test_nfkc_shortcut_equals_unicodedata(corpus):
+    rng = np.random.default_rng(1)
+    pool = list("，！？：（）；…‼⁉ \u00a0\u3000ｅe\u0301\u0327̈aA①ﬁ한ᄒ\u1161") + ["ΑΣ", "İ"]
+    texts = corpus + ["".join(rng.choice(pool, int(rng.integers(1, 12)))) for _ in range(3000)]
+    assert [C._nfkc(t) for t in texts] == [unicodedata.normalize("NFKC", t) for t in texts]
+
+
+def test_quick_loose_form_equals_the_careful_one_without_the_characters_it_leaves(corpus):
+    texts = [t for t in corpus + EDGE_TEXTS if not any(ch in t for ch in C._NOT_QUICK) and "\x00" not in t]
+    assert C._quick_loose_form(texts).decode("utf-8", "surrogatepass").split("\x00") == C._careful_loose_forms(texts)
+
+
+def test_the_quick_loose_form_leaves_no_other_whitespace_than_ascii_and_the_listed():
+    # Whitespace that NFKC and lower() can leave in a text; the quick form handles only ASCII.
+    left = {ch for c in range(0x110000) for ch in unicodedata.normalize("NFKC", chr(c)).lower()
+            if ch.isspace() and not ch.isascii()}
+    assert left <= set(C._NOT_QUICK)
 
 
 def test_any_number_of_workers_gives_the_same_output(corpus, monkeypatch):

@@ -2,28 +2,39 @@
 
 Running hundreds of regex alternations over every post is slow in Python's ``re``: it tries every
 alternative at every position. Most posts match none of them. Here each regex is reduced to its
-*anchors*: a set of plain strings such that every match of the regex contains at least one of them
-(``\\bmass[- ]?(report|flag)`` -> {"report", "flag"}; ``пока .{0,20}не удалят`` -> {"не удалят"}).
+*needs*: sets of plain strings such that every match of the regex contains a string of each set
+(``\\bmass[- ]?(report|flag)`` -> {"mass report", "mass flag", …}; ``让.{0,8}封`` -> {"让"} and {"封"}).
 One Aho-Corasick automaton (Aho & Corasick 1975, via the ``ahocorasick-rs`` package) then finds
-every anchor in all texts at once, joined into one UTF-8 string. A group of regexes can match a text only where one of
-its anchors occurs, so the exact ``re`` needs to run only there: the same result, on a few posts.
+every such string in all texts at once, joined into one UTF-8 buffer. A regex can match a text only
+if each of its sets has a string in it, so the exact ``re`` needs to run only there: the same
+result, on a few posts.
 
 The reduction reads the regex's parse tree (``re._parser``, the parser ``re.compile`` uses):
 literals and small character classes give exact strings; alternation, optional parts and short
 repeats multiply them out; anything open (``\\w+``, ``.{0,20}``, a negated class) ends a run of
-exact strings; assertions (``\\b``, look-ahead, look-behind) match no characters and are dropped, so
-the anchors only ever admit more texts, never fewer. A regex with no anchor (one that could match
-with no fixed letters at all) makes its group match every text.
+exact strings, and each run is one set; look-ahead, look-behind and anchors match no characters
+and are dropped, so the sets only ever admit more texts, never fewer. A regex without sets (one
+that could match with no fixed letters at all) may match every text.
+
+Word boundaries are kept where they sit at the edge of a string (``\\breport(s|ing)?\\b`` needs
+"report", "reports" or "reporting" with a boundary on both sides): such a string counts only where
+the text has a boundary there, so "report" inside "reported" does not make a post a candidate.
+The check reads the characters beside each occurrence in the searched buffer with ``re``'s own
+idea of a word character; a caller whose buffer may differ from the regexes' text beside a match
+names strings that switch the check off for a text (``unbounded``).
 
 Case: the lexicon's regexes run with ``re.IGNORECASE`` on lower-case text, which lets a letter
 match a few others besides itself ("i" matches the dotless "ı", "в" the old rounded "ᲀ";
-:func:`_case_table` asks ``re`` itself which). A text holding such a stand-in is a candidate of
-every group, so the anchors never miss a match the regex would make.
+:func:`_case_table` asks ``re`` itself which). Texts holding such a stand-in are searched again
+with each stand-in replaced by the letter it stands for, so the strings never miss a match the
+regex would make.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 import re
 import re._constants as C  # the node types of re's parse tree
 import re._parser as sre_parse
@@ -32,35 +43,64 @@ import ahocorasick_rs
 import numpy as np
 
 # Past this many strings, a part of a regex is treated as open (no exact strings) to keep the
-# expansion small; its anchors then come from the other parts.
+# expansion small; its sets then come from the other parts.
 _MAX_EXACT = 256
 # A repeat is expanded into exact strings only up to this many copies.
 _MAX_REPEAT_EXPANDED = 4
+# Sets kept per regex (the most selective): each costs a search for its strings.
+_MAX_NEEDS = 3
+# Past this many choices of pieces, a set of loosened strings takes each string's best piece.
+_MAX_COMBINATIONS = 16
+# Stands for a word boundary (\b) in the strings derived from a regex; kept only at their ends.
+BOUNDARY = "\x01"
+
+
+def bare(marked: str) -> str:
+    """A derived string without its boundary marks."""
+    return marked.replace(BOUNDARY, "")
+
+
+def _joined(a: str, b: str) -> str:
+    s = a + b
+    while BOUNDARY * 2 in s:
+        s = s.replace(BOUNDARY * 2, BOUNDARY)
+    if len(s) > 2 and BOUNDARY in s[1:-1]:
+        # A boundary between two fixed letters is dropped: the string then admits more, never less.
+        s = s[0] + s[1:-1].replace(BOUNDARY, "") + s[-1]
+    return s
+
+
+def _selectivity(strings: frozenset[str]) -> tuple[float, int]:
+    """Longer shortest string first (a boundary mark counting half a letter), then fewer strings."""
+    return min(len(s) - s.count(BOUNDARY) / 2 for s in strings), -len(strings)
 
 
 class _Shape:
-    """What a piece of regex can match: exactly one of ``exact`` (every string it matches) or
-    ``anchors`` (strings one of which every match contains; None: no such set known)."""
+    """What a piece of regex can match: ``exact`` (every string it matches, boundary-marked) or,
+    when None, ``needs`` (sets of strings, every match containing one string of each set)."""
 
-    __slots__ = ("exact", "anchors")
+    __slots__ = ("exact", "needs")
 
-    def __init__(self, exact: frozenset[str] | None = None, anchors: frozenset[str] | None = None):
-        self.exact, self.anchors = exact, anchors
+    def __init__(self, exact: frozenset[str] | None = None, needs: tuple[frozenset[str], ...] = ()):
+        self.exact, self.needs = exact, needs
 
-    def best_anchors(self) -> frozenset[str] | None:
-        if self.exact is not None:
-            return self.exact if "" not in self.exact else None
-        return self.anchors
+    def as_needs(self) -> tuple[frozenset[str], ...]:
+        if self.exact is None:
+            return self.needs
+        return (self.exact,) if all(bare(s) for s in self.exact) else ()
+
+    def best(self) -> frozenset[str] | None:
+        needs = self.as_needs()
+        return max(needs, key=_selectivity) if needs else None
 
 
-def _better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    """The more selective of two anchor sets: longer shortest anchor, then fewer anchors."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    key_a, key_b = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
-    return a if key_a >= key_b else b
+def _ranked(needs) -> list[frozenset[str]]:
+    """Distinct sets, most selective first (ties in a fixed order)."""
+    return sorted(set(needs), key=lambda need: (_selectivity(need), sorted(need)), reverse=True)
+
+
+def _pruned(needs: list[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    return tuple(_ranked(needs)[:_MAX_NEEDS])
 
 
 def _class_chars(items) -> frozenset[str] | None:
@@ -72,40 +112,38 @@ def _class_chars(items) -> frozenset[str] | None:
             chars.update(chr(c) for c in range(av[0], av[1] + 1))
         else:  # NEGATE, categories (\w, \s), wide ranges
             return None
-    return frozenset(chars) if len(chars) <= 16 else None
+    return frozenset(chars) if len(chars) <= 16 and BOUNDARY not in chars else None
 
 
 def _sequence(items) -> _Shape:
-    current: frozenset[str] | None = frozenset({""})   # exact strings of the run so far
-    best: frozenset[str] | None = None
+    current = frozenset({""})   # exact strings of the run so far
+    needs: list[frozenset[str]] = []
     all_exact = True
     for op, av in items:
         shape = _node(op, av)
         if shape.exact is not None:
-            product = frozenset(a + b for a in current for b in shape.exact)
+            product = frozenset(_joined(a, b) for a in current for b in shape.exact)
             if len(product) <= _MAX_EXACT:
                 current = product
                 continue
-            shape = _Shape(anchors=shape.best_anchors())
+            shape = _Shape(needs=shape.as_needs())
         all_exact = False
-        if "" not in current:
-            best = _better(best, current)
-        best = _better(best, shape.anchors)
+        needs += [*_Shape(exact=current).as_needs(), *shape.needs]
         current = frozenset({""})
     if all_exact:
         return _Shape(exact=current)
-    if "" not in current:
-        best = _better(best, current)
-    return _Shape(anchors=best)
+    return _Shape(needs=_pruned([*needs, *_Shape(exact=current).as_needs()]))
 
 
 def _node(op, av) -> _Shape:
     if op is C.LITERAL:
-        return _Shape(exact=frozenset({chr(av)}))
+        return _Shape(exact=frozenset({chr(av)})) if chr(av) != BOUNDARY else _Shape()
     if op is C.IN:
         chars = _class_chars(av)
         return _Shape(exact=chars) if chars is not None else _Shape()
-    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+    if op is C.AT:
+        return _Shape(exact=frozenset({BOUNDARY if av is C.AT_BOUNDARY else ""}))
+    if op in (C.ASSERT, C.ASSERT_NOT):
         return _Shape(exact=frozenset({""}))  # zero width: dropping it only admits more
     if op is C.SUBPATTERN:
         return _sequence(av[3])
@@ -117,10 +155,10 @@ def _node(op, av) -> _Shape:
             union = frozenset().union(*(s.exact for s in shapes))
             if len(union) <= _MAX_EXACT:
                 return _Shape(exact=union)
-        anchors = [s.best_anchors() for s in shapes]
-        if any(a is None for a in anchors):
+        bests = [s.best() for s in shapes]
+        if any(b is None for b in bests):
             return _Shape()
-        return _Shape(anchors=frozenset().union(*anchors))
+        return _Shape(needs=(frozenset().union(*bests),))
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
         low, high, body = av
         inner = _sequence(body)
@@ -129,28 +167,39 @@ def _node(op, av) -> _Shape:
             for count in range(high + 1):
                 if count >= low:
                     strings |= layer
-                layer = frozenset(a + b for a in layer for b in inner.exact)
+                layer = frozenset(_joined(a, b) for a in layer for b in inner.exact)
                 if len(strings) + len(layer) > _MAX_EXACT:
                     break
             else:
                 return _Shape(exact=frozenset(strings))
-        return _Shape(anchors=inner.best_anchors() if low >= 1 else None)
+        return _Shape(needs=inner.as_needs() if low >= 1 else ())
     return _Shape()  # ANY, NOT_LITERAL, CATEGORY, GROUPREF, …: open
 
 
 @functools.lru_cache(maxsize=4096)
+def regex_needs(pattern: str) -> tuple[frozenset[str], ...]:
+    """Sets of strings such that every match of ``pattern`` contains one string of each set (at
+    most three, the most selective first); () if none is known. A string may begin or end with
+    :data:`BOUNDARY`: the match has a word boundary there.
+
+    >>> sorted(sorted(map(bare, s)) for s in regex_needs(r"让.{0,8}封"))
+    [['封'], ['让']]
+    """
+    return _sequence(sre_parse.parse(pattern, re.IGNORECASE)).as_needs()
+
+
+@functools.lru_cache(maxsize=4096)
 def regex_anchors(pattern: str) -> frozenset[str] | None:
-    """Strings one of which every match of ``pattern`` contains; None if none is known.
+    """Strings one of which every match of ``pattern`` contains (its most selective set, without
+    boundary marks); None if none is known.
 
     >>> sorted(regex_anchors(r"\\bmass[- ]?(report|flag)"))
     ['mass flag', 'mass report', 'mass-flag', 'mass-report', 'massflag', 'massreport']
     >>> sorted(regex_anchors(r"пока .{0,20}не удалят"))
     ['не удалят']
     """
-    anchors = _sequence(sre_parse.parse(pattern, re.IGNORECASE)).best_anchors()
-    if anchors is None or "" in anchors:
-        return None
-    return anchors
+    needs = regex_needs(pattern)
+    return frozenset(map(bare, needs[0])) if needs else None
 
 
 # Characters past this have no case (a test checks it over all of Unicode).
@@ -191,71 +240,305 @@ def _case_table(letters: frozenset[str]) -> dict[str, str]:
     return {ch: root(ch) for ch in alike if root(ch) != ch}
 
 
+@functools.lru_cache(maxsize=8)
+def character_table(pattern: str) -> np.ndarray:
+    """For every code point, whether the one-character regex ``pattern`` (a class such as
+    ``\\w``) matches it: ``re`` itself decides, over all of Unicode."""
+    everything = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    members = "".join(re.findall(f"(?:{pattern})+", everything)).encode("utf-32-le", "surrogatepass")
+    table = np.zeros(0x110000, dtype=bool)
+    table[np.frombuffer(members, dtype="<u4")] = True
+    return table
+
+
+def _word_characters() -> np.ndarray:
+    """Where ``\\b`` holds: between a word character (``\\w``) and another."""
+    return character_table(r"\w")
+
+
+def _code_points_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Code points of the UTF-8 characters whose first byte is at ``at``."""
+    last = len(buf) - 1
+    b0 = buf[at].astype(np.int64)
+    b1, b2, b3 = (buf[np.minimum(at + k, last)].astype(np.int64) & 0x3F for k in (1, 2, 3))
+    return np.where(b0 < 0x80, b0,
+                    np.where(b0 < 0xE0, ((b0 & 0x1F) << 6) | b1,
+                             np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2,
+                                      ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3)))
+
+
+def _word_before(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Whether the character ending just before byte ``at`` is a word character (False at 0)."""
+    where = np.maximum(at - 1, 0)
+    for _ in range(3):   # back over continuation bytes to the first byte of the character
+        where = np.where(((buf[where] & 0xC0) == 0x80) & (where > 0), where - 1, where)
+    return (at > 0) & _word_characters()[np.minimum(_code_points_at(buf, where), 0x10FFFF)]
+
+
+def _word_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Whether the character starting at byte ``at`` is a word character (False past the end)."""
+    inside = at < len(buf)
+    points = _code_points_at(buf, np.minimum(at, len(buf) - 1))
+    return inside & _word_characters()[np.minimum(points, 0x10FFFF)]
+
+
+class _Found:
+    """Occurrences of an automaton's strings in one buffer of texts joined by NUL."""
+
+    __slots__ = ("data", "buf", "starts", "words", "begin", "end", "rows", "_spaces")
+
+    def __init__(self, automaton, data: bytes):
+        self.data = data
+        self.buf = np.frombuffer(data, dtype=np.uint8)
+        self.starts = np.r_[0, np.flatnonzero(self.buf == 0) + 1]
+        hits = automaton.find_matches_as_indexes(data, overlapping=True)
+        found = np.asarray(hits, dtype=np.int64).reshape(-1, 3)
+        self.words, self.begin, self.end = found[:, 0], found[:, 1], found[:, 2]
+        self.rows = np.searchsorted(self.starts, self.begin, side="right") - 1
+        self._spaces = None
+
+    def words_around(self, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Byte ranges of the space-delimited words from the one holding ``begin`` to the one
+        holding ``end`` (texts end at NUL)."""
+        if self._spaces is None:
+            self._spaces = np.r_[-1, np.flatnonzero((self.buf == 32) | (self.buf == 0)), len(self.buf)]
+        spaces = self._spaces
+        return spaces[np.searchsorted(spaces, begin) - 1] + 1, spaces[np.searchsorted(spaces, end)]
+
+    def only(self, keep: np.ndarray) -> _Found:
+        for name in ("words", "begin", "end", "rows"):
+            setattr(self, name, getattr(self, name)[keep])
+        return self
+
+    def texts(self, rows: np.ndarray) -> list[bytes]:
+        ends = np.r_[self.starts[1:] - 1, len(self.data)]
+        return [self.data[self.starts[i]:ends[i]] for i in rows]
+
+
+def _as_bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+
+
+class _Strings:
+    """An automaton over strings, each string standing for some sets of regexes (``entries``: set
+    id, boundary wanted before it, boundary wanted after it), plus ``extra`` strings that stand
+    for no set (the caller reads where they occur)."""
+
+    def __init__(self, entries: dict[str, set[tuple[int, bool, bool]]], extra=(), markers=()):
+        self.words = list(dict.fromkeys([*entries, *extra, *markers]))
+        self.marker = np.array([w in markers for w in self.words], dtype=bool)
+        listed = [(i, e) for i, w in enumerate(self.words) for e in sorted(entries.get(w, ()))]
+        self.need = np.array([e[0] for _, e in listed], dtype=np.int64)
+        self.left = np.array([e[1] for _, e in listed], dtype=bool)
+        self.right = np.array([e[2] for _, e in listed], dtype=bool)
+        self.count = np.bincount(np.array([i for i, _ in listed], dtype=np.int64), minlength=len(self.words))
+        self.first = np.r_[0, np.cumsum(self.count)[:-1]].astype(np.int64)
+        word_chars = _word_characters()
+        self.head_word = np.array([word_chars[ord(w[0])] for w in self.words], dtype=bool)
+        self.tail_word = np.array([word_chars[ord(w[-1])] for w in self.words], dtype=bool)
+        self.automaton = ahocorasick_rs.BytesAhoCorasick(
+            [w.encode("utf-8", "surrogatepass") for w in self.words], implementation=ahocorasick_rs.Implementation.DFA)
+
+    def find(self, data: bytes) -> _Found:
+        return _Found(self.automaton, data)
+
+    def met(self, found: _Found, unsure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, set ids, checked): the sets each row has a string of, at a word boundary where
+        one is wanted; ``checked`` is False where the boundary failed but ``unsure(found, hits)``
+        counted the hit anyway (the buffer may differ from the regexes' text beside it)."""
+        count = self.count[found.words]
+        hit = np.repeat(np.arange(len(count)), count)
+        entry = np.repeat(self.first[found.words] - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(len(hit))
+        passed = np.ones(len(entry), dtype=bool)
+        left, right = self.left[entry], self.right[entry]
+        checked = np.flatnonzero(left | right)
+        if len(checked):
+            h = hit[checked]
+            words = found.words[h]
+            passed[checked] = ((~left[checked] | (_word_before(found.buf, found.begin[h]) != self.head_word[words]))
+                               & (~right[checked] | (_word_at(found.buf, found.end[h]) != self.tail_word[words])))
+        ok = passed.copy()
+        failed = np.flatnonzero(~passed)
+        ok[failed] = unsure(found, hit[failed])
+        return found.rows[hit[ok]], self.need[entry[ok]], passed[ok]
+
+
+def _loosened(needs: tuple[frozenset[str], ...], loosen) -> list[frozenset[str]]:
+    """The sets to search for ``needs`` (most selective first) when each string is ``loosen``-ed
+    into pieces the text holds all of: a set of one string becomes one set per piece; a set of
+    several, one set per choice of a piece of each string (or, past _MAX_COMBINATIONS choices, one
+    set of each string's most selective piece). A set with a string that leaves
+    nothing to search is dropped (a regex left without sets may match any text)."""
+    if loosen is None:
+        return list(needs)
+    out = []
+    for need in needs:
+        pieces = [[frozenset(p) for p in loosen(string) if p and all(map(bare, p))] for string in sorted(need)]
+        if not all(pieces):
+            continue   # a string with nothing to search for: the set rules nothing out
+        if len(need) == 1:
+            out += pieces[0]
+        elif math.prod(len(p) for p in pieces) <= _MAX_COMBINATIONS:
+            # One of several strings, each all of its pieces: one set per choice of a piece of each.
+            out += [frozenset().union(*choice) for choice in itertools.product(*pieces)]
+        else:
+            out.append(frozenset().union(*(max(p, key=_selectivity) for p in pieces)))
+    return _ranked(out)
+
+
 class AnchorIndex:
     """For groups of regexes, which groups may match which texts (see the module docstring).
 
     Parameters
     ----------
     groups : mapping of group name -> regex patterns (``re.IGNORECASE`` semantics).
-    loosen : optional function from an anchor to the strings to search instead, for texts that
-        are a looser form of what the regexes will see (each returned string must occur in the
-        loose text wherever the anchor occurs in the regexes' text).
+    loosen : optional function from a derived string (boundary-marked) to the pieces to search
+        instead, for texts that are a looser form of what the regexes will see: a list of tuples of
+        strings, one string of each tuple occurring in the loose text wherever the string occurs
+        in the regexes' text, with a boundary mark only where the regexes' text has a boundary
+        and the loose text the same characters beside it.
+    recheck : strings whose presence in a prepared text means the quick preparation may differ
+        from the careful one: such texts are prepared again with ``reprepare`` and searched again.
+    unbounded : strings whose presence in a space-delimited word of a prepared text means that the
+        regexes may see other characters beside a match in that word (a link they see as a
+        token): there a failed boundary check does not rule the match out.
 
     ``candidates(texts)`` returns a boolean array (texts × groups): False means no regex of the
     group can match the text; True means one may (the caller confirms with ``re``). The texts
-    must be lower case. A text holding a letter that ``re.IGNORECASE`` lets stand for an anchor's
-    letter (the dotless "ı" for "i") is a candidate of every group.
+    must be lower case (or made so by ``prepare``).
+
+    Two searches: the first looks for the most selective set of each regex in every text; the
+    second, only in the texts where one occurs, for all of the regex's sets.
     """
 
-    def __init__(self, groups: dict[str, list[str]], loosen=None):
+    def __init__(self, groups: dict[str, list[str]], loosen=None, recheck=(), unbounded=()):
         self.names = list(groups)
-        self.open_groups = np.zeros(len(self.names), dtype=bool)   # a regex without anchors
-        by_anchor: dict[str, set[int]] = {}
+        self.open_groups = np.zeros(len(self.names), dtype=bool)   # a regex without sets
+        regex_group: list[int] = []
+        need_regex: list[int] = []
+        pieces: list[tuple[int, str]] = []   # (set id, boundary-marked string to search)
         for g, patterns in enumerate(groups.values()):
             for pattern in patterns:
-                anchors = regex_anchors(pattern) if pattern else frozenset()
-                if anchors is None:
+                if not pattern:
+                    continue
+                needs = _loosened(regex_needs(pattern), loosen)
+                if not needs:
                     self.open_groups[g] = True
                     continue
-                for anchor in anchors:
-                    for piece in (loosen(anchor) if loosen is not None else (anchor,)):
-                        if not piece:
-                            raise ValueError(f"no anchor left of {anchor!r} in {pattern!r}")
-                        by_anchor.setdefault(piece, set()).add(g)
-        # Anchors are searched with each letter replaced by its group's representative; a text
-        # holding another lower-case member of a group (a stand-in) is a candidate of every group.
-        table = _case_table(frozenset("".join(by_anchor)))
-        self.anchors: dict[str, set[int]] = {}
-        for anchor, gs in by_anchor.items():
-            self.anchors.setdefault("".join(table.get(ch, ch) for ch in anchor), set()).update(gs)
-        self.stand_ins = sorted(ch for ch in table if ch.lower() == ch)
-        words = [*self.anchors, *self.stand_ins]
-        every = tuple(range(len(self.names)))
-        self._groups = [tuple(sorted(self.anchors[w])) for w in self.anchors] + [every] * len(self.stand_ins)
-        self._automaton = ahocorasick_rs.BytesAhoCorasick([w.encode() for w in words]) if words else None
+                for need in needs:
+                    need_regex.append(len(regex_group))
+                    pieces += [(len(need_regex) - 1, piece) for piece in sorted(need)]
+                regex_group.append(g)
+        # Strings are searched with each letter replaced by its group's representative; a text
+        # holding another lower-case member of a group (a stand-in) is searched again with the
+        # stand-ins replaced.
+        table = _case_table(frozenset("".join(bare(p) for _, p in pieces)))
+        stand_ins = sorted(ch for ch in table if ch.lower() == ch)
+        self._fold = [(ch, table[ch]) for ch in stand_ins]
+        word_chars = _word_characters()
+        self._fold_keeps_words = all(word_chars[ord(a)] == word_chars[ord(b)] for a, b in self._fold)
+        need_regex_array = np.array(need_regex, dtype=np.int64)
+        first_need = np.r_[0, np.flatnonzero(np.diff(need_regex_array)) + 1].astype(np.int64)
+        every: dict[str, set[tuple[int, bool, bool]]] = {}
+        first: dict[str, set[tuple[int, bool, bool]]] = {}
+        is_first = set(first_need.tolist())
+        for need, piece in pieces:
+            word = "".join(table.get(ch, ch) for ch in bare(piece))
+            entry = (need, piece.startswith(BOUNDARY), piece.endswith(BOUNDARY))
+            every.setdefault(word, set()).add(entry)
+            if need in is_first:
+                first.setdefault(word, set()).add(entry)
+        self._first = _Strings(first, extra=[*stand_ins, *recheck], markers=unbounded) if first or stand_ins else None
+        self._every = _Strings(every, markers=unbounded) if every else None
+        if self._first is not None:
+            self._recheck = np.array([w in stand_ins or w in recheck for w in self._first.words], dtype=bool)
+        self._first_need = first_need
+        self._single_need = np.diff(np.r_[first_need, len(need_regex)]) == 1
+        self._need_regex = need_regex_array
+        self._regex_group = np.array(regex_group, dtype=np.int64)
 
-    def candidates(self, texts: list[str], prepare=None) -> np.ndarray:
-        """Boolean array (len(texts), number of groups) for lower-case ``texts``.
+    def candidates(self, texts: list[str], prepare=None, reprepare=None) -> np.ndarray:
+        """Boolean array (len(texts), number of groups).
 
-        ``prepare``: applied to the texts joined by NUL (it must keep each NUL and not move
-        characters across one), e.g. lower-casing them all in one call.
+        ``prepare``: from the list of texts to their prepared forms joined by NUL (str or UTF-8
+        bytes), e.g. all lower-cased in one call; by default the texts joined as they are.
+        ``reprepare``: from a list of texts to their careful prepared forms, for the texts holding
+        a ``recheck`` string (by default their prepared forms are searched again as they are).
         """
         out = np.zeros((len(texts), len(self.names)), dtype=bool)
         out[:, self.open_groups] = True
-        if self._automaton is None or not texts:
+        if self._first is None or not texts:
             return out
-        # One string, texts separated by NUL (no anchor holds one): a match never spans two.
-        joined = "\x00".join(texts)
-        data = (prepare(joined) if prepare is not None else joined).encode("utf-8", "surrogatepass")
-        starts = np.r_[0, np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0) + 1]
-        if len(starts) != len(texts):   # a text holds NUL itself: look at the texts one by one
+        # One buffer, texts separated by NUL (no searched string holds one): a match never spans two.
+        found = self._first.find(_as_bytes(prepare(texts) if prepare is not None else "\x00".join(texts)))
+        if len(found.starts) != len(texts):   # a text holds NUL itself: look at the texts one by one
             for i, text in enumerate(texts):
-                out[i] |= self.candidates([text.replace("\x00", "\x01")], prepare)[0]
+                out[i] |= self.candidates([text.replace("\x00", "\x01")], prepare, reprepare)[0]
             return out
-        hits = self._automaton.find_matches_as_indexes(data, overlapping=True)
-        if hits:
-            found = np.asarray(hits, dtype=np.int64)
-            rows = np.searchsorted(starts, found[:, 1], side="right") - 1
-            for word in np.unique(found[:, 0]):
-                out[np.unique(rows[found[:, 0] == word])[:, None], self._groups[word]] = True
+        linked = np.zeros(len(texts), dtype=bool)
+        linked[found.rows[self._first.marker[found.words]]] = True
+        again = np.unique(found.rows[self._recheck[found.words]])
+        if len(again):
+            prepared = (reprepare([texts[i] for i in again]) if reprepare is not None
+                        else [t.decode("utf-8", "surrogatepass") for t in found.texts(again)])
+            found.only(~np.isin(found.rows, again))
+        self._mark(out, found, linked)
+        if len(again):
+            folded = [self._folded(text) for text in prepared]
+            second = self._first.find(_as_bytes("\x00".join(folded)))
+            part = out[again]
+            if len(second.starts) != len(again):
+                part[:] = True
+            else:
+                # Replaced letters may have other word characters than those the regexes see.
+                changed = np.array([a != b for a, b in zip(prepared, folded, strict=True)], dtype=bool)
+                self._mark(part, second, linked[again], loose=changed & (not self._fold_keeps_words))
+            out[again] = part
         return out
+
+    def _folded(self, text: str) -> str:
+        for stand_in, letter in self._fold:
+            if stand_in in text:
+                text = text.replace(stand_in, letter)
+        return text
+
+    @staticmethod
+    def _unsure(strings: _Strings, linked: np.ndarray, loose: np.ndarray):
+        def unsure(found: _Found, hits: np.ndarray) -> np.ndarray:
+            rows = found.rows[hits]
+            out = loose[rows].copy()
+            todo = np.flatnonzero(linked[rows] & ~out)
+            if len(todo) and strings.marker.any():
+                # Does the space-delimited word around the match hold a link or a mention?
+                markers = np.r_[np.sort(found.begin[strings.marker[found.words]]), len(found.buf)]
+                starts, ends = found.words_around(found.begin[hits[todo]], found.end[hits[todo]])
+                k = np.searchsorted(markers, starts)
+                out[todo] = markers[k] < ends
+            return out
+        return unsure
+
+    def _mark(self, out: np.ndarray, found: _Found, linked: np.ndarray, loose: np.ndarray | None = None) -> None:
+        """Sets ``out[row, group]`` where each set of one of the group's regexes has a string in the row.
+
+        ``linked``: rows where a failed boundary may be an artefact of a link (decided word by
+        word); ``loose``: rows where it may be anything (every failed boundary counts).
+        """
+        loose = loose if loose is not None else np.zeros(len(linked), dtype=bool)
+        # A failed boundary in a row with a link counts here; the second search decides.
+        rows, needs, passed = self._first.met(found, lambda found, hits: (linked | loose)[found.rows[hits]])
+        regex = self._need_regex[needs]
+        done = self._single_need[regex] & (passed | loose[rows])
+        out[rows[done], self._regex_group[regex[done]]] = True
+        maybe = np.unique(rows[~done])   # rows to search for the other sets of their regexes
+        if not len(maybe) or self._every is None:
+            return
+        second = self._every.find(b"\x00".join(found.texts(maybe)))
+        rows, needs, _ = self._every.met(second, self._unsure(self._every, linked[maybe], loose[maybe]))
+        n_needs = len(self._need_regex)
+        keys = np.unique(rows * n_needs + needs)
+        at_rows, at = np.unique(keys // n_needs, return_inverse=True)
+        met = np.zeros((len(at_rows), n_needs), dtype=bool)
+        met[at, keys % n_needs] = True
+        regex_ok = np.logical_and.reduceat(met, self._first_need, axis=1)
+        r, regex = np.nonzero(regex_ok)
+        out[maybe[at_rows[r]], self._regex_group[regex]] = True

@@ -57,7 +57,7 @@ from sklearn.preprocessing import FunctionTransformer
 from detector import model_cache
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
-from detector.features.anchors import AnchorIndex
+from detector.features.anchors import BOUNDARY, AnchorIndex, bare, character_table
 from detector.features.claims import ClaimCues
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
@@ -76,7 +76,8 @@ CUE_KINDS = ("report", "mobilise", "takedown", "boast", "removal", "news", "othe
 
 # Zero-width characters, emoji variation selectors and the dot that lower("İ") leaves behind:
 # invisible, but they split n-grams.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufe0e\ufe0f\u0307]")
+_INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufe0e\ufe0f\u0307"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARACTERS}]")
 _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _MENTION_TOKEN = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_.]{3,}")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -108,10 +109,7 @@ def normalise_post_text(text: object) -> str:
     """
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
-    out = unicodedata.normalize("NFKC", str(text))
-    for url in sorted(extract_urls(out), key=len, reverse=True):
-        out = out.replace(url, f" {_url_token(url)} ")
-    out = _MENTION_TOKEN.sub(" atmention ", out)
+    out = _tokens_for_links(unicodedata.normalize("NFKC", str(text)))
     out = _INVISIBLE.sub("", out.lower())
     out = re.sub(r"\d+", "0", out)
     out = _REPEATS.sub(r"\1\1", out)
@@ -122,42 +120,63 @@ def _as_text(text: object) -> str:
     return "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
 
 
-# Posts that may hold a URL or an @mention (every match of ids._URL_IN_TEXT holds "://", "www.",
-# "youtu" or "me/"; every mention an "@"): these, and posts holding the NUL that separates posts
-# below, take the one-by-one path of normalise_post_text.
-_ONE_BY_ONE = re.compile(r"://|www\.|youtu|me/|@", re.IGNORECASE)
-_DIGITS = re.compile(r"\d+")
-_REPEATS_BETWEEN_NULS = re.compile(r"([^\n\x00])\1{2,}")
-_SPACES = re.compile(r"\s+")
-_SPACE_AT_SEPARATOR = re.compile(r" ?\x00 ?")
+# Posts that may hold a URL or an @mention: every match of ids._URL_IN_TEXT holds "://", "www.",
+# "youtu" or "me/" (any case), every mention an "@".
+_LINK_MARKERS = ("://", "www.", "youtu", "me/", "@")
+_ONE_BY_ONE = re.compile("|".join(map(re.escape, _LINK_MARKERS)), re.IGNORECASE)
+
+
+def _tokens_for_links(text: str) -> str:
+    """The URLs and mentions of an NFKC text as the tokens of :func:`normalise_post_text`."""
+    for url in sorted(extract_urls(text), key=len, reverse=True):
+        text = text.replace(url, f" {_url_token(url)} ")
+    return _MENTION_TOKEN.sub(" atmention ", text)
+
+
+def _cleaned(text: str) -> str:
+    """The last steps of :func:`normalise_post_text` on lower-case texts joined by NUL, over code
+    points as a numpy array: invisible characters out, digit runs as "0", runs of three or more
+    equal characters (but newline and NUL) cut to two, whitespace runs as one space, no space at
+    either end of a text."""
+    a = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    a = a[~character_table(_INVISIBLE.pattern)[a]]
+    digit = character_table(r"\d")[a]
+    if digit.any():
+        a = np.where(digit, ord("0"), a)[~(digit & np.r_[False, digit[:-1]])]
+    if len(a) > 2:
+        same = a[1:] == a[:-1]
+        third = np.r_[False, False, same[1:] & same[:-1]] & (a != ord("\n")) & (a != 0)
+        a = a[~third]
+    space = character_table(r"\s")[a]
+    keep = ~(space & np.r_[False, space[:-1]])
+    a, space = np.where(space, ord(" "), a)[keep], space[keep]
+    at_edge = np.r_[True, a[:-1] == 0] | np.r_[a[1:] == 0, True]
+    return a[~(space & at_edge)].astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def normalise_texts(texts) -> list[str]:
     """:func:`normalise_post_text` over an iterable (the first step of the pipeline), in bulk.
 
-    Posts without a URL or a mention (most of them) are normalised together as one string, posts
-    separated by NUL, which no step lets a match cross or change: the same output as one post at
-    a time, without a Python call per post and step.
+    Only the URLs and mentions are replaced post by post (in the posts that may hold one); the
+    other steps run once over all posts joined by NUL, which no step lets a change cross: the same
+    output as one post at a time, without a Python call per post and step.
     """
-    raw = [_as_text(t) for t in texts]
+    raw = [text if type(text) is str else _as_text(text) for text in texts]
     if not raw:
         return []
     out: list[str | None] = [None] * len(raw)
-    if sum(t.count("\x00") for t in raw):
-        plain = [i for i, t in enumerate(raw) if "\x00" not in t]
-    else:
-        plain = range(len(raw))
-    nfkc = unicodedata.normalize("NFKC", "\x00".join(raw[i] for i in plain)).split("\x00")
-    starts = np.cumsum([0] + [len(t) + 1 for t in nfkc[:-1]])
-    flagged = {int(k) for k in np.searchsorted(starts, [m.start() for m in _ONE_BY_ONE.finditer("\x00".join(nfkc))],
-                                                side="right") - 1}
-    bulk = [(i, t) for k, (i, t) in enumerate(zip(plain, nfkc, strict=True)) if k not in flagged]
-    if bulk:
-        joined = _INVISIBLE.sub("", "\x00".join(t for _, t in bulk).lower())
-        joined = _REPEATS_BETWEEN_NULS.sub(r"\1\1", _DIGITS.sub("0", joined))
-        joined = _SPACE_AT_SEPARATOR.sub("\x00", _SPACES.sub(" ", joined)).strip(" ")
-        for (i, _), text in zip(bulk, joined.split("\x00"), strict=True):
-            out[i] = text
+    plain = [i for i, t in enumerate(raw) if "\x00" not in t] if any("\x00" in t for t in raw) else range(len(raw))
+    nfkc = [_nfkc(raw[i]) for i in plain]
+    lower = "\x00".join(nfkc).lower() if nfkc else None
+    if lower is not None and any(marker in lower for marker in _LINK_MARKERS):
+        parts = lower.split("\x00")
+        for k, part in enumerate(parts):
+            if any(marker in part for marker in _LINK_MARKERS):
+                # lower() after the tokens, as one post at a time (a final sigma depends on what follows).
+                parts[k] = _tokens_for_links(nfkc[k]).lower()
+        lower = "\x00".join(parts)
+    for i, text in zip(plain, _cleaned(lower).split("\x00") if lower is not None else [], strict=True):
+        out[i] = text
     for i, text in enumerate(out):
         if text is None:
             out[i] = normalise_post_text(raw[i])
@@ -192,6 +211,10 @@ def _alternation(patterns: list[str]) -> re.Pattern | None:
 
 def _pooled(by_language: dict[str, list[str]]) -> list[str]:
     return [p for patterns in by_language.values() for p in patterns]
+
+
+def _lower_joined(texts: list[str]) -> str:
+    return "\x00".join(texts).lower()
 
 
 @functools.lru_cache(maxsize=8)
@@ -249,7 +272,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
         texts = [str(t) for t in X]
         patterns = (*self.cue_patterns_.values(), self.policy_pattern_)
         may_match = _cue_index(tuple(p.pattern if p is not None else "" for p in patterns)).candidates(
-            texts, prepare=str.lower)
+            texts, prepare=_lower_joined)
         counts = np.zeros((len(texts), self.n_features_out_))
         for i in np.flatnonzero(may_match.any(axis=1)):
             counts[i] = self._counts(texts[i], may_match[i])
@@ -448,51 +471,116 @@ def _reporting_pattern(path: str) -> re.Pattern | None:
     return _alternation(_pooled(cues.get("report", {})) + _pooled(cues.get("takedown", {})))
 
 
-# What normalise_post_text puts into a text that the raw text lacks, and where an anchor found in
-# the normalised text may therefore be missing from the loose text (see _loose_anchor).
-_TOKENS = re.compile(r"(atmention)|yturl|ytchannel|tgurl|weburl|(0)|(?<=(.))(?=\3)")
+# What normalise_post_text puts into a text that the raw text lacks (tokens for mentions and
+# links, "0" for a digit run): where an anchor found in the normalised text is cut into pieces
+# that the loose text holds (see _loose_anchor).
+_SEPARATORS = re.compile(r"(atmention)|yturl|ytchannel|tgurl|weburl|(0)")
 _DIGIT_CHARACTERS = tuple(ch for ch in map(chr, range(0x20000)) if re.fullmatch(r"\d", ch))
 
 
-def _loose_anchor(anchor: str) -> tuple[str, ...]:
-    """Strings one of which the loose text of a post holds wherever its normalised text holds
-    ``anchor``.
+def _is_word(ch: str) -> bool:
+    return re.match(r"\w", ch) is not None
 
-    The loose text (:func:`_loose_form`) is the raw text NFKC-normalised, lower-cased, without
-    invisible characters and with whitespace runs as one space; it keeps URLs, mentions, digits
-    and repeated letters. So an anchor is cut at the tokens that stand for URLs and mentions, at
-    the "0" that stands for a digit run and between two equal letters (a run of three or more
-    becomes two), and trimmed of spaces (a token brings its own). The longest piece is searched;
-    a piece before a mention token also with " @" or "@", one before a "0" with each digit.
+
+def _loose_anchor(anchor: str) -> list[tuple[str, ...]]:
+    """Pieces the loose text of a post holds wherever its normalised text holds ``anchor``
+    (boundary-marked, see :mod:`detector.features.anchors`): a list of alternatives, the loose
+    text holding one string of each.
+
+    The loose text (:func:`_careful_loose_forms`) is the raw text NFKC-normalised, lower-cased,
+    without invisible characters and with whitespace runs as one space; it keeps URLs, mentions,
+    digits and repeated letters. So an anchor is cut at the tokens that stand for URLs and
+    mentions and at the "0" that stands for a digit run, and trimmed of spaces (a token brings its
+    own); a piece before a "0" is searched with each digit after it, one before a mention token
+    with what the mention looks like there. A doubled letter inside a
+    piece is where the loose text may hold a longer run (a run of three or more becomes two), so
+    the piece is cut there too, each side keeping the double ("banned" -> "bann", "nned"). A piece
+    keeps the anchor's boundary marks at its ends, and gains one where a trimmed space met a word
+    character.
     """
-    pieces, start = [], 0
-    for match in [*_TOKENS.finditer(anchor), None]:
+    left, right = anchor.startswith(BOUNDARY), anchor.endswith(BOUNDARY)
+    anchor = bare(anchor)
+    runs, start, before = [], 0, None
+    for match in [*_SEPARATORS.finditer(anchor), None]:
         end = match.start() if match else len(anchor)
-        piece = anchor[start:end]
-        if match is not None and match.group(1):
-            pieces.append((len(piece.strip()), tuple(piece.strip() + tail for tail in (" @", "@"))))
-        elif match is not None and match.group(2):
-            pieces.append((len(piece.strip()), tuple(piece.lstrip() + d for d in _DIGIT_CHARACTERS)))
-        else:
-            pieces.append((len(piece.strip()), (piece.strip(),)))
-        start = match.end() if match else start
-    return max(pieces, key=lambda p: p[0])[1]
+        after = None if match is None else "mention" if match.group(1) else "digit" if match.group(2) else "link"
+        runs.append((anchor[start:end], before, after))
+        start, before = (match.end(), after) if match else (start, before)
+    pieces = []
+    for run, before, after in runs:
+        text = run.lstrip() if after == "digit" else run.strip()
+        if not text:
+            continue
+        spaced_before, spaced_after = text[0] != run[0], text[-1] != run[-1]
+        # A mark beside a doubled letter would be wrong where the loose text has a longer run.
+        head = ((spaced_before and _is_word(text[0])) or (before is None and left)) and text[:1] != text[1:2]
+        tail = (((spaced_after and _is_word(text[-1])) or (after is None and right)) and after not in ("digit", "mention")
+                and text[-1:] != text[-2:-1])
+        cuts = [k for k in range(1, len(text) - 1)
+                if text[k] == text[k + 1] and (k + 2 < len(text) or after == "digit")]
+        bounds = list(zip([0, *cuts], [*(k + 2 for k in cuts), len(text)], strict=True))
+        for n, (a, b) in enumerate(bounds):
+            last = n == len(bounds) - 1
+            piece = (BOUNDARY if head and n == 0 else "") + text[a:b] + (BOUNDARY if tail and last else "")
+            if last and after == "digit":
+                pieces.append(tuple(piece + d for d in _DIGIT_CHARACTERS))
+            elif last and after == "mention" and spaced_after:
+                # " atmention" is " @name" in the loose text, "@name" after an invisible character,
+                # or " atmention" typed as it is.
+                pieces.append(tuple(piece + t for t in (" @", "@", " a")))
+            else:
+                pieces.append((piece,))
+    if not pieces and "0" in anchor:
+        return [_DIGIT_CHARACTERS]
+    return pieces
 
 
 _WHITESPACE_RUNS = re.compile(r"\s{2,}|[^\S ]")
 
 
-def _loose_form(joined: str) -> str:
-    return _WHITESPACE_RUNS.sub(" ", _INVISIBLE.sub("", joined.lower()))
+def _careful_loose_forms(texts: list[str]) -> list[str]:
+    """The loose form of each raw text: NFKC, lower case, without invisible characters, with
+    whitespace runs as one space."""
+    return [_WHITESPACE_RUNS.sub(" ", _INVISIBLE.sub("", _nfkc(text).lower())) for text in texts]
 
 
-def _loose_texts(texts) -> list[str]:
-    """Raw texts NFKC-normalised where they are not already (most posts are)."""
-    out = []
-    for text in texts:
-        text = _as_text(text)
-        out.append(text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text))
-    return out
+_ASCII_WHITESPACE = bytes.maketrans(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", b" " * 9)
+# Characters the quick loose form keeps and the careful one removes or turns into a space: the
+# invisible ones, and the whitespace besides ASCII that NFKC and lower() leave (a test checks the
+# list over all of Unicode). A text holding one is prepared again with _careful_loose_forms.
+_NOT_QUICK = (*_INVISIBLE_CHARACTERS, "\x85", "\u1680", "\u2028", "\u2029")
+
+
+# Characters that make most posts not NFKC-normalised (the full-width punctuation of Chinese
+# posts, the ellipsis, no-break spaces): replaced by their NFKC form before NFKC is asked for,
+# which is much slower. Replacing a character by its NFKC form leaves the NFKC form of the text
+# unchanged (both have the same compatibility decomposition).
+_COMMON_COMPATIBLE = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：（）；…\xa0\u3000‼⁉")
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster for the common cases."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    for ch, image in _COMMON_COMPATIBLE:
+        if ch in text:
+            text = text.replace(ch, image)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+def _quick_loose_form(texts: list[str]) -> bytes:
+    """The loose form (:func:`_careful_loose_forms`) of raw texts without a _NOT_QUICK character,
+    joined by NUL, as UTF-8: NFKC where needed, then lower case and whitespace in bulk operations
+    over the whole buffer."""
+    is_normalized = unicodedata.is_normalized
+    joined = "\x00".join([text if is_normalized("NFKC", text) else _nfkc(text) for text in texts])
+    data = joined.lower().encode("utf-8", "surrogatepass").translate(_ASCII_WHITESPACE)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    space = buf == 32
+    repeated = space[1:] & space[:-1]
+    if not repeated.any():
+        return data
+    return buf[np.r_[True, ~repeated]].tobytes()
 
 
 @functools.lru_cache(maxsize=4)
@@ -506,7 +594,8 @@ def _gate_regexes(path: str) -> tuple[tuple[str, re.Pattern], ...]:
 
 @functools.lru_cache(maxsize=4)
 def _gate_index(path: str) -> AnchorIndex:
-    return AnchorIndex({str(i): [p.pattern] for i, (_, p) in enumerate(_gate_regexes(path))}, loosen=_loose_anchor)
+    return AnchorIndex({str(i): [p.pattern] for i, (_, p) in enumerate(_gate_regexes(path))}, loosen=_loose_anchor,
+                       recheck=_NOT_QUICK, unbounded=_LINK_MARKERS)
 
 
 def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarray, np.ndarray]:
@@ -518,13 +607,13 @@ def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarra
     (:func:`_loose_anchor`), then the regexes themselves on the few normalised texts flagged.
     """
     path = str(lexicon_path)
-    texts = list(texts)
+    texts = [text if type(text) is str else _as_text(text) for text in texts]
     regexes = _gate_regexes(path)
     reporting = np.full(len(texts), _reporting_pattern(path) is None)
     removal = np.zeros(len(texts), dtype=bool)
     if not regexes or not texts:
         return reporting, removal
-    may_match = _gate_index(path).candidates(_loose_texts(texts), prepare=_loose_form)
+    may_match = _gate_index(path).candidates(texts, prepare=_quick_loose_form, reprepare=_careful_loose_forms)
     flagged = np.flatnonzero(may_match.any(axis=1))
     # A text passes a gate when any of its regexes matches: only those whose anchors occur run.
     for i, text in zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True):
@@ -616,7 +705,7 @@ def requested_policies(texts, lexicon_path: str | Path = LEXICON_PATH, normalise
     path = str(lexicon_path)
     texts = list(texts) if normalised else normalise_texts(texts)
     patterns = _policy_patterns(path)
-    may_match = _cue_index(tuple(p.pattern for _, p in patterns)).candidates(texts, prepare=str.lower)
+    may_match = _cue_index(tuple(p.pattern for _, p in patterns)).candidates(texts, prepare=_lower_joined)
     out: list[str | None] = [None] * len(texts)
     for i in np.flatnonzero(may_match.any(axis=1)):
         best: tuple[int, str] | None = None
