@@ -8,15 +8,23 @@ as the issue measured on real channels), so they are what a channel mostly carri
 *Candidates* are the real posts that pass a gate: every real call and boast, and the real posts that
 talk about reporting without being calls (news, victims, quoted calls), as they are.
 
-Measured with ``time.process_time`` (CPU time of this process, which other processes on a shared
+Measured with ``time.process_time`` (CPU time of the process, which other processes on a shared
 machine do not inflate), best of ``--repeats``, through :func:`classify_calls` end to end (one
 worker):
 
 * chatter alone and candidates alone, with the prefilter (the default) and without it (every post
-  scored and described, as before);
-* mixes of chatter with 1 % and 5 % candidates.
+  scored and described, the step before the prefilter);
+* mixes of chatter with 1 % and 5 % candidates;
+* with ``--sizes``, the whole step on chatter with 1 % candidates at those numbers of posts (one
+  run each).
 
-Run:  nice -n 10 .venv/bin/python bench/calls_speed.py [--posts 20000] [--repeats 3]
+With ``--baseline DIR`` (another source tree, e.g. ``git worktree add /tmp/main main``), the same
+posts are classified by that tree's code in a child process, before and after this tree's own child
+(baseline, current, current, baseline), so both are measured in the same run on the same machine;
+the outputs of the two are checked to be the same.
+
+Run:  nice -n 10 .venv/bin/python bench/calls_speed.py [--posts 20000] [--repeats 3] [--baseline DIR]
+      [--sizes 100000,1000000]
 Writes bench/results/calls_speed.json and prints a Markdown table for bench/RESULTS.md.
 """
 
@@ -25,30 +33,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from detector import simulate_text  # noqa: E402
-from detector.features.calls import call_model, classify_calls, gate_cues, read_real  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results" / "calls_speed.json"
+HERE = Path(__file__).resolve()
+ROOT = HERE.parents[1]
+RESULTS = HERE.parent / "results" / "calls_speed.json"
 LANGUAGES = ("ru", "kk", "zh", "en", "ug", "uk")
 
 
 def _passes_a_gate(texts: list[str]) -> np.ndarray:
+    from detector.features.calls import gate_cues
+
     reporting, removal = gate_cues(texts)
     return reporting | removal
 
 
 def text_pools() -> tuple[dict[str, list[str]], list[str]]:
     """Per language, real and simulated texts that pass no gate; and the real posts that pass one."""
+    from detector import simulate_text
+    from detector.features.calls import read_real
+
     real = read_real()
     real["lang"] = real["file"].str.split("[._]", regex=True).str[0]
     quiet = {}
@@ -78,18 +90,75 @@ def chatter_posts(n: int, quiet: dict[str, list[str]], seed: int = 0) -> list[st
     return out[:n]
 
 
-def _frame(texts: list[str]) -> pd.DataFrame:
+def _mixed(chatter: list[str], candidates: list[str], share: float, n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    k = int(round(share * n))
+    mix = chatter[: n - k] + list(rng.choice(candidates, k))
+    rng.shuffle(mix)
+    return mix
+
+
+def workloads(posts: int, seed: int, sizes: list[int]) -> dict:
+    """The posts measured, by name (built once, so every tree classifies the same posts)."""
+    quiet, candidates = text_pools()
+    chatter = chatter_posts(max([posts, *sizes]), quiet, seed=seed)
+    loads = {"chatter": chatter[:posts], "candidates": candidates}
+    for share in (0.01, 0.05):
+        loads[f"chatter + {share:.0%} candidates"] = _mixed(chatter, candidates, share, posts, seed + 1)
+    for size in sizes:
+        loads[f"{size} posts (chatter + 1 % candidates)"] = _mixed(chatter, candidates, 0.01, size, seed + 2)
+    return loads
+
+
+def _frame(texts: list[str]):
+    import pandas as pd
+
     return pd.DataFrame({"post_id": [f"p{i}" for i in range(len(texts))], "text": texts})
 
 
-def _us_per_post(texts: list[str], repeats: int, prefilter: bool = True) -> float:
-    posts = _frame(texts)
-    best = float("inf")
+def _timed(posts, repeats: int, prefilter: bool = True):
+    from detector.features.calls import classify_calls
+
+    best, out = float("inf"), None
     for _ in range(repeats):
         start = time.process_time()
-        classify_calls(posts, workers=1, prefilter=prefilter)
+        out = classify_calls(posts, workers=1, prefilter=prefilter)
         best = min(best, time.process_time() - start)
-    return best / len(texts) * 1e6
+    return best / len(posts) * 1e6, out
+
+
+def _summary(out) -> dict:
+    """What must be the same whichever tree classified the posts."""
+    scored = out["p_call"].notna().to_numpy()
+    return {"kind": out["kind"].tolist(), "scored": scored.tolist(),
+            "p_call": np.round(out["p_call"].to_numpy()[scored], 12).tolist(),
+            "described": [(t, p, lang) for t, p, lang, k in zip(out["targets"], out["requested_policy"], out["language"],
+                                                                 out["kind"], strict=True) if k != "other"]}
+
+
+def measure(loads: dict, repeats: int, plain: bool) -> dict:
+    """µs per post of every workload (and, with ``plain``, without the prefilter on a sample)."""
+    from detector.features.calls import call_model
+
+    call_model()   # fitted once, outside the timings
+    rows = {}
+    for name, texts in loads.items():
+        big = len(texts) > 50_000
+        us, out = _timed(_frame(texts), 1 if big else repeats)
+        row = {"n": len(texts), "us_per_post": us, "summary": _summary(out),
+               "mean_chars": float(np.mean([len(t) for t in texts])),
+               "candidates": float(np.mean(_passes_a_gate(texts)))}
+        if plain and name in ("chatter", "candidates"):
+            # The step before the prefilter: every post scored and described (fewer posts: it is slow).
+            row["us_per_post_without_prefilter"] = _timed(_frame(texts[:2000]), 1, prefilter=False)[0]
+        rows[name] = row
+        print(name, {k: v for k, v in row.items() if k != "summary"}, flush=True, file=sys.stderr)
+    return rows
+
+
+def _child(tree: str, loads_path: str, repeats: int, plain: bool, out_path: str) -> None:
+    subprocess.run([sys.executable, str(HERE), "--child", loads_path, "--src", tree, "--repeats", str(repeats),
+                    "--out", out_path, *(["--plain"] if plain else [])], check=True)
 
 
 def main() -> None:
@@ -97,48 +166,67 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline", help="another source tree to measure on the same posts")
+    parser.add_argument("--sizes", default="", help="comma-separated numbers of posts for the whole step")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--src", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    call_model()   # fitted once, outside the timings
-    quiet, candidates = text_pools()
-    chatter = chatter_posts(args.posts, quiet, seed=args.seed)
-    rng = np.random.default_rng(args.seed + 1)
-    rows = []
+    if args.child:   # measure the loads with the code of --src
+        sys.path.insert(0, args.src)
+        with open(args.child, "rb") as f:
+            loads = pickle.load(f)
+        rows = measure(loads, args.repeats, args.plain)
+        Path(args.out).write_text(json.dumps(rows), encoding="utf-8")
+        return
 
-    def measure(name: str, texts: list[str], repeats: int = args.repeats, plain: bool = True) -> None:
-        row = {"posts": name, "n": len(texts), "mean_chars": float(np.mean([len(t) for t in texts])),
-               "candidates": float(np.mean(_passes_a_gate(texts))),
-               "us_per_post": _us_per_post(texts, repeats)}
-        if plain:   # the step as it was: every post scored and described (fewer posts: it is slow)
-            sample = texts[: max(1, min(len(texts), 2000))]
-            row["us_per_post_without_prefilter"] = _us_per_post(sample, 1, prefilter=False)
-            row["speed_up"] = row["us_per_post_without_prefilter"] / row["us_per_post"]
-        rows.append(row)
-        print(row, flush=True)
-
+    sys.path.insert(0, str(ROOT))
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    loads = workloads(args.posts, args.seed, sizes)
+    trees = {"current": str(ROOT)} | ({"baseline": str(Path(args.baseline).resolve())} if args.baseline else {})
+    order = ["baseline", "current", "current", "baseline"] if args.baseline else ["current"]
     load_before = os.getloadavg()
-    measure("chatter", chatter)
-    measure("candidates", candidates)
-    for share in (0.01, 0.05):
-        k = int(round(share * args.posts))
-        mix = chatter[: args.posts - k] + list(rng.choice(candidates, k))
-        rng.shuffle(mix)
-        measure(f"chatter + {share:.0%} candidates", mix, plain=False)
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        loads_path = os.path.join(tmp, "loads.pkl")
+        with open(loads_path, "wb") as f:
+            pickle.dump(loads, f)
+        for k, name in enumerate(order):
+            out_path = os.path.join(tmp, f"{k}.json")
+            _child(trees[name], loads_path, args.repeats, plain=name == "current" and not runs[name], out_path=out_path)
+            runs[name].append(json.loads(Path(out_path).read_text(encoding="utf-8")))
     load_after = os.getloadavg()
 
-    result = {"rows": rows, "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                                        "cpus": os.cpu_count(), "python": platform.python_version()},
+    table = []
+    for name in loads:
+        current = [run[name] for run in runs["current"]]
+        row = {"posts": name, "n": current[0]["n"], "mean_chars": current[0]["mean_chars"],
+               "candidates": current[0]["candidates"], "us_per_post": min(r["us_per_post"] for r in current),
+               "us_per_post_without_prefilter": current[0].get("us_per_post_without_prefilter")}
+        if args.baseline:
+            base = [run[name] for run in runs["baseline"]]
+            row["us_per_post_baseline"] = min(r["us_per_post"] for r in base)
+            row["same_output_as_baseline"] = all(r["summary"] == current[0]["summary"] for r in base + current)
+        table.append(row)
+
+    result = {"rows": table, "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                                         "cpus": os.cpu_count(), "python": platform.python_version()},
               "load_average_before": load_before, "load_average_after": load_after,
               "command": "nice -n 10 .venv/bin/python bench/calls_speed.py " + " ".join(sys.argv[1:]),
-              "clock": "time.process_time (CPU time of the process), best of repeats"}
+              "baseline": args.baseline, "order": order,
+              "clock": "time.process_time (CPU time of the process), best of repeats (one run past 50,000 posts)"}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print("\n| posts | n | mean chars | share passing a gate | µs/post | µs/post before (no prefilter) | speed-up |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        before = r.get("us_per_post_without_prefilter")
+    print("\n| posts | n | mean chars | share passing a gate | µs/post | µs/post baseline | µs/post without prefilter |"
+          " same output |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for r in table:
+        base, plain = r.get("us_per_post_baseline"), r.get("us_per_post_without_prefilter")
         print(f"| {r['posts']} | {r['n']} | {r['mean_chars']:.0f} | {r['candidates']:.1%} | {r['us_per_post']:.1f} | "
-              + (f"{before:.0f} | {r['speed_up']:.0f}× |" if before else "– | – |"))
+              + (f"{base:.1f} | " if base is not None else "– | ") + (f"{plain:.0f} | " if plain else "– | ")
+              + ("yes |" if r.get("same_output_as_baseline") else "– |" if base is None else "**no** |"))
     print(f"\nload average before {load_before}, after {load_after}")
 
 

@@ -575,12 +575,12 @@ def _quick_loose_form(texts: list[str]) -> bytes:
     is_normalized = unicodedata.is_normalized
     joined = "\x00".join([text if is_normalized("NFKC", text) else _nfkc(text) for text in texts])
     data = joined.lower().encode("utf-8", "surrogatepass").translate(_ASCII_WHITESPACE)
-    buf = np.frombuffer(data, dtype=np.uint8)
-    space = buf == 32
-    repeated = space[1:] & space[:-1]
-    if not repeated.any():
+    space = np.frombuffer(data, dtype=np.uint8) == 32
+    repeated = np.flatnonzero(space[1:] & space[:-1]) + 1   # a space after a space
+    if not len(repeated):
         return data
-    return buf[np.r_[True, ~repeated]].tobytes()
+    ends, starts = np.r_[repeated, len(data)].tolist(), np.r_[0, repeated + 1].tolist()
+    return b"".join([data[a:b] for a, b in zip(starts, ends, strict=True)])
 
 
 @functools.lru_cache(maxsize=4)
