@@ -573,7 +573,7 @@ def _quick_loose_form(texts: list[str]) -> bytes:
     joined by NUL, as UTF-8: NFKC where needed, then lower case and whitespace in bulk operations
     over the whole buffer."""
     is_normalized = unicodedata.is_normalized
-    joined = "\x00".join([text if is_normalized("NFKC", text) else _nfkc(text) for text in texts])
+    joined = "\x00".join([text if text.isascii() or is_normalized("NFKC", text) else _nfkc(text) for text in texts])
     data = joined.lower().encode("utf-8", "surrogatepass").translate(_ASCII_WHITESPACE)
     space = np.frombuffer(data, dtype=np.uint8) == 32
     repeated = np.flatnonzero(space[1:] & space[:-1]) + 1   # a space after a space
