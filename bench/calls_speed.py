@@ -24,7 +24,7 @@ posts are classified by that tree's code in a child process, before and after th
 the outputs of the two are checked to be the same.
 
 Run:  nice -n 10 .venv/bin/python bench/calls_speed.py [--posts 20000] [--repeats 3] [--baseline DIR]
-      [--sizes 100000,1000000]
+      [--sizes 100000,1000000] [--once] [--results FILE]
 Writes bench/results/calls_speed.json and prints a Markdown table for bench/RESULTS.md.
 """
 
@@ -170,6 +170,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baseline", help="another source tree to measure on the same posts")
     parser.add_argument("--sizes", default="", help="comma-separated numbers of posts for the whole step")
+    parser.add_argument("--once", action="store_true", help="each tree once (baseline, current), not twice")
+    parser.add_argument("--results", default=str(RESULTS), help="where to write the JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -191,7 +193,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     loads = workloads(args.posts, args.seed, sizes)
     trees = {"current": str(ROOT)} | ({"baseline": str(Path(args.baseline).resolve())} if args.baseline else {})
-    order = ["baseline", "current", "current", "baseline"] if args.baseline else ["current"]
+    order = (["baseline", "current"] if args.once else ["baseline", "current", "current", "baseline"]) if args.baseline \
+        else ["current"]
     load_before = os.getloadavg()
     runs: dict[str, list[dict]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,8 +225,8 @@ def main() -> None:
               "command": "nice -n 10 .venv/bin/python bench/calls_speed.py " + " ".join(sys.argv[1:]),
               "baseline": args.baseline, "order": order,
               "clock": "time.process_time (CPU time of the process), best of repeats (one run past 50,000 posts)"}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    Path(args.results).parent.mkdir(exist_ok=True)
+    Path(args.results).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print("\n| posts | n | mean chars | share passing a gate | µs/post | µs/post baseline | µs/post without prefilter |"
           " same output |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")

@@ -603,8 +603,9 @@ def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarra
     removal (:func:`claims_removal`). The two gates of the classifier; a post with neither can be
     neither a call nor a boast.
 
-    Exact and fast: one search for the regexes' anchors over the loose form of every text
-    (:func:`_loose_anchor`), then the regexes themselves on the few normalised texts flagged.
+    Exact and fast: one search for the strings every match of a gate regex holds, with their word
+    boundaries, over the loose form of every text (:func:`_loose_anchor`, :class:`AnchorIndex`),
+    then the regexes themselves on the few normalised texts flagged (about 4 % of everyday posts).
     """
     path = str(lexicon_path)
     texts = [text if type(text) is str else _as_text(text) for text in texts]
