@@ -457,11 +457,12 @@ class AnchorIndex:
         self._need_regex = need_regex_array
         self._regex_group = np.array(regex_group, dtype=np.int64)
 
-    def candidates(self, texts: list[str], prepare=None, reprepare=None) -> np.ndarray:
+    def candidates(self, texts: list[str], prepare=None, reprepare=None, prepare_texts=None) -> np.ndarray:
         """Boolean array (len(texts), number of groups).
 
-        ``prepare``: from the list of texts to their prepared forms joined by NUL (str or UTF-8
-        bytes), e.g. all lower-cased in one call; by default the texts joined as they are.
+        ``prepare``: applied to the texts joined by NUL (it must keep each NUL and not move
+        characters across one), e.g. lower-casing them all in one call; it may return UTF-8 bytes.
+        ``prepare_texts``: instead, from the list of texts to their prepared forms joined by NUL.
         ``reprepare``: from a list of texts to their careful prepared forms, for the texts holding
         a ``recheck`` string (by default their prepared forms are searched again as they are).
         """
@@ -470,10 +471,15 @@ class AnchorIndex:
         if self._first is None or not texts:
             return out
         # One buffer, texts separated by NUL (no searched string holds one): a match never spans two.
-        found = self._first.find(_as_bytes(prepare(texts) if prepare is not None else "\x00".join(texts)))
+        if prepare_texts is not None:
+            data = prepare_texts(texts)
+        else:
+            joined = "\x00".join(texts)
+            data = prepare(joined) if prepare is not None else joined
+        found = self._first.find(_as_bytes(data))
         if len(found.starts) != len(texts):   # a text holds NUL itself: look at the texts one by one
             for i, text in enumerate(texts):
-                out[i] |= self.candidates([text.replace("\x00", "\x01")], prepare, reprepare)[0]
+                out[i] |= self.candidates([text.replace("\x00", "\x01")], prepare, reprepare, prepare_texts)[0]
             return out
         linked = np.zeros(len(texts), dtype=bool)
         linked[found.rows[self._first.marker[found.words]]] = True

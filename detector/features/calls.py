@@ -213,10 +213,6 @@ def _pooled(by_language: dict[str, list[str]]) -> list[str]:
     return [p for patterns in by_language.values() for p in patterns]
 
 
-def _lower_joined(texts: list[str]) -> str:
-    return "\x00".join(texts).lower()
-
-
 @functools.lru_cache(maxsize=8)
 def _cue_index(patterns: tuple[str, ...]) -> AnchorIndex:
     """One anchor search for a tuple of regexes (one group each; "" for none)."""
@@ -272,7 +268,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
         texts = [str(t) for t in X]
         patterns = (*self.cue_patterns_.values(), self.policy_pattern_)
         may_match = _cue_index(tuple(p.pattern if p is not None else "" for p in patterns)).candidates(
-            texts, prepare=_lower_joined)
+            texts, prepare=str.lower)
         counts = np.zeros((len(texts), self.n_features_out_))
         for i in np.flatnonzero(may_match.any(axis=1)):
             counts[i] = self._counts(texts[i], may_match[i])
@@ -614,7 +610,7 @@ def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarra
     removal = np.zeros(len(texts), dtype=bool)
     if not regexes or not texts:
         return reporting, removal
-    may_match = _gate_index(path).candidates(texts, prepare=_quick_loose_form, reprepare=_careful_loose_forms)
+    may_match = _gate_index(path).candidates(texts, prepare_texts=_quick_loose_form, reprepare=_careful_loose_forms)
     flagged = np.flatnonzero(may_match.any(axis=1))
     # A text passes a gate when any of its regexes matches: only those whose anchors occur run.
     for i, text in zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True):
@@ -706,7 +702,7 @@ def requested_policies(texts, lexicon_path: str | Path = LEXICON_PATH, normalise
     path = str(lexicon_path)
     texts = list(texts) if normalised else normalise_texts(texts)
     patterns = _policy_patterns(path)
-    may_match = _cue_index(tuple(p.pattern for _, p in patterns)).candidates(texts, prepare=_lower_joined)
+    may_match = _cue_index(tuple(p.pattern for _, p in patterns)).candidates(texts, prepare=str.lower)
     out: list[str | None] = [None] * len(texts)
     for i in np.flatnonzero(may_match.any(axis=1)):
         best: tuple[int, str] | None = None
