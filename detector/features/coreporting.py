@@ -15,6 +15,7 @@ Research Centre, 2020-2023 (coordination-network-toolkit 1.5.2 on PyPI): ``co_re
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numba import njit
+from numba.typed import List
 
 from detector.errors import DetectorError
 
@@ -60,13 +62,14 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
     """
     table = _read_toolkit_csv(Path(path))
     n_rows = table.num_rows
-    message = _string_column(table, "message_id")
-    reporter = _string_column(table, "user_id")
-    target = _string_column(table, "repost_id")
+    reporter = table.column("user_id")
     seconds = table.column("timestamp").to_numpy().astype(np.float64)
-    first = _first_occurrences(*_buffers(message))
-    reporter_code, reporter_row, reporter_empty = _factorize(*_buffers(reporter))
-    target_code, _, target_empty = _factorize(*_buffers(target))
+    # The kernels release the GIL: reporters on one core, targets and ids on the other.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reporters = pool.submit(_factorize, reporter)
+        target_code, _, target_empty = _factorize(table.column("repost_id"))
+        first = _first_occurrences(table.column("message_id"))
+        reporter_code, reporter_row, reporter_empty = reporters.result()
     is_event = first & np.isfinite(seconds)
     if reporter_empty >= 0:
         is_event &= reporter_code != reporter_empty
@@ -83,7 +86,7 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
     named[a] = True
     named[b] = True
     position = np.cumsum(named) - 1  # code -> place among the named reporters
-    names = reporter.take(pa.array(reporter_row[named]))
+    names = reporter.take(pa.array(reporter_row[named])).combine_chunks()
     rank = np.empty(len(names), dtype=np.int64)
     rank[pc.sort_indices(names).to_numpy()] = np.arange(len(names))
     a, b = position[a], position[b]
@@ -131,94 +134,121 @@ def _read_toolkit_csv(path: Path) -> pa.Table:
                                  "timestamp (seconds), urls, with a header row") from error
 
 
-def _string_column(table: pa.Table, name: str) -> pa.Array:
-    column = table.column(name)
-    return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-
-
-def _buffers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of an Arrow string array without nulls, offsets from its own slice."""
-    _, offsets, data = strings.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int32)[strings.offset:strings.offset + len(strings) + 1]
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return offsets.astype(np.int64), data
+def _parts(column: pa.ChunkedArray) -> tuple[List, List]:
+    """(offsets, bytes) of each chunk of a string column without nulls, read in place (no copy)."""
+    offsets, data = List(), List()
+    for chunk in column.chunks:
+        _, raw_offsets, raw_data = chunk.buffers()
+        offsets.append(np.frombuffer(raw_offsets, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1])
+        data.append(np.frombuffer(raw_data, dtype=np.uint8) if raw_data is not None else np.zeros(0, np.uint8))
+    if not len(offsets):
+        offsets.append(np.zeros(1, dtype=np.int32))
+        data.append(np.zeros(0, dtype=np.uint8))
+    return offsets, data
 
 
 @njit(cache=True, nogil=True)
 def _hash_strings(offsets, data):  # pragma: no cover - compiled
     """FNV-1a 64-bit of every string (a bucket hint only: equality is always checked on bytes)."""
-    n = len(offsets) - 1
+    n = 0
+    for c in range(len(offsets)):
+        n += len(offsets[c]) - 1
     out = np.empty(n, dtype=np.uint64)
-    for i in range(n):
-        h = np.uint64(14695981039346656037)
-        for p in range(offsets[i], offsets[i + 1]):
-            h = (h ^ np.uint64(data[p])) * np.uint64(1099511628211)
-        out[i] = h
+    g = 0
+    for c in range(len(offsets)):
+        off, raw = offsets[c], data[c]
+        for i in range(len(off) - 1):
+            h = np.uint64(14695981039346656037)
+            for p in range(off[i], off[i + 1]):
+                h = (h ^ np.uint64(raw[p])) * np.uint64(1099511628211)
+            out[g] = h
+            g += 1
     return out
-
-
-@njit(cache=True, nogil=True)
-def _same_bytes(offsets, data, i, j):  # pragma: no cover - compiled
-    a, b = offsets[i], offsets[j]
-    length = offsets[i + 1] - a
-    if offsets[j + 1] - b != length:
-        return False
-    for p in range(length):
-        if data[a + p] != data[b + p]:
-            return False
-    return True
 
 
 @njit(cache=True, nogil=True)
 def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
     """Codes in order of first appearance, by an open-addressing table compared on bytes.
 
+    Each distinct string's bytes are copied once into one buffer, so a probe compares the row
+    with that buffer and never reaches back into another chunk.
     Returns (code per row, first row of each code, code of the empty string or -1).
     """
     n = len(hashes)
-    size = 1
-    while size < 2 * n + 2:
-        size *= 2
+    size = 1 << 12  # grown as codes appear: sized by distinct strings, not rows, to stay in cache
     mask = np.uint64(size - 1)
     slot_code = np.full(size, -1, dtype=np.int64)
     slot_hash = np.zeros(size, dtype=np.uint64)  # beside the code: a probe touches one slot, not the rows
     codes = np.empty(n, dtype=np.int64)
     first_row = np.empty(n, dtype=np.int64)
+    key_start = np.zeros(n + 1, dtype=np.int64)
+    keys = np.empty(1 << 16, dtype=np.uint8)
     n_codes = 0
-    for i in range(n):
-        h = hashes[i]
-        slot = h & mask
-        while True:
-            code = slot_code[slot]
-            if code < 0:
-                slot_code[slot] = n_codes
-                slot_hash[slot] = h
-                first_row[n_codes] = i
-                codes[i] = n_codes
-                n_codes += 1
-                break
-            if slot_hash[slot] == h and _same_bytes(offsets, data, first_row[code], i):
-                codes[i] = code
-                break
-            slot = (slot + np.uint64(1)) & mask
+    g = 0
     empty = -1
-    for code in range(n_codes):
-        row = first_row[code]
-        if offsets[row + 1] == offsets[row]:
-            empty = code
+    for c in range(len(offsets)):
+        off, raw = offsets[c], data[c]
+        for i in range(len(off) - 1):
+            h = hashes[g]
+            begin, length = off[i], off[i + 1] - off[i]
+            slot = h & mask
+            while True:
+                code = slot_code[slot]
+                if code < 0:
+                    slot_code[slot] = n_codes
+                    slot_hash[slot] = h
+                    first_row[n_codes] = g
+                    at = key_start[n_codes]
+                    if at + length > len(keys):
+                        grown = np.empty(max(2 * len(keys), at + length), dtype=np.uint8)
+                        grown[:at] = keys[:at]
+                        keys = grown
+                    keys[at:at + length] = raw[begin:begin + length]
+                    key_start[n_codes + 1] = at + length
+                    if length == 0:
+                        empty = n_codes
+                    codes[g] = n_codes
+                    n_codes += 1
+                    if 2 * n_codes > size:  # keep the table at most half full
+                        size *= 2
+                        mask = np.uint64(size - 1)
+                        slot_code = np.full(size, -1, dtype=np.int64)
+                        slot_hash = np.zeros(size, dtype=np.uint64)
+                        for known in range(n_codes):
+                            kh = hashes[first_row[known]]
+                            ks = kh & mask
+                            while slot_code[ks] >= 0:
+                                ks = (ks + np.uint64(1)) & mask
+                            slot_code[ks] = known
+                            slot_hash[ks] = kh
+                    break
+                if slot_hash[slot] == h and key_start[code + 1] - key_start[code] == length:
+                    at = key_start[code]
+                    same = True
+                    for q in range(length):
+                        if keys[at + q] != raw[begin + q]:
+                            same = False
+                            break
+                    if same:
+                        codes[g] = code
+                        break
+                slot = (slot + np.uint64(1)) & mask
+            g += 1
     return codes, first_row[:n_codes].copy(), empty
 
 
-def _factorize(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, int]:
+    offsets, data = _parts(column)
     return _factorize_hashed(offsets, data, _hash_strings(offsets, data))
 
 
-def _first_occurrences(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+def _first_occurrences(column: pa.ChunkedArray) -> np.ndarray:
     """True at the first row of every distinct string (the toolkit's ``insert or ignore``).
 
     Ids are nearly always unique: distinct 64-bit hashes prove it after one sort; only when two
     hashes meet are the strings factorised exactly.
     """
+    offsets, data = _parts(column)
     hashes = _hash_strings(offsets, data)
     ordered = np.sort(hashes)
     if not np.any(ordered[1:] == ordered[:-1]):
@@ -278,9 +308,10 @@ def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
 def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # pragma: no cover
     """(a, b, weight) for every reporter pair, reporter a by reporter a.
 
-    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. For each report of a, every
-    other reporter in its window is listed once (a stamp per reporter); a's list is sorted and
-    run-length counted, so each (a, b) comes out once; a's self-loop, when kept, comes first.
+    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. For each report, every other
+    reporter in its window is listed once (a stamp per reporter); then, reporter by reporter,
+    the lists of a's reports are gathered, sorted and run-length counted, so each (a, b) comes
+    out once; a's self-loop, when kept, comes first.
     """
     n = len(reporter)
     start = np.zeros(n_reporters + 1, dtype=np.int64)
@@ -294,7 +325,25 @@ def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # 
         r = reporter[p]
         by_reporter[fill[r]] = p
         fill[r] += 1
-    stamp = np.full(n_reporters, -1, dtype=np.int64)
+    # Pass 1, in (target, time) order, reading the windows sequentially: each report's other
+    # reporters, once each, as one slice of ``others`` (a stamp per reporter drops repeats).
+    stamp = np.full(n_reporters, -1, dtype=np.int32)
+    first = np.zeros(n + 1, dtype=np.int64)
+    total = 0
+    for p in range(n):
+        total += hi[p] - lo[p] - 1
+    others = np.empty(max(total, 1), dtype=np.int32)
+    count = 0
+    for p in range(n):
+        a = reporter[p]
+        for k in range(lo[p], hi[p]):
+            b = reporter[k]
+            if b != a and stamp[b] != p:
+                stamp[b] = p
+                others[count] = b
+                count += 1
+        first[p + 1] = count
+    # Pass 2, reporter by reporter: gather the slices of a's reports, sort, count runs.
     capacity = 1024
     out_a = np.empty(capacity, dtype=np.int64)
     out_b = np.empty(capacity, dtype=np.int64)
@@ -308,18 +357,14 @@ def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # 
         count = 0
         for q in range(start[a], start[a + 1]):
             p = by_reporter[q]
-            if hi[p] - lo[p] == 1:
-                continue
-            for k in range(lo[p], hi[p]):
-                b = reporter[k]
-                if b != a and stamp[b] != p:
-                    stamp[b] = p
-                    if count == len(neighbours):
-                        grown = np.empty(2 * count, dtype=np.int64)
-                        grown[:count] = neighbours
-                        neighbours = grown
-                    neighbours[count] = b
-                    count += 1
+            size = first[p + 1] - first[p]
+            if count + size > len(neighbours):
+                grown = np.empty(2 * (count + size), dtype=np.int64)
+                grown[:count] = neighbours[:count]
+                neighbours = grown
+            for k in range(size):
+                neighbours[count + k] = others[first[p] + k]
+            count += size
         if include_self_loops and n_events >= min_weight:  # every report matches itself
             if n_out == capacity:
                 capacity *= 2
