@@ -184,6 +184,7 @@ def main() -> None:
             row = measure(n, pairs, folder, args.timeout, args.seed)
             results.append(row)
             print(json.dumps(row), flush=True)
+            _write(args, results)  # after each size: a long run interrupted keeps what it measured
     print(f"\n{'events':>10} {'ours s (median)':>16} {'toolkit s (median)':>19} {'speed-up median':>16} "
           f"{'range':>12} {'identical (loops / no loops)':>29}")
     for r in results:
@@ -191,12 +192,15 @@ def main() -> None:
               f"{statistics.median(r['toolkit_seconds']):>19.1f} {r['speedup_median']:>15.0f}x "
               f"{r['speedup_range'][0]:>5.0f}-{r['speedup_range'][1]:.0f}x "
               f"{str(r['identical_with_self_loops']):>14} / {r['identical_without_self_loops']}")
+    print(f"wrote {args.out}")
+
+
+def _write(args, results: list[dict]) -> None:
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps({"machine": {"python": platform.python_version(), "cores": 2, "ram_gib": 24,
                                                 "shared": "with other jobs; see load_average_1min"},
                                     "window_seconds": WINDOW, "seed": args.seed, "results": results},
                                    indent=2) + "\n")
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
