@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import itertools
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +242,62 @@ def test_burst_intervals_reads_other_zones_as_utc_and_refuses_naive_times():
 def test_docstring_example_holds():
     result = doctest.testmod(kleinberg, verbose=False)
     assert result.attempted >= 1 and result.failed == 0
+
+
+def _quadratic_viterbi(emission: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The O(n·k²) recursion as R writes it: first minimum over all predecessors, every step."""
+    current = np.full(tau.shape[0], np.inf)
+    current[0] = 0.0
+    back = np.empty(emission.shape, dtype=np.int64)
+    rows = np.arange(tau.shape[0])
+    for t in range(emission.shape[0]):
+        cost = tau + current[None, :]
+        back[t] = cost.argmin(axis=1)
+        current = cost[rows, back[t]] + emission[t]
+    return back, current
+
+
+@pytest.mark.parametrize("stable", [False, True])
+def test_linear_predecessor_search_equals_the_quadratic_recursion_bit_for_bit(stable):
+    # Integer gaps make exact ties between predecessors; a long silence makes R's densities
+    # underflow to +inf costs; gamma and s vary the spacing of the transition costs.
+    rng = np.random.default_rng(7)
+    streams = [np.cumsum(rng.integers(1, 4, 800)).astype(float),
+               np.cumsum(np.r_[rng.exponential(1.0, 300), [5e3], rng.exponential(0.01, 300)]),
+               np.unique(np.r_[rng.uniform(0, 2000, 2000), rng.uniform(50, 51, 300)])]
+    for times, s, gamma in itertools.product(streams, (1.5, 2.0, 3.0), (0.1, 1.0, 2.0)):
+        gaps = np.diff(times)
+        n, total = gaps.size, math.fsum(gaps)
+        k = kleinberg._state_count(total, float(gaps.min()), s)
+        alpha = np.power(s, np.arange(k, dtype=np.float64)) / (total / n)
+        step_up = np.arange(k)[:, None] - np.arange(k)[None, :]
+        step = gamma * math.log(n)
+        tau = np.where(step_up > 0, step_up * step, 0.0)
+        emission = kleinberg._emission_costs(gaps, alpha, stable)
+        start = np.r_[0.0, np.full(k - 1, np.inf)]
+        back = np.empty((n, k), dtype=np.int64)
+        costs = kleinberg._viterbi_steps(emission, tau, step, start, back, kleinberg._TIE_MARGIN)
+        expected_back, expected_costs = _quadratic_viterbi(emission, tau)
+        np.testing.assert_array_equal(back, expected_back)
+        np.testing.assert_array_equal(costs.view(np.int64), expected_costs.view(np.int64))
+
+
+def test_predecessors_within_rounding_of_each_other_are_settled_by_the_exact_costs():
+    # Costs C[l] = c0 + l·step plus a few ulps: every route into a higher state costs the same up
+    # to rounding, so only the exact expression tau[j, l] + C[l] can say which comes first.
+    rng = np.random.default_rng(11)
+    k, step = 24, 0.1 * math.log(1000)
+    step_up = np.arange(k)[:, None] - np.arange(k)[None, :]
+    tau = np.where(step_up > 0, step_up * step, 0.0)
+    for _ in range(300):
+        start = 50.0 + np.arange(k) * step
+        start = start + rng.integers(-4, 5, k) * np.spacing(start)
+        emission = rng.uniform(0, 1, (3, k))
+        back = np.empty((3, k), dtype=np.int64)
+        costs = kleinberg._viterbi_steps(emission, tau, step, start, back, kleinberg._TIE_MARGIN)
+        current = start.copy()
+        for t in range(3):
+            cost = tau + current[None, :]
+            np.testing.assert_array_equal(back[t], cost.argmin(axis=1))
+            current = cost[np.arange(k), back[t]] + emission[t]
+        np.testing.assert_array_equal(costs.view(np.int64), current.view(np.int64))

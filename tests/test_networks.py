@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from detector.errors import DetectorError
+from detector.features.coreporting import co_reporting_edges_csv
 from detector.features.networks import (
     co_reporting_edges,
     coposting_edges,
@@ -60,10 +62,9 @@ def planted_reports(seed: int = 0) -> pd.DataFrame:
     return _notices(rows)
 
 
-def _toolkit_co_retweet(notices: pd.DataFrame, window: int, min_edge_weight: int, workdir: Path) -> pd.DataFrame:
-    """The co_retweet_network table the real toolkit CLI computes (reporter = user, target = repost)."""
+def _write_toolkit_csv(notices: pd.DataFrame, path: Path) -> Path:
+    """Notices with a reporter in the toolkit's CSV layout (reporter = user, target = repost)."""
     events = notices[notices["reporter_id"].fillna("").ne("")]
-    path = workdir / "events.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"])
@@ -71,6 +72,12 @@ def _toolkit_co_retweet(notices: pd.DataFrame, window: int, min_edge_weight: int
             target = "" if pd.isna(row.target) else row.target
             out.writerow([row.notice_id, row.reporter_id, row.reporter_id, target, "", "",
                           int(row.received_at.timestamp()), ""])
+    return path
+
+
+def _toolkit_co_retweet(notices: pd.DataFrame, window: int, min_edge_weight: int, workdir: Path) -> pd.DataFrame:
+    """The co_retweet_network table the real toolkit CLI computes (reporter = user, target = repost)."""
+    path = _write_toolkit_csv(notices, workdir / "events.csv")
     db = workdir / "toolkit.db"
     for args in (["preprocess", "--format", "csv", str(path)],
                  ["compute", "co_retweet", "--time_window", str(window), "--min_edge_weight", str(min_edge_weight),
@@ -193,3 +200,50 @@ def test_target_groups_make_one_row_per_post_and_target():
     groups = target_groups(posts)
     assert list(groups["cluster_id"]) == ["youtube:video:A", "youtube:video:B"]
     assert list(groups["post_id"]) == ["p1", "p1"]
+
+
+def _reported_notices(seed: int) -> pd.DataFrame:
+    """Planted rings, plus what a real log holds: repeated ids, rows out of time order."""
+    notices = planted_reports(seed)
+    rng = np.random.default_rng(seed)
+    repeated = notices.sample(60, random_state=seed).assign(reporter_id="late_dup")  # same ids, later rows
+    notices.loc[rng.choice(len(notices), 30, replace=False), "notice_id"] = "shared-id"
+    return pd.concat([notices, repeated], ignore_index=True).sample(frac=1.0, random_state=seed)
+
+
+def test_edges_from_the_csv_equal_the_edges_from_the_notices_frame(tmp_path):
+    notices = _reported_notices(seed=4)
+    path = _write_toolkit_csv(notices, tmp_path / "complaints.csv")
+    as_read = notices[notices["reporter_id"].fillna("").ne("")].assign(target=lambda f: f["target"].fillna(""))
+    for window, min_weight, loops in [(60, 2, False), (60, 1, True), (0, 1, False), (3600, 3, True)]:
+        expected = co_reporting_edges(as_read, window, min_edge_weight=min_weight, include_self_loops=loops)
+        got = co_reporting_edges_csv(path, window, min_edge_weight=min_weight, include_self_loops=loops)
+        pd.testing.assert_frame_equal(got, expected)
+        assert len(got) > 20
+
+
+def test_edges_from_the_csv_equal_the_toolkit_run_on_the_same_file(tmp_path):
+    if not COMPUTE_NETWORKS.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{COMPUTE_NETWORKS} is missing under CI=true: install the dev extras")
+        pytest.skip("coordination-network-toolkit (a dev dependency) is not installed")
+    path = _write_toolkit_csv(_reported_notices(seed=5), tmp_path / "complaints.csv")
+    db = tmp_path / "toolkit.db"
+    for args in (["preprocess", "--format", "csv", str(path)], ["compute", "co_retweet", "--time_window", "60"]):
+        subprocess.run([str(COMPUTE_NETWORKS), str(db), *args], check=True, capture_output=True, cwd=tmp_path)
+    with sqlite3.connect(db) as con:
+        table = pd.read_sql("select user_1 as reporter_a, user_2 as reporter_b, weight from co_retweet_network", con)
+    assert _as_set(co_reporting_edges_csv(path, 60, include_self_loops=True)) == _as_set(table)
+    without_loops = _as_set(co_reporting_edges_csv(path, 60))
+    assert without_loops == _as_set(table[table["reporter_a"] != table["reporter_b"]])
+    assert len(without_loops) > 100
+
+
+def test_a_csv_that_is_not_a_complaint_log_names_the_file(tmp_path):
+    path = tmp_path / "complaints.csv"
+    path.write_text("message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+                    "n1,u1,u1,youtube:video:v1,,,yesterday,\n", encoding="utf-8")
+    with pytest.raises(DetectorError, match="complaints.csv.*not a complaint log"):
+        co_reporting_edges_csv(path, 60)
+    with pytest.raises(DetectorError, match="no such file"):
+        co_reporting_edges_csv(tmp_path / "missing.csv", 60)

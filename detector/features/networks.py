@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from detector.features.coreporting import edge_weights
+
 # Window expansion is done in slices of at most this many (event, neighbour) pairs, so a dense
 # burst cannot allocate more than a few hundred MB at once.
 _PAIRS_PER_SLICE = 1 << 23
@@ -232,10 +234,11 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
 
     Notes
     -----
-    Sort events by (target, time); each event's window is a contiguous run found by
-    ``searchsorted``; (event, neighbour's reporter) pairs are de-duplicated and counted per
-    reporter pair. Cost is linear in the number of (event, neighbour) pairs, the same pairs the
-    toolkit's join visits, but in numpy instead of SQLite.
+    Events are grouped by target and ordered by time; each event's window is a contiguous run;
+    every reporter's (report, other reporter) pairs are de-duplicated and counted, compiled
+    (:func:`detector.features.coreporting.edge_weights`). Cost is linear in the number of (event,
+    neighbour) pairs, the same pairs the toolkit's join visits. From a CSV on disk, see
+    :func:`detector.features.coreporting.co_reporting_edges_csv`.
     """
     is_event = _present(notices["reporter_id"]) & _present(notices["target"]) & notices["received_at"].notna()
     if "notice_id" in notices:
@@ -248,29 +251,8 @@ def co_reporting_edges(notices: pd.DataFrame, window_seconds: float, min_edge_we
     # Codes in id order, so the output can be sorted on integers rather than strings.
     reporter, reporter_ids = pd.factorize(events["reporter_id"], sort=True)
     target = pd.factorize(events["target"])[0]
-    width = int(round(window_seconds * 1_000_000))
-    order, lo, hi = _sorted_windows(target, _utc_microseconds(events["received_at"]), width, width)
-    reporter = reporter[order].astype(np.int64)
-    n_reporters = len(reporter_ids)
-
-    # Every report matches itself, so the self-loop weight is the reporter's number of reports.
-    loops = np.bincount(reporter, minlength=n_reporters)
-    weights = [pd.Series(loops[loops > 0], index=np.flatnonzero(loops > 0) * (n_reporters + 1))]
-    # Only reports with another report in their window can add an edge between two reporters.
-    busy = np.flatnonzero(hi - lo > 1)
-    for i, j in _window_pairs(lo[busy], hi[busy]):
-        i = busy[i]
-        other = reporter[j] != reporter[i]
-        # One (report, neighbouring reporter) counts once however many reports that neighbour made.
-        seen = pd.unique(i[other] * n_reporters + reporter[j[other]])
-        weights.append(pd.Series(reporter[seen // n_reporters] * n_reporters + seen % n_reporters).value_counts(
-            sort=False))
-    weights = pd.concat(weights).groupby(level=0).sum()
-    weights = weights[weights >= min_edge_weight]
-    a, b = weights.index.to_numpy() // n_reporters, weights.index.to_numpy() % n_reporters
-    weight = weights.to_numpy().astype("int64")
-    if not include_self_loops:
-        a, b, weight = a[a != b], b[a != b], weight[a != b]
+    a, b, weight = edge_weights(target, _utc_microseconds(events["received_at"]), reporter, len(reporter_ids),
+                                int(round(window_seconds * 1_000_000)), min_edge_weight, include_self_loops)
     order = np.lexsort((b, a, -weight))
     return pd.DataFrame({"reporter_a": np.asarray(reporter_ids)[a[order]],
                          "reporter_b": np.asarray(reporter_ids)[b[order]], "weight": weight[order]})

@@ -1,0 +1,404 @@
+"""The co-reporting network's compiled core, and the network straight from a complaint-log CSV.
+
+:func:`detector.features.networks.co_reporting_edges` (the pipeline's entry, over the notices
+frame) and :func:`co_reporting_edges_csv` (a file in the Coordination Network Toolkit's CSV
+layout, read as the toolkit reads it) share one kernel, :func:`edge_weights`: events grouped by
+target with a counting sort, each event's inclusive time window found by two pointers, and every
+reporter's neighbours counted once per report of theirs, reporter by reporter, so no global table
+of pairs is ever sorted. Cost is linear in the (event, neighbour) pairs, as the toolkit's self-join.
+
+References
+----------
+T. Graham, A. Bruns, D. Angus et al., "Coordination Network Toolkit", QUT Digital Media
+Research Centre, 2020-2023 (coordination-network-toolkit 1.5.2 on PyPI): ``co_retweet``.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from numba import njit
+from numba.typed import List
+
+from detector.errors import DetectorError
+
+#: The toolkit's CSV columns, by position (it skips the header and never reads its names).
+TOOLKIT_COLUMNS = ("message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls")
+_USED = ("message_id", "user_id", "repost_id", "timestamp")
+
+
+def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_weight: int = 2,
+                           include_self_loops: bool = False) -> pd.DataFrame:
+    """The co-reporting network of a complaint log in the toolkit's CSV layout, read from disk.
+
+    The file is what ``compute_networks DB preprocess --format csv`` takes: UTF-8, a header row,
+    then by position ``message_id, user_id, username, repost_id, reply_id, message, timestamp,
+    urls`` — here the complaint's id, the reporter, the reported target (as ``repost_id``) and
+    the time in seconds. The edges are those of :func:`detector.features.networks.co_reporting_edges`
+    over the frame ``notice_id = message_id, reporter_id = user_id, target = repost_id,
+    received_at = timestamp`` (so the toolkit's ``co_retweet_network``, self-loops included when
+    asked): a repeated ``message_id`` counts as its first row, rows with an empty reporter or
+    target or no timestamp are not events, and times are compared at microsecond precision.
+
+    Parameters
+    ----------
+    path : the CSV file.
+    window_seconds, min_edge_weight, include_self_loops : as in ``co_reporting_edges``.
+
+    Returns
+    -------
+    DataFrame[reporter_a, reporter_b, weight] sorted by weight (descending), then ids.
+
+    Raises
+    ------
+    DetectorError
+        The file is missing, is not CSV with eight columns, or has a timestamp that is not a number.
+    """
+    table = _read_toolkit_csv(Path(path))
+    n_rows = table.num_rows
+    reporter = table.column("user_id")
+    seconds = table.column("timestamp").to_numpy().astype(np.float64)
+    # The kernels release the GIL: reporters on one core, targets and ids on the other.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reporters = pool.submit(_factorize, reporter)
+        target_code, _, target_empty = _factorize(table.column("repost_id"))
+        first = _first_occurrences(table.column("message_id"))
+        reporter_code, reporter_row, reporter_empty = reporters.result()
+    is_event = first & np.isfinite(seconds)
+    if reporter_empty >= 0:
+        is_event &= reporter_code != reporter_empty
+    if target_empty >= 0:
+        is_event &= target_code != target_empty
+    if n_rows == 0 or not is_event.any():
+        return _empty_edges()
+    micros = np.round(seconds[is_event] * 1e6).astype(np.int64)
+    width = int(round(window_seconds * 1_000_000))
+    a, b, weight = edge_weights(target_code[is_event], micros, reporter_code[is_event], len(reporter_row),
+                                width, min_edge_weight, include_self_loops)
+    # Codes are in order of first appearance; rank the reporters named by an edge by their ids.
+    named = np.zeros(len(reporter_row), dtype=bool)
+    named[a] = True
+    named[b] = True
+    position = np.cumsum(named) - 1  # code -> place among the named reporters
+    names = reporter.take(pa.array(reporter_row[named])).combine_chunks()
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[pc.sort_indices(names).to_numpy()] = np.arange(len(names))
+    a, b = position[a], position[b]
+    order = np.lexsort((rank[b], rank[a], -weight))
+    ids = names.take(pa.array(np.concatenate([a[order], b[order]])))
+    n_edges = len(order)
+    return pd.DataFrame({"reporter_a": pd.Series(ids.slice(0, n_edges), dtype="str"),
+                         "reporter_b": pd.Series(ids.slice(n_edges), dtype="str"),
+                         "weight": weight[order]})
+
+
+def edge_weights(target: np.ndarray, micros: np.ndarray, reporter: np.ndarray, n_reporters: int,
+                 width: int, min_edge_weight: int, include_self_loops: bool
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed co-reporting weights between reporter codes, as (a, b, weight) arrays.
+
+    ``weight(a, b)`` is the number of events by a with at least one event by b on the same
+    target within ``width`` µs either side (both ends inclusive); ``weight(a, a)`` is a's number
+    of events. Rows with ``weight >= min_edge_weight``, grouped by a.
+    """
+    target = np.ascontiguousarray(target, dtype=np.int64)
+    micros = np.ascontiguousarray(micros, dtype=np.int64)
+    reporter = np.ascontiguousarray(reporter, dtype=np.int64)
+    order, lo, hi = _windows(target, micros, int(target.max()) + 1 if len(target) else 0, width)
+    return _weights(reporter[order], lo, hi, n_reporters, min_edge_weight, include_self_loops)
+
+
+def _empty_edges() -> pd.DataFrame:
+    return pd.DataFrame({"reporter_a": pd.Series(dtype="object"), "reporter_b": pd.Series(dtype="object"),
+                         "weight": pd.Series(dtype="int64")})  # as co_reporting_edges gives
+
+
+def _read_toolkit_csv(path: Path) -> pa.Table:
+    if not path.is_file():
+        raise DetectorError("no such file", path=path, hint="give the complaint-log CSV")
+    read = pacsv.ReadOptions(column_names=list(TOOLKIT_COLUMNS), skip_rows=1, block_size=1 << 22)
+    convert = pacsv.ConvertOptions(include_columns=list(_USED), strings_can_be_null=False,
+                                   column_types={"message_id": pa.string(), "user_id": pa.string(),
+                                                 "repost_id": pa.string(), "timestamp": pa.float64()})
+    try:
+        return pacsv.read_csv(path, read_options=read, convert_options=convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise DetectorError(f"not a complaint log in the toolkit's layout: {error}", path=path,
+                            hint="columns message_id, user_id, username, repost_id, reply_id, message, "
+                                 "timestamp (seconds), urls, with a header row") from error
+
+
+def _parts(column: pa.ChunkedArray) -> tuple[List, List]:
+    """(offsets, bytes) of each chunk of a string column without nulls, read in place (no copy)."""
+    offsets, data = List(), List()
+    for chunk in column.chunks:
+        _, raw_offsets, raw_data = chunk.buffers()
+        offsets.append(np.frombuffer(raw_offsets, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1])
+        data.append(np.frombuffer(raw_data, dtype=np.uint8) if raw_data is not None else np.zeros(0, np.uint8))
+    if not len(offsets):
+        offsets.append(np.zeros(1, dtype=np.int32))
+        data.append(np.zeros(0, dtype=np.uint8))
+    return offsets, data
+
+
+@njit(cache=True, nogil=True)
+def _hash_strings(offsets, data):  # pragma: no cover - compiled
+    """FNV-1a 64-bit of every string (a bucket hint only: equality is always checked on bytes)."""
+    n = 0
+    for c in range(len(offsets)):
+        n += len(offsets[c]) - 1
+    out = np.empty(n, dtype=np.uint64)
+    g = 0
+    for c in range(len(offsets)):
+        off, raw = offsets[c], data[c]
+        for i in range(len(off) - 1):
+            h = np.uint64(14695981039346656037)
+            for p in range(off[i], off[i + 1]):
+                h = (h ^ np.uint64(raw[p])) * np.uint64(1099511628211)
+            out[g] = h
+            g += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
+    """Codes in order of first appearance, by an open-addressing table compared on bytes.
+
+    Each distinct string's bytes are copied once into one buffer, so a probe compares the row
+    with that buffer and never reaches back into another chunk.
+    Returns (code per row, first row of each code, code of the empty string or -1).
+    """
+    n = len(hashes)
+    size = 1 << 12  # grown as codes appear: sized by distinct strings, not rows, to stay in cache
+    mask = np.uint64(size - 1)
+    slot_code = np.full(size, -1, dtype=np.int64)
+    slot_hash = np.zeros(size, dtype=np.uint64)  # beside the code: a probe touches one slot, not the rows
+    codes = np.empty(n, dtype=np.int64)
+    first_row = np.empty(n, dtype=np.int64)
+    key_start = np.zeros(n + 1, dtype=np.int64)
+    keys = np.empty(1 << 16, dtype=np.uint8)
+    n_codes = 0
+    g = 0
+    empty = -1
+    for c in range(len(offsets)):
+        off, raw = offsets[c], data[c]
+        for i in range(len(off) - 1):
+            h = hashes[g]
+            begin, length = off[i], off[i + 1] - off[i]
+            slot = h & mask
+            while True:
+                code = slot_code[slot]
+                if code < 0:
+                    slot_code[slot] = n_codes
+                    slot_hash[slot] = h
+                    first_row[n_codes] = g
+                    at = key_start[n_codes]
+                    if at + length > len(keys):
+                        grown = np.empty(max(2 * len(keys), at + length), dtype=np.uint8)
+                        grown[:at] = keys[:at]
+                        keys = grown
+                    keys[at:at + length] = raw[begin:begin + length]
+                    key_start[n_codes + 1] = at + length
+                    if length == 0:
+                        empty = n_codes
+                    codes[g] = n_codes
+                    n_codes += 1
+                    if 2 * n_codes > size:  # keep the table at most half full
+                        size *= 2
+                        mask = np.uint64(size - 1)
+                        slot_code = np.full(size, -1, dtype=np.int64)
+                        slot_hash = np.zeros(size, dtype=np.uint64)
+                        for known in range(n_codes):
+                            kh = hashes[first_row[known]]
+                            ks = kh & mask
+                            while slot_code[ks] >= 0:
+                                ks = (ks + np.uint64(1)) & mask
+                            slot_code[ks] = known
+                            slot_hash[ks] = kh
+                    break
+                if slot_hash[slot] == h and key_start[code + 1] - key_start[code] == length:
+                    at = key_start[code]
+                    same = True
+                    for q in range(length):
+                        if keys[at + q] != raw[begin + q]:
+                            same = False
+                            break
+                    if same:
+                        codes[g] = code
+                        break
+                slot = (slot + np.uint64(1)) & mask
+            g += 1
+    return codes, first_row[:n_codes].copy(), empty
+
+
+def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, int]:
+    offsets, data = _parts(column)
+    return _factorize_hashed(offsets, data, _hash_strings(offsets, data))
+
+
+def _first_occurrences(column: pa.ChunkedArray) -> np.ndarray:
+    """True at the first row of every distinct string (the toolkit's ``insert or ignore``).
+
+    Ids are nearly always unique: distinct 64-bit hashes prove it after one sort; only when two
+    hashes meet are the strings factorised exactly.
+    """
+    offsets, data = _parts(column)
+    hashes = _hash_strings(offsets, data)
+    ordered = np.sort(hashes)
+    if not np.any(ordered[1:] == ordered[:-1]):
+        return np.ones(len(hashes), dtype=bool)
+    codes, first_row, _ = _factorize_hashed(offsets, data, hashes)
+    return first_row[codes] == np.arange(len(codes))
+
+
+@njit(cache=True, nogil=True)
+def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
+    """Events ordered by (target, time) and each one's window [lo, hi) in that order.
+
+    A stable counting sort by target keeps a time-ordered log's order within each target, so
+    only targets whose events are out of time order are sorted (by time, stably).
+    """
+    n = len(target)
+    start = np.zeros(n_targets + 1, dtype=np.int64)
+    for i in range(n):
+        start[target[i] + 1] += 1
+    for g in range(n_targets):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        g = target[i]
+        order[fill[g]] = i
+        fill[g] += 1
+    times = np.empty(n, dtype=np.int64)
+    for p in range(n):
+        times[p] = micros[order[p]]
+    for g in range(n_targets):
+        a, b = start[g], start[g + 1]
+        for p in range(a + 1, b):
+            if times[p] < times[p - 1]:
+                by_time = np.argsort(times[a:b], kind="mergesort")
+                order[a:b] = order[a:b][by_time]
+                times[a:b] = times[a:b][by_time]
+                break
+    lo = np.empty(n, dtype=np.int64)
+    hi = np.empty(n, dtype=np.int64)
+    for g in range(n_targets):
+        a, b = start[g], start[g + 1]
+        left, right = a, a
+        for p in range(a, b):
+            while times[left] < times[p] - width:
+                left += 1
+            if right < p + 1:
+                right = p + 1
+            while right < b and times[right] <= times[p] + width:
+                right += 1
+            lo[p] = left
+            hi[p] = right
+    return order, lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # pragma: no cover
+    """(a, b, weight) for every reporter pair, reporter a by reporter a.
+
+    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. For each report, every other
+    reporter in its window is listed once (a stamp per reporter); then, reporter by reporter,
+    the lists of a's reports are gathered, sorted and run-length counted, so each (a, b) comes
+    out once; a's self-loop, when kept, comes first.
+    """
+    n = len(reporter)
+    start = np.zeros(n_reporters + 1, dtype=np.int64)
+    for p in range(n):
+        start[reporter[p] + 1] += 1
+    for r in range(n_reporters):
+        start[r + 1] += start[r]
+    fill = start[:-1].copy()
+    by_reporter = np.empty(n, dtype=np.int64)
+    for p in range(n):
+        r = reporter[p]
+        by_reporter[fill[r]] = p
+        fill[r] += 1
+    # Pass 1, in (target, time) order, reading the windows sequentially: each report's other
+    # reporters, once each, as one slice of ``others`` (a stamp per reporter drops repeats).
+    stamp = np.full(n_reporters, -1, dtype=np.int32)
+    first = np.zeros(n + 1, dtype=np.int64)
+    total = 0
+    for p in range(n):
+        total += hi[p] - lo[p] - 1
+    others = np.empty(max(total, 1), dtype=np.int32)
+    count = 0
+    for p in range(n):
+        a = reporter[p]
+        for k in range(lo[p], hi[p]):
+            b = reporter[k]
+            if b != a and stamp[b] != p:
+                stamp[b] = p
+                others[count] = b
+                count += 1
+        first[p + 1] = count
+    # Pass 2, reporter by reporter: gather the slices of a's reports, sort, count runs.
+    capacity = 1024
+    out_a = np.empty(capacity, dtype=np.int64)
+    out_b = np.empty(capacity, dtype=np.int64)
+    out_w = np.empty(capacity, dtype=np.int64)
+    n_out = 0
+    neighbours = np.empty(1024, dtype=np.int64)
+    for a in range(n_reporters):
+        n_events = start[a + 1] - start[a]
+        if n_events == 0:
+            continue
+        count = 0
+        for q in range(start[a], start[a + 1]):
+            p = by_reporter[q]
+            size = first[p + 1] - first[p]
+            if count + size > len(neighbours):
+                grown = np.empty(2 * (count + size), dtype=np.int64)
+                grown[:count] = neighbours[:count]
+                neighbours = grown
+            for k in range(size):
+                neighbours[count + k] = others[first[p] + k]
+            count += size
+        if include_self_loops and n_events >= min_weight:  # every report matches itself
+            if n_out == capacity:
+                capacity *= 2
+                out_a, out_b, out_w = _grow(out_a, capacity), _grow(out_b, capacity), _grow(out_w, capacity)
+            out_a[n_out], out_b[n_out], out_w[n_out] = a, a, n_events
+            n_out += 1
+        listed = neighbours[:count]
+        if count > 32:
+            listed = np.sort(listed)
+        else:  # most reporters have a handful of neighbours: no call, no allocation
+            for x in range(1, count):
+                value, y = listed[x], x - 1
+                while y >= 0 and listed[y] > value:
+                    listed[y + 1] = listed[y]
+                    y -= 1
+                listed[y + 1] = value
+        k = 0
+        while k < count:
+            b = listed[k]
+            run = k + 1
+            while run < count and listed[run] == b:
+                run += 1
+            if run - k >= min_weight:
+                if n_out == capacity:
+                    capacity *= 2
+                    out_a, out_b, out_w = _grow(out_a, capacity), _grow(out_b, capacity), _grow(out_w, capacity)
+                out_a[n_out], out_b[n_out], out_w[n_out] = a, b, run - k
+                n_out += 1
+            k = run
+    return out_a[:n_out].copy(), out_b[:n_out].copy(), out_w[:n_out].copy()
+
+
+@njit(cache=True, nogil=True)
+def _grow(values, capacity):  # pragma: no cover - compiled
+    grown = np.empty(capacity, dtype=values.dtype)
+    grown[:len(values)] = values
+    return grown
