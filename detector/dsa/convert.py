@@ -194,6 +194,19 @@ def _lists(arr: pa.Array) -> pa.Array:
     return pc.if_else(empty, pa.scalar([], pa.list_(pa.string())), out).cast(pa.list_(pa.string()))
 
 
+def _list_column(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(list cells, mask of cells that are not JSON lists) for a column of raw list cells.
+
+    Parsed once per distinct cell, then spread by index: list cells repeat massively (a few
+    decision and content types, a few scopes), and the regexes dominated convert time otherwise.
+    """
+    enc = arr.dictionary_encode()
+    values = enc.dictionary
+    ok = pc.match_substring_regex(values, _LIST_CELL)
+    typed = _lists(pc.if_else(ok, values, pa.scalar(None, pa.string())))
+    return typed.take(enc.indices), pc.invert(ok).take(enc.indices)
+
+
 def _by_unique(arr: pa.Array, fn: Callable[[str | None], str | None]) -> pa.Array:
     """``fn`` applied once per distinct value (cells repeat massively: scopes, platform names)."""
     enc = arr.dictionary_encode()
@@ -217,12 +230,13 @@ def type_block(raw: pa.Table) -> tuple[pa.Table, pa.Array, pa.Array]:
         arr = _nullify_empty(raw.column(col).combine_chunks())
         present = pc.is_valid(arr)
         if col in TIMESTAMP_COLUMNS:
-            typed = _timestamps(arr)
+            # Parsed once per distinct cell: dates repeat (one day's dump has at most 86 400 seconds).
+            enc = arr.dictionary_encode()
+            typed = _timestamps(enc.dictionary).take(enc.indices)
             reasons.append((f"{col}: not a date", pc.and_(present, pc.is_null(typed))))
         elif col in LIST_COLUMNS:
-            ok = pc.match_substring_regex(arr, _LIST_CELL)
-            reasons.append((f"{col}: not a JSON list", pc.and_(present, pc.invert(pc.fill_null(ok, True)))))
-            typed = _lists(pc.if_else(pc.fill_null(ok, False), arr, pa.scalar(None, pa.string())))
+            typed, not_list = _list_column(arr)
+            reasons.append((f"{col}: not a JSON list", pc.and_(present, not_list)))
         elif col in BOOL_COLUMNS:
             typed = pc.if_else(pc.equal(arr, "Yes"), True, pc.if_else(pc.equal(arr, "No"), False, None))
             reasons.append((f"{col}: not Yes/No", pc.and_(present, pc.is_null(typed))))
@@ -270,14 +284,19 @@ class _PartitionBuffer:
         self.files: list[Path] = []
 
     def add(self, table: pa.Table) -> None:
-        keys = pa.table({"d": table.column("application_day").cast(pa.string()),
-                         "p": table.column("platform_slug")})
-        groups = keys.group_by(["d", "p"], use_threads=False).aggregate([])
-        for d, p in zip(groups.column("d").to_pylist(), groups.column("p").to_pylist(), strict=True):
-            mask = pc.and_(pc.equal(keys.column("d"), d), pc.equal(keys.column("p"), p))
-            part = table.filter(mask)
-            self.tables.setdefault((d, p), []).append(part)
-            self.waiting += part.num_rows
+        # One stable sort by (day, platform), then one slice per partition: a global dump spans
+        # ~100 platforms and several days, and a filter per partition would rescan the block each time.
+        keys = pa.table({"d": table.column("application_day"), "p": table.column("platform_slug")})
+        groups = keys.group_by(["d", "p"], use_threads=False).aggregate([([], "count_all")])
+        groups = groups.sort_by([("d", "ascending"), ("p", "ascending")])
+        if groups.num_rows > 1:
+            table = table.take(pc.sort_indices(keys, sort_keys=[("d", "ascending"), ("p", "ascending")]))
+        lo = 0
+        for d, p, n in zip(groups.column("d").cast(pa.string()).to_pylist(), groups.column("p").to_pylist(),
+                           groups.column("count_all").to_pylist(), strict=True):
+            self.tables.setdefault((d, p), []).append(table.slice(lo, n))
+            lo += n
+        self.waiting += table.num_rows
         if self.waiting >= FLUSH_ROWS:
             self.flush()
 

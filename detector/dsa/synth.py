@@ -22,6 +22,13 @@ import pyarrow.csv as pacsv
 from detector.dsa.schema import EEA, FULL_COLUMNS, LIGHT_DROPPED
 
 
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed timestamp, so the same rows give the same zip (and SHA-1)."""
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def write_dump_zip(path: Path, parts: dict[str, bytes], parts_per_inner: int = 10) -> str:
     """Write ``parts`` (CSV part name -> bytes) as a daily dump: a zip of ``.csv.zip`` zips.
 
@@ -41,8 +48,8 @@ def write_dump_zip(path: Path, parts: dict[str, bytes], parts_per_inner: int = 1
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as inner:
                 for name in names:
-                    inner.writestr(name, parts[name])
-            outer.writestr(inner_name, buf.getvalue())
+                    inner.writestr(_member(name), parts[name])
+            outer.writestr(_member(inner_name), buf.getvalue())
     sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
     path.with_name(path.name + ".sha1").write_text(f"{sha1}  {path.name}\n")
     return sha1
