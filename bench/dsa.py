@@ -4,7 +4,7 @@ Synthetic daily dumps in the database's real schema and nesting (detector.dsa.sy
 38-column layout, zips of .csv.zip parts of 100 000 rows), then, each in a fresh process whose
 whole process tree (the JVM included) is sampled for resident memory every 0.2 s:
 
-1. ``detector.dsa.convert`` of every dump (streaming, one core for parsing plus pyarrow threads);
+1. ``detector.dsa.convert`` of every dump (streaming; ``--workers`` dumps at once, one process each);
 2. the analysis (daily counts, content-age histogram, bursts) on DuckDB;
 3. the same on Spark ``local[*]`` (session start-up reported separately).
 
@@ -12,6 +12,7 @@ Usage::
 
     nice -n 10 .venv/bin/python bench/dsa.py --rows 1000000 --days 10 --work /tmp/dsa-bench
     nice -n 10 .venv/bin/python bench/dsa.py --rows 10000000 --days 10 --work /tmp/dsa-bench
+    nice -n 10 .venv/bin/python bench/dsa.py --rows 100000000 --days 100 --work /tmp/dsa-bench
 
 Appends one JSON line per run to ``bench/results/dsa.jsonl`` and prints it.
 """
@@ -66,13 +67,13 @@ def measured(args: list[str]) -> dict:
             **json.loads(out.strip().splitlines()[-1])}
 
 
-def stage(name: str, work: Path) -> dict:
+def stage(name: str, work: Path, workers: int = 1) -> dict:
     """Body of one measured stage (runs in the child)."""
     if name == "convert":
         from detector.dsa.convert import convert
 
         t = time.perf_counter()
-        report = convert(sorted((work / "zips").glob("sor-*.zip")), work / "pq")
+        report = convert(sorted((work / "zips").glob("sor-*.zip")), work / "pq", workers=workers)
         return {"rows": report.rows, "bad_rows": report.bad_rows, "convert_s": round(time.perf_counter() - t, 2)}
     from detector.dsa.analysis import analyze, make_engine
     from detector.dsa.params import DsaParameters
@@ -102,11 +103,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--work", type=Path, default=Path("/tmp/dsa-bench"))
     ap.add_argument("--engines", default="duckdb,spark")
+    ap.add_argument("--workers", type=int, default=2, help="processes for generating and converting dumps")
     ap.add_argument("--stage", help=argparse.SUPPRESS)
     a = ap.parse_args()
     work = a.work / f"rows-{a.rows}"
     if a.stage:
-        print(json.dumps(stage(a.stage, work)))
+        print(json.dumps(stage(a.stage, work, a.workers)))
         return
 
     import pandas as pd
@@ -116,19 +118,22 @@ def main() -> None:
     t = time.perf_counter()
     days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2025-07-01", periods=a.days)]
     if not (work / "zips").is_dir():
-        synthetic_dumps(work / "zips", days, a.rows // a.days, seed=1, weekday_cycle=False)
+        synthetic_dumps(work / "zips", days, a.rows // a.days, seed=1, weekday_cycle=False, workers=a.workers)
     gen_s = time.perf_counter() - t
     zip_bytes = sum(p.stat().st_size for p in (work / "zips").glob("*.zip"))
     import shutil
     shutil.rmtree(work / "pq", ignore_errors=True)
     record = {"rows": a.rows, "days": a.days, "zip_mb": round(zip_bytes / 2**20, 1), "generate_s": round(gen_s, 1),
-              "load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
+              "load_before": os.getloadavg()[0], "workers": a.workers, "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     print(json.dumps(record), flush=True)
-    record["convert"] = measured(["--stage", "convert", "--rows", str(a.rows), "--work", str(a.work)])
+    record["convert"] = measured(["--stage", "convert", "--rows", str(a.rows), "--work", str(a.work),
+                                  "--workers", str(a.workers)])
+    record["load_after_convert"] = os.getloadavg()[0]
     print(json.dumps(record["convert"]), flush=True)
     record["parquet_mb"] = round(sum(p.stat().st_size for p in (work / "pq").rglob("*.parquet")) / 2**20, 1)
     for engine in a.engines.split(","):
         record[engine] = measured(["--stage", engine, "--rows", str(a.rows), "--work", str(a.work)])
+        record[f"load_after_{engine}"] = os.getloadavg()[0]
         print(json.dumps({engine: record[engine]}), flush=True)
     record["load_after"] = os.getloadavg()[0]
     out = ROOT / "bench" / "results" / "dsa.jsonl"

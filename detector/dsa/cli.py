@@ -57,9 +57,12 @@ def download_cmd(platform: str, start: str, end: str, full: bool, out: Path, bas
 @click.argument("dumps", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("data/dsa/parquet"),
               show_default=True, help="Parquet dataset folder (hive-partitioned by day and platform).")
-def convert_cmd(dumps: tuple[Path, ...], out: Path) -> None:
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Dumps converted at once, one process each (0: one per core). The output is the same.")
+def convert_cmd(dumps: tuple[Path, ...], out: Path, workers: int) -> None:
     """Convert daily dump zips (or folders of them) to typed Parquet, streaming, nothing extracted."""
-    from detector.dsa.convert import convert_dump, count_inner
+    from detector.dsa.convert import convert, convert_dump, count_inner
+    from detector.params import worker_count
 
     files = []
     for p in dumps:
@@ -67,11 +70,17 @@ def convert_cmd(dumps: tuple[Path, ...], out: Path) -> None:
     if not files:
         raise DetectorError("no dump zips (sor-*.zip) found", path=dumps[0])
     out.mkdir(parents=True, exist_ok=True)
-    reports = []
-    with _bar(TextColumn("{task.completed}/{task.total} parts")) as bar:
-        for f in files:
-            task = bar.add_task(f.name, total=count_inner(f))
-            reports.append(convert_dump(f, out, on_part=lambda _p, task=task: bar.advance(task)))
+    workers = min(worker_count(workers), len(files))
+    if workers == 1:
+        reports = []
+        with _bar(TextColumn("{task.completed}/{task.total} parts")) as bar:
+            for f in files:
+                task = bar.add_task(f.name, total=count_inner(f))
+                reports.append(convert_dump(f, out, on_part=lambda _p, task=task: bar.advance(task)))
+    else:
+        with _bar(TextColumn("{task.completed}/{task.total} dumps")) as bar:
+            task = bar.add_task(f"converting ({workers} processes)", total=len(files))
+            reports = convert(files, out, workers=workers, on_dump=lambda _r: bar.advance(task)).dumps
     table = Table("dump", "sha1", "layout", "rows", "bad rows")
     for r in reports:
         table.add_row(r.name, r.sha1[:12], ",".join(r.layouts), str(r.rows), str(r.bad_rows))

@@ -82,6 +82,37 @@ WEEKDAY_CYCLE = np.array([1.1, 1.1, 1.05, 1.0, 0.95, 0.85, 0.8])   # Monday .. S
 _EEA_CELL = "[" + ",".join(f'"{c}"' for c in sorted(EEA)) + "]"
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def _hex_digits(values: np.ndarray, width: int) -> np.ndarray:
+    """(rows, width) ASCII codes of ``values`` in lower-case hex, zero-padded, most significant first."""
+    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    return _HEX[((values.astype(np.uint64)[:, None] >> shifts) & np.uint64(0xF)).astype(np.intp)]
+
+
+def _uuid_chars(ids: np.ndarray) -> np.ndarray:
+    """(rows, 36) ASCII codes of synthetic uuids ``5e17xxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx`` from two int64 per row."""
+    a, b = ids[:, 0].astype(np.uint64), ids[:, 1].astype(np.uint64)
+    n = len(ids)
+    dash = np.full((n, 1), ord("-"), np.uint8)
+    const = lambda text: np.frombuffer(text, np.uint8)[None, :].repeat(n, 0)  # noqa: E731
+    return np.hstack([
+        const(b"5e17"), _hex_digits(a & np.uint64(0xFFFFFFFF), 8)[:, :4], dash,
+        _hex_digits((a >> np.uint64(32)) & np.uint64(0xFFFF), 4), dash,
+        const(b"4"), _hex_digits((a >> np.uint64(48)) & np.uint64(0xFFF), 3), dash,
+        const(b"8"), _hex_digits(b & np.uint64(0xFFF), 3), dash,
+        _hex_digits((b >> np.uint64(12)) & np.uint64(0xFFFFFFFFFFFF), 12),
+    ])
+
+
+def _strings(chars: np.ndarray) -> pa.Array:
+    """A string array from a (rows, width) matrix of ASCII codes, without one Python str per row."""
+    rows, width = chars.shape
+    offsets = pa.py_buffer((np.arange(rows + 1, dtype=np.int32) * width).tobytes())
+    return pa.Array.from_buffers(pa.string(), rows, [None, offsets, pa.py_buffer(np.ascontiguousarray(chars).tobytes())])
+
+
 def synthetic_day(day: str, rows: int, seed: int, platform: str = "YouTube",
                   wave: dict | None = None) -> pa.Table:
     """``rows`` statements applied on ``day`` in the full 38-column layout, as CSV-ready strings.
@@ -90,45 +121,51 @@ def synthetic_day(day: str, rows: int, seed: int, platform: str = "YouTube",
     (a notice-driven wave), fully automated, for old content (lag 30-400 days).
     """
     rng = np.random.default_rng(seed)
-    cat = np.array(SYNTH_CATEGORIES)[rng.choice(len(SYNTH_CATEGORIES), rows, p=_CAT_P)]
-    lang = np.array(SYNTH_LANGUAGES)[rng.choice(len(SYNTH_LANGUAGES), rows, p=_LANG_P)]
-    src = _SRC[rng.choice(3, rows, p=_SRC_P)]
-    auto = _AUTO[rng.choice(3, rows, p=_AUTO_P)]
+    # Values as indices into their lists (turned into strings by one take): wave values go last.
+    cats, langs = list(SYNTH_CATEGORIES), list(SYNTH_LANGUAGES)
+    cat = rng.choice(len(cats), rows, p=_CAT_P)
+    lang = rng.choice(len(langs), rows, p=_LANG_P)
+    src = rng.choice(3, rows, p=_SRC_P)
+    auto = rng.choice(3, rows, p=_AUTO_P)
     lag = rng.geometric(0.2, rows) - 1
     if wave and wave.get("rows"):
         k = int(wave["rows"])
-        cat = np.concatenate([cat, np.full(k, wave["category"])])
-        lang = np.concatenate([lang, np.full(k, wave["language"])])
-        src = np.concatenate([src, np.full(k, "SOURCE_ARTICLE_16")])
-        auto = np.concatenate([auto, np.full(k, "AUTOMATED_DECISION_FULLY")])
+        cats.append(wave["category"])
+        langs.append(wave["language"])
+        cat = np.concatenate([cat, np.full(k, len(cats) - 1)])
+        lang = np.concatenate([lang, np.full(k, len(langs) - 1)])
+        src = np.concatenate([src, np.zeros(k, int)])      # SOURCE_ARTICLE_16
+        auto = np.concatenate([auto, np.zeros(k, int)])    # AUTOMATED_DECISION_FULLY
         lag = np.concatenate([lag, rng.integers(30, 400, k)])
         rows += k
     app = pd.Timestamp(day)
-    content = (app - pd.to_timedelta(lag, unit="D")).strftime("%Y-%m-%d 00:00:00")
+    # Formatted once per distinct lag (a few dozen), not per row.
+    lags, lag_index = np.unique(lag, return_inverse=True)
+    content = pa.array(np.asarray((app - pd.to_timedelta(lags, unit="D")).strftime("%Y-%m-%d 00:00:00")))
     ids = rng.integers(0, 2**63 - 1, size=(rows, 2), dtype=np.int64)
-    uuid = [f"5e17{a & 0xFFFFFFFF:08x}"[:8] + f"-{(a >> 32) & 0xFFFF:04x}-4{(a >> 48) & 0xFFF:03x}"
-            f"-8{b & 0xFFF:03x}-{(b >> 12) & 0xFFFFFFFFFFFF:012x}" for a, b in ids.tolist()]
-    empty = pa.array([""] * rows)
-    n_str = lambda v: pa.array(np.full(rows, v))  # noqa: E731
+    uuid = _uuid_chars(ids)
+    empty = pa.repeat("", rows)
+    n_str = lambda v: pa.repeat(v, rows)  # noqa: E731
     cols = dict.fromkeys(FULL_COLUMNS, empty)
     cols.update({
-        "uuid": pa.array(uuid),
+        "uuid": _strings(uuid),
         "decision_visibility": n_str('["DECISION_VISIBILITY_CONTENT_REMOVED"]'),
         "decision_ground": n_str("DECISION_GROUND_INCOMPATIBLE_CONTENT"),
         "incompatible_content_ground": n_str("Community Guidelines"),
         "incompatible_content_explanation": n_str("SYNTHETIC statement for testing"),
-        "category": pa.array(cat),
+        "category": pa.array(cats).take(cat),
         "content_type": n_str('["CONTENT_TYPE_VIDEO"]'),
-        "content_language": pa.array(lang),
-        "content_date": pa.array(np.asarray(content)),
+        "content_language": pa.array(langs).take(lang),
+        "content_date": content.take(pa.array(lag_index.ravel())),
         "territorial_scope": n_str(_EEA_CELL),
         "application_date": n_str(f"{day} 00:00:00"),
         "decision_facts": n_str("SYNTHETIC"),
-        "source_type": pa.array(src),
-        "automated_detection": pa.array(np.where(auto == "AUTOMATED_DECISION_FULLY", "Yes", "No")),
-        "automated_decision": pa.array(auto),
+        "source_type": pa.array(_SRC).take(src),
+        "automated_detection": pa.array(["Yes", "No"]).take(np.minimum(auto, 1)),
+        "automated_decision": pa.array(_AUTO).take(auto),
         "platform_name": n_str(platform),
-        "platform_uid": pa.array([f"synthetic-{u[:13]}" for u in uuid]),
+        "platform_uid": _strings(np.hstack([np.frombuffer(b"synthetic-", np.uint8)[None, :].repeat(rows, 0),
+                                            uuid[:, :13]])),
         "created_at": n_str(f"{day} 12:00:00"),
     })
     return pa.table(cols)
@@ -142,26 +179,40 @@ def table_csv_bytes(table: pa.Table) -> bytes:
 
 def synthetic_dumps(out: Path, days: Iterable[str], rows_per_day: int, seed: int = 0,
                     platform: str = "YouTube", waves: dict[str, dict] | None = None,
-                    part_rows: int = 100_000, weekday_cycle: bool = True) -> list[Path]:
-    """One synthetic daily dump zip per day, named as the database names them. Returns the paths."""
+                    part_rows: int = 100_000, weekday_cycle: bool = True, workers: int = 1) -> list[Path]:
+    """One synthetic daily dump zip per day, named as the database names them. Returns the paths.
+
+    ``workers`` > 1 writes that many days at once, one process each; the zips are the same.
+    """
     out = Path(out)
-    paths = []
     ss = np.random.SeedSequence(seed)
     days = list(days)
+    jobs = []
     for day, child in zip(days, ss.spawn(len(days)), strict=True):
         n = rows_per_day
         if weekday_cycle:
             n = int(round(rows_per_day * WEEKDAY_CYCLE[pd.Timestamp(day).weekday()]))
-        table = synthetic_day(day, n, int(child.generate_state(1)[0]), platform, (waves or {}).get(day))
-        slug = platform.lower().replace(" ", "-")
-        stem = f"sor-{slug}-{day}-full"
-        parts = {}
-        for i, lo in enumerate(range(0, table.num_rows, part_rows)):
-            parts[f"{stem}-{i // 10:05d}-{i % 10:05d}.csv"] = table_csv_bytes(table.slice(lo, part_rows))
-        path = out / f"{stem}.zip"
-        write_dump_zip(path, parts)
-        paths.append(path)
-    return paths
+        jobs.append((out, day, n, int(child.generate_state(1)[0]), platform, (waves or {}).get(day), part_rows))
+    if workers <= 1 or len(jobs) <= 1:
+        return [_synthetic_dump(*job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("forkserver")) as pool:
+        return list(pool.map(_synthetic_dump, *zip(*jobs, strict=True)))
+
+
+def _synthetic_dump(out: Path, day: str, rows: int, seed: int, platform: str, wave: dict | None,
+                    part_rows: int) -> Path:
+    table = synthetic_day(day, rows, seed, platform, wave)
+    slug = platform.lower().replace(" ", "-")
+    stem = f"sor-{slug}-{day}-full"
+    parts = {}
+    for i, lo in enumerate(range(0, table.num_rows, part_rows)):
+        parts[f"{stem}-{i // 10:05d}-{i % 10:05d}.csv"] = table_csv_bytes(table.slice(lo, part_rows))
+    path = out / f"{stem}.zip"
+    write_dump_zip(path, parts)
+    return path
 
 
 def synthetic_for_bursts(bursts: pd.DataFrame, out: Path, rows_per_day: int = 400, seed: int = 0,
