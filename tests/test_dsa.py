@@ -39,7 +39,7 @@ def test_every_layout_the_export_made_is_accepted_and_typed_alike(tmp_path):
     report = convert(real_dumps(tmp_path / "zips"), tmp_path / "pq")
     layouts = sorted(lay for d in report.dumps for lay in d.layouts)
     assert layouts == ["full-37", "full-38", "light-33", "light-34"]
-    assert report.bad_rows == 0 and report.rows == 2 * (8 + 7)
+    assert report.bad_rows == 0 and report.rows == 2 * (8 + 1 + 7)
     df = read_dataset(tmp_path / "pq")
     full = df[df["dump_file"].str.contains("-full")]
     light = df[df["dump_file"].str.contains("-light")]
@@ -259,9 +259,22 @@ def test_daily_counts_of_real_rows_are_exact(tmp_path):
     hh = counts[counts["platform_name"] == "Hotel Hideaway"]
     assert hh.groupby("category")["decisions"].sum().to_dict() == {
         "STATEMENT_CATEGORY_CYBER_VIOLENCE": 2, "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH": 2}
-    assert counts["decisions"].sum() == 15
+    assert counts["decisions"].sum() == 16
     tiktok = counts[(counts["platform_name"] == "TikTok") & (counts["application_day"] == "2024-03-12")]
     assert tiktok["decisions"].sum() == 2 and tiktok["automated_detections"].sum() == 2
+
+
+def test_a_real_article_16_decision_counts_as_notice_driven(tmp_path):
+    # The only real SOURCE_ARTICLE_16 row we found (Snapchat, an account suspension; see SOURCES.md).
+    convert(real_dumps(tmp_path / "zips")[0:1], tmp_path / "pq")
+    df = read_dataset(tmp_path / "pq")
+    row = df[df["uuid"] == "a30666f1-6868-4ec5-8dd6-70c28741a531"].iloc[0]
+    assert row["source_type"] == "SOURCE_ARTICLE_16" and row["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+    assert row["decision_visibility"] is None and list(row["content_type"]) == ["CONTENT_TYPE_OTHER"]
+    assert row["dump_part"] == "sor-global-2024-03-14-full-00000-00001.csv" and row["dump_row"] == 1
+    counts = daily_counts(DuckDBEngine(tmp_path / "pq"))
+    snap = counts[counts["platform_name"] == "Snapchat"].set_index("source_type")["decisions"].to_dict()
+    assert snap == {"SOURCE_ARTICLE_16": 1}
 
 
 def test_filters_refuse_anything_but_slugs_and_dates():

@@ -83,3 +83,32 @@ def test_synthetic_platform_data_puts_the_wave_on_the_bursts_days(tmp_path):
     report = convert(paths, tmp_path / "pq")
     per_day = {d.name: d.rows for d in report.dumps}
     assert per_day["sor-youtube-2025-05-06-full.zip"] > per_day["sor-youtube-2025-04-29-full.zip"] + 10
+
+
+def test_a_uid_containing_the_video_id_is_a_lead_never_a_claimed_match(tmp_path):
+    # No real YouTube row shows what YouTube puts in platform_uid (tests/fixtures/dsa/SOURCES.md),
+    # so even a uid that literally contains the case's video id is only counted, never claimed.
+    import pyarrow as pa
+
+    from detector.dsa.context import describe
+    from detector.dsa.synth import synthetic_day, table_csv_bytes, write_dump_zip
+
+    days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2025-04-01", periods=40)]
+    for i, day in enumerate(days):
+        t = synthetic_day(day, 100, seed=i)
+        if day == "2025-05-06":
+            uids = t.column("platform_uid").to_pylist()
+            k = t.column("category").to_pylist().index("STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH")
+            uids[k] = "yt-bgWbBrjRuNk-1"
+            t = t.set_column(t.schema.get_field_index("platform_uid"), "platform_uid", pa.array(uids))
+        write_dump_zip(tmp_path / "zips" / f"sor-youtube-{day}-full.zip",
+                       {f"sor-youtube-{day}-full-00000-00000.csv": table_csv_bytes(t)})
+    convert(sorted((tmp_path / "zips").glob("*.zip")), tmp_path / "pq")
+    burst = {"burst_id": "B1", "start": pd.Timestamp("2025-05-06 15:00", tz="UTC"),
+             "end": pd.Timestamp("2025-05-07 16:00", tz="UTC"), "policy_top": "harassment", "platform": "youtube",
+             "targets": ["youtube:video:bgWbBrjRuNk"]}
+    row = context_for_burst(DuckDBEngine(tmp_path / "pq"), burst)
+    uid_row = [c for c in row["candidates"] if c["platform_uid"] == "yt-bgWbBrjRuNk-1"]
+    assert len(uid_row) == 1 and row["uid_names_target"] == 1
+    assert not any(k in row for k in ("matched_statement", "video_match", "statement_for_video"))
+    assert "none is claimed to be a specific removal" in describe(row)
