@@ -2,7 +2,7 @@
 
 Synthetic daily dumps in the database's real schema and nesting (detector.dsa.synth: the full
 38-column layout, zips of .csv.zip parts of 100 000 rows), then, each in a fresh process whose
-whole process tree (the JVM included) is sampled for resident memory every 0.2 s:
+whole process tree (the JVM included) is sampled for resident memory and CPU seconds every 0.2 s:
 
 1. ``detector.dsa.convert`` of every dump (streaming; ``--workers`` dumps at once, one process each);
 2. the analysis (daily counts, content-age histogram, bursts) on DuckDB;
@@ -33,38 +33,56 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+class TreeSampler:
+    """Peak resident memory and CPU seconds (user + system) of a process tree, sampled every 0.2 s.
+
+    CPU seconds are summed per process from its last sample, so a process that lives less than
+    0.2 s may be missed; they are the load-independent figure on a shared machine (wall time
+    is not).
+    """
+
+    def __init__(self, proc: psutil.Process):
+        self.proc, self.peak, self.cpu = proc, 0, {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        rss = 0
         try:
-            total += p.memory_info().rss
+            procs = [self.proc, *self.proc.children(recursive=True)]
         except psutil.Error:
-            pass
-    return total
+            return
+        for p in procs:
+            try:
+                rss += p.memory_info().rss
+                t = p.cpu_times()
+                self.cpu[p.pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, rss)
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            self._sample()
+            time.sleep(0.2)
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        return {"peak_rss_mb": round(self.peak / 2**20, 1), "cpu_s": round(sum(self.cpu.values()), 1)}
 
 
 def measured(args: list[str]) -> dict:
-    """Run ``python bench/dsa.py --stage ...`` in a child; wall time, peak tree RSS and its JSON output."""
+    """Run ``python bench/dsa.py --stage ...`` in a child; wall time, peak tree RSS, CPU and its JSON output."""
     t0 = time.perf_counter()
     child = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, cwd=ROOT, text=True)
-    proc = psutil.Process(child.pid)
-    peak = [0]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc))
-            time.sleep(0.2)
-
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
+    sampler = TreeSampler(psutil.Process(child.pid))
     out, _ = child.communicate()
-    done.set()
-    th.join()
+    usage = sampler.stop()
     if child.returncode:
         raise SystemExit(f"stage {args} failed with {child.returncode}")
-    return {"wall_s": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(peak[0] / 2**20, 1),
-            **json.loads(out.strip().splitlines()[-1])}
+    return {"wall_s": round(time.perf_counter() - t0, 2), **usage, **json.loads(out.strip().splitlines()[-1])}
 
 
 def stage(name: str, work: Path, workers: int = 1) -> dict:
@@ -117,13 +135,16 @@ def main() -> None:
 
     t = time.perf_counter()
     days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2025-07-01", periods=a.days)]
+    sampler = TreeSampler(psutil.Process())
     if not (work / "zips").is_dir():
         synthetic_dumps(work / "zips", days, a.rows // a.days, seed=1, weekday_cycle=False, workers=a.workers)
     gen_s = time.perf_counter() - t
+    gen_cpu = sampler.stop()["cpu_s"]
     zip_bytes = sum(p.stat().st_size for p in (work / "zips").glob("*.zip"))
     import shutil
     shutil.rmtree(work / "pq", ignore_errors=True)
     record = {"rows": a.rows, "days": a.days, "zip_mb": round(zip_bytes / 2**20, 1), "generate_s": round(gen_s, 1),
+              "generate_cpu_s": gen_cpu,
               "load_before": os.getloadavg()[0], "workers": a.workers, "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     print(json.dumps(record), flush=True)
     record["convert"] = measured(["--stage", "convert", "--rows", str(a.rows), "--work", str(a.work),
