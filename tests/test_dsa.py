@@ -317,3 +317,22 @@ def test_a_zip_of_plain_csv_parts_is_read_too(tmp_path):
         out.writestr(V2.name, V2.read_bytes())
     report = convert_dump(z, tmp_path / "pq")
     assert report.rows == 7 and report.parts == 1
+
+
+def test_converting_with_two_worker_processes_gives_the_same_files(tmp_path):
+    zips = real_dumps(tmp_path / "zips")
+    one, two = convert(zips, tmp_path / "one"), convert(zips, tmp_path / "two", workers=2)
+    assert [d.as_dict() for d in one.dumps] == [d.as_dict() for d in two.dumps]
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.parquet"))
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*.parquet"))
+    import pyarrow.parquet as pq
+    for f in files:
+        assert pq.read_table(tmp_path / "one" / f).equals(pq.read_table(tmp_path / "two" / f), check_metadata=True)
+
+
+def test_a_bad_dump_in_a_worker_process_is_a_detector_error(tmp_path):
+    zips = real_dumps(tmp_path / "zips")[:1]
+    bad = tmp_path / "zips" / "sor-global-2024-03-15-full.zip"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(DetectorError, match="not a readable zip"):
+        convert([*zips, bad], tmp_path / "pq", workers=2)
