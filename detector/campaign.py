@@ -189,9 +189,10 @@ def build_campaigns(inputs: CampaignInputs
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     ids = campaign_ids(calls, inputs.previous)
+    unmentioned = unmentioned_notices(notices, inputs.posts)
     for gid, grp in calls.groupby("group", sort=True):
         cid = ids[gid]
-        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, P.rng_seed(f"campaign {cid}"),
+        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, P.rng_seed(f"campaign {cid}"), unmentioned,
                               reactions[reactions["post_id"].isin(set(grp["post_id"]))])
         campaigns.append(row)
         findings.extend(rows)
@@ -374,11 +375,13 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
 
 
 def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.DataFrame,
-                      boasts: pd.DataFrame) -> list[dict]:
+                      boasts: pd.DataFrame, unmentioned: pd.DataFrame | None = None) -> list[dict]:
     """The findings of one campaign as records (``FINDING_COLUMNS``), each citing its rows."""
     period, P = inputs.period, inputs.params
     W = P.window_h
     grp, within, link = st.grp, st.within, st.link
+    if unmentioned is None:
+        unmentioned = unmentioned_notices(notices, inputs.posts)
     findings: list[dict] = []
 
     def add(kind, data, p=None, rows=()):
@@ -407,7 +410,7 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
     add("burst", {"significant": bool(significant), "observed": b_obs, "start": b_start, "expected": b_exp,
                   "views": bool(len(inputs.exposure)), "p_burst": st.p_burst},
         st.p_burst, list(within["notice_id"]) if significant else [])
-    control = _controls(notices, st.subjects, st.targets, inputs.posts, st.first_call, st.end, period)
+    control = _controls(unmentioned, st.subjects, st.targets, st.first_call, st.end, period)
     if control:
         add("controls", control, None, [])
     match = policy_match(st.requested, within["policy"], st.subject_notices[~st.subject_notices["notice_id"].isin(
@@ -431,9 +434,10 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
 
 
 def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
-              published: pd.Series, boasts: pd.DataFrame, seed: int, reactions: pd.DataFrame):
+              published: pd.Series, boasts: pd.DataFrame, seed: int, unmentioned: pd.DataFrame,
+              reactions: pd.DataFrame):
     st = campaign_statistics(cid, grp, inputs, notices, published, seed, reactions)
-    findings = campaign_findings(st, inputs, notices, boasts)
+    findings = campaign_findings(st, inputs, notices, boasts, unmentioned)
     link = st.link
     row = {
         "campaign_id": cid, "rank": 0, "tier": st.tier, "score": st.score, "targets": st.targets,
@@ -471,10 +475,17 @@ def _score(p_link, p_burst, hits, chats, tier) -> float:
     return float(round(score if tier != "weak" else min(score, 2.0), 3))
 
 
-def _controls(notices, subjects, named, posts, start, end, period) -> dict | None:
-    """How the subject's videos that no chat named behaved over the campaign's days."""
-    mentioned = set(posts["targets"].explode().dropna())
-    pool = notices[notices["subject_key"].isin(subjects) & ~notices["target"].isin(set(named) | mentioned)]
+def unmentioned_notices(notices: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFrame:
+    """The notices on targets that no post names: the pool every campaign's controls come from
+    (found once per analysis, not once per campaign)."""
+    return notices[~notices["target"].isin(set(posts["targets"].explode().dropna()))]
+
+
+def _controls(unmentioned: pd.DataFrame, subjects, named, start, end, period) -> dict | None:
+    """How the subject's videos that no chat named behaved over the campaign's days.
+
+    ``unmentioned``: :func:`unmentioned_notices` of the analysis."""
+    pool = unmentioned[unmentioned["subject_key"].isin(subjects) & ~unmentioned["target"].isin(set(named))]
     if pool.empty:
         return None
     days_total = (period.end - period.start) / pd.Timedelta(days=1)
