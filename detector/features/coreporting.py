@@ -258,6 +258,24 @@ def _first_occurrences(column: pa.ChunkedArray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _counting_sort(keys, n_keys):  # pragma: no cover - compiled
+    """Stable counting sort of the codes ``keys`` (0 .. n_keys - 1): (start, order), where the
+    positions of key ``g`` are ``order[start[g]:start[g + 1]]`` in their original order."""
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(len(keys)):
+        start[keys[i] + 1] += 1
+    for g in range(n_keys):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    order = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        g = keys[i]
+        order[fill[g]] = i
+        fill[g] += 1
+    return start, order
+
+
+@njit(cache=True, nogil=True)
 def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
     """Events ordered by (target, time) and each one's window [lo, hi) in that order.
 
@@ -265,17 +283,7 @@ def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
     only targets whose events are out of time order are sorted (by time, stably).
     """
     n = len(target)
-    start = np.zeros(n_targets + 1, dtype=np.int64)
-    for i in range(n):
-        start[target[i] + 1] += 1
-    for g in range(n_targets):
-        start[g + 1] += start[g]
-    fill = start[:-1].copy()
-    order = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        g = target[i]
-        order[fill[g]] = i
-        fill[g] += 1
+    start, order = _counting_sort(target, n_targets)
     times = np.empty(n, dtype=np.int64)
     for p in range(n):
         times[p] = micros[order[p]]
@@ -314,17 +322,7 @@ def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # 
     out once; a's self-loop, when kept, comes first.
     """
     n = len(reporter)
-    start = np.zeros(n_reporters + 1, dtype=np.int64)
-    for p in range(n):
-        start[reporter[p] + 1] += 1
-    for r in range(n_reporters):
-        start[r + 1] += start[r]
-    fill = start[:-1].copy()
-    by_reporter = np.empty(n, dtype=np.int64)
-    for p in range(n):
-        r = reporter[p]
-        by_reporter[fill[r]] = p
-        fill[r] += 1
+    start, by_reporter = _counting_sort(reporter, n_reporters)
     # Pass 1, in (target, time) order, reading the windows sequentially: each report's other
     # reporters, once each, as one slice of ``others`` (a stamp per reporter drops repeats).
     stamp = np.full(n_reporters, -1, dtype=np.int32)
