@@ -64,6 +64,7 @@ def cached(name: str, inputs: Iterable[Path], fit: Callable[[], object],
         except Exception:  # noqa: BLE001 - a damaged cache file is refitted, never fatal
             pass
     model = fit()
+    tmp_path = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}-", suffix=".tmp", delete=False) as tmp:
@@ -72,8 +73,9 @@ def cached(name: str, inputs: Iterable[Path], fit: Callable[[], object],
         os.replace(tmp_path, path)
     except OSError:
         # A read-only or full cache folder only costs the next run a refit.
-        try:
-            tmp_path.unlink(missing_ok=True)
-        except (OSError, UnboundLocalError):
-            pass
+        if tmp_path is not None:
+            try:
+                tmp_path.unlink(missing_ok=True)
+            except OSError:
+                pass
     return model
