@@ -548,3 +548,166 @@ class AnchorIndex:
         regex_ok = np.logical_and.reduceat(met, self._first_need, axis=1)
         r, regex = np.nonzero(regex_ok)
         out[maybe[at_rows[r]], self._regex_group[regex]] = True
+
+
+# --- narrowing alternations to what may match a text ---------------------------------------------
+
+def alternatives(pattern: str) -> tuple[str, ...] | None:
+    """The alternatives of an alternation ``(?:a)|(?:b)|…`` as :func:`re.compile` reads it,
+    nested non-capturing alternations flattened (``(?:(?:a)|(?:b))|(?:c)`` -> a, b, c); None when
+    ``pattern`` is not such an alternation (or one of its parts does not compile on its own).
+
+    Leftmost-first alternation tries its alternatives in order at each position, so the flat list
+    in order is the same regex.
+
+    >>> alternatives(r"(?:\\breport\\b)|(?:(?:a|b)|(?:[|)]))")
+    ('\\\\breport\\\\b', 'a|b', '[|)]')
+    """
+    parts, depth, start, k = [], 0, 0, 0
+    while k < len(pattern):
+        ch = pattern[k]
+        if ch == "\\":
+            k += 2
+            continue
+        if ch == "[":   # a class: "]" right after "[" or "[^" is a member
+            k += 2 if pattern.startswith("[^", k) else 1
+            k += pattern[k] == "]" if k < len(pattern) else 0
+            while k < len(pattern) and pattern[k] != "]":
+                k += 2 if pattern[k] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:k])
+            start = k + 1
+        k += 1
+    parts.append(pattern[start:])
+    out: list[str] = []
+    for part in parts:
+        if not (part.startswith("(?:") and part.endswith(")") and _closes_at_end(part)):
+            return None
+        inner = part[3:-1]
+        nested = alternatives(inner) if len(parts) > 1 and inner.startswith("(?:") else None
+        out += nested if nested is not None else [inner]
+    try:
+        for part in out:
+            re.compile(part)
+    except re.error:
+        return None
+    return tuple(out)
+
+
+def _closes_at_end(part: str) -> bool:
+    """Whether the group opened at ``part[0]`` closes at its last character."""
+    depth, k = 0, 0
+    while k < len(part):
+        ch = part[k]
+        if ch == "\\":
+            k += 2
+            continue
+        if ch == "[":
+            k += 2 if part.startswith("[^", k) else 1
+            k += part[k] == "]" if k < len(part) else 0
+            while k < len(part) and part[k] != "]":
+                k += 2 if part[k] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return k == len(part) - 1
+        k += 1
+    return False
+
+
+# Distinct sets of alternatives kept per Narrowing (a few bytes each, the regexes are shared).
+_MAX_NARROWED = 200_000
+# Matches nothing: an alternation none of whose alternatives can match a text.
+NEVER = re.compile(r"(?!)")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _narrow_compiled(parts: tuple[str, ...], flags: int) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in parts), flags)
+
+
+class Narrowing:
+    """Alternations of regexes, each cut per text down to the alternatives that may match in it.
+
+    Python's ``re`` tries every alternative of an alternation at every position of a text;
+    lexicon alternations have dozens, of which a post holds the strings of one or two. An
+    alternative the anchor search (:class:`AnchorIndex`, one group per alternative) rules out
+    for a text cannot match anywhere in it, nor in any of its sentences, so the alternation of
+    the remaining ones, in the same order, finds the same matches (same spans, same counts) as
+    the whole one: only faster. A sentence's edges sit beside separators that are not word
+    characters, so a boundary at its edge is a boundary in the text too.
+
+    Parameters
+    ----------
+    regexes : compiled alternations (``(?:a)|(?:b)|…``, see :func:`alternatives`) or None; one
+        that is not such an alternation is handed out whole for every text.
+
+    ``per_text(texts)`` returns, for each text, a tuple with each regex narrowed (None stays
+    None; :data:`NEVER` where no alternative may match). Texts must be lower case or made so by
+    ``prepare``.
+    """
+
+    def __init__(self, regexes):
+        self.regexes = tuple(regexes)
+        self._parts: list[tuple[str, ...] | None] = []
+        groups: dict[str, list[str]] = {}
+        self._columns: list[np.ndarray] = []
+        for r, regex in enumerate(self.regexes):
+            parts = alternatives(regex.pattern) if regex is not None else None
+            self._parts.append(parts)
+            first = len(groups)
+            for k, part in enumerate(parts or ()):
+                groups[f"{r}:{k}"] = [part]
+            self._columns.append(np.arange(first, len(groups)))
+        self._index = AnchorIndex(groups) if groups else None
+        self._bounds = np.cumsum([0, *(len(c) for c in self._columns)])
+        self._cache: dict[tuple[int, ...], tuple] = {}
+
+    def per_text(self, texts: list[str], prepare=str.lower) -> list[tuple]:
+        if self._index is None or not texts:
+            return [self.regexes] * len(texts)
+        may = self._index.candidates(texts, prepare=prepare)
+        rows, cols = np.nonzero(may)
+        ends = np.searchsorted(rows, np.arange(1, len(texts) + 1))
+        cols = cols.tolist()
+        out, start = [], 0
+        for end in ends.tolist():
+            key = tuple(cols[start:end])
+            start = end
+            found = self._cache.get(key)
+            if found is None:
+                if len(self._cache) >= _MAX_NARROWED:
+                    self._cache.clear()
+                found = self._cache[key] = self._narrowed(key)
+            out.append(found)
+        return out
+
+    def _narrowed(self, key: tuple[int, ...]) -> tuple:
+        chosen = np.array(key, dtype=np.int64)
+        at = np.searchsorted(chosen, self._bounds)
+        out = []
+        for r, (regex, parts) in enumerate(zip(self.regexes, self._parts, strict=True)):
+            if regex is None or parts is None:
+                out.append(regex)
+                continue
+            keep = (chosen[at[r]:at[r + 1]] - self._bounds[r]).tolist()
+            out.append(NEVER if not keep else regex if len(keep) == len(parts)
+                       else _narrow_compiled(tuple(parts[k] for k in keep), regex.flags))
+        return tuple(out)
+
+
+@functools.lru_cache(maxsize=16)
+def narrowing(patterns: tuple[tuple[str, int] | None, ...]) -> Narrowing:
+    """A :class:`Narrowing` of the regexes given as (pattern, flags) pairs, built once per process."""
+    return Narrowing([re.compile(p, f) if p is not None else None for p, f in (x or (None, 0) for x in patterns)])
+
+
+def narrowing_of(regexes) -> Narrowing:
+    """:func:`narrowing` of compiled regexes (None for none), cached by their patterns."""
+    return narrowing(tuple((r.pattern, r.flags) if r is not None else None for r in regexes))

@@ -57,7 +57,7 @@ from sklearn.preprocessing import FunctionTransformer
 from detector import model_cache
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
-from detector.features.anchors import BOUNDARY, AnchorIndex, bare, character_table
+from detector.features.anchors import BOUNDARY, NEVER, AnchorIndex, bare, character_table, narrowing_of
 from detector.features.claims import ClaimCues
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
@@ -246,18 +246,16 @@ class LexiconCues(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(CUE_KINDS) + 3
         return self
 
-    def _counts(self, text: str, may_match: np.ndarray) -> list[float]:
-        # may_match: per cue kind (then policy), whether the anchor search allows a match at all.
-        patterns = [*self.cue_patterns_.values(), self.policy_pattern_]
-        row = [len(p.findall(text)) if p is not None and ok else 0 for p, ok in zip(patterns, may_match, strict=True)]
+    def _counts(self, text: str, patterns: tuple) -> list[float]:
+        # patterns: each cue kind's (then the policy) alternation, narrowed to what may match the text.
+        row = [len(p.findall(text)) if p is not None else 0 for p in patterns]
         # Address: a report word and a mobilising word (imperative, "everyone", "let's") in one
         # sentence urge; a report word beside victim or news words describes.
-        usable = dict(zip(CUE_KINDS, may_match, strict=False))
-        report, mobilise = self.cue_patterns_["report"], self.cue_patterns_["mobilise"]
-        describe = [self.cue_patterns_[k] for k in ("victim", "news") if self.cue_patterns_[k] is not None and usable[k]]
-        mobilise = mobilise if usable["mobilise"] else None
+        kind = dict(zip(CUE_KINDS, patterns, strict=False))
+        report, mobilise = kind["report"], kind["mobilise"]
+        describe = [kind[k] for k in ("victim", "news") if kind[k] is not None and kind[k] is not NEVER]
         urge = told = 0
-        if report is not None and usable["report"]:
+        if report is not None and report is not NEVER:
             for sentence in _SENTENCES.split(text):
                 if report.search(sentence):
                     urge += bool(mobilise is not None and mobilise.search(sentence))
@@ -267,11 +265,11 @@ class LexiconCues(TransformerMixin, BaseEstimator):
     def transform(self, X):
         texts = [str(t) for t in X]
         patterns = (*self.cue_patterns_.values(), self.policy_pattern_)
-        may_match = _cue_index(tuple(p.pattern if p is not None else "" for p in patterns)).candidates(
-            texts, prepare=str.lower)
         counts = np.zeros((len(texts), self.n_features_out_))
-        for i in np.flatnonzero(may_match.any(axis=1)):
-            counts[i] = self._counts(texts[i], may_match[i])
+        # Each text meets only the alternatives that may match in it (the same counts, faster).
+        for i, narrowed in enumerate(narrowing_of(patterns).per_text(texts)):
+            if any(p is not None and p is not NEVER for p in narrowed):
+                counts[i] = self._counts(texts[i], narrowed)
         return sp.csr_matrix(np.log1p(counts))
 
     def get_feature_names_out(self, input_features=None):

@@ -18,14 +18,13 @@ gloss per kind there), pooled over languages. Input is the normalised text of
 
 from __future__ import annotations
 
-import functools
 import re
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from detector.features.anchors import AnchorIndex
+from detector.features.anchors import NEVER, narrowing_of
 from detector.features.mood import _SENTENCE, _alternation, mood_patterns, reporting_pattern
 
 CLAIM_KINDS = ("success", "own", "generic", "third")
@@ -79,12 +78,6 @@ def claim_counts(text: str, removal: re.Pattern | None, kinds: dict[str, re.Patt
     return list(row.values())
 
 
-@functools.lru_cache(maxsize=4)
-def _removal_index(pattern: str) -> AnchorIndex:
-    """One anchor search for the removal regex (kept out of the estimator, so it pickles)."""
-    return AnchorIndex({"removal": [pattern]})
-
-
 class ClaimCues(TransformerMixin, BaseEstimator):
     """How removals are told (``log1p`` counts, :data:`FEATURE_NAMES`) in normalised texts.
 
@@ -114,10 +107,13 @@ class ClaimCues(TransformerMixin, BaseEstimator):
         texts = [str(t) for t in X]
         counts = np.zeros((len(texts), self.n_features_out_))
         if self.removal_pattern_ is not None and texts:
-            # Only texts holding an anchor of the removal regex can claim a removal; the rest stay 0.
-            may_claim = _removal_index(self.removal_pattern_.pattern).candidates(texts, prepare=str.lower)[:, 0]
-            for i in np.flatnonzero(may_claim):
-                counts[i] = claim_counts(texts[i], self.removal_pattern_, self.kind_patterns_, self.reported_pattern_)
+            # Each text meets only the alternatives that may match in it (the same counts, faster);
+            # a text where no removal cue may match claims none, and its row stays 0.
+            kinds = list(self.kind_patterns_)
+            regexes = [self.removal_pattern_, *self.kind_patterns_.values(), self.reported_pattern_]
+            for i, n in enumerate(narrowing_of(regexes).per_text(texts)):
+                if n[0] is not NEVER:
+                    counts[i] = claim_counts(texts[i], n[0], dict(zip(kinds, n[1:-1], strict=True)), n[-1])
         return sp.csr_matrix(np.log1p(counts))
 
     def get_feature_names_out(self, input_features=None):
