@@ -38,6 +38,7 @@ a call must be followed by notices on the target it names, before enforcement ha
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import re
@@ -58,6 +59,7 @@ from detector import model_cache
 from detector.bundled import CALLS_DIR
 from detector.errors import DetectorError
 from detector.features.anchors import BOUNDARY, NEVER, AnchorIndex, bare, character_table, narrowing_of
+from detector.features.char_grams import fast_features
 from detector.features.claims import ClaimCues
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
@@ -729,16 +731,24 @@ def _stopwords(path: str) -> dict[str, frozenset[str]]:
     return {lang: frozenset(words) for lang, words in load_lexicon(path)["stopwords"].items()}
 
 
+@functools.cache
+def _script_of(ch: str) -> str | None:
+    """The script :func:`_script_counts` counts a character in (None for none)."""
+    if ch.isalpha():
+        name = unicodedata.name(ch, "")
+        for script, prefix in (("han", "CJK"), ("arabic", "ARABIC"), ("cyrillic", "CYRILLIC"), ("latin", "LATIN")):
+            if name.startswith(prefix):
+                return script
+    return None
+
+
 def _script_counts(text: str) -> dict[str, int]:
     scripts = {"han": 0, "arabic": 0, "cyrillic": 0, "latin": 0}
-    for ch in text:
-        if ch.isalpha():
-            name = unicodedata.name(ch, "")
-            for script, prefix in (("han", "CJK"), ("arabic", "ARABIC"), ("cyrillic", "CYRILLIC"),
-                                   ("latin", "LATIN")):
-                if name.startswith(prefix):
-                    scripts[script] += 1
-                    break
+    # Each distinct character once (posts repeat most of theirs).
+    for ch, n in collections.Counter(text).items():
+        script = _script_of(ch)
+        if script is not None:
+            scripts[script] += n
     return scripts
 
 
@@ -752,7 +762,7 @@ def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> st
     ``ug`` with é or Uyghur stop-words, ``en`` with English stop-words or plain ASCII. Good enough
     to group posts; not a language model (short posts like "Жойылды!" read as Russian).
     """
-    raw = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    raw = _nfkc("" if text is None else str(text))
     for url in extract_urls(raw):
         raw = raw.replace(url, " ")
     raw = _MENTION_TOKEN.sub(" ", raw).lower()
@@ -766,7 +776,7 @@ def detect_language(text: object, lexicon_path: str | Path = LEXICON_PATH) -> st
         return "ug" if _UG_ARABIC.search(raw) else "other"
     words = re.findall(r"[\w']+", raw)
     stop = _stopwords(str(lexicon_path))
-    hits = {lang: sum(w in stop.get(lang, ()) for w in words) for lang in stop}
+    hits = {lang: sum(map(stop[lang].__contains__, words)) for lang in stop}
     letters = set(raw)
     if script == "cyrillic":
         # Ukrainian: ї є ґ, or і without any Kazakh letter (і alone is shared with Kazakh).
@@ -948,9 +958,20 @@ def _probabilities_of(texts: list, rows: np.ndarray, model: Pipeline) -> pd.Data
     chosen = ["" if texts[i] is None else str(texts[i]) for i in rows]
     if model.steps[0][0] != "normalise":
         return call_probabilities(chosen, model)
-    proba = model[1:].predict_proba(normalise_texts(chosen))
+    proba = _predict_proba(model, normalise_texts(chosen))
     classes = list(model.classes_)
     return pd.DataFrame({f"p_{k}": proba[:, classes.index(k)] for k in KINDS})
+
+
+def _predict_proba(model: Pipeline, normalised: list[str]) -> np.ndarray:
+    """``model[1:].predict_proba(normalised)``, with the character n-grams of its feature union
+    counted in bulk (:mod:`detector.features.char_grams`; the same matrix)."""
+    features = normalised
+    for _name, step in model.steps[1:-1]:
+        if step is None or step == "passthrough":
+            continue
+        features = (fast_features(step) if isinstance(step, FeatureUnion) else step).transform(features)
+    return model.steps[-1][1].predict_proba(features)
 
 
 def confirm_boasts(calls: pd.DataFrame, horizon: pd.Timedelta) -> pd.DataFrame:
