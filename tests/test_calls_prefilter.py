@@ -226,12 +226,23 @@ def test_the_quick_loose_form_leaves_no_other_whitespace_than_ascii_and_the_list
     assert left <= set(C._NOT_QUICK)
 
 
-def test_any_number_of_workers_gives_the_same_output(corpus, monkeypatch):
-    monkeypatch.setattr(C, "PARALLEL_CHUNK", 700)
+def test_any_number_of_workers_and_pieces_gives_the_same_output(corpus, monkeypatch):
     posts = _posts(corpus)
-    one = C.classify_calls(posts, workers=1)
-    two = C.classify_calls(posts, workers=2)
-    pd.testing.assert_frame_equal(one, two)
+    whole = C.classify_calls(posts, workers=1)
+    # Small pieces, processes forced however few the posts: serial, 2 and 3 workers.
+    monkeypatch.setattr(C, "PARALLEL_CHUNK", 700)
+    monkeypatch.setattr(C, "PARALLEL_MIN_POSTS", 0)
+    for workers in (1, 2, 3):
+        pd.testing.assert_frame_equal(whole, C.classify_calls(posts, workers=workers))
+
+
+def test_small_inputs_stay_in_one_process(monkeypatch):
+    def no_processes(*args, **kwargs):
+        raise AssertionError("started worker processes for a small input")
+
+    monkeypatch.setattr(C, "_in_processes", no_processes)
+    out = C.classify_calls(_posts(["report this channel", "hello"] * 10), workers=2)
+    assert len(out) == 20
 
 
 def test_no_character_past_the_cased_limit_has_another_case():

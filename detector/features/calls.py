@@ -875,44 +875,68 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                              for c in CALLS_COLUMNS})
     model = model if model is not None else call_model()
     columns = [c for c in ("post_id", "text", "urls", "targets") if c in posts.columns]
-    chunks = [posts[columns].iloc[i:i + PARALLEL_CHUNK] for i in range(0, len(posts), PARALLEL_CHUNK)]
-    workers = min(len(chunks), worker_count(workers))
+    posts = posts[columns]
+    workers = worker_count(workers) if len(posts) >= PARALLEL_MIN_POSTS else 1
+    # Pieces of at most PARALLEL_CHUNK posts (what the anchor searches hold at once), several per
+    # worker so that a piece dense in candidates does not leave the other workers idle. Every post
+    # is classified on its own, so the pieces change nothing in the output.
+    pieces = max(-(-len(posts) // PARALLEL_CHUNK), workers * PIECES_PER_WORKER if workers > 1 else 1)
+    bounds = np.linspace(0, len(posts), pieces + 1).round().astype(int).tolist()
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
     if workers <= 1:
-        parts = [_classify_chunk(chunk, model, threshold, prefilter) for chunk in chunks]
+        parts = [_classify_chunk(posts.iloc[a:b], model, threshold, prefilter) for a, b in spans]
     else:
-        parts = _in_processes(chunks, model, threshold, prefilter, workers)
+        parts = _in_processes(posts, spans, model, threshold, prefilter, workers)
     return pd.concat(parts, ignore_index=True)
 
 
-# Posts per piece of work when classifying in several processes (and the size below which one
-# process does it all: starting workers and sending them the model costs about a second).
+# Posts per piece of work: the anchor searches hold a row per post and alternative of a piece.
 PARALLEL_CHUNK = 20_000
+# Below this many posts one process classifies them all. Forking a worker that holds the model
+# and indexes costs 0.15-0.4 s (pages copied on write, the pool), as much as 20,000-50,000 everyday
+# posts take (7 µs each) or 1,000 candidates (0.25 ms each): past this size a second core pays
+# even on posts that are all chatter (bench/calls_speed.py --workers).
+PARALLEL_MIN_POSTS = 50_000
+PIECES_PER_WORKER = 4
 
 
-_WORKER_MODEL: Pipeline | None = None
+_WORKER_STATE: tuple[pd.DataFrame, Pipeline] | None = None
 
 
-def _set_worker_model(model: Pipeline) -> None:
-    global _WORKER_MODEL
-    _WORKER_MODEL = model
+def _set_worker_state(posts: pd.DataFrame, model: Pipeline) -> None:
+    global _WORKER_STATE
+    _WORKER_STATE = (posts, model)
 
 
-def _classify_in_worker(chunk: pd.DataFrame, threshold: float, prefilter: bool) -> pd.DataFrame:
-    return _classify_chunk(chunk, _WORKER_MODEL, threshold, prefilter)
+def _classify_in_worker(span: tuple[int, int], threshold: float, prefilter: bool) -> pd.DataFrame:
+    posts, model = _WORKER_STATE
+    return _classify_chunk(posts.iloc[span[0]:span[1]], model, threshold, prefilter)
 
 
-def _in_processes(chunks: list[pd.DataFrame], model: Pipeline, threshold: float, prefilter: bool,
-                  workers: int) -> list[pd.DataFrame]:
-    """The chunks classified in ``workers`` processes, results in chunk order (so the same output
-    as one process: every row is classified on its own)."""
+def _warm(model: Pipeline) -> None:
+    """Build the anchor indexes and tables the step uses, once, before the workers are forked
+    (they inherit them instead of each building its own)."""
+    sample = pd.DataFrame({"post_id": [0, 1], "text": ["report this channel, it's gone: @name", "hello"]})
+    _classify_chunk(sample, model, CALL_THRESHOLD, True)
+
+
+def _in_processes(posts: pd.DataFrame, spans: list[tuple[int, int]], model: Pipeline, threshold: float,
+                  prefilter: bool, workers: int) -> list[pd.DataFrame]:
+    """The spans of ``posts`` classified in ``workers`` processes, results in span order (so the
+    same output as one process: every row is classified on its own).
+
+    Forked workers share the parent's posts, fitted model and indexes (nothing is sent to them
+    but the spans, nothing refitted); where fork is unavailable they are sent once per worker.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    _warm(model)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_worker_model,
-                             initargs=(model,)) as pool:
-        return list(pool.map(_classify_in_worker, chunks, [threshold] * len(chunks), [prefilter] * len(chunks)))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_worker_state,
+                             initargs=(posts, model)) as pool:
+        return list(pool.map(_classify_in_worker, spans, [threshold] * len(spans), [prefilter] * len(spans)))
 
 
 def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, prefilter: bool) -> pd.DataFrame:

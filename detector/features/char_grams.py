@@ -121,15 +121,15 @@ class FastCharGrams:
         return self.vectorizer._tfidf.transform(self.counts(texts), copy=False)
 
 
-@functools.lru_cache(maxsize=4)
-def _fast(vectorizer) -> FastCharGrams | None:
+@functools.lru_cache(maxsize=16)
+def _fast(vectorizer: TfidfVectorizer) -> FastCharGrams | None:
     return FastCharGrams(vectorizer) if _reproducible(vectorizer) else None
 
 
 def fast_features(union: FeatureUnion) -> FeatureUnion:
     """A feature union like ``union`` (the same fitted blocks and weights) whose reproducible
     ``char_wb`` vectorisers count in bulk; ``union`` itself when it has none."""
-    blocks = [(name, _fast(t) or t) for name, t in union.transformer_list]
+    blocks = [(name, (_fast(t) if isinstance(t, TfidfVectorizer) else None) or t) for name, t in union.transformer_list]
     if all(a is b for (_, a), (_, b) in zip(blocks, union.transformer_list, strict=True)):
         return union
     return FeatureUnion(blocks, transformer_weights=union.transformer_weights)
