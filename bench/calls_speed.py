@@ -15,8 +15,11 @@ worker):
 * chatter alone and candidates alone, with the prefilter (the default) and without it (every post
   scored and described, the step before the prefilter);
 * mixes of chatter with 1 % and 5 % candidates;
-* with ``--sizes``, the whole step on chatter with 1 % candidates at those numbers of posts (one
-  run each).
+* with ``--sizes``, the whole step on chatter with ``--share`` candidates (default 1 %) at those
+  numbers of posts (one run each);
+* with ``--workers 1,2``, those whole steps again with each number of workers (the default
+  parameter ``workers`` = 0 uses one per core), timed by the wall clock and by the CPU time of the
+  process and its workers; every number of workers must give the same output.
 
 With ``--baseline DIR`` (another source tree, e.g. ``git worktree add /tmp/main main``), the same
 posts are classified by that tree's code in a child process, before and after this tree's own child
@@ -24,7 +27,7 @@ posts are classified by that tree's code in a child process, before and after th
 the outputs of the two are checked to be the same.
 
 Run:  nice -n 10 .venv/bin/python bench/calls_speed.py [--posts 20000] [--repeats 3] [--baseline DIR]
-      [--sizes 100000,1000000] [--once] [--results FILE]
+      [--sizes 100000,1000000] [--share 0.01] [--workers 1,2] [--once] [--results FILE]
 Writes bench/results/calls_speed.json and prints a Markdown table for bench/RESULTS.md.
 """
 
@@ -98,7 +101,7 @@ def _mixed(chatter: list[str], candidates: list[str], share: float, n: int, seed
     return mix
 
 
-def workloads(posts: int, seed: int, sizes: list[int]) -> dict:
+def workloads(posts: int, seed: int, sizes: list[int], share: float = 0.01) -> dict:
     """The posts measured, by name (built once, so every tree classifies the same posts)."""
     quiet, candidates = text_pools()
     chatter = chatter_posts(max([posts, *sizes]), quiet, seed=seed)
@@ -106,7 +109,7 @@ def workloads(posts: int, seed: int, sizes: list[int]) -> dict:
     for share in (0.01, 0.05):
         loads[f"chatter + {share:.0%} candidates"] = _mixed(chatter, candidates, share, posts, seed + 1)
     for size in sizes:
-        loads[f"{size} posts (chatter + 1 % candidates)"] = _mixed(chatter, candidates, 0.01, size, seed + 2)
+        loads[f"{size} posts (chatter + {share:.1%} candidates)"] = _mixed(chatter, candidates, share, size, seed + 2)
     return loads
 
 
@@ -127,6 +130,25 @@ def _timed(posts, repeats: int, prefilter: bool = True):
     return best / len(posts) * 1e6, out
 
 
+def _by_workers(posts, workers: list[int]) -> tuple[dict, list]:
+    """Wall and CPU seconds (the process and its workers) of the whole step per number of workers."""
+    import resource
+
+    from detector.features.calls import classify_calls
+
+    times, outs = {}, []
+    for w in workers:
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        outs.append(classify_calls(posts, workers=w))
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before, strict=True))
+        times[str(w)] = {"wall_s": wall, "cpu_s": cpu, "load": os.getloadavg()[0]}
+        print(f"  {len(posts)} posts, {w} worker(s): {times[str(w)]}", flush=True, file=sys.stderr)
+    return times, outs
+
+
 def _summary(out) -> dict:
     """What must be the same whichever tree classified the posts."""
     scored = out["p_call"].notna().to_numpy()
@@ -136,7 +158,7 @@ def _summary(out) -> dict:
                                                                  out["kind"], strict=True) if k != "other"]}
 
 
-def measure(loads: dict, repeats: int, plain: bool) -> dict:
+def measure(loads: dict, repeats: int, plain: bool, workers: list[int] = ()) -> dict:
     """µs per post of every workload (and, with ``plain``, without the prefilter on a sample)."""
     from detector.features.calls import call_model
 
@@ -153,14 +175,17 @@ def measure(loads: dict, repeats: int, plain: bool) -> dict:
         if plain and name in ("chatter", "candidates"):
             # The step before the prefilter: every post scored and described (fewer posts: it is slow).
             row["us_per_post_without_prefilter"] = _timed(_frame(texts[:2000]), 1, prefilter=False)[0]
+        if big and workers:
+            row["by_workers"], outs = _by_workers(_frame(texts), workers)
+            row["same_output_any_workers"] = all(_summary(o) == row["summary"] for o in outs)
         rows[name] = row
         print(name, {k: v for k, v in row.items() if k != "summary"}, flush=True, file=sys.stderr)
     return rows
 
 
-def _child(tree: str, loads_path: str, repeats: int, plain: bool, out_path: str) -> None:
+def _child(tree: str, loads_path: str, repeats: int, plain: bool, out_path: str, workers: str = "") -> None:
     subprocess.run([sys.executable, str(HERE), "--child", loads_path, "--src", tree, "--repeats", str(repeats),
-                    "--out", out_path, *(["--plain"] if plain else [])], check=True)
+                    "--out", out_path, "--workers", workers, *(["--plain"] if plain else [])], check=True)
 
 
 def main() -> None:
@@ -171,6 +196,8 @@ def main() -> None:
     parser.add_argument("--baseline", help="another source tree to measure on the same posts")
     parser.add_argument("--sizes", default="", help="comma-separated numbers of posts for the whole step")
     parser.add_argument("--once", action="store_true", help="each tree once (baseline, current), not twice")
+    parser.add_argument("--share", type=float, default=0.01, help="share of candidates in the --sizes posts")
+    parser.add_argument("--workers", default="", help="comma-separated numbers of workers for the --sizes steps")
     parser.add_argument("--results", default=str(RESULTS), help="where to write the JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
@@ -185,13 +212,13 @@ def main() -> None:
         print("measuring", Path(detector.__file__).parent, flush=True, file=sys.stderr)
         with open(args.child, "rb") as f:
             loads = pickle.load(f)
-        rows = measure(loads, args.repeats, args.plain)
+        rows = measure(loads, args.repeats, args.plain, [int(w) for w in args.workers.split(",") if w])
         Path(args.out).write_text(json.dumps(rows), encoding="utf-8")
         return
 
     sys.path.insert(0, str(ROOT))
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    loads = workloads(args.posts, args.seed, sizes)
+    loads = workloads(args.posts, args.seed, sizes, args.share)
     trees = {"current": str(ROOT)} | ({"baseline": str(Path(args.baseline).resolve())} if args.baseline else {})
     order = (["baseline", "current"] if args.once else ["baseline", "current", "current", "baseline"]) if args.baseline \
         else ["current"]
@@ -203,7 +230,8 @@ def main() -> None:
             pickle.dump(loads, f)
         for k, name in enumerate(order):
             out_path = os.path.join(tmp, f"{k}.json")
-            _child(trees[name], loads_path, args.repeats, plain=name == "current" and not runs[name], out_path=out_path)
+            _child(trees[name], loads_path, args.repeats, plain=name == "current" and not runs[name], out_path=out_path,
+                   workers=args.workers)
             runs[name].append(json.loads(Path(out_path).read_text(encoding="utf-8")))
     load_after = os.getloadavg()
 
@@ -213,10 +241,15 @@ def main() -> None:
         row = {"posts": name, "n": current[0]["n"], "mean_chars": current[0]["mean_chars"],
                "candidates": current[0]["candidates"], "us_per_post": min(r["us_per_post"] for r in current),
                "us_per_post_without_prefilter": current[0].get("us_per_post_without_prefilter")}
+        if "by_workers" in current[0]:
+            row["by_workers"] = [r["by_workers"] for r in current]
+            row["same_output_any_workers"] = all(r["same_output_any_workers"] for r in current)
         if args.baseline:
             base = [run[name] for run in runs["baseline"]]
             row["us_per_post_baseline"] = min(r["us_per_post"] for r in base)
             row["same_output_as_baseline"] = all(r["summary"] == current[0]["summary"] for r in base + current)
+            if "by_workers" in base[0]:
+                row["by_workers_baseline"] = [r["by_workers"] for r in base]
         table.append(row)
 
     result = {"rows": table, "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -235,6 +268,12 @@ def main() -> None:
         print(f"| {r['posts']} | {r['n']} | {r['mean_chars']:.0f} | {r['candidates']:.1%} | {r['us_per_post']:.1f} | "
               + (f"{base:.1f} | " if base is not None else "– | ") + (f"{plain:.0f} | " if plain else "– | ")
               + ("yes |" if r.get("same_output_as_baseline") else "– |" if base is None else "**no** |"))
+    for r in table:
+        for label, key in (("this tree", "by_workers"), ("baseline", "by_workers_baseline")):
+            for run in r.get(key, []):
+                print(f"{r['posts']}, {label}: " + "; ".join(
+                    f"{w} worker(s) {t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} s CPU (load {t['load']:.1f})"
+                    for w, t in run.items()))
     print(f"\nload average before {load_before}, after {load_after}")
 
 

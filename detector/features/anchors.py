@@ -38,6 +38,7 @@ import math
 import re
 import re._constants as C  # the node types of re's parse tree
 import re._parser as sre_parse
+import sys
 
 import ahocorasick_rs
 import numpy as np
@@ -632,6 +633,44 @@ def _narrow_compiled(parts: tuple[str, ...], flags: int) -> re.Pattern:
     return re.compile("|".join(f"(?:{p})" for p in parts), flags)
 
 
+@functools.lru_cache(maxsize=16_384)
+def _matches_empty(part: str, flags: int) -> bool:
+    return sre_parse.parse(part, flags).getwidth()[0] == 0
+
+
+class AnyOf:
+    """The alternation of a few compiled regexes (in order), none of which matches the empty
+    string, without compiling it (``re.compile`` costs 40-90 µs, more than most searches here).
+
+    ``search`` gives the alternation's match: the leftmost start of any alternative, and there the
+    first alternative (in order) that matches, as the alternation tries them; its span and text
+    are the alternation's (its groups are the alternative's own). ``findall`` gives the matched
+    texts, one per match of the alternation (as many as its ``findall``, which would list groups
+    where it has some).
+    """
+
+    __slots__ = ("regexes",)
+
+    def __init__(self, regexes: tuple[re.Pattern, ...]):
+        self.regexes = regexes
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match | None:
+        best = None
+        for regex in self.regexes:
+            match = regex.search(string, pos, endpos)
+            if match is not None and (best is None or match.start() < best.start()):
+                best = match
+        return best
+
+    def findall(self, string: str) -> list[str]:
+        # No alternative matches the empty string, so each match moves on: findall's own walk.
+        out, pos = [], 0
+        while (match := self.search(string, pos)) is not None:
+            out.append(match.group(0))
+            pos = match.end()
+        return out
+
+
 class Narrowing:
     """Alternations of regexes, each cut per text down to the alternatives that may match in it.
 
@@ -649,7 +688,8 @@ class Narrowing:
         that is not such an alternation is handed out whole for every text.
 
     ``per_text(texts)`` returns, for each text, a tuple with each regex narrowed (None stays
-    None; :data:`NEVER` where no alternative may match). Texts must be lower case or made so by
+    None; :data:`NEVER` where no alternative may match; one alternative compiled alone; several
+    as an :class:`AnyOf`, which searches and counts as their alternation does). Texts must be lower case or made so by
     ``prepare``.
     """
 
@@ -696,9 +736,15 @@ class Narrowing:
             if regex is None or parts is None:
                 out.append(regex)
                 continue
-            keep = (chosen[at[r]:at[r + 1]] - self._bounds[r]).tolist()
-            out.append(NEVER if not keep else regex if len(keep) == len(parts)
-                       else _narrow_compiled(tuple(parts[k] for k in keep), regex.flags))
+            keep = [parts[k] for k in (chosen[at[r]:at[r + 1]] - self._bounds[r]).tolist()]
+            if not keep:
+                out.append(NEVER)
+            elif len(keep) == len(parts):
+                out.append(regex)
+            elif len(keep) == 1 or any(_matches_empty(p, regex.flags) for p in keep):
+                out.append(_narrow_compiled(tuple(keep), regex.flags))
+            else:
+                out.append(AnyOf(tuple(_narrow_compiled((p,), regex.flags) for p in keep)))
         return tuple(out)
 
 
