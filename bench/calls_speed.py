@@ -106,8 +106,8 @@ def workloads(posts: int, seed: int, sizes: list[int], share: float = 0.01) -> d
     quiet, candidates = text_pools()
     chatter = chatter_posts(max([posts, *sizes]), quiet, seed=seed)
     loads = {"chatter": chatter[:posts], "candidates": candidates}
-    for share in (0.01, 0.05):
-        loads[f"chatter + {share:.0%} candidates"] = _mixed(chatter, candidates, share, posts, seed + 1)
+    for mix in (0.01, 0.05):
+        loads[f"chatter + {mix:.0%} candidates"] = _mixed(chatter, candidates, mix, posts, seed + 1)
     for size in sizes:
         loads[f"{size} posts (chatter + {share:.1%} candidates)"] = _mixed(chatter, candidates, share, size, seed + 2)
     return loads
