@@ -1,7 +1,7 @@
 """The case: one DuckDB file holding what was ingested and what analysis derived from it.
 
-All writes of one ingest go through :meth:`Case.add_parsed` inside a single transaction, so a
-command either adds all its rows or none. Rows are keyed (``notice_id``, ``post_id``) and a
+All writes of one ingest go through :meth:`Case.add_parsed` or a :class:`SourceWriter` (batch
+by batch) inside a single transaction, so a command either adds all its rows or none. Rows are keyed (``notice_id``, ``post_id``) and a
 file is keyed by its content SHA-256, so ingesting the same file twice adds nothing.
 """
 
@@ -163,12 +163,17 @@ class Case:
         else:
             self.con.execute("COMMIT").fetchall()
 
-    def _insert_new(self, table: str, frame: pd.DataFrame) -> int:
-        """Insert the rows of ``frame`` whose key is not stored yet; return how many."""
+    def _insert_new(self, table: str, frame: pd.DataFrame, source_id: str | None = None) -> int:
+        """Insert the rows of ``frame`` whose key is not stored yet; return how many.
+
+        ``source_id``: rows of that source are not compared with (a streamed file's batches never
+        repeat a key, so its own earlier batches need no anti-join).
+        """
         if frame.empty:
             return 0
         frame = conform(frame, table)
         key = KEYS.get(table)
+        params: list = []
         if key:
             frame = frame.drop_duplicates(subset=[key], keep="first")
         self.con.register("incoming", frame)
@@ -176,8 +181,10 @@ class Case:
             before = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
             select = _select_cast(table, "incoming")
             if key:
-                select += f' WHERE "{key}" NOT IN (SELECT "{key}" FROM "{table}")'
-            self.con.execute(f'INSERT INTO "{table}" {select}').fetchall()
+                others = ' WHERE "source_id" IS DISTINCT FROM ?' if source_id else ""
+                params = [source_id] if source_id else []
+                select += f' WHERE "{key}" NOT IN (SELECT "{key}" FROM "{table}"{others})'
+            self.con.execute(f'INSERT INTO "{table}" {select}', params).fetchall()
             after = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
         finally:
             self.con.unregister("incoming")
@@ -190,20 +197,9 @@ class Case:
         """
         if self.has_source(source.sha256):
             return 0
-        added = 0
-        for table, frame in parsed.frames.items():
-            if table not in INGESTED:
-                raise DetectorError(f"a collector returned rows for {table!r}, which is not ingestible")
-            frame = frame.copy()
-            frame["source_id"] = source.source_id
-            added += self._insert_new(table, frame)
-        row = pd.DataFrame([{
-            "source_id": source.source_id, "kind": source.kind, "name": source.name,
-            "sha256": source.sha256, "ingested_at": datetime.now(UTC), "rows": added,
-            "tz": source.tz, "detail": json.dumps(source.detail, sort_keys=True, default=str),
-        }])
-        self._insert_new("sources", row)
-        return added
+        writer = SourceWriter(self, source.source_id)
+        writer.add(parsed.frames)
+        return writer.finish(source)
 
     def replace_table(self, name: str, frame: pd.DataFrame) -> None:
         """Replace a derived table (calls, bursts, …) with ``frame``.
@@ -422,3 +418,35 @@ class Case:
                 "status": "already ingested" if known else "added", "original_kept": False}]},
                 operator, {sha: name})
             return added
+
+
+class SourceWriter:
+    """The rows of one source written batch by batch, then its ``sources`` row; the caller holds
+    the transaction (so a refusal after some batches rolls them back with everything else).
+
+    Batches must not repeat a key among themselves (``Format.stream`` promises it); rows whose
+    key another source already stored are left out, as :meth:`Case.add_parsed` does.
+    """
+
+    def __init__(self, case: Case, source_id: str):
+        self.case, self.source_id, self.added = case, source_id, 0
+
+    def add(self, frames: dict[str, pd.DataFrame]) -> None:
+        for table, frame in frames.items():
+            if table not in INGESTED:
+                raise DetectorError(f"a collector returned rows for {table!r}, which is not ingestible")
+            if frame.empty:
+                continue
+            frame = frame.copy()
+            frame["source_id"] = self.source_id
+            self.added += self.case._insert_new(table, frame, self.source_id)
+
+    def finish(self, source: SourceRecord) -> int:
+        """Add the ``sources`` row (its ``rows``: the rows added); return the rows added."""
+        row = pd.DataFrame([{
+            "source_id": source.source_id, "kind": source.kind, "name": source.name,
+            "sha256": source.sha256, "ingested_at": datetime.now(UTC), "rows": self.added,
+            "tz": source.tz, "detail": json.dumps(source.detail, sort_keys=True, default=str),
+        }])
+        self.case._insert_new("sources", row)
+        return self.added
