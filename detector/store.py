@@ -129,12 +129,16 @@ class Case:
         row = rows[0] if rows else None
         return bool(row and row[0])
 
-    def table(self, name: str) -> pd.DataFrame:
-        """A whole table as a DataFrame (schema tables conformed; derived tables as stored)."""
+    def table(self, name: str, arrow_text: bool = False) -> pd.DataFrame:
+        """A whole table as a DataFrame (schema tables conformed; derived tables as stored).
+
+        ``arrow_text``: text columns Arrow-backed (:func:`detector.schema.conform`), as the
+        analysis reads its inputs; otherwise Python strings.
+        """
         if not self.has_table(name):
-            return conform(pd.DataFrame(), name) if name in TABLES else pd.DataFrame()
+            return conform(pd.DataFrame(), name, arrow_text) if name in TABLES else pd.DataFrame()
         df = self.con.execute(f'SELECT * FROM "{name}"').df()
-        return conform(df, name) if name in TABLES else df
+        return conform(df, name, arrow_text) if name in TABLES else df
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()

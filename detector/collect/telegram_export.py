@@ -623,15 +623,17 @@ class _RowBatches:
 
 
 def row_batches(records: Iterable[Record], path: str | Path, tz: str | None = None,
-                limits: ParseLimits = DEFAULT_LIMITS, batch_rows: int = BATCH_ROWS,
+                limits: ParseLimits = DEFAULT_LIMITS, batch_rows: int | None = None,
                 ) -> Iterator[pd.DataFrame | dict[str, Any]]:
     """Map raw records onto ``posts`` rows, ``batch_rows`` messages at a time; the last item
     yielded is the dict of facts for the source's detail (after at least one frame).
+    ``batch_rows`` defaults to :data:`BATCH_ROWS`.
 
     ``tz`` applies only to messages without ``date_unixtime``; a ``date_unixtime`` outside the
     plausible range of ``limits`` is refused here, before it can overflow a conversion.
     """
     rows = _RowBatches(Path(path), tz, limits)
+    batch_rows = batch_rows or BATCH_ROWS
     for record in records:
         rows.add(*record)
         if len(rows) >= batch_rows:
@@ -666,10 +668,10 @@ def _gc_paused() -> Iterator[None]:
 
 def stream(path: str | Path, options: ReadOptions | None = None,
            sink: Callable[[dict[str, pd.DataFrame]], None] = lambda frames: None,
-           batch_rows: int = BATCH_ROWS) -> Parsed:
-    """Parse a Telegram Desktop ``result.json`` in batches of at most ``batch_rows`` ``posts`` rows,
-    each handed to ``sink`` as ``{"posts": frame}`` as soon as it is built; return the file's
-    facts (a :class:`Parsed` without frames).
+           batch_rows: int | None = None) -> Parsed:
+    """Parse a Telegram Desktop ``result.json`` in batches of at most ``batch_rows`` (default
+    :data:`BATCH_ROWS`) ``posts`` rows, each handed to ``sink`` as ``{"posts": frame}`` as soon
+    as it is built; return the file's facts (a :class:`Parsed` without frames).
 
     The file is never whole in memory (see :func:`iter_records`), nor are its rows: the memory
     an ingest needs is bounded by the batch, the post ids seen (to drop repeats) and the largest
