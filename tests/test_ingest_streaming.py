@@ -13,7 +13,7 @@ from detector.collect import telegram_export
 from detector.collect.telegram_export import _Export, read, repair, stream
 from detector.errors import DetectorError
 from detector.ingestion import ingest
-from detector.store import Case
+from detector.store import Case, SourceWriter
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -114,6 +114,24 @@ def test_a_refusal_in_a_late_batch_leaves_the_case_as_it_was(tmp_path, monkeypat
     with pytest.raises(DetectorError, match="message 421 in chat 'Chat' has no date"):
         ingest([bad], db)
     assert _counts(db) == before
+    assert _staging_tables(db) == []
+
+
+def _staging_tables(db: Path) -> list[str]:
+    with Case.open(db, read_only=True) as case:
+        return [r[0] for r in case.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, '_staging_')").fetchall()]
+
+
+def test_rows_a_killed_ingest_left_staged_are_dropped_by_the_next_writer(tmp_path):
+    db = tmp_path / "case.duckdb"
+    with Case.open(db) as case:
+        writer = SourceWriter(case, "0123456789abcdef")
+        writer.add({"posts": pd.DataFrame({"post_id": ["telegram:tg1:1"], "text": ["staged, never moved"]})})
+    assert _staging_tables(db) == ["_staging_0123456789abcdef_posts"]
+    with Case.open(db):
+        pass
+    assert _staging_tables(db) == [] and _counts(db) == {"posts": 0, "sources": 0}
 
 
 def test_batches_keep_the_first_of_repeated_post_ids_and_ingest_stays_idempotent(tmp_path, monkeypatch):

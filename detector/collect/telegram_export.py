@@ -18,15 +18,16 @@ Decisions (see FORMATS.md §1 for the file itself):
   ``<peer>:<id>`` so it never joins a message of this chat by mistake.
 * Exports hold no view or forward counts and no forward source id: those columns stay empty.
 
-Speed: the file is read whole (bytes), repaired, then streamed with ijson's C backend
-(yajl2_c) over ``messages.item``, or one chat at a time for account exports. Measured with
-``bench/telegram_synthetic.py`` (~485 bytes a message, 40% with links): 10^6 messages
-(485 MB) in 17.6 s of CPU, 2.4 GB peak memory; 10^5 in 1.7 s. Streaming won over the
-alternatives: ``json.loads`` of the same bytes takes 10 s (6.8 s with GC paused) before any
-row is built, and building the whole message list with ijson 15 s, against 3.2 s to stream it.
-The limits at the door (:mod:`.limits`) scan the bytes for nesting depth first (ijson's memory
-grows with the square of the depth) and check the rows after: on 10^5 messages the depth scan
-took 0.7 s and the row checks 1.1 s, with the machine's load average at 10 to 13 (read: 33-50 s).
+Memory and speed: the file is streamed, never whole in memory. Blocks of 4 MiB are cut after a
+newline, repaired (:func:`repair`), counted for nesting depth and searched for lone surrogates
+before ijson's C backend (yajl2_c) parses them (:class:`_RepairedStream`), over ``messages.item``,
+or one chat at a time for account exports. Rows are built in batches of :data:`BATCH_ROWS`
+(:func:`stream`), which ingest checks and writes as they come, inside its one transaction; so
+an ingest holds one batch, the post ids seen (to drop repeats) and, for an account export, its
+largest chat. 10^6 messages (463 MB) peaked at 2.7 GB when the file and its rows were read
+whole; see bench/RESULTS.md "Ingest throughput" for the streamed figure. ``json.loads`` of
+the same bytes takes 10 s (6.8 s with GC paused) before any row is built, and building the
+whole message list with ijson 15 s, against 3.2 s to stream it.
 """
 
 from __future__ import annotations
@@ -687,6 +688,9 @@ def stream(path: str | Path, options: ReadOptions | None = None,
                 detail = item
             else:
                 sink({"posts": item})
+                # A batch's frames hold reference cycles; with collection paused they would
+                # outlive it. The youngest generation is all this batch made: cheap to sweep.
+                gc.collect(0)
     in_account = [c.pop("account") for c in detail["chats"]]
     detail["export"] = "account" if any(in_account) else "chat"
     return Parsed(kind=FORMAT.name, frames={}, tz=options.tz if detail["local_dates"] else None, detail=detail)
