@@ -67,7 +67,8 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     posts = apply_aliases(posts, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    classified = apply_aliases(classify_calls(posts, threshold=P.call_threshold, workers=P.workers), mapping, columns=())
+    classified = apply_aliases(classify_calls(_texts_present(posts), threshold=P.call_threshold, workers=P.workers),
+                               mapping, columns=())
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
     reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only)
     calls = confirm_boasts(reviewed.merge(posts[post_cols], on="post_id", how="left"),
@@ -93,6 +94,13 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
               "period_end": period.end.isoformat(), "posts_classified": int(len(classified)),
               "version": software_version()}
     return Analysis(tables=tables, period=period, parameters=record)
+
+
+def _texts_present(posts: pd.DataFrame) -> pd.DataFrame:
+    """Posts whose missing texts are empty strings, as the classifier reads a missing text (an
+    Arrow-backed column gives NaN for it, which ``str()`` would make "nan")."""
+    missing = posts["text"].isna()
+    return posts.assign(text=posts["text"].fillna("")) if missing.any() else posts
 
 
 def analysis_log_record(analysis: Analysis, inputs: dict) -> dict:
@@ -144,7 +152,8 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
         with Case.open(db, command="analyze", wait=lock_wait):
             pass            # an empty case, as ingest would create it: analysing it finds nothing
     with Case.open(db, read_only=True) as case:
-        notices, posts, exposure = case.table("notices"), case.table("posts"), case.table("exposure")
+        # Text and ids Arrow-backed: the inputs' strings are most of an analysis' memory.
+        notices, posts, exposure = (case.table(name, arrow_text=True) for name in ("notices", "posts", "exposure"))
         previous = case.derived("campaigns") if case.analysed() else None
         inputs = case.inputs_seen()
         aliases, reviews = case.aliases(), case.reviews()

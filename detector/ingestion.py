@@ -1,7 +1,9 @@
-"""Ingest files into a case: find them, recognise their format, parse all, then write once.
+"""Ingest files into a case: find them, recognise their format, parse and write them.
 
-Every file is parsed before anything is written, and all of a command's rows are written in
-one transaction: a bad file anywhere leaves the case exactly as it was.
+Every file is parsed, and its rows staged (in bounded batches for formats that stream, see
+:class:`detector.store.SourceWriter`), before anything reaches the case's tables; then all of
+a command's rows are moved in one transaction: a bad file anywhere leaves the case exactly as
+it was.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from detector.collect import FORMATS, Format, Parsed, ReadOptions, detect_format
 from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, check_json_depth, check_rows, check_size
 from detector.errors import DetectorError
 from detector.originals import store_original
-from detector.store import DEFAULT_DB, Case, SourceRecord
+from detector.store import DEFAULT_DB, Case, SourceRecord, SourceWriter
 from detector.timeutil import check_zone
 
 CASE_FILE = "detector-case.json"
@@ -141,15 +143,19 @@ _CASE_FILE_BYTES = 1 << 20
 
 def check_parsed(parsed: Parsed, path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> None:
     """The door every file's rows pass: in range by ``limits`` (dates, text lengths, views; see
-    :func:`detector.collect.limits.check_rows`), and not empty.
-
-    A file that yields no row at all (a chat of service messages, a notice without URLs, an
-    export whose message list is empty) is refused rather than recorded as a source that adds
-    nothing: the user learns at once that it was not what they meant to ingest. Dates outside
-    the plausible range would make the analysis allocate hourly bins across millennia.
+    :func:`detector.collect.limits.check_rows`), and not empty (:func:`check_not_empty`).
+    Dates outside the plausible range would make the analysis allocate hourly bins across millennia.
     """
     check_rows(parsed.frames, path, limits)
-    if parsed.rows == 0:
+    check_not_empty(parsed, parsed.rows, path)
+
+
+def check_not_empty(parsed: Parsed, rows: int, path: Path) -> None:
+    """Refuse a file that yields no row at all (a chat of service messages, a notice without
+    URLs, an export whose message list is empty) rather than record it as a source that adds
+    nothing: the user learns at once that it was not what they meant to ingest. ``rows``: how
+    many the file gave (a streamed file's :class:`Parsed` holds none itself)."""
+    if rows == 0:
         counts = [f"{key.replace('_', ' ')}: {n}" for key, n in parsed.detail.items()
                   if isinstance(n, int) and not isinstance(n, bool) and n and key != "messages"]
         why = f" ({', '.join(counts)})" if counts else ""
@@ -237,74 +243,115 @@ def ingest(paths: Iterable[str | Path], db: str | Path, fmt: str | None = None, 
     report = IngestReport(skipped=skipped)
     with Case.open(db, command="ingest", wait=lock_wait) as case:
         case_tz = case.meta("tz")
-        parsed: list[tuple[PlannedFile, str, Parsed | None]] = []
+        parsed: list[tuple[PlannedFile, str, Parsed | None, SourceWriter | None]] = []
         seen: set[str] = set()
-        for i, item in enumerate(planned):
+        try:
+            for i, item in enumerate(planned):
+                if on_progress:
+                    on_progress(i, len(planned), item.path.name)
+                check_size(item.path, limits)
+                sha = sha256_file(item.path)
+                if sha in seen or case.has_source(sha):
+                    parsed.append((item, sha, None, None))
+                    continue
+                seen.add(sha)
+                zone = tz or item.settings.tz or case_tz
+                options = ReadOptions(tz=zone, dayfirst=dayfirst if dayfirst is not None else item.settings.dayfirst,
+                                      export_date=item.settings.export_date, limits=limits)
+                writer = SourceWriter(case, sha[:16])
+                parsed.append((item, sha, None, writer))
+                result = _read_and_stage(writer, item, options)
+                parsed[-1] = (item, sha, result, writer)
             if on_progress:
-                on_progress(i, len(planned), item.path.name)
-            check_size(item.path, limits)
-            sha = sha256_file(item.path)
-            if sha in seen or case.has_source(sha):
-                parsed.append((item, sha, None))
-                continue
-            seen.add(sha)
-            zone = tz or item.settings.tz or case_tz
-            options = ReadOptions(tz=zone, dayfirst=dayfirst if dayfirst is not None else item.settings.dayfirst,
-                                  export_date=item.settings.export_date, limits=limits)
-            try:
-                result = item.fmt.read(item.path, options)
-            except DetectorError as exc:
-                if exc.path is None:
-                    exc.path = str(item.path)
-                raise
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError, UnicodeError, OverflowError,
-                    RecursionError, zipfile.BadZipFile, EOFError) as exc:
-                # Input from adversaries: a shape no reader foresaw is still a refusal naming the file,
-                # never a traceback, and nothing is written.
-                raise DetectorError(f"cannot read this {item.fmt.name} file ({exc.__class__.__name__}: "
-                                    f"{str(exc)[:160]})", item.path, None,
-                                    "the file is damaged or not in the format its contents suggest") from None
-            check_parsed(result, item.path, limits)
-            parsed.append((item, sha, result))
-        if on_progress:
-            on_progress(len(planned), len(planned), "")
-        used_zones = {p.tz for _, _, p in parsed if p is not None and p.tz}
-        with case.transaction():
-            logged, names = [], {}
-            for item, sha, result in parsed:
-                if result is None:
-                    report.files.append(FileResult(item.path.name, item.fmt.name, 0, "already ingested"))
-                else:
-                    source = SourceRecord(source_id=sha[:16], kind=result.kind or item.fmt.name, name=item.path.name,
-                                          sha256=sha, rows=result.rows, tz=result.tz, detail=result.detail)
-                    added = case.add_parsed(result, source)
-                    report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz,
-                                                   list(result.detail.get("notes", []))))
-                # A known file is copied too when the case lacks its copy (a case made before copies were kept).
-                kept = store_original(case, item.path, sha)
-                if kept:
-                    report.originals_kept += 1
-                    report.originals_stored_bytes += kept.stored_bytes
-                f = report.files[-1]
-                logged.append({"sha256": sha, "kind": f.kind, "rows_added": f.rows, "status": f.status,
-                               "bytes": item.path.stat().st_size, "tz": f.tz, "original_kept": kept is not None})
-                names[sha] = item.path.name
-            for settings in {id(p.settings): p.settings for p in planned}.values():
-                for alias, canonical in settings.aliases:
-                    report.aliases_added += case.add_alias(alias, canonical, settings.origin or CASE_FILE)
-            if tz:
-                case.set_meta("tz", tz)
-            elif used_zones and not case_tz:
-                case.set_meta("tz", sorted(used_zones)[0])
-            if logged:
-                options = {"format": fmt, "tz": tz, "dayfirst": dayfirst}
-                report.log_seq = custody.append(case, "ingest", {
-                    "files": logged, "options": options, "aliases_added": report.aliases_added,
-                    "skipped": len(skipped)}, operator, names).seq
+                on_progress(len(planned), len(planned), "")
+            used_zones = {p.tz for _, _, p, _ in parsed if p is not None and p.tz}
+            with case.transaction():
+                _write(case, parsed, planned, report, tz, fmt, dayfirst, case_tz, used_zones, len(skipped), operator)
+        finally:
+            for *_, writer in parsed:
+                if writer is not None:
+                    writer.discard()
         if not tz and used_zones:
             origin = "the case" if case_tz and used_zones == {case_tz} else "the folder's " + CASE_FILE
             report.zone_note = f"local times read in {', '.join(sorted(used_zones))} (from {origin})"
     return report
+
+
+def _write(case: Case, parsed: list, planned: list[PlannedFile], report: IngestReport, tz: str | None,
+           fmt: str | None, dayfirst: bool | None, case_tz: str | None, used_zones: set[str], skipped: int,
+           operator: str | None) -> None:
+    """Everything one command writes, in its transaction: each new file's staged rows and
+    ``sources`` row, the originals, aliases, the zone and the custody log entry."""
+    logged, names = [], {}
+    for item, sha, result, writer in parsed:
+        if result is None:
+            report.files.append(FileResult(item.path.name, item.fmt.name, 0, "already ingested"))
+        else:
+            source = SourceRecord(source_id=sha[:16], kind=result.kind or item.fmt.name, name=item.path.name,
+                                  sha256=sha, rows=writer.received, tz=result.tz, detail=result.detail)
+            added = writer.finish(source)
+            report.files.append(FileResult(item.path.name, source.kind, added, "added", result.tz,
+                                           list(result.detail.get("notes", []))))
+        # A known file is copied too when the case lacks its copy (a case made before copies were kept).
+        kept = store_original(case, item.path, sha)
+        if kept:
+            report.originals_kept += 1
+            report.originals_stored_bytes += kept.stored_bytes
+        f = report.files[-1]
+        logged.append({"sha256": sha, "kind": f.kind, "rows_added": f.rows, "status": f.status,
+                       "bytes": item.path.stat().st_size, "tz": f.tz, "original_kept": kept is not None})
+        names[sha] = item.path.name
+    for settings in {id(p.settings): p.settings for p in planned}.values():
+        for alias, canonical in settings.aliases:
+            report.aliases_added += case.add_alias(alias, canonical, settings.origin or CASE_FILE)
+    if tz:
+        case.set_meta("tz", tz)
+    elif used_zones and not case_tz:
+        case.set_meta("tz", sorted(used_zones)[0])
+    if logged:
+        options = {"format": fmt, "tz": tz, "dayfirst": dayfirst}
+        report.log_seq = custody.append(case, "ingest", {
+            "files": logged, "options": options, "aliases_added": report.aliases_added,
+            "skipped": skipped}, operator, names).seq
+
+
+def _read_and_stage(writer: SourceWriter, item: PlannedFile, options: ReadOptions) -> Parsed:
+    """Parse one new file, its rows checked at the door and staged by ``writer``; return the
+    reader's facts (``rows``: how many rows the file gave).
+
+    A format that streams (``Format.stream``) has each batch checked and staged as it comes, so
+    neither the file nor its rows sit whole in memory; a refusal anywhere stops the command
+    before anything reaches the case's tables.
+    """
+    limits = options.limits
+    rows = 0
+
+    def stage(frames) -> None:
+        nonlocal rows
+        check_rows(frames, item.path, limits)
+        rows += sum(len(f) for f in frames.values())
+        writer.add(frames)
+
+    try:
+        if item.fmt.stream is not None:
+            result = item.fmt.stream(item.path, options, stage)
+        else:
+            result = item.fmt.read(item.path, options)
+            stage(result.frames)
+            result.frames = {}
+    except DetectorError as exc:
+        if exc.path is None:
+            exc.path = str(item.path)
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, UnicodeError, OverflowError,
+            RecursionError, zipfile.BadZipFile, EOFError) as exc:
+        # Input from adversaries: a shape no reader foresaw is still a refusal naming the file,
+        # never a traceback, and nothing is written.
+        raise DetectorError(f"cannot read this {item.fmt.name} file ({exc.__class__.__name__}: "
+                            f"{str(exc)[:160]})", item.path, None,
+                            "the file is damaged or not in the format its contents suggest") from None
+    check_not_empty(result, rows, item.path)
+    return result
 
 
 def telethon_configured(environ=None) -> bool:

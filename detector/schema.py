@@ -184,10 +184,14 @@ KEYS = {"sources": "source_id", "notices": "notice_id", "posts": "post_id"}
 INGESTED = ("notices", "posts", "exposure")
 
 
-def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
+def conform(df: pd.DataFrame, table: str, arrow_text: bool = False) -> pd.DataFrame:
     """Return ``df`` with exactly the table's columns, in order, with missing ones filled.
 
-    Times become UTC, integers nullable ``Int64``, lists stay Python lists.
+    Times become UTC, integers nullable ``Int64``, lists stay Python lists. Text columns are
+    Python ``str`` objects with ``None`` for missing values, or, with ``arrow_text`` (how the
+    analysis reads a case), pandas' Arrow-backed ``str`` dtype with NaN for missing values:
+    one UTF-8 buffer per column instead of a Python object per value, about a third of the
+    memory at 10^6 rows.
     """
     cols = TABLES[table]
     out = df.copy()
@@ -203,7 +207,7 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
         out[col] = [list(v) if isinstance(v, list | tuple | np.ndarray) else [] for v in out[col].to_numpy(dtype=object)]
     for col, ty in cols.items():
         if ty == "VARCHAR":
-            out[col] = _text_column(out[col])
+            out[col] = _arrow_text_column(out[col]) if arrow_text else _text_column(out[col])
         elif ty == "DATE":
             out[col] = pd.to_datetime(out[col]).dt.date
     return out.reset_index(drop=True)
@@ -223,3 +227,18 @@ def _text_column(values: pd.Series) -> pd.Series:
     if not present.all():
         obj = obj.where(present, None)
     return obj
+
+
+ARROW_TEXT = "str"   # pandas' default string dtype: Arrow-backed, NaN for missing values
+
+
+def _arrow_text_column(values: pd.Series) -> pd.Series:
+    """Strings as an Arrow-backed column (DuckDB already returns them so: then nothing is copied)."""
+    if values.dtype == ARROW_TEXT:
+        return values
+    present = values.notna().to_numpy()
+    obj = values.astype("object")
+    kinds = pd.api.types.infer_dtype(obj[present], skipna=True) if present.any() else "empty"
+    if kinds not in ("string", "empty"):
+        obj = obj.map(lambda v: v if isinstance(v, str) or v is None else str(v))
+    return obj.where(present, None).astype(ARROW_TEXT)

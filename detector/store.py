@@ -1,7 +1,7 @@
 """The case: one DuckDB file holding what was ingested and what analysis derived from it.
 
-All writes of one ingest go through :meth:`Case.add_parsed` inside a single transaction, so a
-command either adds all its rows or none. Rows are keyed (``notice_id``, ``post_id``) and a
+All writes of one ingest go through :meth:`Case.add_parsed` or a :class:`SourceWriter` (batch
+by batch) inside a single transaction, so a command either adds all its rows or none. Rows are keyed (``notice_id``, ``post_id``) and a
 file is keyed by its content SHA-256, so ingesting the same file twice adds nothing.
 """
 
@@ -106,6 +106,9 @@ class Case:
                 con.execute("SET TimeZone = 'UTC'").fetchall()
                 for table in TABLES:
                     con.execute(_ddl(table)).fetchall()
+                for (left,) in con.execute("SELECT table_name FROM information_schema.tables WHERE "
+                                           "starts_with(table_name, ?)", [STAGING]).fetchall():
+                    con.execute(f'DROP TABLE "{left}"').fetchall()   # a killed ingest's staged rows
                 yield cls(con, path, read_only)
             finally:
                 caselock.close_and_publish(con, path)
@@ -129,12 +132,16 @@ class Case:
         row = rows[0] if rows else None
         return bool(row and row[0])
 
-    def table(self, name: str) -> pd.DataFrame:
-        """A whole table as a DataFrame (schema tables conformed; derived tables as stored)."""
+    def table(self, name: str, arrow_text: bool = False) -> pd.DataFrame:
+        """A whole table as a DataFrame (schema tables conformed; derived tables as stored).
+
+        ``arrow_text``: text columns Arrow-backed (:func:`detector.schema.conform`), as the
+        analysis reads its inputs; otherwise Python strings.
+        """
         if not self.has_table(name):
-            return conform(pd.DataFrame(), name) if name in TABLES else pd.DataFrame()
+            return conform(pd.DataFrame(), name, arrow_text) if name in TABLES else pd.DataFrame()
         df = self.con.execute(f'SELECT * FROM "{name}"').df()
-        return conform(df, name) if name in TABLES else df
+        return conform(df, name, arrow_text) if name in TABLES else df
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
@@ -197,13 +204,16 @@ class Case:
             frame = frame.copy()
             frame["source_id"] = source.source_id
             added += self._insert_new(table, frame)
+        self._add_source_row(source, added)
+        return added
+
+    def _add_source_row(self, source: SourceRecord, added: int) -> None:
         row = pd.DataFrame([{
             "source_id": source.source_id, "kind": source.kind, "name": source.name,
             "sha256": source.sha256, "ingested_at": datetime.now(UTC), "rows": added,
             "tz": source.tz, "detail": json.dumps(source.detail, sort_keys=True, default=str),
         }])
         self._insert_new("sources", row)
-        return added
 
     def replace_table(self, name: str, frame: pd.DataFrame) -> None:
         """Replace a derived table (calls, bursts, …) with ``frame``.
@@ -422,3 +432,70 @@ class Case:
                 "status": "already ingested" if known else "added", "original_kept": False}]},
                 operator, {sha: name})
             return added
+
+
+STAGING = "_staging_"   # prefix of the tables a SourceWriter stages batches in
+
+
+class SourceWriter:
+    """The rows of one file staged batch by batch, then moved with its ``sources`` row at once.
+
+    Each batch is committed to a staging table of its own (``_staging_<source>_<table>``) as it
+    comes, outside the command's transaction: DuckDB keeps a transaction's new rows in memory
+    (about 1 KB a post: 1.1 GB for 10^6), while committed ones go to disk. :meth:`finish`,
+    inside the command's transaction, moves them into the table in one statement (which DuckDB
+    writes to disk as it goes) with the rows whose key another source already stored left out,
+    as :meth:`Case.add_parsed` does, and drops the staging table. :meth:`discard` drops it on
+    failure; a writer that never got to either (a killed process) leaves tables that the next
+    writer's :meth:`Case.open` drops. Batches must not repeat a key among themselves
+    (``Format.stream`` promises it; one batch is deduplicated here).
+    """
+
+    def __init__(self, case: Case, source_id: str):
+        self.case, self.source_id = case, source_id
+        self.staged: dict[str, str] = {}    # table -> its staging table
+        self.received = 0                   # rows handed to add
+
+    def add(self, frames: dict[str, pd.DataFrame]) -> None:
+        con = self.case.con
+        for table, frame in frames.items():
+            if table not in INGESTED:
+                raise DetectorError(f"a collector returned rows for {table!r}, which is not ingestible")
+            if frame.empty:
+                continue
+            self.received += len(frame)
+            frame = frame.copy()
+            frame["source_id"] = self.source_id
+            frame = conform(frame, table)
+            if KEYS.get(table):
+                frame = frame.drop_duplicates(subset=[KEYS[table]], keep="first")
+            staging = self.staged.get(table)
+            if staging is None:
+                staging = self.staged[table] = f"{STAGING}{self.source_id}_{table}"
+                con.execute(f'CREATE OR REPLACE TABLE "{staging}" AS SELECT * FROM "{table}" LIMIT 0').fetchall()
+            con.register("incoming", frame)
+            try:
+                con.execute(f'INSERT INTO "{staging}" {_select_cast(table, "incoming")}').fetchall()
+            finally:
+                con.unregister("incoming")
+
+    def finish(self, source: SourceRecord) -> int:
+        """Move the staged rows and add the ``sources`` row (its ``rows``: the rows added); the
+        caller holds the transaction. Returns the rows added."""
+        con, added = self.case.con, 0
+        for table, staging in self.staged.items():
+            key = KEYS.get(table)
+            before = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+            where = f' WHERE "{key}" NOT IN (SELECT "{key}" FROM "{table}")' if key else ""
+            con.execute(f'INSERT INTO "{table}" SELECT * FROM "{staging}"{where}').fetchall()
+            added += con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0] - before
+            con.execute(f'DROP TABLE "{staging}"').fetchall()
+        self.staged = {}
+        self.case._add_source_row(source, added)
+        return added
+
+    def discard(self) -> None:
+        """Drop the staged rows (outside any transaction)."""
+        for staging in self.staged.values():
+            self.case.con.execute(f'DROP TABLE IF EXISTS "{staging}"').fetchall()
+        self.staged = {}

@@ -54,12 +54,17 @@ class Format:
     ``sniff(path, head)`` gets the path and the first 64 KiB (decoded-agnostic bytes) and says
     whether the file is in this format; it must be cheap and must not raise.
     ``read(path, options)`` parses the whole file.
+    ``stream(path, options, sink)``, where a format has it, parses the file in bounded batches:
+    each batch of rows goes to ``sink`` as ``{table: frame}`` as soon as it is built, and the
+    returned :class:`Parsed` holds the file's facts with no frames. Batches of one file never
+    repeat a key, so they can be written as they come.
     """
 
     name: str
     description: str
     sniff: Callable[[Path, bytes], bool]
     read: Callable[[Path, ReadOptions], Parsed]
+    stream: Callable[[Path, ReadOptions, Callable[[dict[str, pd.DataFrame]], None]], Parsed] | None = None
 
 
 def stable_id(*parts: object) -> str:

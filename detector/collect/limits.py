@@ -166,47 +166,66 @@ _JSON_BLOCK = 32 * _MiB
 _STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')   # every byte except quotes and brackets
 
 
-def json_depth(data: bytes, stop_above: int | None = None) -> int:
-    """The deepest nesting of arrays and objects in JSON ``data`` (brackets inside strings do not count).
+class JsonDepth:
+    """The nesting depth of JSON fed block by block (brackets inside strings do not count).
 
-    Exact for valid JSON (and for the valid prefix of a broken file, where a parser stops), in
-    bounded memory and without recursion: blocks of 32 MiB have escaped quotes and backslashes
-    removed, are reduced to their quotes and brackets (``bytes.translate``, C speed), and
-    numpy counts the depth of the brackets outside strings. About 0.35 s per 50 MB.
-    Stops early once the depth exceeds ``stop_above``.
+    ``feed`` takes consecutive blocks of one document; a block must not end inside a run of
+    backslashes (except the last), so an escape is never split. ``deepest`` is exact for valid
+    JSON (and for the valid prefix of a broken file, where a parser stops), in bounded memory
+    and without recursion: escaped quotes and backslashes are removed, the block is reduced to
+    its quotes and brackets (``bytes.translate``, C speed), and numpy counts the depth of the
+    brackets outside strings. About 0.35 s per 50 MB.
     """
-    depth = deepest = 0
-    in_string = False
+
+    def __init__(self) -> None:
+        self.depth = self.deepest = 0
+        self.in_string = False
+
+    def feed(self, block: bytes) -> int:
+        """Count ``block``; return the deepest nesting so far."""
+        if b"\\" in block:
+            block = block.replace(b"\\\\", b"").replace(b'\\"', b"")
+        marks = np.frombuffer(block.translate(None, _STRUCTURE), dtype=np.uint8)
+        if not len(marks):
+            return self.deepest
+        quotes = marks == 0x22
+        inside = (np.cumsum(quotes) + self.in_string) % 2 == 1
+        self.in_string = bool((int(quotes.sum()) + self.in_string) % 2)
+        brackets = marks[~quotes & ~inside]
+        if len(brackets):
+            levels = self.depth + np.cumsum(np.where((brackets == 0x5B) | (brackets == 0x7B), 1, -1))
+            self.deepest = max(self.deepest, int(levels.max()))
+            self.depth = int(levels[-1])
+        return self.deepest
+
+
+def json_depth(data: bytes, stop_above: int | None = None) -> int:
+    """The deepest nesting of arrays and objects in JSON ``data`` (see :class:`JsonDepth`), counted
+    in blocks of 32 MiB. Stops early once the depth exceeds ``stop_above``.
+    """
+    counter = JsonDepth()
     start, n = 0, len(data)
     while start < n:
         end = min(start + _JSON_BLOCK, n)
         while end < n and data[end - 1] == 0x5C:   # never split a run of backslashes
             end += 1
-        block = data[start:end]
-        if b"\\" in block:
-            block = block.replace(b"\\\\", b"").replace(b'\\"', b"")
-        marks = np.frombuffer(block.translate(None, _STRUCTURE), dtype=np.uint8)
+        deepest = counter.feed(data[start:end])
         start = end
-        if not len(marks):
-            continue
-        quotes = marks == 0x22
-        inside = (np.cumsum(quotes) + in_string) % 2 == 1
-        in_string = bool((int(quotes.sum()) + in_string) % 2)
-        brackets = marks[~quotes & ~inside]
-        if len(brackets):
-            levels = depth + np.cumsum(np.where((brackets == 0x5B) | (brackets == 0x7B), 1, -1))
-            deepest = max(deepest, int(levels.max()))
-            depth = int(levels[-1])
-            if stop_above is not None and deepest > stop_above:
-                break
-    return deepest
+        if stop_above is not None and deepest > stop_above:
+            break
+    return counter.deepest
 
 
 def check_json_depth(data: bytes, path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> None:
     """Refuse JSON nested deeper than ``max_json_depth`` (parsers would recurse or fill the memory)."""
     if json_depth(data, stop_above=limits.max_json_depth) > limits.max_json_depth:
-        raise DetectorError(f"JSON nested more than {limits.max_json_depth} levels deep", path, None,
-                            _refuse_hint("max_json_depth", "not an export any platform writes"))
+        raise too_deep(path, limits)
+
+
+def too_deep(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> DetectorError:
+    """The refusal of JSON nested deeper than ``max_json_depth``."""
+    return DetectorError(f"JSON nested more than {limits.max_json_depth} levels deep", path, None,
+                         _refuse_hint("max_json_depth", "not an export any platform writes"))
 
 
 # -- after reading: the rows --------------------------------------------------------------------

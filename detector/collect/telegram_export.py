@@ -18,15 +18,16 @@ Decisions (see FORMATS.md §1 for the file itself):
   ``<peer>:<id>`` so it never joins a message of this chat by mistake.
 * Exports hold no view or forward counts and no forward source id: those columns stay empty.
 
-Speed: the file is read whole (bytes), repaired, then streamed with ijson's C backend
-(yajl2_c) over ``messages.item``, or one chat at a time for account exports. Measured with
-``bench/telegram_synthetic.py`` (~485 bytes a message, 40% with links): 10^6 messages
-(485 MB) in 17.6 s of CPU, 2.4 GB peak memory; 10^5 in 1.7 s. Streaming won over the
-alternatives: ``json.loads`` of the same bytes takes 10 s (6.8 s with GC paused) before any
-row is built, and building the whole message list with ijson 15 s, against 3.2 s to stream it.
-The limits at the door (:mod:`.limits`) scan the bytes for nesting depth first (ijson's memory
-grows with the square of the depth) and check the rows after: on 10^5 messages the depth scan
-took 0.7 s and the row checks 1.1 s, with the machine's load average at 10 to 13 (read: 33-50 s).
+Memory and speed: the file is streamed, never whole in memory. Blocks of 4 MiB are cut after a
+newline, repaired (:func:`repair`), counted for nesting depth and searched for lone surrogates
+before ijson's C backend (yajl2_c) parses them (:class:`_RepairedStream`), over ``messages.item``,
+or one chat at a time for account exports. Rows are built in batches of :data:`BATCH_ROWS`
+(:func:`stream`), which ingest checks and writes as they come, inside its one transaction; so
+an ingest holds one batch, the post ids seen (to drop repeats) and, for an account export, its
+largest chat. 10^6 messages (463 MB) peaked at 2.7 GB when the file and its rows were read
+whole; see bench/RESULTS.md "Ingest throughput" for the streamed figure. ``json.loads`` of
+the same bytes takes 10 s (6.8 s with GC paused) before any row is built, and building the
+whole message list with ijson 15 s, against 3.2 s to stream it.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ import gc
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import ijson
 import numpy as np
@@ -54,7 +55,7 @@ from detector.collect.base import (
     looks_binary,
     stable_id,
 )
-from detector.collect.limits import DEFAULT_LIMITS, ParseLimits, check_json_depth, read_bytes
+from detector.collect.limits import DEFAULT_LIMITS, JsonDepth, ParseLimits, check_size, too_deep
 from detector.collect.telegram_common import chat_key, post_id, urls_and_targets
 from detector.errors import DetectorError
 from detector.schema import conform
@@ -117,23 +118,125 @@ def repair(data: bytes) -> bytes:
     return data
 
 
-def _load_bytes(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> bytes:
-    """The file as repaired UTF-8 JSON bytes; clear errors for empty, binary or UTF-16 junk, and
-    for files over the size or nesting limits (deep nesting makes ijson's memory grow with the
-    square of the depth: 200 KB of brackets reached 6.9 GB)."""
-    data = read_bytes(path, limits)
-    if not data.strip():
-        raise DetectorError("empty file", path, None, EXPECTED)
-    if looks_binary(data[:65536]):
-        raise DetectorError("binary data, not JSON text", path, None, EXPECTED)
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        data = decode_text(data, path).encode("utf-8")   # rare: files re-saved by an editor
-    elif data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    data = repair(data)
-    check_json_depth(data, path, limits)
-    _check_surrogates(data, path)
-    return data
+_BLOCK = 4 * 2**20      # bytes read from the file at a time
+_HEAD = 65536           # bytes looked at for binary junk, as every reader does
+
+
+def _safe_cut(buf: bytes) -> int:
+    """Where ``buf`` can be cut so that repairing and checking each side apart gives what doing it
+    whole would (0: read more first).
+
+    After a newline nothing straddles: the ``document_id`` repair runs to the end of its line, and
+    an escape (``\\xNN``, ``\\\\``, a surrogate ``\\udXXX`` with its lookarounds) never spans a
+    raw newline. A file without newlines (not tdesktop's, which indents) is cut before its last
+    16 bytes with no backslash in the 12 bytes before the cut, unless a ``document_id`` waits for
+    its line's end.
+    """
+    newline = buf.rfind(b"\n")
+    if newline >= 0:
+        return newline + 1
+    if b'"document_id": ' in buf:
+        return 0
+    cut = len(buf) - 16
+    while cut > 0 and b"\\" in buf[max(0, cut - 12):cut]:
+        cut = buf.rfind(b"\\", max(0, cut - 12), cut)
+    return max(cut, 0)
+
+
+class _RepairedStream:
+    """A file-like object (``read``) over an export's bytes, repaired and checked block by block.
+
+    Each block is repaired (:func:`repair`), its nesting counted against ``max_json_depth`` and
+    searched for lone surrogates before the parser sees it, so the file never sits whole in
+    memory. ``saw_left_chats`` says whether a ``"left_chats"`` key went by.
+    """
+
+    def __init__(self, fh: BinaryIO, path: Path, limits: ParseLimits):
+        self._chunks = self._repaired(fh, path, limits)
+        self._buf = b""
+        self._pos = 0
+        self._tail = b""
+        self.saw_left_chats = False
+
+    def _repaired(self, fh: BinaryIO, path: Path, limits: ParseLimits) -> Iterator[bytes]:
+        depth = JsonDepth()
+        lines = 0
+        pending = b""
+        while True:
+            block = fh.read(_BLOCK)
+            buf = pending + block if pending else block
+            cut = _safe_cut(buf) if block else len(buf)
+            chunk, pending = buf[:cut], buf[cut:]
+            if chunk:
+                chunk = repair(chunk)
+                if depth.feed(chunk) > limits.max_json_depth:
+                    raise too_deep(path, limits)
+                _check_surrogates(chunk, path, lines)
+                lines += chunk.count(b"\n")
+                if not self.saw_left_chats:   # the key may straddle two chunks
+                    self.saw_left_chats = b'"left_chats"' in self._tail + chunk
+                    self._tail = chunk[-16:]
+                yield chunk
+            if not block:
+                return
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        while self._pos >= len(self._buf):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buf, self._pos = chunk, 0
+        end = len(self._buf) if size < 0 else self._pos + size
+        out = self._buf[self._pos:end]
+        self._pos += len(out)
+        return out
+
+
+@dataclass(frozen=True)
+class _Export:
+    """An export file that passed the checks at the door, opened as repaired JSON streams."""
+
+    path: Path
+    limits: ParseLimits
+    utf16: bool = False
+    skip: int = 0            # a UTF-8 byte order mark
+
+    @classmethod
+    def check(cls, path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> _Export:
+        """Clear errors for empty, binary or oversized files, read from their head."""
+        check_size(path, limits)
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD)
+            if not head.strip() and not any(block.strip() for block in iter(lambda: fh.read(_BLOCK), b"")):
+                raise DetectorError("empty file", path, None, EXPECTED)
+        if looks_binary(head):
+            raise DetectorError("binary data, not JSON text", path, None, EXPECTED)
+        return cls(path, limits, utf16=head[:2] in (b"\xff\xfe", b"\xfe\xff"),
+                   skip=3 if head.startswith(b"\xef\xbb\xbf") else 0)
+
+    @contextmanager
+    def open(self) -> Iterator[_RepairedStream]:
+        """A fresh stream from the start of the file (deep nesting and lone surrogates refused
+        as they pass: ijson's memory grows with the square of the depth, so the depth is
+        counted before the parser sees a block)."""
+        if self.utf16:   # rare: files re-saved by an editor; decoded whole
+            raw: BinaryIO = io.BytesIO(decode_text(self.path.read_bytes(), self.path).encode("utf-8"))
+        else:
+            raw = open(self.path, "rb")
+            raw.seek(self.skip)
+        try:
+            yield _RepairedStream(raw, self.path, self.limits)
+        finally:
+            raw.close()
+
+    def whole(self) -> bytes:
+        """The repaired bytes whole: for locating errors only."""
+        data = self.path.read_bytes()
+        if self.utf16:
+            data = decode_text(data, self.path).encode("utf-8")
+        return repair(data[self.skip:])
 
 
 # A lone UTF-16 surrogate written as an escape ("\ud800" not followed by a low half, or a low half
@@ -144,13 +247,13 @@ _LONE_SURROGATE = re.compile(
     rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})(?<!\\)\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
-def _check_surrogates(data: bytes, path: Path) -> None:
+def _check_surrogates(data: bytes, path: Path, lines_before: int = 0) -> None:
     if b"\\ud" not in data and b"\\uD" not in data:
         return
     found = _LONE_SURROGATE.search(data)
     if found:
         raise DetectorError(f"a lone UTF-16 surrogate {found.group().decode()!r} in a string: not valid text",
-                            path, data.count(b"\n", 0, found.start()) + 1, EXPECTED)
+                            path, lines_before + data.count(b"\n", 0, found.start()) + 1, EXPECTED)
 
 
 def _parse_error(data: bytes, path: Path, exc: Exception) -> DetectorError:
@@ -187,7 +290,7 @@ class _NotAnExport(LookupError):
         self.key = key
 
 
-def _root_scan(data: bytes) -> tuple[str, dict[str, Any]]:
+def _root_scan(stream: _RepairedStream) -> tuple[str, dict[str, Any]]:
     """The export's shape ("chat" or "account") and the root's scalar keys seen before its messages.
 
     tdesktop writes ``name``, ``type`` and ``id`` before ``messages``, so scanning stops there
@@ -197,7 +300,7 @@ def _root_scan(data: bytes) -> tuple[str, dict[str, Any]]:
     """
     scalars: dict[str, Any] = {}
     key = None
-    events = ijson.parse(io.BytesIO(data), use_float=True)
+    events = ijson.parse(stream, use_float=True)
     for prefix, event, value in events:
         if prefix == "" and event == "start_array":
             raise _NotAnExport("JSON, but not a Telegram Desktop export: a list at the top level")
@@ -275,6 +378,9 @@ def _kind_of(value: Any) -> str:
 def iter_records(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> Iterator[Record]:
     """Yield every message object of the export at ``path`` with its chat and message id.
 
+    The file is streamed (:class:`_RepairedStream`): one message object at a time for a chat
+    export, one chat at a time for an account export.
+
     Raises
     ------
     DetectorError
@@ -283,29 +389,34 @@ def iter_records(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> Iter
         export (``messages`` or ``chats.list`` not lists, messages or chats not objects).
     """
     path = Path(path)
-    data = _load_bytes(path, limits)
+    export = _Export.check(path, limits)
     try:
-        try:
-            shape, root = _root_scan(data)
-        except _NotAnExport as exc:
-            raise DetectorError(str(exc), path, _key_line(data, exc.key), EXPECTED) from None
+        with export.open() as stream:
+            try:
+                shape, root = _root_scan(stream)
+            except _NotAnExport as exc:
+                raise DetectorError(str(exc), path, _key_line(export.whole(), exc.key), EXPECTED) from None
         if shape == "chat":
-            messages = ijson.items(io.BytesIO(data), "messages.item", use_float=True)
-            yield from _records(_chat(root, path=path), messages, path)
+            with export.open() as stream:
+                messages = ijson.items(stream, "messages.item", use_float=True)
+                yield from _records(_chat(root, path=path), messages, path)
             return
+        has_left_chats = True
         for prefix, left in (("chats.list.item", False), ("left_chats.list.item", True)):
-            if left and b'"left_chats"' not in data:
+            if left and not has_left_chats:
                 break   # spares a second pass over a file that has no left chats
-            for position, obj in enumerate(ijson.items(io.BytesIO(data), prefix, use_float=True), start=1):
-                messages = obj.get("messages") if isinstance(obj, dict) else None
-                if not isinstance(messages, list):
-                    what = (f"has {_kind_of(messages)} for its messages" if isinstance(obj, dict)
-                            else f"is {_kind_of(obj)}")
-                    raise DetectorError(f"chat {position} of {prefix.split('.')[0]}.list {what}, not a list of "
-                                        "messages", path, None, EXPECTED)
-                yield from _records(_chat(obj, left, account=True, path=path), messages, path)
+            with export.open() as stream:
+                for position, obj in enumerate(ijson.items(stream, prefix, use_float=True), start=1):
+                    messages = obj.get("messages") if isinstance(obj, dict) else None
+                    if not isinstance(messages, list):
+                        what = (f"has {_kind_of(messages)} for its messages" if isinstance(obj, dict)
+                                else f"is {_kind_of(obj)}")
+                        raise DetectorError(f"chat {position} of {prefix.split('.')[0]}.list {what}, not a list of "
+                                            "messages", path, None, EXPECTED)
+                    yield from _records(_chat(obj, left, account=True, path=path), messages, path)
+                has_left_chats = stream.saw_left_chats
     except ijson.JSONError as exc:
-        raise _parse_error(data, path, exc) from None
+        raise _parse_error(export.whole(), path, exc) from None
 
 
 # -- layer 2: rows ---------------------------------------------------------------------------
@@ -390,40 +501,54 @@ def _posted_at(epochs: list[int | None], local: list[str | None], local_at: list
     return posted
 
 
-def to_rows(records: Iterable[Record], path: str | Path, tz: str | None = None,
-            limits: ParseLimits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Map raw records onto ``posts`` rows; return the frame and facts for the source's detail.
+_COLUMNS = ("post_id", "source_ref", "chat", "chat_title", "message_id", "author", "text", "urls", "targets",
+            "forwarded_from", "reply_to")
+BATCH_ROWS = 50_000     # messages per batch of rows: bounds the memory of a streamed ingest
+
+
+class _RowBatches:
+    """Raw records mapped onto ``posts`` rows, handed out in batches, with the facts of the file.
 
     Columns are built as lists (one append per field) rather than a dict per row, which keeps
-    10^6 messages within seconds. ``tz`` applies only to messages without ``date_unixtime``;
-    a ``date_unixtime`` outside the plausible range of ``limits`` is refused here, before it
-    can overflow a conversion.
+    10^6 messages within seconds. A post id already handed out (a chat listed twice, or
+    overlapping hand-made lists) is dropped from later rows, keeping the first, so batches of
+    one file never repeat a key.
     """
-    path = Path(path)
-    first_epoch, last_epoch = limits.epoch_range()
-    cols: dict[str, list] = {c: [] for c in (
-        "post_id", "source_ref", "chat", "chat_title", "message_id", "author", "text", "urls",
-        "targets", "forwarded_from", "reply_to")}
-    epochs: list[int | None] = []
-    local: list[str | None] = []
-    local_at: list[int] = []
-    first_local = ""
-    chats: dict[str, dict[str, Any]] = {}
-    skipped = {"service": 0, "unsupported": 0, "other": 0}
-    without_id = 0
-    for chat, message_id, message in records:
-        facts = chats.get(chat.key)
+
+    def __init__(self, path: Path, tz: str | None, limits: ParseLimits):
+        self.path, self.tz = path, tz
+        self.first_epoch, self.last_epoch = limits.epoch_range()
+        self.limits = limits
+        self.chats: dict[str, dict[str, Any]] = {}
+        self.skipped = {"service": 0, "unsupported": 0, "other": 0}
+        self.without_id = self.local_dates = self.messages = self.duplicates = 0
+        self.first_local = ""
+        self.seen: set[str] = set()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.cols: dict[str, list] = {c: [] for c in _COLUMNS}
+        self.epochs: list[int | None] = []
+        self.local: list[str | None] = []
+        self.local_at: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def add(self, chat: Chat, message_id: int | str, message: dict[str, Any]) -> None:
+        path = self.path
+        facts = self.chats.get(chat.key)
         if facts is None:
-            facts = chats[chat.key] = {"chat": chat.key, "title": chat.title, "type": chat.type,
-                                       "left": chat.left, "account": chat.account, "messages": 0, "skipped": 0}
+            facts = self.chats[chat.key] = {"chat": chat.key, "title": chat.title, "type": chat.type,
+                                            "left": chat.left, "account": chat.account, "messages": 0, "skipped": 0}
         kind = message.get("type", "message")
         if kind != "message":
-            skipped[kind if kind in skipped else "other"] += 1
+            self.skipped[kind if kind in self.skipped else "other"] += 1
             facts["skipped"] += 1
-            continue
+            return
         facts["messages"] += 1
         if "id" not in message:
-            without_id += 1
+            self.without_id += 1
         unixtime = message.get("date_unixtime")
         if unixtime not in (None, ""):
             try:
@@ -431,23 +556,24 @@ def to_rows(records: Iterable[Record], path: str | Path, tz: str | None = None,
             except (TypeError, ValueError, OverflowError):
                 raise DetectorError(f"message {message_id} in chat {chat.title!r}: date_unixtime "
                                     f"{str(unixtime)[:40]!r} is not a number", path, None, EXPECTED) from None
-            if not first_epoch <= epoch <= last_epoch:
+            if not self.first_epoch <= epoch <= self.last_epoch:
                 raise DetectorError(f"message {message_id} in chat {chat.title!r}: date_unixtime {epoch} is not a "
                                     "plausible date", path, None,
-                                    f"expected a date from {limits.earliest} to {limits.future_days} day(s) from now "
-                                    "(widen the range with --limit earliest=… if it is real)")
-            epochs.append(epoch)
-            local.append(None)
+                                    f"expected a date from {self.limits.earliest} to {self.limits.future_days} "
+                                    "day(s) from now (widen the range with --limit earliest=… if it is real)")
+            self.epochs.append(epoch)
+            self.local.append(None)
         elif message.get("date"):
             if not isinstance(message["date"], str):
                 raise DetectorError(f"message {message_id} in chat {chat.title!r}: date is {_kind_of(message['date'])}"
                                     ", not a date", path, None, EXPECTED)
-            if not local_at:
-                first_local = (f"message {message_id} in chat {chat.title!r} has only a local 'date' "
-                               "(no 'date_unixtime', as in exports before Telegram Desktop 3.7.6)")
-            local_at.append(len(epochs))
-            epochs.append(None)
-            local.append(message["date"])
+            if not self.local_dates:
+                self.first_local = (f"message {message_id} in chat {chat.title!r} has only a local 'date' "
+                                    "(no 'date_unixtime', as in exports before Telegram Desktop 3.7.6)")
+            self.local_dates += 1
+            self.local_at.append(len(self.epochs))
+            self.epochs.append(None)
+            self.local.append(message["date"])
         else:
             raise DetectorError(f"message {message_id} in chat {chat.title!r} has no date", path, None, EXPECTED)
         try:
@@ -456,6 +582,7 @@ def to_rows(records: Iterable[Record], path: str | Path, tz: str | None = None,
         except BadText as exc:
             raise DetectorError(f"message {message_id} in chat {chat.title!r}: {exc}", path, None, EXPECTED) from None
         urls, targets = urls_and_targets(text, entity_urls, mentions)
+        cols = self.cols
         cols["post_id"].append(post_id(chat.key, message_id))
         cols["source_ref"].append(str(message_id))
         cols["chat"].append(chat.key)
@@ -467,23 +594,61 @@ def to_rows(records: Iterable[Record], path: str | Path, tz: str | None = None,
         cols["targets"].append(targets)
         cols["forwarded_from"].append(forwarded_from)
         cols["reply_to"].append(reply_to)
-    frame = pd.DataFrame(cols)
-    frame["platform"] = "telegram"
-    frame["posted_at"] = _posted_at(epochs, local, local_at, tz, path, first_local)
-    frame = conform(frame, "posts")
-    duplicates = int(frame["post_id"].duplicated().sum())
-    if duplicates:   # a chat listed twice (chats and left_chats), or overlapping hand-made lists
-        frame = frame.drop_duplicates("post_id", keep="first").reset_index(drop=True)
-    detail = {
-        "chats": list(chats.values()),
-        "messages": len(frame),
-        "service_skipped": skipped["service"],
-        "unsupported_skipped": skipped["unsupported"],
-        "other_skipped": skipped["other"],
-        "duplicates_dropped": duplicates,
-        "local_dates": len(local_at),
-        "messages_without_id": without_id,
-    }
+
+    def take(self) -> pd.DataFrame:
+        """The rows added since the last batch, conformed to ``posts``, without repeated post ids."""
+        frame = pd.DataFrame(self.cols)
+        frame["platform"] = "telegram"
+        frame["posted_at"] = _posted_at(self.epochs, self.local, self.local_at, self.tz, self.path, self.first_local)
+        self._reset()
+        frame = conform(frame, "posts")
+        seen = self.seen
+        fresh = [not (key in seen or seen.add(key)) for key in frame["post_id"].tolist()]
+        if not all(fresh):
+            self.duplicates += len(fresh) - sum(fresh)
+            frame = frame[np.array(fresh)].reset_index(drop=True)
+        self.messages += len(frame)
+        return frame
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            "chats": list(self.chats.values()),
+            "messages": self.messages,
+            "service_skipped": self.skipped["service"],
+            "unsupported_skipped": self.skipped["unsupported"],
+            "other_skipped": self.skipped["other"],
+            "duplicates_dropped": self.duplicates,
+            "local_dates": self.local_dates,
+            "messages_without_id": self.without_id,
+        }
+
+
+def row_batches(records: Iterable[Record], path: str | Path, tz: str | None = None,
+                limits: ParseLimits = DEFAULT_LIMITS, batch_rows: int | None = None,
+                ) -> Iterator[pd.DataFrame | dict[str, Any]]:
+    """Map raw records onto ``posts`` rows, ``batch_rows`` messages at a time; the last item
+    yielded is the dict of facts for the source's detail (after at least one frame).
+    ``batch_rows`` defaults to :data:`BATCH_ROWS`.
+
+    ``tz`` applies only to messages without ``date_unixtime``; a ``date_unixtime`` outside the
+    plausible range of ``limits`` is refused here, before it can overflow a conversion.
+    """
+    rows = _RowBatches(Path(path), tz, limits)
+    batch_rows = batch_rows or BATCH_ROWS
+    for record in records:
+        rows.add(*record)
+        if len(rows) >= batch_rows:
+            yield rows.take()
+    if len(rows) or not rows.messages:
+        yield rows.take()
+    yield rows.detail()
+
+
+def to_rows(records: Iterable[Record], path: str | Path, tz: str | None = None,
+            limits: ParseLimits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Map raw records onto ``posts`` rows; return the frame and facts for the source's detail."""
+    *frames, detail = row_batches(records, path, tz, limits)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return frame, detail
 
 
@@ -502,20 +667,41 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read(path: str | Path, options: ReadOptions | None = None) -> Parsed:
-    """Parse a Telegram Desktop ``result.json`` into ``posts`` rows.
+def stream(path: str | Path, options: ReadOptions | None = None,
+           sink: Callable[[dict[str, pd.DataFrame]], None] = lambda frames: None,
+           batch_rows: int | None = None) -> Parsed:
+    """Parse a Telegram Desktop ``result.json`` in batches of at most ``batch_rows`` (default
+    :data:`BATCH_ROWS`) ``posts`` rows, each handed to ``sink`` as ``{"posts": frame}`` as soon
+    as it is built; return the file's facts (a :class:`Parsed` without frames).
 
-    ``options.tz`` is needed only when some message lacks ``date_unixtime``; without it such a
-    file raises a :class:`DetectorError` naming the first such message and ``--tz``.
+    The file is never whole in memory (see :func:`iter_records`), nor are its rows: the memory
+    an ingest needs is bounded by the batch, the post ids seen (to drop repeats) and the largest
+    chat of an account export. ``options.tz`` is needed only when some message lacks
+    ``date_unixtime``; without it such a file raises a :class:`DetectorError` naming the first
+    such message and ``--tz``.
     """
     path = Path(path)
     options = options or ReadOptions()
     with _gc_paused():
-        frame, detail = to_rows(iter_records(path, options.limits), path, options.tz, options.limits)
+        for item in row_batches(iter_records(path, options.limits), path, options.tz, options.limits, batch_rows):
+            if isinstance(item, dict):
+                detail = item
+            else:
+                sink({"posts": item})
+                # A batch's frames hold reference cycles; with collection paused they would
+                # outlive it. The youngest generation is all this batch made: cheap to sweep.
+                gc.collect(0)
     in_account = [c.pop("account") for c in detail["chats"]]
     detail["export"] = "account" if any(in_account) else "chat"
-    return Parsed(kind=FORMAT.name, frames={"posts": frame},
-                  tz=options.tz if detail["local_dates"] else None, detail=detail)
+    return Parsed(kind=FORMAT.name, frames={}, tz=options.tz if detail["local_dates"] else None, detail=detail)
+
+
+def read(path: str | Path, options: ReadOptions | None = None) -> Parsed:
+    """Parse a Telegram Desktop ``result.json`` into ``posts`` rows, all at once (see :func:`stream`)."""
+    frames: list[pd.DataFrame] = []
+    parsed = stream(path, options, lambda batch: frames.append(batch["posts"]))
+    parsed.frames = {"posts": frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)}
+    return parsed
 
 
 _SNIFF_CHAT = re.compile(r'"messages"\s*:\s*\[')
@@ -538,4 +724,5 @@ FORMAT = Format(
     description="Telegram Desktop JSON export (result.json): one chat or the whole account",
     sniff=sniff,
     read=read,
+    stream=stream,
 )
