@@ -96,7 +96,7 @@ def test_bulk_normalisation_equals_one_post_at_a_time(corpus):
 
 
 def test_lexicon_counts_with_anchor_search_equal_counts_of_every_regex(corpus):
-    cues = C.call_model().named_steps["features"].transformer_list[1][1]
+    cues = dict(C.call_model().named_steps["features"].transformer_list)["cues"]
     texts = C.normalise_texts(corpus)
     whole = (*cues.cue_patterns_.values(), cues.policy_pattern_)
     plain = np.log1p(np.array([cues._counts(t, whole) for t in texts], dtype=float))

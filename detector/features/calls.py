@@ -61,6 +61,7 @@ from detector.errors import DetectorError
 from detector.features.anchors import BOUNDARY, NEVER, AnchorIndex, bare, character_table, narrowing_of
 from detector.features.char_grams import fast_features
 from detector.features.claims import ClaimCues
+from detector.features.cueview import cue_view_vectorizer, cue_window_vectorizer
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
 from detector.params import worker_count
@@ -283,6 +284,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
                         word_weight: float = 1.0, mood_weight: float = 1.0, claim_weight: float = 1.0,
+                        cue_view_weight: float = 0.0, window_weight: float = 0.0, char_weight: float = 1.0,
                         seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
@@ -297,10 +299,12 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
         :class:`detector.features.claims.ClaimCues`); 0 leaves it out.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
     """
-    blocks = [("char_ngrams", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                              min_df=2, lowercase=False, dtype=np.float64)),
-              ("cues", LexiconCues(lexicon=lexicon))]
-    weights = {"char_ngrams": 1.0, "cues": cue_weight}
+    blocks = [("cues", LexiconCues(lexicon=lexicon))]
+    weights = {"cues": cue_weight}
+    if char_weight > 0:
+        blocks.insert(0, ("char_ngrams", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                                         min_df=2, lowercase=False, dtype=np.float64)))
+        weights["char_ngrams"] = char_weight
     if word_weight > 0:
         # Word pairs carry address and mood ("you should report", "how to report", "reported me").
         blocks.append(("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
@@ -312,6 +316,12 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     if claim_weight > 0:
         blocks.append(("claims", ClaimCues(lexicon=lexicon)))
         weights["claims"] = claim_weight
+    if cue_view_weight > 0:
+        blocks.append(("cue_view", cue_view_vectorizer(lexicon=lexicon)))
+        weights["cue_view"] = cue_view_weight
+    if window_weight > 0:
+        blocks.append(("cue_windows", cue_window_vectorizer(lexicon=lexicon)))
+        weights["cue_windows"] = window_weight
     features = FeatureUnion(blocks, transformer_weights=weights)
     return Pipeline([
         ("normalise", FunctionTransformer(normalise_texts)),
