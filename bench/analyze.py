@@ -202,12 +202,10 @@ def notices_chunk(rng: np.random.Generator, shape: CaseShape, first: int, n: int
     reporter = _numbered("r", rng.choice(shape.n_reporters, size=n, p=shape.r_weights))
     return pa.table({
         "notice_id": _numbered("bench:", np.arange(first, first + n)),
-        "platform": pa.array(np.full(n, "youtube")), "received_at": _utc(_times(rng, n, shape.days)),
+        "received_at": _utc(_times(rng, n, shape.days)),
         "action": pa.array(action), "policy": pa.array(policy), "policy_raw": pa.array(policy),
         "target": pc.binary_join_element_wise("youtube:video:", pa.array(targets), ""),
-        "subject": pa.array(np.full(n, _SUBJECT)),
-        "reporter_id": pc.if_else(pa.array(automated), pa.scalar(None, pa.string()), reporter),
-        "source_ref": pa.array(np.full(n, "1"))})
+        "reporter_id": pc.if_else(pa.array(automated), pa.scalar(None, pa.string()), reporter)})
 
 
 def posts_chunk(rng: np.random.Generator, shape: CaseShape, pool: Pool, first: int, n: int,
@@ -221,13 +219,14 @@ def posts_chunk(rng: np.random.Generator, shape: CaseShape, pool: Pool, first: i
     one = block_start + (rng.random(n) * block_size).astype(np.int64)
     two = block_start + (rng.random(n) * block_size).astype(np.int64)
     joined = pool.length[one] < SHORT
-    text = pc.if_else(pa.array(joined), pc.binary_join_element_wise(pool.text.take(one), pool.text.take(two), " "),
-                      pool.text.take(one))
+    # A null second text (or video) is skipped by the join, separator included: one pass, no if_else.
+    text = pc.binary_join_element_wise(pool.text.take(one), pool.text.take(pa.array(two, mask=~joined)), " ",
+                                       null_handling="skip")
     links = rng.random(n) < 0.05
     linked = shape.videos[rng.choice(len(shape.videos), size=int(links.sum()), p=shape.weights)]
-    video = np.full(n, "", dtype=linked.dtype if len(linked) else "<U11")
+    video = np.full(n, "", dtype=shape.videos.dtype)
     video[links] = linked
-    text = pc.if_else(pa.array(links), pc.binary_join_element_wise(text, pa.array(video), " https://youtu.be/"), text)
+    text = pc.binary_join_element_wise(text, pa.array(video, mask=~links), " https://youtu.be/", null_handling="skip")
     # URLs in order, without repeats, as extract_urls would find them in the joined text
     has_url = np.array([bool(u) for u in pool.urls])
     with_urls = np.flatnonzero(has_url[one] | (joined & has_url[two]) | links)
@@ -249,10 +248,9 @@ def posts_chunk(rng: np.random.Generator, shape: CaseShape, pool: Pool, first: i
     message_id = pa.array(numbers).cast(pa.string())
     return pa.table({
         "post_id": pc.binary_join_element_wise("telegram", chat, message_id, ":"),
-        "platform": pa.array(np.full(n, "telegram")), "chat": chat, "chat_title": chat, "message_id": message_id,
+        "chat": chat, "chat_title": chat, "message_id": message_id,
         "author": chat, "posted_at": _utc(_times(rng, n, shape.days)), "text": text,
-        "urls": _list_column(urls, n, with_urls), "targets": _list_column(targets, n, with_urls),
-        "source_ref": pa.array(np.full(n, "1"))})
+        "urls": _list_column(urls, n, with_urls), "targets": _list_column(targets, n, with_urls)})
 
 
 def planted_campaign(rng: np.random.Generator, shape: CaseShape, chats: np.ndarray) -> tuple[pa.Table, pa.Table, list]:
@@ -281,23 +279,28 @@ def planted_campaign(rng: np.random.Generator, shape: CaseShape, chats: np.ndarr
             preserve_index=False), ["youtube:video:" + v for v in named])
 
 
-def _insert(con, table: str, rows: pa.Table, source_id: str) -> None:
+#: Columns that hold one value in every row of a table (written as SQL constants, not as columns).
+CONSTANTS = {"notices": {"source_id": "notices", "platform": "youtube", "subject": _SUBJECT, "source_ref": "1"},
+             "posts": {"source_id": "posts", "platform": "telegram", "source_ref": "1"}}
+
+
+def _insert(con, table: str, rows: pa.Table) -> None:
     """Insert an Arrow table into one of the store's tables: the schema's columns in order, each
-    cast to its type; columns the bench does not fill are NULL."""
+    cast to its type; the table's constants; NULL in the columns the bench does not fill."""
     from detector.schema import TABLES
+
+    def column(name: str) -> str:
+        if name in rows.column_names:
+            return f'"{name}"'
+        constant = CONSTANTS[table].get(name)
+        return "NULL" if constant is None else "'" + constant.replace("'", "''") + "'"
 
     con.register("chunk", rows)
     try:
-        cols = ", ".join(f'CAST({_column(c, rows, source_id)} AS {t})' for c, t in TABLES[table].items())
+        cols = ", ".join(f'CAST({column(c)} AS {t})' for c, t in TABLES[table].items())
         con.execute(f'INSERT INTO "{table}" SELECT {cols} FROM chunk').fetchall()
     finally:
         con.unregister("chunk")
-
-
-def _column(name: str, rows: pa.Table, source_id: str) -> str:
-    if name == "source_id":
-        return f"'{source_id}'"
-    return f'"{name}"' if name in rows.column_names else "NULL"
 
 
 def build_case(db: Path, n_notices: int, n_posts: int, *, seed: int = 0, days: int = DAYS, corpus: str = "everyday",
@@ -316,15 +319,15 @@ def build_case(db: Path, n_notices: int, n_posts: int, *, seed: int = 0, days: i
     length_counts = np.zeros(0, dtype=np.int64)
     with Case.open(db) as case, case.transaction():
         for first in range(0, n_notices, chunk):
-            _insert(case.con, "notices", notices_chunk(rng, shape, first, min(chunk, n_notices - first)), "notices")
-        _insert(case.con, "notices", camp_notices, "notices")
+            _insert(case.con, "notices", notices_chunk(rng, shape, first, min(chunk, n_notices - first)))
+        _insert(case.con, "notices", camp_notices)
         for first in range(0, n_posts, chunk):
             rows = posts_chunk(rng, shape, pool, first, min(chunk, n_posts - first), about_reporting, chats)
             counts = np.bincount(pc.utf8_length(rows["text"]).to_numpy(zero_copy_only=False))
             length_counts = np.pad(length_counts, (0, max(0, len(counts) - len(length_counts))))
             length_counts[:len(counts)] += counts
-            _insert(case.con, "posts", rows, "posts")
-        _insert(case.con, "posts", camp_posts, "posts")
+            _insert(case.con, "posts", rows)
+        _insert(case.con, "posts", camp_posts)
         n_with_reporter = case.con.execute("SELECT count(reporter_id) FROM notices").fetchall()[0][0]
         for name, rows in (("notices", n_notices + 300), ("posts", n_posts + 20)):
             case.con.execute("INSERT INTO sources VALUES (?, 'bench', ?, ?, now(), ?, NULL, '{}')",
