@@ -334,14 +334,23 @@ def build_case(db: Path, n_notices: int, n_posts: int, *, seed: int = 0, days: i
                              [name, f"{name}.bench", name * 8, rows]).fetchall()
     cumulative = np.cumsum(length_counts)
     total = int(cumulative[-1]) if len(cumulative) else 0
-    lengths = np.arange(len(length_counts))
+    lengths = np.arange(len(length_counts))  # length_counts[k]: posts of k characters
     return {"named": named, "build_seconds": round(time.perf_counter() - t0, 1),
             "corpus": {"name": corpus, "file": str((EVERYDAY_CORPUS if corpus == "everyday" else PROJECT_POSTS)
                                                    .relative_to(ROOT)),
                        "post_chars_mean": round(float((lengths * length_counts).sum() / max(total, 1)), 1),
-                       "post_chars_median": float(np.searchsorted(cumulative, (total + 1) / 2)) if total else 0.0,
+                       "post_chars_median": _median(cumulative),
                        "languages": list(LANGUAGES), "about_reporting": about_reporting,
                        "notices_with_reporter": int(n_with_reporter)}}
+
+
+def _median(cumulative: np.ndarray) -> float:
+    """The median length from the cumulative count of posts per length (mean of the two middle ones)."""
+    total = int(cumulative[-1]) if len(cumulative) else 0
+    if not total:
+        return 0.0
+    low, high = np.searchsorted(cumulative, [(total - 1) // 2 + 1, total // 2 + 1])
+    return (float(low) + float(high)) / 2
 
 
 def gate_shares(db: Path, sample: int = GATE_SAMPLE, seed: int = 0) -> dict:
