@@ -116,6 +116,7 @@ class Pool:
 
 
 def text_pool(corpus: str) -> Pool:
+    """The pool for ``corpus`` (everyday or project) with the project's hard negatives."""
     from detector.ids import canonical_target, extract_urls
 
     if corpus not in CORPORA:
@@ -330,7 +331,8 @@ def build_case(db: Path, n_notices: int, n_posts: int, *, seed: int = 0, days: i
         _insert(case.con, "posts", camp_posts)
         n_with_reporter = case.con.execute("SELECT count(reporter_id) FROM notices").fetchall()[0][0]
         for name, rows in (("notices", n_notices + 300), ("posts", n_posts + 20)):
-            case.con.execute("INSERT INTO sources VALUES (?, 'bench', ?, ?, now(), ?, NULL, '{}')",
+            case.con.execute("INSERT INTO sources (source_id, kind, name, sha256, ingested_at, rows, detail) "
+                             "VALUES (?, 'bench', ?, ?, now(), ?, '{}')",
                              [name, f"{name}.bench", name * 8, rows]).fetchall()
     cumulative = np.cumsum(length_counts)
     total = int(cumulative[-1]) if len(cumulative) else 0
