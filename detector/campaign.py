@@ -43,7 +43,7 @@ from detector.features.linkage import (
 from detector.features.reaction import event_study, reaction_flags
 from detector.features.scan import scan
 from detector.findings import FINDING_COLUMNS, render
-from detector.params import DEFAULTS, Parameters
+from detector.params import DEFAULTS, Parameters, worker_count
 from detector.vocab import ENFORCEMENT
 
 # Every threshold, window and count lives in detector.params.Parameters (one place, documented,
@@ -198,14 +198,14 @@ def build_campaigns(inputs: CampaignInputs
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     ids = campaign_ids(calls, inputs.previous)
-    lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), inputs.period)
+    lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), inputs.period,
+                              inputs.pairs)
     # Each campaign's reaction rows, in the reactions' order (what an isin per campaign selects).
     reaction_group = reactions["post_id"].map(dict(zip(calls["post_id"], calls["group"], strict=True)))
     reaction_rows = reactions.groupby(reaction_group, sort=False).indices
-    for gid, grp in calls.groupby("group", sort=True):
-        cid = ids[gid]
-        rx = reactions.iloc[reaction_rows.get(gid, np.zeros(0, dtype=np.int64))]
-        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, P.rng_seed(f"campaign {cid}"), lookups, rx)
+    jobs = [(ids[gid], grp, reactions.iloc[reaction_rows.get(gid, np.zeros(0, dtype=np.int64))])
+            for gid, grp in calls.groupby("group", sort=True)]
+    for row, rows in _campaigns_of(jobs, (inputs, notices, published, boasts, lookups), worker_count(P.workers)):
         campaigns.append(row)
         findings.extend(rows)
     out = pd.DataFrame(campaigns)
@@ -215,6 +215,46 @@ def build_campaigns(inputs: CampaignInputs
     out["rank"] = np.arange(1, len(out) + 1)
     fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS)
     return out[CAMPAIGN_COLUMNS], fdf, links, reactions
+
+
+#: Campaigns below which one process builds them all (starting workers would cost more than it saves).
+PARALLEL_MIN_CAMPAIGNS = 8
+
+# What forked workers read (set only while a pool runs): the campaigns' jobs and the shared tables.
+_SHARED: tuple | None = None
+
+
+def _campaign_job(i: int):
+    jobs, (inputs, notices, published, boasts, lookups) = _SHARED
+    cid, grp, reactions = jobs[i]
+    return _campaign(cid, grp, inputs, notices, published, boasts, inputs.params.rng_seed(f"campaign {cid}"),
+                     lookups, reactions)
+
+
+def _campaigns_of(jobs: list, shared: tuple, workers: int) -> list:
+    """(row, findings) of every campaign job (cid, calls, reaction rows), in the jobs' order.
+
+    Campaigns are independent: each reads the shared tables and draws from its own seed, so
+    running them in ``workers`` forked processes gives the same rows as one process.
+    """
+    import multiprocessing
+
+    global _SHARED
+    workers = min(workers, len(jobs))
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_CAMPAIGNS or "fork" not in multiprocessing.get_all_start_methods():
+        _SHARED = (jobs, shared)
+        try:
+            return [_campaign_job(i) for i in range(len(jobs))]
+        finally:
+            _SHARED = None
+    from concurrent.futures import ProcessPoolExecutor
+
+    _SHARED = (jobs, shared)   # forked workers inherit it, nothing is sent but the job numbers
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_campaign_job, range(len(jobs)), chunksize=max(1, len(jobs) // (8 * workers))))
+    finally:
+        _SHARED = None
 
 
 def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
@@ -350,7 +390,8 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
     not given)."""
     period, P = inputs.period, inputs.params
     if lookups is None:
-        lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), period)
+        lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), period,
+                                  inputs.pairs)
     W = P.window_h
     grp = grp.sort_values("posted_at", kind="stable")
     pairs = grp[["post_id", "posted_at", "targets"]].explode("targets").rename(columns={"targets": "target"})
@@ -403,7 +444,8 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
     W = P.window_h
     grp, within, link = st.grp, st.within, st.link
     if lookups is None:
-        lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), period)
+        lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), period,
+                                  inputs.pairs)
     findings: list[dict] = []
 
     def add(kind, data, p=None, rows=()):
@@ -438,7 +480,7 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
     match = _policy_against_subjects(lookups, st.requested, within, st.subjects, st.subject_notices)
     if match:
         add("policy", match, match["p_value"], list(within[within["policy"] == st.requested]["notice_id"]))
-    _spread_findings(add, grp, inputs)
+    _spread_findings(add, grp, inputs, lookups)
     _coreporting_finding(add, within, lookups, inputs.coreports, P)
     _notice_side_findings(add, lookups, st.targets, st.subjects, st.first_call, st.end, within)
     _policy_and_subject_findings(add, lookups, st.subjects, within, st.first_call, st.end, period, P,
@@ -543,11 +585,11 @@ def _policy_against_subjects(lookups: CampaignLookups, policy, within: pd.DataFr
     return policy_match_counts(policy, within["policy"], *counts)
 
 
-def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
+def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs, lookups: CampaignLookups) -> None:
     ids = set(grp["post_id"])
     pairs = inputs.pairs
     if len(pairs):
-        inside = pairs[pairs["post_a"].isin(ids) & pairs["post_b"].isin(ids)]
+        inside = lookups.pairs_within(ids)
         cross = inside[inside["chat_a"] != inside["chat_b"]] if "chat_a" in inside else inside
         if len(cross):
             add("copies", {"pairs": len(cross), "min": cross["similarity"].min(), "max": cross["similarity"].max()},

@@ -56,6 +56,7 @@ class CampaignLookups:
     all_notices: pd.DataFrame
     unmentioned: pd.DataFrame
     period: Period
+    pairs: pd.DataFrame | None = None     # near-duplicate pairs of calls (post_a, post_b, …)
     by_target: dict = field(init=False)
     by_subject: dict = field(init=False)
     bins: pd.DatetimeIndex = field(init=False)
@@ -69,6 +70,7 @@ class CampaignLookups:
     _policies: dict = field(init=False, default_factory=dict)
     _pools: dict = field(init=False, default_factory=dict)
     _networked: tuple | None = field(init=False, default=None)
+    _pairs_by_a: dict = field(init=False, default_factory=dict)
     _subject_times: dict = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +84,8 @@ class CampaignLookups:
         self.suspended = self.all_notices[actions == "suspended"]
         self.suspended_subject = subject_of(self.suspended)
         self.reporters = set(self.all_notices["reporter_id"].dropna().astype(str))
+        if self.pairs is not None and len(self.pairs):
+            self._pairs_by_a = _positions(self.pairs["post_a"])
         times = _ns(notices["received_at"])
         # Per subject: its notices' times sorted, and their row positions in that order.
         self._subject_times = {}
@@ -136,6 +140,12 @@ class CampaignLookups:
             self._pools[key] = SubjectPool(frame, set(frame["target"].dropna()), np.sort(_ns(frame["received_at"])),
                                            int(frame["target"].nunique()))
         return self._pools[key]
+
+    def pairs_within(self, posts: set) -> pd.DataFrame:
+        """``pairs[pairs["post_a"].isin(posts) & pairs["post_b"].isin(posts)]``."""
+        parts = [self._pairs_by_a[p] for p in posts if p in self._pairs_by_a]
+        rows = self.pairs.iloc[np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)]
+        return rows[rows["post_b"].isin(posts)]
 
     def networked(self, edges: pd.DataFrame) -> set:
         """The case's reporters that are in the co-reporting network ``edges``."""
