@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,15 +221,22 @@ def build_campaigns(inputs: CampaignInputs
 #: Campaigns below which one process builds them all (starting workers would cost more than it saves).
 PARALLEL_MIN_CAMPAIGNS = 8
 
-# What forked workers read (set only while a pool runs): the campaigns' jobs and the shared tables.
+# What forked workers read (set only while a pool runs, under the lock: the app may run two
+# analyses in threads of one process): the campaigns' jobs and the shared tables.
 _SHARED: tuple | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def _campaign_of(job: tuple, shared: tuple):
+    cid, grp, reactions = job
+    inputs, notices, published, boasts, lookups = shared
+    return _campaign(cid, grp, inputs, notices, published, boasts, inputs.params.rng_seed(f"campaign {cid}"),
+                     lookups, reactions)
 
 
 def _campaign_job(i: int):
-    jobs, (inputs, notices, published, boasts, lookups) = _SHARED
-    cid, grp, reactions = jobs[i]
-    return _campaign(cid, grp, inputs, notices, published, boasts, inputs.params.rng_seed(f"campaign {cid}"),
-                     lookups, reactions)
+    jobs, shared = _SHARED
+    return _campaign_of(jobs[i], shared)
 
 
 def _campaigns_of(jobs: list, shared: tuple, workers: int) -> list:
@@ -242,19 +250,16 @@ def _campaigns_of(jobs: list, shared: tuple, workers: int) -> list:
     global _SHARED
     workers = min(workers, len(jobs))
     if workers <= 1 or len(jobs) < PARALLEL_MIN_CAMPAIGNS or "fork" not in multiprocessing.get_all_start_methods():
-        _SHARED = (jobs, shared)
-        try:
-            return [_campaign_job(i) for i in range(len(jobs))]
-        finally:
-            _SHARED = None
+        return [_campaign_of(job, shared) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    _SHARED = (jobs, shared)   # forked workers inherit it, nothing is sent but the job numbers
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_campaign_job, range(len(jobs)), chunksize=max(1, len(jobs) // (8 * workers))))
-    finally:
-        _SHARED = None
+    with _SHARED_LOCK:
+        _SHARED = (jobs, shared)   # forked workers inherit it, nothing is sent but the job numbers
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_campaign_job, range(len(jobs)), chunksize=max(1, len(jobs) // (8 * workers))))
+        finally:
+            _SHARED = None
 
 
 def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
