@@ -24,24 +24,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from detector.features.baseline import bin_counts, hourly_bins, robust_cycle
+from detector.campaign_lookups import CampaignLookups
+from detector.features.baseline import Cycle, bin_counts, hourly_bins, robust_cycle
 from detector.features.bursts import Period, burst_notices, stream_shape, subject_of
 from detector.features.linkage import (
     benjamini_hochberg,
-    link_test,
+    link_tests,
     per_target_links,
     policy_match,
-    window_sweep,
+    policy_match_counts,
+    sweep_rows,
 )
 from detector.features.reaction import event_study, reaction_flags
 from detector.features.scan import scan
 from detector.findings import FINDING_COLUMNS, render
-from detector.params import DEFAULTS, Parameters
+from detector.params import DEFAULTS, Parameters, worker_count
 from detector.vocab import ENFORCEMENT
 
 # Every threshold, window and count lives in detector.params.Parameters (one place, documented,
@@ -132,21 +135,28 @@ def _jsonable(value):
 def campaign_burst_p(named_notices: pd.DataFrame, subject_notices: pd.DataFrame, exposure: pd.DataFrame,
                      targets: list[str], first_call: pd.Timestamp, last_call: pd.Timestamp, period: Period,
                      seed: int, replicates: int = DEFAULTS.campaign_replicates,
-                     window_h: int = DEFAULTS.window_h, widths=DEFAULTS.scan_widths_h
-                     ) -> tuple[float, int, float, pd.Timestamp | None]:
+                     window_h: int = DEFAULTS.window_h, widths=DEFAULTS.scan_widths_h,
+                     cycle: Cycle | None = None) -> tuple[float, int, float, pd.Timestamp | None]:
     """Scan p-value of the named targets' notices in windows starting after the calls.
+
+    ``cycle``: the subjects' robust cycle, when already known (it is the same for every campaign
+    on the same subjects). With no window above expectation the p-value is 1 and the Monte Carlo
+    is skipped (``settle_zero`` of :func:`~detector.features.scan.scan`): the campaign's seed is
+    its own, so no other campaign's draws move.
 
     Returns (p_burst, observed, expected, best window start).
     """
     bins = hourly_bins(period.start, period.end)
     if named_notices.empty or len(bins) == 0:
         return 1.0, 0, 0.0, None
-    cycle = robust_cycle(subject_notices["received_at"], period.start, period.end)
+    if cycle is None:
+        cycle = robust_cycle(subject_notices["received_at"], period.start, period.end)
     shape = stream_shape(bins, cycle, exposure, targets)
     counts = bin_counts(named_notices["received_at"], bins)
     lo = int((first_call.floor("h") - bins[0]) / pd.Timedelta(hours=1))
     hi = int((last_call.floor("h") - bins[0]) / pd.Timedelta(hours=1)) + window_h + 1
-    res = scan(counts, shape, widths=widths, replicates=replicates, seed=seed, start_range=(max(lo, 0), max(hi, 1)))
+    res = scan(counts, shape, widths=widths, replicates=replicates, seed=seed, start_range=(max(lo, 0), max(hi, 1)),
+               settle_zero=True)
     best = bins[res.start_bin] if res.total else None
     return res.p_value, res.observed, res.expected, best
 
@@ -189,11 +199,14 @@ def build_campaigns(inputs: CampaignInputs
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     ids = campaign_ids(calls, inputs.previous)
-    unmentioned = unmentioned_notices(notices, inputs.posts)
-    for gid, grp in calls.groupby("group", sort=True):
-        cid = ids[gid]
-        row, rows = _campaign(cid, grp, inputs, notices, published, boasts, P.rng_seed(f"campaign {cid}"), unmentioned,
-                              reactions[reactions["post_id"].isin(set(grp["post_id"]))])
+    lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), inputs.period,
+                              inputs.pairs)
+    # Each campaign's reaction rows, in the reactions' order (what an isin per campaign selects).
+    reaction_group = reactions["post_id"].map(dict(zip(calls["post_id"], calls["group"], strict=True)))
+    reaction_rows = reactions.groupby(reaction_group, sort=False).indices
+    jobs = [(ids[gid], grp, reactions.iloc[reaction_rows.get(gid, np.zeros(0, dtype=np.int64))])
+            for gid, grp in calls.groupby("group", sort=True)]
+    for row, rows in _campaigns_of(jobs, (inputs, notices, published, boasts, lookups), worker_count(P.workers)):
         campaigns.append(row)
         findings.extend(rows)
     out = pd.DataFrame(campaigns)
@@ -203,6 +216,50 @@ def build_campaigns(inputs: CampaignInputs
     out["rank"] = np.arange(1, len(out) + 1)
     fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS)
     return out[CAMPAIGN_COLUMNS], fdf, links, reactions
+
+
+#: Campaigns below which one process builds them all (starting workers would cost more than it saves).
+PARALLEL_MIN_CAMPAIGNS = 8
+
+# What forked workers read (set only while a pool runs, under the lock: the app may run two
+# analyses in threads of one process): the campaigns' jobs and the shared tables.
+_SHARED: tuple | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def _campaign_of(job: tuple, shared: tuple):
+    cid, grp, reactions = job
+    inputs, notices, published, boasts, lookups = shared
+    return _campaign(cid, grp, inputs, notices, published, boasts, inputs.params.rng_seed(f"campaign {cid}"),
+                     lookups, reactions)
+
+
+def _campaign_job(i: int):
+    jobs, shared = _SHARED
+    return _campaign_of(jobs[i], shared)
+
+
+def _campaigns_of(jobs: list, shared: tuple, workers: int) -> list:
+    """(row, findings) of every campaign job (cid, calls, reaction rows), in the jobs' order.
+
+    Campaigns are independent: each reads the shared tables and draws from its own seed, so
+    running them in ``workers`` forked processes gives the same rows as one process.
+    """
+    import multiprocessing
+
+    global _SHARED
+    workers = min(workers, len(jobs))
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_CAMPAIGNS or "fork" not in multiprocessing.get_all_start_methods():
+        return [_campaign_of(job, shared) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with _SHARED_LOCK:
+        _SHARED = (jobs, shared)   # forked workers inherit it, nothing is sent but the job numbers
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_campaign_job, range(len(jobs)), chunksize=max(1, len(jobs) // (8 * workers))))
+        finally:
+            _SHARED = None
 
 
 def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
@@ -330,9 +387,16 @@ class CampaignStats:
 
 
 def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
-                        published: pd.Series, seed: int, reactions: pd.DataFrame) -> CampaignStats:
-    """The link and burst tests of one group of calls, its tier and score (no sentences)."""
+                        published: pd.Series, seed: int, reactions: pd.DataFrame,
+                        lookups: CampaignLookups | None = None) -> CampaignStats:
+    """The link and burst tests of one group of calls, its tier and score (no sentences).
+
+    ``lookups``: the analysis' :class:`~detector.campaign_lookups.CampaignLookups` (made here when
+    not given)."""
     period, P = inputs.period, inputs.params
+    if lookups is None:
+        lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), period,
+                                  inputs.pairs)
     W = P.window_h
     grp = grp.sort_values("posted_at", kind="stable")
     pairs = grp[["post_id", "posted_at", "targets"]].explode("targets").rename(columns={"targets": "target"})
@@ -343,18 +407,20 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
     causal = pairs[[(p, t) not in reacted_keys for p, t in zip(pairs["post_id"], pairs["target"], strict=True)]]
     tested = causal if len(causal) else pairs
     first_call, last_call = tested["posted_at"].min(), tested["posted_at"].max()
-    named = notices[notices["target"].isin(targets)]
-    link = link_test(tested, named, period.start, period.end, window_h=W, published=published, alpha=P.alpha)
-    sweep = window_sweep(tested, named, period.start, period.end, published=published, windows=P.sweep_windows_h,
-                         alpha=P.alpha)
+    named = lookups.named(targets)
+    # The test at the window and the sweep's windows, from one conversion of the calls and notices.
+    tests = link_tests(tested, named, period.start, period.end, (W, *P.sweep_windows_h), published=published,
+                       alpha=P.alpha)
+    link = tests[W]
+    sweep = sweep_rows([tests[w] for w in P.sweep_windows_h])
     within = named[link.within_mask]
     hit_targets = sorted(set(within["target"]))
-    subjects = sorted(set(named["subject_key"])) or sorted(set(notices["subject_key"]))
-    subject_notices = notices[notices["subject_key"].isin(subjects)]
+    subjects = sorted(set(named["subject_key"])) or sorted(lookups.by_subject)
+    subject_notices = lookups.subject_notices(subjects)
     p_burst, b_obs, b_exp, b_start = campaign_burst_p(named, subject_notices, inputs.exposure, targets,
                                                       first_call, last_call, period, seed,
                                                       replicates=P.campaign_replicates, window_h=W,
-                                                      widths=P.scan_widths_h)
+                                                      widths=P.scan_widths_h, cycle=lookups.cycle(subjects))
     chats = sorted(set(grp["chat"].astype(str)))
     channel_hit = any(t.startswith(("youtube:channel", "youtube:handle", "telegram:channel")) for t in hit_targets)
     p_link = link.p_value if len(causal) else None
@@ -375,13 +441,16 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
 
 
 def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.DataFrame,
-                      boasts: pd.DataFrame, unmentioned: pd.DataFrame | None = None) -> list[dict]:
-    """The findings of one campaign as records (``FINDING_COLUMNS``), each citing its rows."""
+                      boasts: pd.DataFrame, lookups: CampaignLookups | None = None) -> list[dict]:
+    """The findings of one campaign as records (``FINDING_COLUMNS``), each citing its rows.
+
+    ``lookups``: as in :func:`campaign_statistics`."""
     period, P = inputs.period, inputs.params
     W = P.window_h
     grp, within, link = st.grp, st.within, st.link
-    if unmentioned is None:
-        unmentioned = unmentioned_notices(notices, inputs.posts)
+    if lookups is None:
+        lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), period,
+                                  inputs.pairs)
     findings: list[dict] = []
 
     def add(kind, data, p=None, rows=()):
@@ -410,21 +479,23 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
     add("burst", {"significant": bool(significant), "observed": b_obs, "start": b_start, "expected": b_exp,
                   "views": bool(len(inputs.exposure)), "p_burst": st.p_burst},
         st.p_burst, list(within["notice_id"]) if significant else [])
-    control = _controls(unmentioned, st.subjects, st.targets, st.first_call, st.end, period)
+    control = _controls(lookups, st.subjects, st.targets, st.first_call, st.end, period)
     if control:
         add("controls", control, None, [])
-    match = policy_match(st.requested, within["policy"], st.subject_notices[~st.subject_notices["notice_id"].isin(
-        set(within["notice_id"]))]["policy"])
+    match = _policy_against_subjects(lookups, st.requested, within, st.subjects, st.subject_notices)
     if match:
         add("policy", match, match["p_value"], list(within[within["policy"] == st.requested]["notice_id"]))
-    _spread_findings(add, grp, inputs)
-    _coreporting_finding(add, within, inputs.notices, inputs.coreports, P)
-    _notice_side_findings(add, inputs.notices, st.targets, st.subjects, st.first_call, st.end, within)
-    _policy_and_subject_findings(add, notices, st.subjects, within, st.first_call, st.end, period, P)
-    # A boast speaks for this campaign when it names one of its targets, or names none at all.
-    about = boasts["targets"].map(lambda t: not len(t) or bool(set(t) & set(st.targets)))
-    grp_boasts = boasts[(boasts["chat"].isin(st.chats)) & (boasts["posted_at"] > grp["posted_at"].min())
-                        & (boasts["posted_at"] <= st.end + pd.Timedelta(days=P.boast_horizon_days)) & about]
+    _spread_findings(add, grp, inputs, lookups)
+    _coreporting_finding(add, within, lookups, inputs.coreports, P)
+    _notice_side_findings(add, lookups, st.targets, st.subjects, st.first_call, st.end, within)
+    _policy_and_subject_findings(add, lookups, st.subjects, within, st.first_call, st.end, period, P,
+                                 st.subject_notices)
+    # A boast speaks for this campaign when it names one of its targets, or names none at all
+    # (asked only of the boasts in its chats and days).
+    near = boasts[(boasts["chat"].isin(st.chats)) & (boasts["posted_at"] > grp["posted_at"].min())
+                  & (boasts["posted_at"] <= st.end + pd.Timedelta(days=P.boast_horizon_days))]
+    named_targets = set(st.targets)
+    grp_boasts = near[near["targets"].map(lambda t: not len(t) or bool(set(t) & named_targets)).astype(bool)]
     if len(grp_boasts):
         add("boasts", {"count": len(grp_boasts), "first": grp_boasts["posted_at"].min()}, None,
             list(grp_boasts["post_id"]))
@@ -434,10 +505,10 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
 
 
 def _campaign(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
-              published: pd.Series, boasts: pd.DataFrame, seed: int, unmentioned: pd.DataFrame,
+              published: pd.Series, boasts: pd.DataFrame, seed: int, lookups: CampaignLookups,
               reactions: pd.DataFrame):
-    st = campaign_statistics(cid, grp, inputs, notices, published, seed, reactions)
-    findings = campaign_findings(st, inputs, notices, boasts, unmentioned)
+    st = campaign_statistics(cid, grp, inputs, notices, published, seed, reactions, lookups)
+    findings = campaign_findings(st, inputs, notices, boasts, lookups)
     link = st.link
     row = {
         "campaign_id": cid, "rank": 0, "tier": st.tier, "score": st.score, "targets": st.targets,
@@ -481,27 +552,49 @@ def unmentioned_notices(notices: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFr
     return notices[~notices["target"].isin(set(posts["targets"].explode().dropna()))]
 
 
-def _controls(unmentioned: pd.DataFrame, subjects, named, start, end, period) -> dict | None:
+def _controls(lookups: CampaignLookups, subjects, named, start, end, period) -> dict | None:
     """How the subject's videos that no chat named behaved over the campaign's days.
 
-    ``unmentioned``: :func:`unmentioned_notices` of the analysis."""
-    pool = unmentioned[unmentioned["subject_key"].isin(subjects) & ~unmentioned["target"].isin(set(named))]
-    if pool.empty:
-        return None
+    The pool is the unmentioned notices (:func:`unmentioned_notices`) of the subjects, less the
+    named targets; named targets are usually named by posts, so none is in it and the pool's
+    counts come from its sorted times."""
+    pool = lookups.pool(subjects)
     days_total = (period.end - period.start) / pd.Timedelta(days=1)
     span = max((end - start) / pd.Timedelta(days=1), 1 / 24)
-    inside = pool[(pool["received_at"] >= start) & (pool["received_at"] <= end)]
-    expected = len(pool) * span / days_total
-    ratio = len(inside) / expected if expected > 0 else float("nan")
-    n_targets = pool["target"].nunique()
-    return {"days": span, "targets": n_targets, "notices": len(inside), "expected": expected, "ratio": ratio}
+    if pool.targets.isdisjoint(named):
+        if not len(pool.frame):
+            return None
+        total, n_targets = len(pool.frame), pool.n_targets
+        lo, hi = pd.Timestamp(start).as_unit("ns").value, pd.Timestamp(end).as_unit("ns").value
+        n_inside = int(np.searchsorted(pool.sorted_ns, hi, side="right") - np.searchsorted(pool.sorted_ns, lo))
+    else:
+        frame = pool.frame[~pool.frame["target"].isin(set(named))]
+        if frame.empty:
+            return None
+        total, n_targets = len(frame), frame["target"].nunique()
+        n_inside = len(frame[(frame["received_at"] >= start) & (frame["received_at"] <= end)])
+    expected = total * span / days_total
+    ratio = n_inside / expected if expected > 0 else float("nan")
+    return {"days": span, "targets": n_targets, "notices": n_inside, "expected": expected, "ratio": ratio}
 
 
-def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
+def _policy_against_subjects(lookups: CampaignLookups, policy, within: pd.DataFrame, subjects,
+                             subject_notices: pd.DataFrame) -> dict | None:
+    """:func:`~detector.features.linkage.policy_match` of ``within`` against the subjects' other notices."""
+    if not policy or within.empty:
+        return None
+    counts = lookups.baseline_policy(subjects, within, policy)
+    if counts is None:
+        others = subject_notices[~subject_notices["notice_id"].isin(set(within["notice_id"]))]
+        return policy_match(policy, within["policy"], others["policy"])
+    return policy_match_counts(policy, within["policy"], *counts)
+
+
+def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs, lookups: CampaignLookups) -> None:
     ids = set(grp["post_id"])
     pairs = inputs.pairs
     if len(pairs):
-        inside = pairs[pairs["post_a"].isin(ids) & pairs["post_b"].isin(ids)]
+        inside = lookups.pairs_within(ids)
         cross = inside[inside["chat_a"] != inside["chat_b"]] if "chat_a" in inside else inside
         if len(cross):
             add("copies", {"pairs": len(cross), "min": cross["similarity"].min(), "max": cross["similarity"].max()},
@@ -517,7 +610,7 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs) -> None:
         None, list(grp["post_id"]))
 
 
-def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, edges: pd.DataFrame | None,
+def _coreporting_finding(add, within: pd.DataFrame, lookups: CampaignLookups, edges: pd.DataFrame | None,
                          P: Parameters) -> None:
     """When notices carry reporter ids: did the same reporters flag these targets together?"""
     reported = within[within["reporter_id"].notna() & (within["reporter_id"].astype(str) != "")]
@@ -530,47 +623,53 @@ def _coreporting_finding(add, within: pd.DataFrame, all_notices: pd.DataFrame, e
     if edges is not None and len(edges):
         inside = edges[edges["reporter_a"].isin(reporters) & edges["reporter_b"].isin(reporters)]
         networked = set(inside["reporter_a"]) | set(inside["reporter_b"])
-        others = set(all_notices["reporter_id"].dropna().astype(str)) - reporters
-        other_net = (set(edges["reporter_a"]) | set(edges["reporter_b"])) & others
-        share_other = len(other_net) / len(others) if others else 0.0
+        # The other reporters of the case (every reporter but these) and how many of them are in
+        # the network: counted as the case's, less these campaign's (which are among the case's).
+        networked_all = lookups.networked(edges)
+        n_others = len(lookups.reporters) - len(reporters)
+        n_other_net = len(networked_all) - len(networked_all & reporters)
+        share_other = n_other_net / n_others if n_others else 0.0
         data["network"] = {"window_min": P.coreport_window_s // 60, "min_weight": P.coreport_min_weight,
                            "linked": len(networked), "edges": len(inside),
                            "max_weight": int(inside["weight"].max()) if len(inside) else 0, "share_other": share_other}
     add("coreporting", data, None, list(reported["notice_id"]))
 
 
-def _policy_and_subject_findings(add, notices: pd.DataFrame, subjects, within: pd.DataFrame, start, end,
-                                 period: Period, P: Parameters) -> None:
+def _policy_and_subject_findings(add, lookups: CampaignLookups, subjects, within: pd.DataFrame, start, end,
+                                 period: Period, P: Parameters, subject_notices: pd.DataFrame) -> None:
     """One policy suddenly dominating the citations; other subjects hit in the same hours."""
     if len(within) >= P.min_alarm_notices:
         policy = within["policy"].value_counts().index[0]
-        others = notices[notices["subject_key"].isin(subjects) & ~notices["notice_id"].isin(set(within["notice_id"]))]
-        shift = policy_match(policy, within["policy"], others["policy"])
+        shift = _policy_against_subjects(lookups, policy, within, subjects, subject_notices)
         if shift and shift["share"] >= 0.5 and shift["p_value"] <= P.alpha:
             add("policy_shift", shift, shift["p_value"], list(within[within["policy"] == policy]["notice_id"]))
     days = (period.end - period.start) / pd.Timedelta(days=1)
     span = max((end - start) / pd.Timedelta(days=1), 1 / 24)
     hit = []
-    for subject, grp in notices[~notices["subject_key"].isin(subjects)].groupby("subject_key"):
-        inside = grp[(grp["received_at"] >= start) & (grp["received_at"] <= end)]
-        expected = len(grp) * span / days
+    for subject, total, inside in lookups.other_subjects(subjects, start, end):
+        expected = total * span / days
         if len(inside) >= P.min_alarm_notices and len(inside) > 3 * max(expected, 0.5):
-            hit.append((subject, len(inside), expected, list(inside["notice_id"])))
+            hit.append((subject, len(inside), expected, list(lookups.notices["notice_id"].iloc[inside])))
     if hit:
         add("other_subjects", {"subjects": [{"subject": s_, "notices": n, "expected": e} for s_, n, e, _ in hit]},
             None, [i for *_, ids in hit for i in ids])
 
 
-def _notice_side_findings(add, all_notices: pd.DataFrame, targets, subjects, start, end, within) -> None:
-    """Signals in the notices themselves: reinstatements, old videos removed together."""
-    later = all_notices[(all_notices["received_at"] >= start)]
+def _notice_side_findings(add, lookups: CampaignLookups, targets, subjects, start, end, within) -> None:
+    """Signals in the notices themselves: reinstatements, old videos removed together.
+
+    Read from the case's reinstatements and suspensions (:class:`CampaignLookups`), the only
+    notices these findings can cite."""
     channel_targets = set(subjects) | {t for t in targets if not t.startswith("youtube:video")}
-    rein = later[(later["action"] == "reinstated") & (later["target"].isin(set(targets) | channel_targets))]
+    later = lookups.reinstated[lookups.reinstated["received_at"] >= start]
+    rein = later[later["target"].isin(set(targets) | channel_targets)]
     if len(rein):
         add("reinstated", {"count": len(rein), "first": rein["received_at"].min()}, None, list(rein["notice_id"]))
     # Only this campaign's own channel: a case may hold several channels and their suspensions.
-    own = subject_of(later).isin(set(subjects)) | later["target"].isin(channel_targets)
-    susp = later[own & (later["action"] == "suspended") & (later["received_at"] <= end + pd.Timedelta(days=7))]
+    suspended = lookups.suspended
+    own = lookups.suspended_subject.isin(set(subjects)) | suspended["target"].isin(channel_targets)
+    susp = suspended[own & (suspended["received_at"] >= start)
+                     & (suspended["received_at"] <= end + pd.Timedelta(days=7))]
     if len(susp):
         add("suspended", {"count": len(susp), "first": susp["received_at"].min()}, None, list(susp["notice_id"]))
     removed = within[within["action"].isin(["removed", "strike"]) & within["published_at"].notna()]

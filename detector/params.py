@@ -83,8 +83,8 @@ class Parameters:
                                        "results say there is too little history to judge bursts", "days", 1, 365)
     coposting_window_min: int = _param(30, "chats posting the same call within this many minutes are tied in the "
                                            "co-posting network", "min", 1, 24 * 60)
-    workers: int = _param(0, "how many cores the calls step (processes) and the burst scans (threads) may use (0: "
-                             "one per core); the results are the same for any number", "", 0, 1024)
+    workers: int = _param(0, "how many cores the calls step and the campaigns (processes) and the burst scans "
+                             "(threads) may use (0: one per core); the results are the same for any number", "", 0, 1024)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

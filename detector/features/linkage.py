@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from detector.features.shift_null import shifted_null
+from detector.features.shift_null import shifted_null, shifted_window_counts
 from detector.params import DEFAULTS
 
 _NS_PER_H = 3_600_000_000_000
@@ -217,6 +217,79 @@ def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, e
                       within_mask=within_mask)
 
 
+def link_tests(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, windows,
+               published: pd.Series | None = None, alpha: float = DEFAULTS.alpha) -> dict:
+    """:func:`link_test` (day shifts) at every window in ``windows``: {window_h: LinkResult}, the same
+    results as one ``link_test`` per window.
+
+    The inputs are converted once, and each window's shifts are counted in one compiled pass
+    (:func:`~detector.features.shift_null.shifted_window_counts`, the reference's search and
+    arithmetic) instead of one search per shift. Only the shifts whose count ties with the observed
+    one need the closeness sum that breaks the tie; they are summed as the reference sums them.
+    """
+    calls = calls[["target", "posted_at"]].dropna()
+    start_h, end_h = float(to_hours(pd.DatetimeIndex([start]))[0]), float(to_hours(pd.DatetimeIndex([end]))[0])
+    n_hours = to_hours(notices["received_at"]) if len(notices) else np.zeros(0)
+    in_period = (n_hours >= start_h) & (n_hours < end_h)
+    targets = pd.Index(sorted(set(calls["target"])))
+    notice_code_all = targets.get_indexer(notices["target"]) if len(notices) else np.zeros(0, dtype=int)
+    use = in_period & (notice_code_all >= 0)
+    c_hours = to_hours(calls["posted_at"])
+    c_code = targets.get_indexer(calls["target"])
+    order = np.lexsort((c_hours, c_code))
+    c_hours, c_code = c_hours[order], c_code[order]
+    n_code, n_rel = notice_code_all[use], n_hours[use] - start_h
+    floor = np.full(len(c_hours), start_h)
+    if published is not None and len(published):
+        pub = published.reindex(targets[c_code])
+        pub_h = np.where(pub.notna(), to_hours(pub.fillna(start)), start_h)
+        floor = np.maximum(floor, pub_h)
+    used = np.flatnonzero(use)
+    out = {}
+    for window_h in windows:
+        # The keys as link_test makes them at this window (its span depends on the window).
+        span = (end_h - start_h) + 24 * 400 + 10 * window_h
+        c_key = c_code * span + (c_hours - start_h)
+        n_key = n_code * span + n_rel
+        shifts = eligible_shifts(c_hours, floor, start_h, end_h, window_h).astype(float)
+        lags = _latest_call_lag(c_key, c_code, n_key, n_code, 0.0)
+        observed = _statistic(lags, window_h)
+        offsets = 24.0 * shifts
+        counts = shifted_window_counts(c_key, c_code.astype(np.int64), n_key, n_code.astype(np.int64), offsets,
+                                       np.array([float(window_h)]))[:, 0]
+        greater = int(np.count_nonzero(counts > observed[0]))
+        ties = np.flatnonzero(counts == observed[0])
+        if observed[0] == 0:
+            greater += len(ties)    # no notice within either way: both closeness sums are 0.0
+        for i in ties if observed[0] else ():
+            # A tie on the count: the closeness decides, summed as link_test sums it.
+            s = _statistic(_latest_call_lag(c_key, c_code, n_key, n_code, offsets[i]), window_h)
+            greater += s >= observed
+        null_counts = counts.astype(float)
+        p_floor = 1.0 / (len(shifts) + 1)
+        p_value = (1 + greater) / (len(shifts) + 1) if p_floor <= alpha else None
+        if observed[0] == 0 and p_value is not None:
+            p_value = 1.0
+        within_mask = np.zeros(len(notices), dtype=bool)
+        full_lags = np.full(len(notices), np.inf)
+        full_lags[used] = lags
+        within_mask[used] = (lags > 0) & (lags <= window_h)
+        out[window_h] = LinkResult(window_h=window_h, calls=len(calls), notices_total=int(use.sum()),
+                                   notices_within=observed[0],
+                                   expected_within=float(null_counts.mean()) if len(shifts) else float("nan"),
+                                   p_value=p_value, p_floor=p_floor, shifts=len(shifts), lags_h=full_lags,
+                                   within_mask=within_mask)
+    return out
+
+
+def sweep_rows(results) -> pd.DataFrame:
+    """The sweep table of link results (one per window, in order)."""
+    return pd.DataFrame([{"window_h": r.window_h, "notices_within": r.notices_within,
+                          "expected_within": r.expected_within, "share_within": r.share_within,
+                          "rate_ratio": r.rate_ratio, "p_value": r.p_value, "p_floor": r.p_floor,
+                          "shifts": r.shifts} for r in results])
+
+
 def window_sweep(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                  published: pd.Series | None = None, windows=DEFAULTS.sweep_windows_h,
                  alpha: float = DEFAULTS.alpha) -> pd.DataFrame:
@@ -225,13 +298,8 @@ def window_sweep(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp
     Returns DataFrame[window_h, notices_within, expected_within, share_within, rate_ratio, p_value,
     p_floor, shifts] so a reader can see the result does not hinge on one chosen window.
     """
-    rows = []
-    for w in windows:
-        r = link_test(calls, notices, start, end, window_h=w, published=published, alpha=alpha)
-        rows.append({"window_h": w, "notices_within": r.notices_within, "expected_within": r.expected_within,
-                     "share_within": r.share_within, "rate_ratio": r.rate_ratio, "p_value": r.p_value,
-                     "p_floor": r.p_floor, "shifts": r.shifts})
-    return pd.DataFrame(rows)
+    tested = link_tests(calls, notices, start, end, windows, published=published, alpha=alpha)
+    return sweep_rows([tested[w] for w in windows])
 
 
 def benjamini_hochberg(p_values: pd.Series) -> pd.Series:
@@ -260,9 +328,16 @@ def policy_match(requested: str | None, cited: pd.Series, baseline: pd.Series) -
     """
     if not requested or cited.empty:
         return None
+    return policy_match_counts(requested, cited, int((baseline == requested).sum()), len(baseline))
+
+
+def policy_match_counts(requested: str | None, cited: pd.Series, base_matching: int, base_total: int) -> dict | None:
+    """:func:`policy_match` with the baseline given as counts: its notices citing ``requested``, and all."""
+    if not requested or cited.empty:
+        return None
     k = int((cited == requested).sum())
     n = int(len(cited))
-    base_share = float(((baseline == requested).sum() + 0.5) / (len(baseline) + 1.0))
+    base_share = float((base_matching + 0.5) / (base_total + 1.0))
     p = float(stats.binomtest(k, n, min(max(base_share, 1e-6), 1 - 1e-6), alternative="greater").pvalue)
     return {"policy": requested, "matching": k, "notices": n, "share": k / n, "baseline_share": base_share,
             "p_value": p}

@@ -275,7 +275,7 @@ def scan_many(events: list[np.ndarray], shape: np.ndarray, replicates: int = 199
 
 
 def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
-         widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None) -> ScanResult:
+         widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None, settle_zero: bool = False) -> ScanResult:
     """Scan one stream of binned counts against its baseline ``shape`` (probabilities per bin).
 
     Parameters
@@ -287,17 +287,24 @@ def scan(counts: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int
     seed : seeds the Monte Carlo draws and the tie-breaking.
     start_range : scan only windows starting in these bins ``[a, b)`` (chosen before looking at
         the notices, e.g. the hours after a call), which the Monte Carlo null scans alike.
+    settle_zero : as in :func:`scan_events`.
     """
     counts = np.asarray(counts)
     return scan_events(np.repeat(np.arange(len(counts)), counts), shape, replicates=replicates, seed=seed,
-                       widths=widths, start_range=start_range)
+                       widths=widths, start_range=start_range, settle_zero=settle_zero)
 
 
 def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, seed: int = 0,
                 widths=WIDTHS_HOURS, start_range: tuple[int, int] | None = None,
-                pool: Executor | None = None) -> ScanResult:
+                pool: Executor | None = None, settle_zero: bool = False) -> ScanResult:
     """:func:`scan` of a stream given as the sorted hourly bins of its events (one per event);
-    ``pool`` as in :func:`scan_many`."""
+    ``pool`` as in :func:`scan_many`.
+
+    ``settle_zero``: when no scanned window is above its expectation (the statistic is 0, e.g. no
+    notice after a campaign's calls), the p-value is 1 whatever the null gives
+    (:func:`tie_broken_p`), so the Monte Carlo is skipped and ``null_max`` is left empty. Only for
+    callers that use the p-value alone (the same seed still gives every other number the same).
+    """
     events = np.asarray(events, dtype=np.int64)
     shape = np.asarray(shape, dtype=float)
     length = len(shape)
@@ -311,10 +318,13 @@ def scan_events(events: np.ndarray, shape: np.ndarray, replicates: int = 999, se
     table, terms = _llr_terms(shape, total, widths, start_range)
     best, best_start, best_width = _best_of_events(events[None, :], length, table, pack_terms(terms))
     stat, start, width = float(best[0]), int(best_start[0]), int(best_width[0]) or widths[0]
-    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range, pool=pool)
-    p = tie_broken_p(stat, null, rng)
     observed = int(np.count_nonzero((events >= start) & (events < start + width)))
     expected = float(shape[start:start + width].sum() * total)
+    if settle_zero and stat <= 0:
+        return ScanResult(stat, start, width, observed, expected, total, 1.0, 1.0 / (replicates + 1), windows,
+                          replicates, np.zeros(0))
+    null = _null_maxima(shape, total, widths, replicates, rng, start_range=start_range, pool=pool)
+    p = tie_broken_p(stat, null, rng)
     return ScanResult(stat, start, width, observed, expected, total, p, 1.0 / (replicates + 1), windows,
                       replicates, null)
 

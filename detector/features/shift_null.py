@@ -59,3 +59,40 @@ def shifted_null(c_key, c_code, n_key, n_code, k, days, window_h, lo, hi, obs): 
                 if count[t] > 0:
                     catching[t] += 1.0
     return greater, null_sum, shifts, catching
+
+
+@njit(cache=True, nogil=True)
+def shifted_window_counts(c_key, c_code, n_key, n_code, offsets, windows):  # pragma: no cover - compiled
+    """Per shift and window: the notices within the window after the latest shifted call on their target.
+
+    ``c_key`` sorted; ``n_key`` in any order; ``offsets``: hours per shift; ``windows``: hours.
+    For each notice the latest call before it is found by the binary search ``np.searchsorted(c_key
+    + offset, n_key, side="left") - 1`` performs, on the same shifted keys, and the lag is
+    ``n_key - (c_key + offset)``, as in ``linkage._latest_call_lag``; so the counts are that
+    reference's, for every shift and window, from one pass over the notices per shift.
+    """
+    counts = np.zeros((offsets.size, windows.size), dtype=np.int64)
+    shifted = np.empty(c_key.size)
+    n_calls = c_key.size
+    for d in range(offsets.size):
+        offset = offsets[d]
+        for j in range(n_calls):
+            shifted[j] = c_key[j] + offset
+        for i in range(n_key.size):
+            v = n_key[i]
+            lo, hi = 0, n_calls
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if shifted[mid] < v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            j = lo - 1
+            if j < 0 or c_code[j] != n_code[i]:
+                continue
+            lag = v - shifted[j]
+            if lag > 0:
+                for w in range(windows.size):
+                    if lag <= windows[w]:
+                        counts[d, w] += 1
+    return counts
