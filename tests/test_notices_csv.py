@@ -258,6 +258,8 @@ def test_a_million_rows_take_seconds(tmp_path):
     path = write(tmp_path, "\n".join(lines) + "\n")
     start = time.process_time()
     df = notices(path)
-    assert time.process_time() - start < 20
+    # A guard against a reader that goes quadratic or row by row, not a benchmark (that is
+    # bench/ingest.py): ~15 CPU-s here, and CPU time swells on a shared machine.
+    assert time.process_time() - start < 60
     assert len(df) == n and df["notice_id"].is_unique
     assert df["source_ref"].iloc[-1] == str(n + 1)
