@@ -118,7 +118,8 @@ def forward_edges(posts: pd.DataFrame) -> pd.DataFrame:
     named_ids = (fwd.dropna(subset=["forwarded_from", "forwarded_from_id"])
                  .groupby("forwarded_from")["forwarded_from_id"].unique())
     unambiguous = {name: ids[0] for name, ids in named_ids.items() if len(ids) == 1}
-    resolved = fwd["forwarded_from"].map(unambiguous)
+    # object dtype: with no unambiguous name the map is all-NaN float, which fillna would upcast
+    resolved = fwd["forwarded_from"].map(unambiguous).astype(object)
     fwd = fwd.assign(source=fwd["forwarded_from_id"].where(has_id.loc[fwd.index],
                                                            resolved.fillna(fwd["forwarded_from"])))
     names = (fwd.dropna(subset=["forwarded_from"]).groupby("source")["forwarded_from"]
