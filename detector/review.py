@@ -23,6 +23,7 @@ import getpass
 import os
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from detector.errors import DetectorError
@@ -90,21 +91,39 @@ def current_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
     return latest[list(REVIEW_COLUMNS)].sort_values("post_id").reset_index(drop=True)
 
 
-def apply_reviews(calls: pd.DataFrame, reviews: pd.DataFrame, reviewed_only: bool = False) -> pd.DataFrame:
+def apply_reviews(calls: pd.DataFrame, reviews: pd.DataFrame, reviewed_only: bool = False,
+                  all_ids: pd.Series | None = None) -> pd.DataFrame:
     """The classified posts with the analysts' decisions applied and recorded beside them.
 
     ``calls``: classified posts (``post_id``, ``kind``, ``is_call``, ``requested_policy``, …).
     A rejected post becomes ``other``; with ``reviewed_only`` every post that is not confirmed
     does. Adds ``review`` ("confirmed", "rejected" or "unreviewed"), ``reviewer``,
     ``reviewed_at``, ``review_note`` and ``translation``.
+
+    ``all_ids``: the ids of every classified post, when ``calls`` holds only some of them (the
+    calls and boasts): the added columns then get the dtypes they get on all of them (pandas
+    infers them from the decisions matched and whether some post has none).
     """
     out = calls.copy()
     now = current_reviews(reviews).set_index("post_id")
     ids = out["post_id"]
-    out["review"] = ids.map(now["decision"]).fillna("unreviewed") if len(now) else "unreviewed"
+    typing = None
+    if all_ids is not None and len(now):
+        # Every reviewed post and one post without a review give the dtypes all posts would.
+        matched = all_ids.isin(now.index).to_numpy()
+        typing = all_ids.iloc[np.r_[np.flatnonzero(matched), np.flatnonzero(~matched)[:1]]]
+
+    def mapped(source: str, fill=None) -> pd.Series:
+        def of(keys: pd.Series) -> pd.Series:
+            values = keys.map(now[source])
+            return values.fillna(fill) if fill is not None else values
+        values = of(ids)
+        return values if typing is None else values.astype(of(typing).dtype)
+
+    out["review"] = mapped("decision", "unreviewed") if len(now) else "unreviewed"
     for column, source in (("reviewer", "reviewer"), ("reviewed_at", "reviewed_at"), ("review_note", "note"),
                            ("translation", "translation")):
-        out[column] = ids.map(now[source]) if len(now) else None
+        out[column] = mapped(source) if len(now) else None
     drop = out["review"].eq("rejected")
     if reviewed_only:
         drop |= out["review"].ne("confirmed")

@@ -250,3 +250,23 @@ def test_no_character_past_the_cased_limit_has_another_case():
 
     assert not [c for c in range(CASED_LIMIT, 0x110000)
                 if (ch := chr(c)).lower() != ch or ch.upper() != ch or ch.casefold() != ch]
+
+
+def test_keeping_only_calls_and_boasts_gives_those_rows_of_the_whole_output(corpus, monkeypatch):
+    posts = _posts(corpus).assign(urls=[["https://t.me/x"] if i % 7 == 0 else [] for i in range(len(corpus))],
+                                  targets=[["telegram:y"] if i % 5 == 0 else [] for i in range(len(corpus))])
+    whole = C.classify_calls(posts)
+    expected = whole[whole["kind"] != "other"].reset_index(drop=True)
+    assert 0 < len(expected) < len(whole)
+    pd.testing.assert_frame_equal(C.classify_calls(posts, keep_other=False), expected)
+    monkeypatch.setattr(C, "PARALLEL_CHUNK", 700)
+    monkeypatch.setattr(C, "PARALLEL_MIN_POSTS", 0)
+    pd.testing.assert_frame_equal(C.classify_calls(posts, workers=2, keep_other=False), expected)
+
+
+def test_keeping_only_calls_and_boasts_of_chatter_gives_the_empty_rows_of_the_whole_output():
+    whole = C.classify_calls(_posts(["hello", "good morning everyone", "weather is fine"]))
+    assert (whole["kind"] == "other").all()
+    pd.testing.assert_frame_equal(C.classify_calls(_posts(["hello", "good morning everyone", "weather is fine"]),
+                                                   keep_other=False),
+                                  whole[whole["kind"] != "other"].reset_index(drop=True))

@@ -847,7 +847,8 @@ CALLS_COLUMNS = ("post_id", "is_call", "kind", "confidence", "p_call", "targets"
 
 
 def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
-                   threshold: float = CALL_THRESHOLD, workers: int = 1, prefilter: bool = True) -> pd.DataFrame:
+                   threshold: float = CALL_THRESHOLD, workers: int = 1, prefilter: bool = True,
+                   keep_other: bool = True) -> pd.DataFrame:
     """Classify posts as calls to report, boasts of success, or other.
 
     Parameters
@@ -860,10 +861,12 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
     workers : processes for a large input (0: one per core); the output is the same for any number.
     prefilter : settle the posts that pass neither gate as ``other`` without the model (the
         default; exact, see below). False scores and describes every post.
+    keep_other : False returns only the calls and boasts (the rows that are not ``other``), the
+        same rows as the whole output has, without building a row for every other post.
 
     Returns
     -------
-    DataFrame, one row per post, in input order:
+    DataFrame, one row per post (with ``keep_other``), in input order:
         post_id; is_call (bool); kind (call/boast/other: call when ``is_call``, otherwise the
         likelier of boast and other); confidence (probability of ``kind``); p_call; targets (list
         of canonical ids, see :func:`post_targets`; a call may have none, since the target is often
@@ -894,9 +897,9 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
     bounds = np.linspace(0, len(posts), pieces + 1).round().astype(int).tolist()
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
     if workers <= 1:
-        parts = [_classify_chunk(posts.iloc[a:b], model, threshold, prefilter) for a, b in spans]
+        parts = [_classify_chunk(posts.iloc[a:b], model, threshold, prefilter, keep_other) for a, b in spans]
     else:
-        parts = _in_processes(posts, spans, model, threshold, prefilter, workers)
+        parts = _in_processes(posts, spans, model, threshold, prefilter, workers, keep_other)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -918,9 +921,9 @@ def _set_worker_state(posts: pd.DataFrame, model: Pipeline) -> None:
     _WORKER_STATE = (posts, model)
 
 
-def _classify_in_worker(span: tuple[int, int], threshold: float, prefilter: bool) -> pd.DataFrame:
+def _classify_in_worker(span: tuple[int, int], threshold: float, prefilter: bool, keep_other: bool) -> pd.DataFrame:
     posts, model = _WORKER_STATE
-    return _classify_chunk(posts.iloc[span[0]:span[1]], model, threshold, prefilter)
+    return _classify_chunk(posts.iloc[span[0]:span[1]], model, threshold, prefilter, keep_other)
 
 
 def _warm(model: Pipeline) -> None:
@@ -931,7 +934,7 @@ def _warm(model: Pipeline) -> None:
 
 
 def _in_processes(posts: pd.DataFrame, spans: list[tuple[int, int]], model: Pipeline, threshold: float,
-                  prefilter: bool, workers: int) -> list[pd.DataFrame]:
+                  prefilter: bool, workers: int, keep_other: bool = True) -> list[pd.DataFrame]:
     """The spans of ``posts`` classified in ``workers`` processes, results in span order (so the
     same output as one process: every row is classified on its own).
 
@@ -946,10 +949,19 @@ def _in_processes(posts: pd.DataFrame, spans: list[tuple[int, int]], model: Pipe
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_worker_state,
                              initargs=(posts, model)) as pool:
-        return list(pool.map(_classify_in_worker, spans, [threshold] * len(spans), [prefilter] * len(spans)))
+        n = len(spans)
+        return list(pool.map(_classify_in_worker, spans, [threshold] * n, [prefilter] * n, [keep_other] * n))
 
 
-def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, prefilter: bool) -> pd.DataFrame:
+def _column_at(posts: pd.DataFrame, name: str, rows: np.ndarray) -> list:
+    """``posts[name].tolist()`` at ``rows`` (Nones without the column), converting only those rows."""
+    if name not in posts.columns:
+        return [None] * len(rows)
+    return posts[name].iloc[rows].tolist()
+
+
+def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, prefilter: bool,
+                    keep_other: bool = True) -> pd.DataFrame:
     texts = posts["text"].tolist()
     n = len(texts)
     reporting, removal = gate_cues(texts)
@@ -963,23 +975,34 @@ def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, pref
             p[k][scored] = probs[f"p_{k}"].to_numpy()
         kind[scored], confidence[scored] = _decide(probs, threshold, removal=removal[scored],
                                                    reporting=reporting[scored])
-    urls = posts["urls"].tolist() if "urls" in posts.columns else [None] * n
-    stored = posts["targets"].tolist() if "targets" in posts.columns else [None] * n
     described = np.flatnonzero(kind != "other") if prefilter else np.arange(n)
+    # Only the described rows' links and stored targets are read (most posts are chatter).
+    urls, stored = _column_at(posts, "urls", described), _column_at(posts, "targets", described)
     targets: list = [None] * n
     language: list = [None] * n
     policy: list = [None] * n
     policies = requested_policies([texts[i] for i in described])
-    for i, named in zip(described, policies, strict=True):
-        targets[i] = post_targets(texts[i], urls[i], stored[i])
+    for j, (i, named) in enumerate(zip(described, policies, strict=True)):
+        targets[i] = post_targets(texts[i], urls[j], stored[j])
         language[i] = detect_language(texts[i])
         policy[i] = named if kind[i] != "other" else None
+    kept = np.flatnonzero(kind != "other")
+    if keep_other or not len(kept):
+        # Nothing kept: the whole frame's first zero rows, with the dtypes pandas infers from the
+        # whole columns ("str" from strings; from no values it would infer "object").
+        frame = _calls_frame(posts["post_id"].to_numpy(), kind, confidence, p["call"], targets, policy, language)
+        return frame if keep_other else frame.iloc[:0]
+    return _calls_frame(posts["post_id"].iloc[kept].to_numpy(), kind[kept], confidence[kept], p["call"][kept],
+                        [targets[i] for i in kept], [policy[i] for i in kept], [language[i] for i in kept])
+
+
+def _calls_frame(post_id, kind, confidence, p_call, targets, policy, language) -> pd.DataFrame:
     return pd.DataFrame({
-        "post_id": posts["post_id"].to_numpy(),
+        "post_id": post_id,
         "is_call": kind == "call",
         "kind": kind,
         "confidence": confidence.astype(float),
-        "p_call": p["call"],
+        "p_call": p_call,
         "targets": targets,
         # object dtype: pandas 3 would infer a string column and turn None into NaN.
         "requested_policy": pd.Series(policy, dtype=object),
