@@ -7,6 +7,7 @@ file is keyed by its content SHA-256, so ingesting the same file twice adds noth
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterator
@@ -37,6 +38,20 @@ def _select_cast(table: str, frame_name: str) -> str:
     cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in TABLES[table].items())
     return f"SELECT {cols} FROM {frame_name}"
 
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: making a Python list per row (the list columns)
+    set off collections that walked every list made so far, ten times the lists' own cost at
+    10^6 rows. Lists of strings hold no cycles, so nothing is left for the collector."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _arrow_frame(table: pa.Table) -> pd.DataFrame:
@@ -157,7 +172,9 @@ class Case:
         if not self.has_table(name):
             return conform(pd.DataFrame(), name, arrow_text) if name in TABLES else pd.DataFrame()
         if arrow_text and name in TABLES:
-            return conform(_arrow_frame(self.con.sql(f'SELECT * FROM "{name}"').to_arrow_table()), name, arrow_text)
+            arrow = self.con.sql(f'SELECT * FROM "{name}"').to_arrow_table()
+            with _collector_paused():
+                return conform(_arrow_frame(arrow), name, arrow_text)
         df = self.con.execute(f'SELECT * FROM "{name}"').df()
         return conform(df, name, arrow_text) if name in TABLES else df
 

@@ -613,23 +613,29 @@ def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarra
     boundaries, over the loose form of every text (:func:`_loose_anchor`, :class:`AnchorIndex`),
     then the regexes themselves on the few normalised texts flagged (about 4 % of everyday posts).
     """
-    path = str(lexicon_path)
+    return _gates(texts, str(lexicon_path))[:2]
+
+
+def _gates(texts, path: str) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """:func:`gate_cues`, and the normalised text of each flagged row (by row), which the model
+    reads again for the rows that pass."""
     texts = [text if type(text) is str else _as_text(text) for text in texts]
     regexes = _gate_regexes(path)
     reporting = np.full(len(texts), _reporting_pattern(path) is None)
     removal = np.zeros(len(texts), dtype=bool)
     if not regexes or not texts:
-        return reporting, removal
+        return reporting, removal, {}
     may_match = _gate_index(path).candidates(texts, prepare_texts=_quick_loose_form, reprepare=_careful_loose_forms)
-    flagged = np.flatnonzero(may_match.any(axis=1))
+    flagged = np.flatnonzero(may_match.any(axis=1)).tolist()
+    normalised = dict(zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True))
     # A text passes a gate when any of its regexes matches: only those whose anchors occur run.
-    for i, text in zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True):
+    for i, text in normalised.items():
         for k in np.flatnonzero(may_match[i]):
             gate, regex = regexes[k]
             passed = reporting if gate == "reporting" else removal
             if not passed[i] and regex.search(text):
                 passed[i] = True
-    return reporting, removal
+    return reporting, removal, normalised
 
 
 def claims_removal(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray:
@@ -964,13 +970,15 @@ def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, pref
                     keep_other: bool = True) -> pd.DataFrame:
     texts = posts["text"].tolist()
     n = len(texts)
-    reporting, removal = gate_cues(texts)
+    reporting, removal, normalised = _gates(texts, str(LEXICON_PATH))
+    if not all(type(text) is str for text in texts):
+        normalised = {}    # the model reads a missing text as str() does; the gate as ""
     scored = np.flatnonzero(reporting | removal) if prefilter else np.arange(n)
     p = {k: np.full(n, np.nan) for k in KINDS}
     kind = np.full(n, "other", dtype=object)
     confidence = np.full(n, np.nan)
     if len(scored):
-        probs = _probabilities_of(texts, scored, model)
+        probs = _probabilities_of(texts, scored, model, normalised)
         for k in KINDS:
             p[k][scored] = probs[f"p_{k}"].to_numpy()
         kind[scored], confidence[scored] = _decide(probs, threshold, removal=removal[scored],
@@ -981,7 +989,9 @@ def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, pref
     targets: list = [None] * n
     language: list = [None] * n
     policy: list = [None] * n
-    policies = requested_policies([texts[i] for i in described])
+    described_list = described.tolist()
+    policies = (requested_policies([normalised[i] for i in described_list], normalised=True)
+                if all(i in normalised for i in described_list) else requested_policies([texts[i] for i in described]))
     for j, (i, named) in enumerate(zip(described, policies, strict=True)):
         targets[i] = post_targets(texts[i], urls[j], stored[j])
         language[i] = detect_language(texts[i])
@@ -1010,12 +1020,16 @@ def _calls_frame(post_id, kind, confidence, p_call, targets, policy, language) -
     })
 
 
-def _probabilities_of(texts: list, rows: np.ndarray, model: Pipeline) -> pd.DataFrame:
-    """:func:`call_probabilities` of ``texts[rows]``; the normalisation runs in bulk."""
+def _probabilities_of(texts: list, rows: np.ndarray, model: Pipeline,
+                      normalised: dict[int, str] | None = None) -> pd.DataFrame:
+    """:func:`call_probabilities` of ``texts[rows]``; the normalisation runs in bulk, or is taken
+    from ``normalised`` (row -> normalised text, the gate's) when it holds every row."""
     chosen = ["" if texts[i] is None else str(texts[i]) for i in rows]
     if model.steps[0][0] != "normalise":
         return call_probabilities(chosen, model)
-    proba = _predict_proba(model, normalise_texts(chosen))
+    rows = rows.tolist()
+    known = normalised is not None and all(i in normalised for i in rows)
+    proba = _predict_proba(model, [normalised[i] for i in rows] if known else normalise_texts(chosen))
     classes = list(model.classes_)
     return pd.DataFrame({f"p_{k}": proba[:, classes.index(k)] for k in KINDS})
 
