@@ -209,7 +209,7 @@ def test_gate_cues_equal_the_gate_regexes_on_perturbed_cue_phrases(corpus):
 
 def test_nfkc_shortcut_equals_unicodedata(corpus):
     rng = np.random.default_rng(1)
-    pool = list("，！？：（）；…‼⁉ \u00a0\u3000ｅe\u0301\u0327̈aA①ﬁ한ᄒ\u1161") + ["ΑΣ", "İ"]
+    pool = list("，！？：（）；…‼⁉№～＂ \u00a0\u3000ｅe\u0301\u0327̈aA①ﬁ한ᄒ\u1161oN") + ["ΑΣ", "İ"]
     texts = corpus + ["".join(rng.choice(pool, int(rng.integers(1, 12)))) for _ in range(3000)]
     assert [C._nfkc(t) for t in texts] == [unicodedata.normalize("NFKC", t) for t in texts]
 

@@ -558,10 +558,11 @@ _NOT_QUICK = (*_INVISIBLE_CHARACTERS, "\x85", "\u1680", "\u2028", "\u2029")
 
 
 # Characters that make most posts not NFKC-normalised (the full-width punctuation of Chinese
-# posts, the ellipsis, no-break spaces): replaced by their NFKC form before NFKC is asked for,
-# which is much slower. Replacing a character by its NFKC form leaves the NFKC form of the text
-# unchanged (both have the same compatibility decomposition).
-_COMMON_COMPATIBLE = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：（）；…\xa0\u3000‼⁉")
+# posts, the ellipsis, no-break spaces, the numero sign of Ukrainian and Russian requests): replaced
+# by their NFKC form before NFKC is asked for, which is much slower. Replacing a character by its
+# NFKC form leaves the NFKC form of the text unchanged (both have the same compatibility
+# decomposition).
+_COMMON_COMPATIBLE = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：（）；…\xa0\u3000‼⁉№～＂")
 
 
 def _nfkc(text: str) -> str:
