@@ -19,7 +19,7 @@ run: setup
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
 
 test: setup poppler fonts browser java lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # Evidence-packet tests render the PDF with pdftoppm: install poppler-utils when missing and root.
 poppler:
