@@ -195,7 +195,7 @@ def test_appeal_texts_cite_the_packet_hash_and_fit_the_form(analysed, tmp_path):
     assert "organised" not in weak_text and "cannot show" in weak_text     # conservative: no claim for weak
 
     out = CliRunner().invoke(main, ["appeal", top["id"], "-o", str(tmp_path / "t"), "--max-chars", "200",
-                                    "--db", str(db)])
+                                    "--packet", str(packet), "--db", str(db)])
     assert out.exit_code == 2 and "limit is 200" in out.output
 
     out = CliRunner().invoke(main, ["appeal", top["id"], "-o", str(tmp_path / "x"), "--packet",
