@@ -53,6 +53,8 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "cue_windows_no_char_gated": ({"window_weight": 1.0, "char_weight": 0.0}, {"gated": True}),
     # Thread context (detector.features.context): the post a real row answers, where gathered.
     "context": ({"context_weight": 1.0}, {}),
+    # ... and the context's own character n-grams beside those cues (what the replied-to post says).
+    "context_ngrams": ({"context_weight": 1.0, "context_text_weight": 1.0}, {}),
 }
 
 

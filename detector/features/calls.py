@@ -65,6 +65,7 @@ from detector.features.context import (
     ContextCues,
     PostInThread,
     context_of,
+    contexts_of,
     reads_context,
     reply_context,
     with_context,
@@ -308,7 +309,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
                         word_weight: float = 1.0, mood_weight: float = 1.0, claim_weight: float = 1.0,
                         cue_view_weight: float = 0.0, window_weight: float = 0.0, char_weight: float = 1.0,
-                        context_weight: float = 0.0, seed: int = 0) -> Pipeline:
+                        context_weight: float = 0.0, context_text_weight: float = 0.0, seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
     Parameters
@@ -323,6 +324,8 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     context_weight : scale of the thread-context block (what the post replies to;
         :class:`detector.features.context.ContextCues`); 0 leaves it out, and the model then reads
         the post's text alone.
+    context_text_weight : scale of the character n-grams (2-5, TF-IDF) of the context itself (what
+        the replied-to post says); 0 leaves them out.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
     """
     blocks = [("cues", LexiconCues(lexicon=lexicon))]
@@ -351,9 +354,16 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     if context_weight > 0:
         blocks.append(("context", ContextCues(lexicon=lexicon)))
         weights["context"] = context_weight
+    if context_text_weight > 0:
+        blocks.append(("context_ngrams", Pipeline([
+            ("pick", FunctionTransformer(contexts_of)),
+            ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
+                                      lowercase=False, dtype=np.float64))])))
+        weights["context_ngrams"] = context_text_weight
     features = FeatureUnion(blocks, transformer_weights=weights)
     return Pipeline([
-        ("normalise", FunctionTransformer(normalise_in_thread if context_weight > 0 else normalise_texts)),
+        ("normalise", FunctionTransformer(normalise_in_thread if context_weight > 0 or context_text_weight > 0
+                                          else normalise_texts)),
         ("features", features),
         # newton-cg: a few Newton steps on this sparse problem; lbfgs needs ~20x longer when
         # BLAS threads compete for the two shared cores.

@@ -52,6 +52,11 @@ def context_of(post: object) -> str:
     return getattr(post, "context", "") or ""
 
 
+def contexts_of(posts) -> list[str]:
+    """The contexts of model inputs ("" where none): what the context n-gram block reads."""
+    return [context_of(p) for p in posts]
+
+
 def with_context(texts, contexts) -> list:
     """Model inputs: each text as a :class:`PostInThread` where its context is a non-empty string,
     else the text as it is."""
