@@ -103,6 +103,7 @@ def models():
 def test_only_a_model_with_the_context_block_reads_context(models):
     plain, threaded = models
     assert not reads_context(plain) and reads_context(threaded)
+    assert reads_context(build_call_pipeline(context_text_weight=1.0))
     texts = ["Report it please", "举报吧"]
     contexts = ["Everyone report @fakechannel now", "大家举报这个账号 @骗子"]
     both = with_context(texts, contexts)

@@ -87,9 +87,10 @@ def reply_context(posts: pd.DataFrame) -> pd.Series:
 
 
 def reads_context(model) -> bool:
-    """Whether a fitted call pipeline has the context block (and so reads ``PostInThread.context``)."""
+    """Whether a call pipeline has a block that reads the context (``PostInThread.context``): the
+    context cues or the context n-grams."""
     features = dict(getattr(model, "named_steps", {})).get("features")
-    return features is not None and "context" in dict(features.transformer_list)
+    return features is not None and bool({"context", "context_ngrams"} & set(dict(features.transformer_list)))
 
 
 class ContextCues(TransformerMixin, BaseEstimator):
