@@ -33,6 +33,7 @@ from detector.features.calls import (  # noqa: E402
     build_call_pipeline,
     call_probabilities,
     gate_cues,
+    model_texts,
     read_labelled,
     read_real,
     score_by_language,
@@ -50,6 +51,10 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "real_weight_8": ({}, {"real_weight": 8.0}),
     "gated_training": ({}, {"gated": True}),
     "cue_windows_no_char_gated": ({"window_weight": 1.0, "char_weight": 0.0}, {"gated": True}),
+    # Thread context (detector.features.context): the post a real row answers, where gathered.
+    "context": ({"context_weight": 1.0}, {}),
+    # ... and the context's own character n-grams beside those cues (what the replied-to post says).
+    "context_ngrams": ({"context_weight": 1.0, "context_text_weight": 1.0}, {}),
 }
 
 
@@ -57,7 +62,7 @@ def predict_real(written: pd.DataFrame, real: pd.DataFrame, seed: int, params: d
                  real_weight: float = REAL_WEIGHT) -> pd.DataFrame:
     """``real`` with ``predicted`` and ``p_call`` from one grouped 5-fold split (see the module doc)."""
     data = real.reset_index(drop=True)
-    texts, labels = data["text"].to_numpy(dtype=object), data["label"].to_numpy(dtype=object)
+    texts, labels = np.array(model_texts(data), dtype=object), data["label"].to_numpy(dtype=object)
     written_texts, written_labels = written["text"].to_numpy(dtype=object), written["label"].to_numpy(dtype=object)
     keep_written, keep_real = np.ones(len(written), bool), np.ones(len(data), bool)
     if gated:
@@ -88,15 +93,21 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or VARIANTS:
         params, options = VARIANTS[name]
         started = time.perf_counter()
-        tables = [score_by_language(predict_real(written, real, seed, params, **options)).assign(split=seed)
-                  for seed in range(args.splits)]
+        predictions = [predict_real(written, real, seed, params, **options) for seed in range(args.splits)]
+        tables = [score_by_language(p).assign(split=seed) for seed, p in enumerate(predictions)]
         every = pd.concat(tables, ignore_index=True)
+        # The rows that carry thread context, apart (where a context block can act at all).
+        threaded = [score_by_language(p[p["context"] != ""]).query("language == 'all'").assign(split=seed)
+                    for seed, p in enumerate(predictions)] if "context" in real.columns else []
         mean = every.groupby("language", sort=False).mean(numeric_only=True).reset_index().drop(columns="split")
         overall = every[every["language"] == "all"]
         out[name] = {"params": params, "options": options, "splits": args.splits,
                      "seconds": round(time.perf_counter() - started, 1),
                      "range": {m: [round(float(overall[m].min()), 3), round(float(overall[m].max()), 3)]
                                for m in ("call_precision", "call_recall", "boast_precision", "boast_recall")},
+                     "per_split": json.loads(overall.round(4).to_json(orient="records")),
+                     "with_context_per_split": (json.loads(pd.concat(threaded).round(4).to_json(orient="records"))
+                                                if threaded else []),
                      "per_language": json.loads(mean.round(4).to_json(orient="records"))}
         a = mean[mean["language"] == "all"].iloc[0]
         print(f"{name}: call P {a.call_precision:.3f} R {a.call_recall:.3f}, boast P {a.boast_precision:.3f} "

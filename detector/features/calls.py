@@ -61,6 +61,15 @@ from detector.errors import DetectorError
 from detector.features.anchors import BOUNDARY, NEVER, AnchorIndex, bare, character_table, narrowing_of
 from detector.features.char_grams import fast_features
 from detector.features.claims import ClaimCues
+from detector.features.context import (
+    ContextCues,
+    PostInThread,
+    context_of,
+    contexts_of,
+    reads_context,
+    reply_context,
+    with_context,
+)
 from detector.features.cueview import cue_view_vectorizer, cue_window_vectorizer
 from detector.features.mood import MoodCues
 from detector.ids import canonical_target, extract_urls
@@ -186,6 +195,21 @@ def normalise_texts(texts) -> list[str]:
     return out
 
 
+def normalise_in_thread(texts) -> list:
+    """:func:`normalise_texts` of posts that may carry thread context (:class:`PostInThread`): the
+    first step of a model with the context block. A post with a context comes out as a
+    ``PostInThread`` of its normalised text and normalised context; the others as plain strings."""
+    texts = list(texts)
+    normalised = normalise_texts(texts)
+    contexts = [context_of(t) for t in texts]
+    if not any(contexts):
+        return normalised
+    at = [i for i, c in enumerate(contexts) if c]
+    for i, context in zip(at, normalise_texts([contexts[i] for i in at]), strict=True):
+        normalised[i] = PostInThread(normalised[i], context)
+    return normalised
+
+
 # --- lexicon ------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=4)
@@ -285,7 +309,7 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
                         word_weight: float = 1.0, mood_weight: float = 1.0, claim_weight: float = 1.0,
                         cue_view_weight: float = 0.0, window_weight: float = 0.0, char_weight: float = 1.0,
-                        seed: int = 0) -> Pipeline:
+                        context_weight: float = 0.0, context_text_weight: float = 0.0, seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
     Parameters
@@ -297,6 +321,11 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
         0 leaves it out.
     claim_weight : scale of the block that reads how removals are told (success, own loss, rule;
         :class:`detector.features.claims.ClaimCues`); 0 leaves it out.
+    context_weight : scale of the thread-context block (what the post replies to;
+        :class:`detector.features.context.ContextCues`); 0 leaves it out, and the model then reads
+        the post's text alone.
+    context_text_weight : scale of the character n-grams (2-5, TF-IDF) of the context itself (what
+        the replied-to post says); 0 leaves them out.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
     """
     blocks = [("cues", LexiconCues(lexicon=lexicon))]
@@ -322,9 +351,19 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
     if window_weight > 0:
         blocks.append(("cue_windows", cue_window_vectorizer(lexicon=lexicon)))
         weights["cue_windows"] = window_weight
+    if context_weight > 0:
+        blocks.append(("context", ContextCues(lexicon=lexicon)))
+        weights["context"] = context_weight
+    if context_text_weight > 0:
+        blocks.append(("context_ngrams", Pipeline([
+            ("pick", FunctionTransformer(contexts_of)),
+            ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
+                                      lowercase=False, dtype=np.float64))])))
+        weights["context_ngrams"] = context_text_weight
     features = FeatureUnion(blocks, transformer_weights=weights)
     return Pipeline([
-        ("normalise", FunctionTransformer(normalise_texts)),
+        ("normalise", FunctionTransformer(normalise_in_thread if context_weight > 0 or context_text_weight > 0
+                                          else normalise_texts)),
         ("features", features),
         # newton-cg: a few Newton steps on this sparse problem; lbfgs needs ~20x longer when
         # BLAS threads compete for the two shared cores.
@@ -351,6 +390,8 @@ def read_labelled(path: str | Path = LABELLED_PATH) -> pd.DataFrame:
 
 REAL_DIR = DATA_DIR / "real"
 REAL_COLUMNS = ("text", "label", "language", "kind", "target_level", "source", "licence", "group")
+# The post a real row answers (thread context) and where it came from; empty where none.
+REAL_CONTEXT_COLUMNS = ("context", "context_source")
 
 
 def read_real(folder: str | Path = REAL_DIR) -> pd.DataFrame:
@@ -358,7 +399,8 @@ def read_real(folder: str | Path = REAL_DIR) -> pd.DataFrame:
 
     Each row is a real public post with its ``source`` (URL or repository:path@commit),
     ``licence`` and ``group`` (the thread or page it came from, so that cross-validation keeps a
-    thread in one fold); ``kind`` is the finer type (``victim``, ``news``, ``quoted_call``, …).
+    thread in one fold); ``kind`` is the finer type (``victim``, ``news``, ``quoted_call``, …);
+    ``context`` and ``context_source`` (the post it answers, "" for none) where the file has them.
     Adds ``origin`` = "real". See ``detector/data/calls/real/SOURCES.md``.
     """
     frames = []
@@ -374,7 +416,8 @@ def read_real(folder: str | Path = REAL_DIR) -> pd.DataFrame:
         if len(bad):
             raise DetectorError(f"label {df.loc[bad[0], 'label']!r} is not one of {KINDS}", path=path,
                                 line=int(bad[0]) + 2)
-        frames.append(df[list(REAL_COLUMNS)].assign(origin="real", file=path.name))
+        optional = [c for c in REAL_CONTEXT_COLUMNS if c in df.columns]
+        frames.append(df[[*REAL_COLUMNS, *optional]].assign(origin="real", file=path.name))
     if not frames:
         return pd.DataFrame(columns=[*REAL_COLUMNS, "origin", "file"])
     return pd.concat(frames, ignore_index=True)
@@ -458,7 +501,7 @@ def load_call_model(path: str | Path) -> Pipeline:
 def call_probabilities(texts, model: Pipeline | None = None) -> pd.DataFrame:
     """Probabilities per kind (columns ``p_call``, ``p_boast``, ``p_other``) for raw texts."""
     model = model if model is not None else call_model()
-    texts = ["" if t is None else str(t) for t in texts]
+    texts = ["" if t is None else t if isinstance(t, str) else str(t) for t in texts]
     if not texts:
         return pd.DataFrame({f"p_{k}": pd.Series(dtype=float) for k in KINDS})
     proba = model.predict_proba(texts)
@@ -862,7 +905,10 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
     ----------
     posts : DataFrame
         The ``posts`` table (detector.schema); only ``post_id`` and ``text`` are required, and
-        ``urls`` and ``targets`` (lists) are used when present.
+        ``urls`` and ``targets`` (lists) are used when present, and ``context`` (the text of the
+        post each one replies to, :func:`detector.features.context.reply_context`; None or "" for
+        none) when the model reads thread context; without a ``context`` column, such a model
+        takes it from ``chat``, ``message_id`` and ``reply_to`` when present.
     model : a fitted pipeline; default :func:`call_model`.
     threshold : ``p_call`` at or above which a post is a call (default :data:`CALL_THRESHOLD`).
     workers : processes for a large input (0: one per core); the output is the same for any number.
@@ -894,7 +940,10 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                                           if c in ("confidence", "p_call") else object)
                              for c in CALLS_COLUMNS})
     model = model if model is not None else call_model()
-    columns = [c for c in ("post_id", "text", "urls", "targets") if c in posts.columns]
+    if "context" not in posts.columns and reads_context(model):
+        # The thread context a model with the context block reads: the replied-to post's text.
+        posts = posts.assign(context=reply_context(posts))
+    columns = [c for c in ("post_id", "text", "urls", "targets", "context") if c in posts.columns]
     posts = posts[columns]
     workers = worker_count(workers) if len(posts) >= PARALLEL_MIN_POSTS else 1
     # Pieces of at most PARALLEL_CHUNK posts (what the anchor searches hold at once), several per
@@ -969,7 +1018,7 @@ def _column_at(posts: pd.DataFrame, name: str, rows: np.ndarray) -> list:
 
 def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, prefilter: bool,
                     keep_other: bool = True) -> pd.DataFrame:
-    texts = posts["text"].tolist()
+    texts = model_texts(posts)
     n = len(texts)
     reporting, removal, normalised = _gates(texts, str(LEXICON_PATH))
     if not all(type(text) is str for text in texts):
@@ -1023,14 +1072,15 @@ def _calls_frame(post_id, kind, confidence, p_call, targets, policy, language) -
 
 def _probabilities_of(texts: list, rows: np.ndarray, model: Pipeline,
                       normalised: dict[int, str] | None = None) -> pd.DataFrame:
-    """:func:`call_probabilities` of ``texts[rows]``; the normalisation runs in bulk, or is taken
-    from ``normalised`` (row -> normalised text, the gate's) when it holds every row."""
-    chosen = ["" if texts[i] is None else str(texts[i]) for i in rows]
+    """:func:`call_probabilities` of ``texts[rows]``; the normalisation (the model's first step, which
+    keeps a post's thread context) runs in bulk, or is taken from ``normalised`` (row -> normalised
+    text, the gate's; plain posts only) when it holds every row."""
+    chosen = ["" if texts[i] is None else texts[i] if isinstance(texts[i], str) else str(texts[i]) for i in rows]
     if model.steps[0][0] != "normalise":
         return call_probabilities(chosen, model)
     rows = rows.tolist()
     known = normalised is not None and all(i in normalised for i in rows)
-    proba = _predict_proba(model, [normalised[i] for i in rows] if known else normalise_texts(chosen))
+    proba = _predict_proba(model, [normalised[i] for i in rows] if known else model.steps[0][1].func(chosen))
     classes = list(model.classes_)
     return pd.DataFrame({f"p_{k}": proba[:, classes.index(k)] for k in KINDS})
 
@@ -1110,7 +1160,7 @@ def cross_validate_real(written: pd.DataFrame, real: pd.DataFrame, folds: int = 
     from sklearn.model_selection import StratifiedGroupKFold
 
     data = real.reset_index(drop=True)
-    texts = data["text"].to_numpy(dtype=object)
+    texts = np.array(model_texts(data), dtype=object)
     predicted = np.empty(len(data), dtype=object)
     p_call = np.zeros(len(data))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -1124,6 +1174,13 @@ def cross_validate_real(written: pd.DataFrame, real: pd.DataFrame, folds: int = 
         predicted[test], _ = _decide_texts(probs, texts[test], threshold)
         p_call[test] = probs["p_call"].to_numpy()
     return data.assign(predicted=predicted, p_call=p_call)
+
+
+def model_texts(posts: pd.DataFrame) -> list:
+    """What the model reads of each labelled post: its text, with its ``context`` column (the
+    post it answers) attached where present (:func:`detector.features.context.with_context`)."""
+    texts = posts["text"].tolist()
+    return with_context(texts, posts["context"].tolist()) if "context" in posts.columns else texts
 
 
 def score_by_language(predictions: pd.DataFrame) -> pd.DataFrame:
