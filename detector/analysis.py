@@ -74,10 +74,13 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
     reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only,
                              all_ids=posts["post_id"])
-    calls = confirm_boasts(reviewed.merge(posts[post_cols], on="post_id", how="left"),
+    # Only calls and boasts are joined to their posts and read from here on (confirming a boast
+    # reads the calls and boasts alone): joining every post copied every post's text.
+    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(posts[post_cols], on="post_id", how="left"),
                            pd.Timedelta(days=P.boast_horizon_days))
+    calls = calls[calls["kind"] != "other"].reset_index(drop=True)
     step("copies")
-    callish = posts[posts["post_id"].isin(set(calls.loc[calls["kind"] != "other", "post_id"]))]
+    callish = posts[posts["post_id"].isin(set(calls["post_id"]))]
     pairs = near_duplicate_pairs(callish, threshold=P.copy_threshold, seed=P.rng_seed("copies"))
     clusters = copy_clusters(callish, pairs)
     forwards = forward_edges(posts)
@@ -89,7 +92,7 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
                             coreports=coreports, previous=previous, params=P)
     campaigns, findings, links, reactions = build_campaigns(inputs)
     bursts = explain_bursts(bursts, campaigns)
-    tables = {"calls": calls[calls["kind"] != "other"].reset_index(drop=True), "pairs": pairs,
+    tables = {"calls": calls, "pairs": pairs,
               "clusters": clusters, "forwards": forwards, "coreports": coreports, "scans": scans, "bursts": bursts, "links": links,
               "campaigns": campaigns, "findings": findings, "identities": identities,
               "call_targets": reactions}

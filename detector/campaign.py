@@ -307,7 +307,9 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
         tested["basis"] = "call"
         frames.append(tested)
     call_ids = set(calls["post_id"])
-    mentions = inputs.posts[~inputs.posts["post_id"].isin(call_ids)][["post_id", "posted_at", "targets"]]
+    # The three columns first, then the rows (filtering the whole table first copied every post's text).
+    mentions = inputs.posts[["post_id", "posted_at", "targets"]]
+    mentions = mentions[~mentions["post_id"].isin(call_ids) & (mentions["targets"].map(len) > 0)]
     mentions = mentions.explode("targets").dropna(subset=["targets"]).rename(columns={"targets": "target"})
     mentions = mentions[~mentions["target"].isin(set(call_pairs["target"]))] if len(call_pairs) else mentions
     if len(mentions):

@@ -80,3 +80,20 @@ def test_reading_tables_through_arrow_gives_the_frames_of_the_python_conversion(
             for name in ("notices", "posts", "exposure"):
                 plain = conform(case.con.execute(f'SELECT * FROM "{name}"').df(), name, arrow_text=True)
                 pd.testing.assert_frame_equal(case.table(name, arrow_text=True), plain, obj=f"{db.name} {name}")
+
+
+def test_reading_through_arrow_batches_gives_the_frame_a_whole_result_gave(mixed_case, monkeypatch):
+    """The analysis' read streams DuckDB's rows in Arrow batches and joins each column into one
+    chunk; with batches far smaller than the tables, every column is the one ``.df()`` gave."""
+    from detector.schema import conform
+
+    monkeypatch.setattr(Case, "ARROW_BATCH_ROWS", 97)
+    with Case.open(mixed_case, read_only=True) as case:
+        for name in ("notices", "posts", "exposure", "aliases"):
+            whole = conform(case.con.execute(f'SELECT * FROM "{name}"').df(), name, arrow_text=True)
+            batched = case.table(name, arrow_text=True)
+            assert len(batched) == len(whole)
+            pd.testing.assert_frame_equal(batched, whole, check_exact=True, obj=name)
+            for col in batched.columns:
+                if batched[col].dtype == "str":
+                    assert batched[col].array._pa_array.num_chunks <= 1, (name, col)

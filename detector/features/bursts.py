@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from detector.features.baseline import (
     Cycle,
@@ -101,17 +103,66 @@ class Stream:
     result: object = None       # detector.features.scan.ScanResult
 
 
-def columns_of(st: Stream, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A stream's notices as arrays (UTC µs, hourly bin, policy, notice id as str), in row order:
-    its subject's columns are converted once (kept in ``cache``) and shared by its streams."""
-    frame = st.frame
-    cols = cache.get(id(frame))
-    if cols is None:
-        cols = (frame["received_at"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[us]").view(np.int64),
-                frame["bin"].to_numpy(dtype=np.int64), frame["policy"].to_numpy(dtype=object, na_value=None),
-                frame["notice_id"].astype(str).to_numpy(dtype=object))
-        cache[id(frame)] = cols
-    return cols if st.positions is None else tuple(c[st.positions] for c in cols)
+@dataclass
+class SubjectColumns:
+    """A subject's notices as arrays, converted once and shared by its streams: UTC µs, hourly
+    bin, policy codes (-1: none; ``policy_names`` gives the rest) and notice ids (Arrow strings)."""
+
+    micros: np.ndarray
+    bins: np.ndarray
+    policy_codes: np.ndarray
+    policy_names: np.ndarray
+    notice_ids: pa.Array
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> SubjectColumns:
+        codes, names = pd.factorize(frame["policy"].to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+        return cls(frame["received_at"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[us]").view(np.int64),
+                   frame["bin"].to_numpy(dtype=np.int64), codes.astype(np.int64), np.asarray(names, dtype=object),
+                   pa.array(frame["notice_id"].astype(str).to_numpy(dtype=object), pa.string()))
+
+
+class StreamRows:
+    """One stream's rows of its subject's columns, and its rows by hourly bin, so the rows of any
+    run of bins are found by two searches (a burst's cost follows its notices, not its subject's)."""
+
+    def __init__(self, st: Stream, cache: dict) -> None:
+        cols = cache.get(id(st.frame))
+        if cols is None:
+            cols = cache[id(st.frame)] = SubjectColumns.of(st.frame)
+        self.cols = cols
+        self.positions = np.arange(len(cols.bins)) if st.positions is None else np.asarray(st.positions)
+        bins = cols.bins[self.positions]
+        self.by_bin = np.argsort(bins, kind="stable")
+        self.sorted_bins = bins[self.by_bin]
+
+    @property
+    def micros(self) -> np.ndarray:
+        return self.cols.micros[self.positions]
+
+    def inside(self, lo: int, hi: int) -> np.ndarray:
+        """Positions (in the subject's rows, in row order) of the stream's notices in bins [lo, hi)."""
+        a, b = np.searchsorted(self.sorted_bins, (lo, hi), side="left")
+        return self.positions[np.sort(self.by_bin[a:b])]
+
+    def policy_top(self, rows: np.ndarray) -> tuple[object, float | None]:
+        """The most cited policy of ``rows`` and its share of the rows citing one, as
+        ``value_counts`` ranks them (most first; a tie goes to the one met first in row order)."""
+        codes = self.cols.policy_codes[rows]
+        codes = codes[codes >= 0]
+        if not len(codes):
+            return None, None
+        counts = np.bincount(codes)
+        first_seen = np.full(len(counts), len(codes))
+        np.minimum.at(first_seen, codes, np.arange(len(codes)))
+        best = np.flatnonzero(counts == counts.max())
+        top = best[np.argmin(first_seen[best])]
+        return self.cols.policy_names[top], float(counts[top] / len(codes))
+
+    def notice_ids(self, rows: np.ndarray) -> list[str]:
+        """The rows' notice ids, sorted (UTF-8 byte order is code point order, as ``sorted`` compares)."""
+        ids = self.cols.notice_ids.take(pa.array(rows, pa.int64()))
+        return ids.take(pc.sort_indices(ids)).to_pylist()
 
 
 def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period: Period, bins: pd.DatetimeIndex,
@@ -266,33 +317,30 @@ def detect_bursts(notices: pd.DataFrame, exposure: pd.DataFrame | None = None, p
     subject_columns: dict = {}
     # Intervals a reader sees, only for streams whose scan is unusual (Kleinberg alone flags about
     # one steady stream in ten, see detector.features.kleinberg).
-    for sid, st in results.items():
-        res = st.result
-        if res.p_value > alpha:
-            continue
+    unusual = [st for st in results.values() if st.result.p_value <= alpha]
+    rows_of = [StreamRows(st, subject_columns) for st in unusual]
+    for st, rows, intervals in zip(unusual, rows_of, _intervals_of(unusual, rows_of, bins, P), strict=True):
+        sid, res = st.sid, st.result
         scope, subject, key, events, shape, has_views, cycle = (st.scope, st.subject, st.key, st.events, st.shape,
                                                                 st.has_views, st.cycle)
-        micros, sbins, policies, notice_ids = columns_of(st, subject_columns)
         if has_views:
             flat = _from_bin(expected_shape(bins, cycle), int(published.get(key, 0))) if scope == "target" \
                 else expected_shape(bins, cycle)
             flat_null = scan_events(events, flat, replicates=res.replicates, widths=P.scan_widths_h,
                              seed=P.rng_seed(f"without views {sid}")).null_max
-        for interval in _candidate_intervals(micros, res, bins):
+        for interval in intervals:
             lo, hi = interval["lo"], interval["hi"]
             p, n, e = interval_p(events, shape, lo, hi, res.null_max)
             p_plain = interval_p(events, flat, lo, hi, flat_null)[0] if has_views else None
-            inside = (sbins >= lo) & (sbins < hi)
-            top = pd.Series(policies[inside], dtype=object).value_counts()
+            inside = rows.inside(lo, hi)
+            policy_top, policy_share = rows.policy_top(inside)
             burst_rows.append({
                 "stream": sid, "scope": scope, "subject": subject, "key": key, "level": interval["level"],
                 "start": bins[lo], "end": _bin_end(bins, hi), "notices": n, "expected": e,
                 "rate_ratio": n / e if e > 0 else float("inf"), "p_burst": p, "q_burst": q_by_stream.get(sid),
                 "explained_by_views": bool(has_views and p > alpha and p_plain is not None and p_plain <= alpha),
-                "p_without_views": p_plain,
-                "policy_top": top.index[0] if len(top) else None,
-                "policy_top_share": float(top.iloc[0] / top.sum()) if len(top) else None,
-                "notice_ids": sorted(notice_ids[inside])})
+                "p_without_views": p_plain, "policy_top": policy_top, "policy_top_share": policy_share,
+                "notice_ids": rows.notice_ids(inside)})
     bursts = pd.DataFrame(burst_rows, columns=[c for c in BURST_COLUMNS if c not in ("burst_id", "significant")])
     if len(bursts):
         # An interval is significant when its own corrected p and its stream's BH q-value both are
@@ -338,6 +386,20 @@ def _from_bin(shape: np.ndarray, first_bin: int) -> np.ndarray:
 
 def _bin_end(bins: pd.DatetimeIndex, hi: int) -> pd.Timestamp:
     return bins[hi - 1] + pd.Timedelta(hours=1)
+
+
+def _intervals_of(streams: list[Stream], rows_of: list[StreamRows], bins: pd.DatetimeIndex, P: Parameters
+                  ) -> list[list[dict]]:
+    """:func:`_candidate_intervals` of each stream, in threads when ``P.workers`` allows (the
+    Kleinberg automaton is compiled and releases the GIL; each stream's intervals are its own)."""
+    def one(i: int) -> list[dict]:
+        return _candidate_intervals(rows_of[i].micros, streams[i].result, bins)
+
+    workers = worker_count(P.workers)
+    if workers <= 1 or len(streams) < 2:
+        return [one(i) for i in range(len(streams))]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, range(len(streams))))
 
 
 def _candidate_intervals(micros: np.ndarray, res, bins: pd.DatetimeIndex) -> list[dict]:

@@ -39,7 +39,8 @@ def _per_target_hours(notices: pd.DataFrame) -> dict[str, np.ndarray]:
         return {}
     hours = to_hours(notices["received_at"])
     # One sort by (target, hour) and views into it, rather than a frame per target.
-    codes, targets = pd.factorize(notices["target"].to_numpy(dtype=object), sort=False)
+    # Factorised as stored (an Arrow-backed column is encoded in Arrow, not as 10^6 Python strings).
+    codes, targets = pd.factorize(notices["target"], sort=False)
     hours, codes = hours[codes >= 0], codes[codes >= 0]
     order = np.lexsort((hours, codes))
     hours, codes = hours[order], codes[order]
