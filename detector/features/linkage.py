@@ -148,6 +148,66 @@ def shift_allowed(days, window_h: float):
     return np.abs(days) * 24 >= window_h
 
 
+@dataclass(frozen=True)
+class _LinkInputs:
+    """Calls and notices as hours and target codes, converted once for :func:`link_test` and
+    :func:`link_tests` (calls sorted by target, then time)."""
+
+    calls: int
+    start_h: float
+    end_h: float
+    use: np.ndarray         # notices in the period on a called target
+    c_hours: np.ndarray
+    c_code: np.ndarray
+    n_code: np.ndarray      # of the used notices
+    n_rel: np.ndarray       # hours after start, of the used notices
+    floor: np.ndarray       # per call: the earliest hour a shift may place it
+
+
+def _link_inputs(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                 published: pd.Series | None) -> _LinkInputs:
+    calls = calls[["target", "posted_at"]].dropna()
+    start_h, end_h = float(to_hours(pd.DatetimeIndex([start]))[0]), float(to_hours(pd.DatetimeIndex([end]))[0])
+    n_hours = to_hours(notices["received_at"]) if len(notices) else np.zeros(0)
+    in_period = (n_hours >= start_h) & (n_hours < end_h)
+    targets = pd.Index(sorted(set(calls["target"])))
+    notice_code_all = targets.get_indexer(notices["target"]) if len(notices) else np.zeros(0, dtype=int)
+    use = in_period & (notice_code_all >= 0)
+    c_hours = to_hours(calls["posted_at"])
+    c_code = targets.get_indexer(calls["target"])
+    order = np.lexsort((c_hours, c_code))
+    c_hours, c_code = c_hours[order], c_code[order]
+    floor = np.full(len(c_hours), start_h)
+    if published is not None and len(published):
+        pub = published.reindex(targets[c_code])
+        pub_h = np.where(pub.notna(), to_hours(pub.fillna(start)), start_h)
+        floor = np.maximum(floor, pub_h)
+    return _LinkInputs(calls=len(calls), start_h=start_h, end_h=end_h, use=use, c_hours=c_hours, c_code=c_code,
+                       n_code=notice_code_all[use], n_rel=n_hours[use] - start_h, floor=floor)
+
+
+def _keys(x: _LinkInputs, window_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Call and notice keys: target code times a span that keeps targets apart under any shift."""
+    span = (x.end_h - x.start_h) + 24 * 400 + 10 * window_h
+    return x.c_code * span + (x.c_hours - x.start_h), x.n_code * span + x.n_rel
+
+
+def _link_result(x: _LinkInputs, n_notices: int, window_h: float, lags: np.ndarray, observed, shifts: int,
+                 greater, null_counts: np.ndarray, alpha: float) -> LinkResult:
+    p_floor = 1.0 / (shifts + 1)
+    p_value = (1 + greater) / (shifts + 1) if p_floor <= alpha else None
+    if observed[0] == 0 and p_value is not None:
+        p_value = 1.0
+    used = np.flatnonzero(x.use)
+    within_mask = np.zeros(n_notices, dtype=bool)
+    full_lags = np.full(n_notices, np.inf)
+    full_lags[used] = lags
+    within_mask[used] = (lags > 0) & (lags <= window_h)
+    return LinkResult(window_h=window_h, calls=x.calls, notices_total=int(x.use.sum()), notices_within=observed[0],
+                      expected_within=float(null_counts.mean()) if shifts else float("nan"), p_value=p_value,
+                      p_floor=p_floor, shifts=shifts, lags_h=full_lags, within_mask=within_mask)
+
+
 def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
               window_h: float = DEFAULTS.window_h, published: pd.Series | None = None,
               alpha: float = DEFAULTS.alpha, null: str = "day") -> LinkResult:
@@ -164,29 +224,10 @@ def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, e
         hour that is not a whole day — kept only to show, in tests and benchmarks, how a plain
         circular shift inflates false positives when notices follow a daily cycle).
     """
-    calls = calls[["target", "posted_at"]].dropna()
-    start_h, end_h = float(to_hours(pd.DatetimeIndex([start]))[0]), float(to_hours(pd.DatetimeIndex([end]))[0])
-    n_hours = to_hours(notices["received_at"]) if len(notices) else np.zeros(0)
-    in_period = (n_hours >= start_h) & (n_hours < end_h)
-    targets = pd.Index(sorted(set(calls["target"])))
-    notice_code_all = targets.get_indexer(notices["target"]) if len(notices) else np.zeros(0, dtype=int)
-    use = in_period & (notice_code_all >= 0)
-    span = (end_h - start_h) + 24 * 400 + 10 * window_h   # keeps targets apart under any shift
-
-    c_hours = to_hours(calls["posted_at"])
-    c_code = targets.get_indexer(calls["target"])
-    order = np.lexsort((c_hours, c_code))
-    c_hours, c_code = c_hours[order], c_code[order]
-    c_key = c_code * span + (c_hours - start_h)
-    n_key = notice_code_all[use] * span + (n_hours[use] - start_h)
-    n_code = notice_code_all[use]
-
-    floor = np.full(len(c_hours), start_h)
-    if published is not None and len(published):
-        pub = published.reindex(targets[c_code])
-        pub_h = np.where(pub.notna(), to_hours(pub.fillna(start)), start_h)
-        floor = np.maximum(floor, pub_h)
-    shifts = eligible_shifts(c_hours, floor, start_h, end_h, window_h).astype(float)
+    x = _link_inputs(calls, notices, start, end, published)
+    c_key, n_key = _keys(x, window_h)
+    c_code, n_code = x.c_code, x.n_code
+    shifts = eligible_shifts(x.c_hours, x.floor, x.start_h, x.end_h, window_h).astype(float)
     if null == "circular":
         lo, hi = (shifts.min(), shifts.max()) if len(shifts) else (0.0, -1.0)
         hours = np.arange(int(lo * 24), int(hi * 24) + 1) / 24.0
@@ -202,19 +243,7 @@ def link_test(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, e
         s = _statistic(_latest_call_lag(c_key, c_code, n_key, n_code, 24.0 * d), window_h)
         null_counts[i] = s[0]
         greater += s >= observed
-    p_floor = 1.0 / (len(shifts) + 1)
-    p_value = (1 + greater) / (len(shifts) + 1) if p_floor <= alpha else None
-    if observed[0] == 0 and p_value is not None:
-        p_value = 1.0
-    within_mask = np.zeros(len(notices), dtype=bool)
-    full_lags = np.full(len(notices), np.inf)
-    full_lags[np.flatnonzero(use)] = lags
-    within_mask[np.flatnonzero(use)] = (lags > 0) & (lags <= window_h)
-    return LinkResult(window_h=window_h, calls=len(calls), notices_total=int(use.sum()),
-                      notices_within=observed[0],
-                      expected_within=float(null_counts.mean()) if len(shifts) else float("nan"),
-                      p_value=p_value, p_floor=p_floor, shifts=len(shifts), lags_h=full_lags,
-                      within_mask=within_mask)
+    return _link_result(x, len(notices), window_h, lags, observed, len(shifts), greater, null_counts, alpha)
 
 
 def link_tests(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, windows,
@@ -227,31 +256,12 @@ def link_tests(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, 
     arithmetic) instead of one search per shift. Only the shifts whose count ties with the observed
     one need the closeness sum that breaks the tie; they are summed as the reference sums them.
     """
-    calls = calls[["target", "posted_at"]].dropna()
-    start_h, end_h = float(to_hours(pd.DatetimeIndex([start]))[0]), float(to_hours(pd.DatetimeIndex([end]))[0])
-    n_hours = to_hours(notices["received_at"]) if len(notices) else np.zeros(0)
-    in_period = (n_hours >= start_h) & (n_hours < end_h)
-    targets = pd.Index(sorted(set(calls["target"])))
-    notice_code_all = targets.get_indexer(notices["target"]) if len(notices) else np.zeros(0, dtype=int)
-    use = in_period & (notice_code_all >= 0)
-    c_hours = to_hours(calls["posted_at"])
-    c_code = targets.get_indexer(calls["target"])
-    order = np.lexsort((c_hours, c_code))
-    c_hours, c_code = c_hours[order], c_code[order]
-    n_code, n_rel = notice_code_all[use], n_hours[use] - start_h
-    floor = np.full(len(c_hours), start_h)
-    if published is not None and len(published):
-        pub = published.reindex(targets[c_code])
-        pub_h = np.where(pub.notna(), to_hours(pub.fillna(start)), start_h)
-        floor = np.maximum(floor, pub_h)
-    used = np.flatnonzero(use)
+    x = _link_inputs(calls, notices, start, end, published)
+    c_code, n_code = x.c_code, x.n_code
     out = {}
     for window_h in windows:
-        # The keys as link_test makes them at this window (its span depends on the window).
-        span = (end_h - start_h) + 24 * 400 + 10 * window_h
-        c_key = c_code * span + (c_hours - start_h)
-        n_key = n_code * span + n_rel
-        shifts = eligible_shifts(c_hours, floor, start_h, end_h, window_h).astype(float)
+        c_key, n_key = _keys(x, window_h)    # as link_test makes them at this window
+        shifts = eligible_shifts(x.c_hours, x.floor, x.start_h, x.end_h, window_h).astype(float)
         lags = _latest_call_lag(c_key, c_code, n_key, n_code, 0.0)
         observed = _statistic(lags, window_h)
         offsets = 24.0 * shifts
@@ -265,20 +275,8 @@ def link_tests(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, 
             # A tie on the count: the closeness decides, summed as link_test sums it.
             s = _statistic(_latest_call_lag(c_key, c_code, n_key, n_code, offsets[i]), window_h)
             greater += s >= observed
-        null_counts = counts.astype(float)
-        p_floor = 1.0 / (len(shifts) + 1)
-        p_value = (1 + greater) / (len(shifts) + 1) if p_floor <= alpha else None
-        if observed[0] == 0 and p_value is not None:
-            p_value = 1.0
-        within_mask = np.zeros(len(notices), dtype=bool)
-        full_lags = np.full(len(notices), np.inf)
-        full_lags[used] = lags
-        within_mask[used] = (lags > 0) & (lags <= window_h)
-        out[window_h] = LinkResult(window_h=window_h, calls=len(calls), notices_total=int(use.sum()),
-                                   notices_within=observed[0],
-                                   expected_within=float(null_counts.mean()) if len(shifts) else float("nan"),
-                                   p_value=p_value, p_floor=p_floor, shifts=len(shifts), lags_h=full_lags,
-                                   within_mask=within_mask)
+        out[window_h] = _link_result(x, len(notices), window_h, lags, observed, len(shifts), greater,
+                                     counts.astype(float), alpha)
     return out
 
 
