@@ -36,10 +36,6 @@ def _features(text, patterns):
     ("如果被删了怎么办", "generic"),
     ("The scam repo has been removed.", "third"),
     ("Их канал заблокирован", "third"),
-    ("Unfortunately the channel was terminated without any warning.", "lament"),
-    ("К сожалению, канал удалили", "lament"),
-    ("视频被删了，好可惜", "lament"),
-    ("Өкінішке орай, арна бұғатталды", "lament"),
 ])
 def test_each_claim_kind_is_found_in_its_typical_sentence(text, kind, patterns):
     assert _features(text, patterns)[f"claim_{kind}"] >= 1
@@ -61,16 +57,6 @@ def test_a_told_loss_and_a_question_are_not_plain_claims(patterns):
     assert _features("Was the video removed?", patterns)["claim_plain"] == 0
     assert _features("My account was banned.", patterns)["claim_plain"] == 0
     assert _features("The account was banned.", patterns)["claim_plain"] == 1
-
-
-def test_a_removal_told_with_regret_is_not_a_plain_claim(patterns):
-    regret = _features("Sadly the channel was removed.", patterns)
-    assert regret["claim_lament"] == 1 and regret["claim_plain"] == 0
-
-
-def test_first_person_then_a_passive_in_one_clause_is_the_writers_own_loss(patterns):
-    assert _features("我刚转发就被删了", patterns)["claim_own"] == 1
-    assert _features("他的视频被删了，我很高兴", patterns)["claim_own"] == 0
 
 
 def test_claim_cues_transform_gives_one_log_count_column_per_feature():

@@ -4,8 +4,7 @@
 after three strikes" all claim a removal in the lexicon's words; only the first is a boast. What
 differs is how the removal is told: as a success or a relief ("finally", "举报成功", "活该"), of the
 writer's own account ("my", "я", "我的"), of someone else's thing pointed at ("the account", "их"),
-as a loss or a wrong ("unfortunately", "for no reason", "可惜", "к сожалению"), or as a rule, a wish
-or a question ("if", "should be", "可能"). :class:`ClaimCues` turns that into
+or as a rule, a wish or a question ("if", "should be", "可能"). :class:`ClaimCues` turns that into
 a few numbers per post for the calls classifier of :mod:`detector.features.calls`, beside the mood
 of its reporting sentences (:mod:`detector.features.mood`).
 
@@ -28,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from detector.features.anchors import NEVER, narrowing_of
 from detector.features.mood import _SENTENCE, _alternation, mood_patterns, reporting_pattern
 
-CLAIM_KINDS = ("success", "own", "generic", "third", "lament")
+CLAIM_KINDS = ("success", "own", "generic", "third")
 # Mood kinds that tell of reporting done (by the writer or by others): a removal told after them
 # follows reports.
 _REPORTED = ("self_report", "narrate")
@@ -71,7 +70,7 @@ def claim_counts(text: str, removal: re.Pattern | None, kinds: dict[str, re.Patt
             row[f"claim_{kind}"] += hit
         question = sentence.rstrip().endswith(("?", "？"))
         row["claim_question"] += question
-        row["claim_plain"] += not (found["own"] or found["generic"] or found["lament"] or question)
+        row["claim_plain"] += not (found["own"] or found["generic"] or question)
     if row["claim_sentences"]:
         success = kinds.get("success")
         row["claim_success_in_post"] = int(bool(success is not None and success.search(text)))
