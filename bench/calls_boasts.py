@@ -24,7 +24,11 @@ Rules (fixed before measuring):
 * ``named_or_follows_labelled``: the same with the labelled calls;
 * ``named_deixis_or_follows``: ``named_or_follows``, or a sentence that claims the removal points
   at someone else's thing ("the account", "this repo", "该账号", "его": the ``third`` cue of the
-  lexicon's ``claim`` section, :mod:`detector.features.claims`).
+  lexicon's ``claim`` section, :mod:`detector.features.claims`);
+* ``told_as_win``: the post tells the removal as a win or after reporting (a ``success`` cue, or
+  reporting named, anywhere in a post with a removal sentence: ``claim_success_in_post`` or
+  ``claim_after_reporting`` of :mod:`detector.features.claims`) — "claims a removal as a result";
+* ``named_or_follows_and_told_as_win``: both the product's rule and ``told_as_win``.
 
 Run:  nice -n 10 .venv/bin/python bench/calls_boasts.py [--splits 5] [--predictions PATH]
 (``--predictions`` keeps the split predictions in a pickle and reuses it when it exists.)
@@ -54,7 +58,8 @@ from detector.features.calls import (  # noqa: E402
 from detector.features.claims import FEATURE_NAMES, ClaimCues  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "calls_boasts.json"
-RULES = ("model", "named", "named_or_follows", "named_or_follows_labelled", "named_deixis_or_follows")
+RULES = ("model", "named", "named_or_follows", "named_or_follows_labelled", "named_deixis_or_follows",
+         "told_as_win", "named_or_follows_and_told_as_win")
 
 
 def earlier_in_group(groups: np.ndarray, flags: np.ndarray) -> np.ndarray:
@@ -74,11 +79,14 @@ def rule_masks(real: pd.DataFrame, predicted: np.ndarray) -> dict[str, np.ndarra
     named = np.array([len(post_targets(t)) > 0 for t in real["text"]])
     third = ClaimCues().fit([]).transform(normalise_texts(real["text"].tolist())).toarray()
     deixis = third[:, FEATURE_NAMES.index("claim_third")] > 0
+    win = (third[:, FEATURE_NAMES.index("claim_success_in_post")] > 0) | (
+        third[:, FEATURE_NAMES.index("claim_after_reporting")] > 0)
     follows = earlier_in_group(groups, predicted == "call")
     follows_labelled = earlier_in_group(groups, real["label"].to_numpy() == "call")
     return {"model": np.ones(len(real), bool), "named": named, "named_or_follows": named | follows,
             "named_or_follows_labelled": named | follows_labelled,
-            "named_deixis_or_follows": named | deixis | follows}
+            "named_deixis_or_follows": named | deixis | follows,
+            "told_as_win": win, "named_or_follows_and_told_as_win": (named | follows) & win}
 
 
 def boast_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
