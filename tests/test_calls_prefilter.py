@@ -17,6 +17,7 @@ from detector.features.anchors import AnchorIndex, _case_table, regex_anchors
 from detector.store import Case
 
 DEMO = Path(__file__).resolve().parents[1] / "detector" / "data" / "demo"
+EVERYDAY = Path(__file__).resolve().parents[1] / "bench" / "data" / "everyday_posts.csv.gz"
 
 # Texts built to trip each step of normalise_post_text: invisible characters inside cue words,
 # repeated letters, digits, full-width letters, the dotless i, mentions and links glued to words,
@@ -217,6 +218,66 @@ def test_nfkc_shortcut_equals_unicodedata(corpus):
 def test_quick_loose_form_equals_the_careful_one_without_the_characters_it_leaves(corpus):
     texts = [t for t in corpus + EDGE_TEXTS if not any(ch in t for ch in C._NOT_QUICK) and "\x00" not in t]
     assert C._quick_loose_form(texts).decode("utf-8", "surrogatepass").split("\x00") == C._careful_loose_forms(texts)
+
+
+# Unicode that trips case, NFKC and word boundaries: full-width letters, the Turkish dotted and
+# dotless I, sharp s, combining marks (decomposed letters), Kazakh and Uyghur letters, emoji with
+# variation selectors and joiners, other whitespace and invisible characters, Greek final sigma.
+ADVERSARIAL_PIECES = ["ＲＥＰＯＲＴ", "ｒｅｐｏｒｔ", "İ", "ı", "I", "ß", "ẞ", "STRASSE", "e\u0301", "е\u0308", "й", "и\u0306",
+                      "ңғүұқөһі", "ҢҒҮҰҚӨҺІ", "ئەرز قىلىڭلار", "يۇتۇب", "😀", "❗️", "👍🏽", "👨\u200d👩\u200d👧", "\ufe0f",
+                      "\u200b", "\u2060", "\u2028", "\u2029", "\x85", "\u1680", "\u3000", "\u00a0", "\n\n", "  ", "ΑΣ",
+                      "ΣΑΣ ", "ﬁ", "①", "№", "…", "ｶﾞ", "한", "ᄒ\u1161", "\u0307", "Ⅻ", "㎏", "\U0001d42b", "ᲀ"]
+
+
+def _adversarial_texts(corpus, n: int, seed: int) -> list[str]:
+    """Cue phrases the gate regexes match in the corpus and everyday words, glued to and cut by
+    adversarial Unicode."""
+    path = str(C.LEXICON_PATH)
+    normalised = C.normalise_texts(corpus)
+    phrases = sorted({m.group() for _, regex in C._gate_regexes(path) for t in normalised for m in regex.finditer(t)})
+    words = [w for t in corpus[:400] for w in t.split()[:6]]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(int(rng.integers(1, 6))):
+            kind = rng.integers(4)
+            piece = str(rng.choice(phrases if kind == 0 else words if kind == 1 else ADVERSARIAL_PIECES))
+            if kind == 0 and rng.random() < 0.5:
+                piece = _perturbed(piece, rng)
+            if rng.random() < 0.3:
+                piece = piece.upper() if rng.random() < 0.5 else piece.title()
+            parts.append(piece)
+        out.append(str(rng.choice(["", " ", "\n"])).join(parts))
+    return out
+
+
+def test_rechecked_loose_forms_equal_the_careful_ones(corpus):
+    texts = corpus + EDGE_TEXTS + _adversarial_texts(corpus, 3000, seed=2) + [
+        "".join(ADVERSARIAL_PIECES), " \u200b \u2028\u200b  x", "\u0307", "a\x00b\u200b"]
+    assert C._rechecked_loose_forms(texts) == C._careful_loose_forms(texts)
+    assert C._rechecked_loose_forms([]) == C._careful_loose_forms([]) == []
+
+
+def test_gate_cues_equal_the_gate_regexes_on_adversarial_unicode(corpus):
+    path = str(C.LEXICON_PATH)
+    texts = _adversarial_texts(corpus, 6000, seed=3)
+    normalised = [C.normalise_post_text(t) for t in texts]
+    reporting, removal = C.gate_cues(texts)
+    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert 0.1 < (reporting | removal).mean() < 0.9
+
+
+def test_gate_cues_equal_the_gate_regexes_on_everyday_posts():
+    """Real everyday posts of real length (bench/data/everyday_posts.csv.gz, sources in its SOURCES.md)."""
+    path = str(C.LEXICON_PATH)
+    texts = pd.read_csv(EVERYDAY, dtype=str, keep_default_na=False)["text"].tolist()
+    normalised = C.normalise_texts(texts)
+    reporting, removal = C.gate_cues(texts)
+    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert len(texts) > 10_000 and 0 < (reporting | removal).mean() < 0.1
 
 
 def test_the_quick_loose_form_leaves_no_other_whitespace_than_ascii_and_the_listed():

@@ -620,17 +620,41 @@ def _nfkc(text: str) -> str:
 
 def _quick_loose_form(texts: list[str]) -> bytes:
     """The loose form (:func:`_careful_loose_forms`) of raw texts without a _NOT_QUICK character,
-    joined by NUL, as UTF-8: NFKC where needed, then lower case and whitespace in bulk operations
-    over the whole buffer."""
-    is_normalized = unicodedata.is_normalized
-    joined = "\x00".join([text if text.isascii() or is_normalized("NFKC", text) else _nfkc(text) for text in texts])
-    data = joined.lower().encode("utf-8", "surrogatepass").translate(_ASCII_WHITESPACE)
+    joined by NUL, as UTF-8: NFKC where needed, lower case and UTF-8 text by text (cheaper than on
+    the joined text, which one emoji makes four bytes a character), whitespace over the whole buffer.
+    Lower case text by text is lower case of the joined text: NUL ends a final sigma's context."""
+    is_normalized, nfkc = unicodedata.is_normalized, _nfkc
+    data = b"\x00".join([(text if text.isascii() or is_normalized("NFKC", text) else nfkc(text)).lower()
+                         .encode("utf-8", "surrogatepass") for text in texts])
+    return _spaces_collapsed(data.translate(_ASCII_WHITESPACE))
+
+
+def _spaces_collapsed(data: bytes) -> bytes:
+    """``data`` with each run of spaces cut to one."""
     space = np.frombuffer(data, dtype=np.uint8) == 32
     repeated = np.flatnonzero(space[1:] & space[:-1]) + 1   # a space after a space
     if not len(repeated):
         return data
     ends, starts = np.r_[repeated, len(data)].tolist(), np.r_[0, repeated + 1].tolist()
     return b"".join([data[a:b] for a, b in zip(starts, ends, strict=True)])
+
+
+# The _NOT_QUICK characters as UTF-8 (self-synchronising: their bytes occur only where they do):
+# the invisible ones go, the other whitespace becomes a space.
+_NOT_QUICK_UTF8 = tuple((ch.encode("utf-8"), b"" if ch in _INVISIBLE_CHARACTERS else b" ") for ch in _NOT_QUICK)
+
+
+def _rechecked_loose_forms(texts: list[str]) -> list[str]:
+    """:func:`_careful_loose_forms` of texts that may hold a _NOT_QUICK character (the few the
+    quick form leaves them in): the quick form with those characters dropped or made spaces
+    before whitespace runs are cut, in bulk over the texts joined by NUL."""
+    if not texts or any("\x00" in text for text in texts):
+        return _careful_loose_forms(texts)
+    data = b"\x00".join([_nfkc(text).lower().encode("utf-8", "surrogatepass") for text in texts])
+    for character, image in _NOT_QUICK_UTF8:
+        if character in data:
+            data = data.replace(character, image)
+    return _spaces_collapsed(data.translate(_ASCII_WHITESPACE)).decode("utf-8", "surrogatepass").split("\x00")
 
 
 @functools.lru_cache(maxsize=4)
@@ -669,7 +693,7 @@ def _gates(texts, path: str) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     removal = np.zeros(len(texts), dtype=bool)
     if not regexes or not texts:
         return reporting, removal, {}
-    may_match = _gate_index(path).candidates(texts, prepare_texts=_quick_loose_form, reprepare=_careful_loose_forms)
+    may_match = _gate_index(path).candidates(texts, prepare_texts=_quick_loose_form, reprepare=_rechecked_loose_forms)
     flagged = np.flatnonzero(may_match.any(axis=1)).tolist()
     normalised = dict(zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True))
     # A text passes a gate when any of its regexes matches: only those whose anchors occur run.
