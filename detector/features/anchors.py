@@ -458,6 +458,21 @@ class AnchorIndex:
         self._need_regex = need_regex_array
         self._regex_group = np.array(regex_group, dtype=np.int64)
 
+    def first_strings(self) -> list[tuple[str, tuple[tuple[bool, bool], ...], bool]]:
+        """The strings of the first search: (string, the boundaries (before, after) each of its
+        sets wants, whether it is a ``unbounded`` marker). Strings without sets or marker (the
+        stand-ins and ``recheck`` strings) are left out; so are all when a group is open."""
+        if self._first is None:
+            return []
+        first = self._first
+        return [(word, tuple(zip(first.left[first.first[k]:first.first[k] + first.count[k]].tolist(),
+                                 first.right[first.first[k]:first.first[k] + first.count[k]].tolist(), strict=True)),
+                 bool(first.marker[k])) for k, word in enumerate(first.words) if first.count[k] or first.marker[k]]
+
+    def stand_ins(self) -> list[str]:
+        """The letters the strings are searched again for (see :meth:`candidates`)."""
+        return [stand_in for stand_in, _ in self._fold]
+
     def candidates(self, texts: list[str], prepare=None, reprepare=None, prepare_texts=None) -> np.ndarray:
         """Boolean array (len(texts), number of groups).
 

@@ -61,6 +61,7 @@ from detector.errors import DetectorError
 from detector.features.anchors import BOUNDARY, NEVER, AnchorIndex, bare, character_table, narrowing_of
 from detector.features.char_grams import fast_features
 from detector.features.claims import ClaimCues
+from detector.features.class_gate import ClassGate
 from detector.features.context import (
     ContextCues,
     PostInThread,
@@ -672,6 +673,28 @@ def _gate_index(path: str) -> AnchorIndex:
                        recheck=_NOT_QUICK, unbounded=_LINK_MARKERS)
 
 
+@functools.lru_cache(maxsize=4)
+def _class_gate(path: str) -> ClassGate:
+    return ClassGate(_gate_index(path), dropped=_INVISIBLE_CHARACTERS)
+
+
+def _may_match(texts: list[str], path: str) -> np.ndarray:
+    """The gate's anchor search (texts x gate regexes), run only on the texts that the class pass
+    (:mod:`detector.features.class_gate`) leaves: the same array as over all texts."""
+    index = _gate_index(path)
+    is_normalized, nfkc = unicodedata.is_normalized, _nfkc
+    joined = "\x00".join([text if text.isascii() or is_normalized("NFKC", text) else nfkc(text) for text in texts])
+    flagged = _class_gate(path).may_flag(joined, len(texts))
+    if flagged is None:
+        return index.candidates(texts, prepare_texts=_quick_loose_form, reprepare=_rechecked_loose_forms)
+    out = np.zeros((len(texts), len(index.names)), dtype=bool)
+    rows = np.flatnonzero(flagged)
+    if len(rows):
+        out[rows] = index.candidates([texts[i] for i in rows], prepare_texts=_quick_loose_form,
+                                     reprepare=_rechecked_loose_forms)
+    return out
+
+
 def gate_cues(texts, lexicon_path: str | Path = LEXICON_PATH) -> tuple[np.ndarray, np.ndarray]:
     """For each raw text: does it name reporting (:func:`mentions_reporting`), does it claim a
     removal (:func:`claims_removal`). The two gates of the classifier; a post with neither can be
@@ -693,7 +716,7 @@ def _gates(texts, path: str) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     removal = np.zeros(len(texts), dtype=bool)
     if not regexes or not texts:
         return reporting, removal, {}
-    may_match = _gate_index(path).candidates(texts, prepare_texts=_quick_loose_form, reprepare=_rechecked_loose_forms)
+    may_match = _may_match(texts, path)
     flagged = np.flatnonzero(may_match.any(axis=1)).tolist()
     normalised = dict(zip(flagged, normalise_texts([texts[i] for i in flagged]), strict=True))
     # A text passes a gate when any of its regexes matches: only those whose anchors occur run.
