@@ -682,9 +682,7 @@ def _may_match(texts: list[str], path: str) -> np.ndarray:
     """The gate's anchor search (texts x gate regexes), run only on the texts that the class pass
     (:mod:`detector.features.class_gate`) leaves: the same array as over all texts."""
     index = _gate_index(path)
-    is_normalized, nfkc = unicodedata.is_normalized, _nfkc
-    joined = "\x00".join([text if text.isascii() or is_normalized("NFKC", text) else nfkc(text) for text in texts])
-    flagged = _class_gate(path).may_flag(joined, len(texts))
+    flagged = _class_gate(path).may_flag("\x00".join(texts), len(texts))
     if flagged is None:
         return index.candidates(texts, prepare_texts=_quick_loose_form, reprepare=_rechecked_loose_forms)
     out = np.zeros((len(texts), len(index.names)), dtype=bool)
