@@ -44,8 +44,9 @@ class ClassGate:
 
     ``recheck``: characters whose presence sends a text to the anchor search whole; ``dropped``:
     characters the loose form leaves out (before whitespace runs are cut).
-    ``may_flag(texts)`` takes NFKC texts joined by NUL and returns, per text, whether the anchor
-    search may flag it; None when this gate cannot tell (too many letters, an open group).
+    ``may_flag(joined, n_texts)`` takes the raw texts joined by NUL and returns, per text, whether
+    the anchor search may flag it; None when this pass cannot tell (a text holds NUL; too many
+    letters or an open group: ``usable`` is False).
     """
 
     def __init__(self, index: AnchorIndex, recheck=(), dropped=()):
