@@ -54,6 +54,17 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _wide(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with 64-bit offsets for text, bytes and lists, at every level."""
+    if pa.types.is_string(kind):
+        return pa.large_string()
+    if pa.types.is_binary(kind):
+        return pa.large_binary()
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return pa.large_list(kind.value_field.with_type(_wide(kind.value_type)))
+    return kind
+
+
 def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     """DuckDB's Arrow result as the frame :func:`conform` makes Arrow-backed: text columns keep
     their Arrow buffers (pandas' ``str`` dtype), integers become nullable ``Int64``, lists Python
@@ -187,11 +198,14 @@ class Case:
         DuckDB and then converted it: at 10^6 posts of ~240 characters that read peaked ~1.2 GB
         higher), and each column ends in one chunk."""
         reader = self.con.sql(f'SELECT * FROM "{name}"').to_arrow_reader(self.ARROW_BATCH_ROWS)
-        schema = reader.schema
+        # 64-bit offsets: a text column of 10^7 posts holds more than the 2 GiB that 32-bit ones
+        # address, so joining its batches would overflow (pandas keeps Arrow text as large_string
+        # anyway, so the frame is the same).
+        schema = pa.schema([field.with_type(_wide(field.type)) for field in reader.schema])
         chunks: dict[str, list] = {field.name: [] for field in schema}
         for batch in reader:
             for field, column in zip(schema, batch.columns, strict=True):
-                chunks[field.name].append(column)
+                chunks[field.name].append(column if column.type == field.type else column.cast(field.type))
         # Each column in one piece (made column by column, so only one column is ever held twice):
         # taking rows of a column in many chunks costs a copy of the whole column per take.
         columns = {field.name: pa.concat_arrays(chunks.pop(field.name)) if chunks[field.name]

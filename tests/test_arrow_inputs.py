@@ -97,3 +97,20 @@ def test_reading_through_arrow_batches_gives_the_frame_a_whole_result_gave(mixed
             for col in batched.columns:
                 if batched[col].dtype == "str":
                     assert batched[col].array._pa_array.num_chunks <= 1, (name, col)
+
+
+def test_text_and_list_columns_are_read_with_64_bit_offsets(mixed_case):
+    """Joining a text column's batches with 32-bit offsets overflows past 2 GiB (10^7 posts of ~240
+    characters did, as `ArrowInvalid: offset overflow`); the read widens every text, bytes and list
+    column, nested ones included, before it joins them."""
+    import pyarrow as pa
+
+    from detector.store import _wide
+
+    assert _wide(pa.list_(pa.string())) == pa.large_list(pa.large_string())
+    assert _wide(pa.binary()) == pa.large_binary() and _wide(pa.int64()) == pa.int64()
+    with Case.open(mixed_case, read_only=True) as case:
+        table = case._arrow_table("posts")
+    kinds = {field.name: field.type for field in table.schema}
+    assert kinds["text"] == pa.large_string() and kinds["urls"] == pa.large_list(pa.large_string())
+    assert not any(pa.types.is_string(t) or pa.types.is_list(t) for t in kinds.values())
