@@ -7,7 +7,6 @@ file is keyed by its content SHA-256, so ingesting the same file twice adds noth
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import pyarrow as pa
 from detector import caselock
 from detector.collect.base import Parsed
 from detector.errors import DetectorError
+from detector.gc_pause import gc_paused
 from detector.schema import INGESTED, KEYS, TABLES, conform, conform_derived
 
 DEFAULT_DB = Path("data/case.duckdb")
@@ -38,20 +38,6 @@ def _select_cast(table: str, frame_name: str) -> str:
     cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in TABLES[table].items())
     return f"SELECT {cols} FROM {frame_name}"
 
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: making a Python list per row (the list columns)
-    set off collections that walked every list made so far, ten times the lists' own cost at
-    10^6 rows. Lists of strings hold no cycles, so nothing is left for the collector."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _wide(kind: pa.DataType) -> pa.DataType:
@@ -184,7 +170,7 @@ class Case:
             return conform(pd.DataFrame(), name, arrow_text) if name in TABLES else pd.DataFrame()
         if arrow_text and name in TABLES:
             arrow = self._arrow_table(name)
-            with _collector_paused():
+            with gc_paused():
                 return conform(_arrow_frame(arrow), name, arrow_text)
         df = self.con.execute(f'SELECT * FROM "{name}"').df()
         return conform(df, name, arrow_text) if name in TABLES else df

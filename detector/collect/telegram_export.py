@@ -58,6 +58,7 @@ from detector.collect.base import (
 from detector.collect.limits import DEFAULT_LIMITS, JsonDepth, ParseLimits, check_size, too_deep
 from detector.collect.telegram_common import chat_key, post_id, urls_and_targets
 from detector.errors import DetectorError
+from detector.gc_pause import gc_paused
 from detector.schema import conform
 from detector.timeutil import localize, require_zone
 
@@ -654,19 +655,6 @@ def to_rows(records: Iterable[Record], path: str | Path, tz: str | None = None,
 
 # -- layer 3: the format --------------------------------------------------------------------
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Parsed JSON holds no reference cycles, yet a million new containers trigger repeated full
-    collections that cost more than the parse itself; collection resumes afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def stream(path: str | Path, options: ReadOptions | None = None,
            sink: Callable[[dict[str, pd.DataFrame]], None] = lambda frames: None,
            batch_rows: int | None = None) -> Parsed:
@@ -682,7 +670,7 @@ def stream(path: str | Path, options: ReadOptions | None = None,
     """
     path = Path(path)
     options = options or ReadOptions()
-    with _gc_paused():
+    with gc_paused():
         for item in row_batches(iter_records(path, options.limits), path, options.tz, options.limits, batch_rows):
             if isinstance(item, dict):
                 detail = item

@@ -39,6 +39,7 @@ import re
 import re._constants as C  # the node types of re's parse tree
 import re._parser as sre_parse
 import sys
+from collections.abc import Iterator
 
 import ahocorasick_rs
 import numpy as np
@@ -579,25 +580,15 @@ def alternatives(pattern: str) -> tuple[str, ...] | None:
     >>> alternatives(r"(?:\\breport\\b)|(?:(?:a|b)|(?:[|)]))")
     ('\\\\breport\\\\b', 'a|b', '[|)]')
     """
-    parts, depth, start, k = [], 0, 0, 0
-    while k < len(pattern):
-        ch = pattern[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if ch == "[":   # a class: "]" right after "[" or "[^" is a member
-            k += 2 if pattern.startswith("[^", k) else 1
-            k += pattern[k] == "]" if k < len(pattern) else 0
-            while k < len(pattern) and pattern[k] != "]":
-                k += 2 if pattern[k] == "\\" else 1
-        elif ch == "(":
+    parts, depth, start = [], 0, 0
+    for k, ch in _syntax(pattern):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
         elif ch == "|" and depth == 0:
             parts.append(pattern[start:k])
             start = k + 1
-        k += 1
     parts.append(pattern[start:])
     out: list[str] = []
     for part in parts:
@@ -616,25 +607,34 @@ def alternatives(pattern: str) -> tuple[str, ...] | None:
 
 def _closes_at_end(part: str) -> bool:
     """Whether the group opened at ``part[0]`` closes at its last character."""
-    depth, k = 0, 0
-    while k < len(part):
-        ch = part[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if ch == "[":
-            k += 2 if part.startswith("[^", k) else 1
-            k += part[k] == "]" if k < len(part) else 0
-            while k < len(part) and part[k] != "]":
-                k += 2 if part[k] == "\\" else 1
-        elif ch == "(":
+    depth = 0
+    for k, ch in _syntax(part):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth == 0:
                 return k == len(part) - 1
-        k += 1
     return False
+
+
+def _syntax(pattern: str) -> Iterator[tuple[int, str]]:
+    """(position, character) of the characters of ``pattern`` that are regex syntax or literals
+    outside character classes: escapes (``\\x``) and classes (``[...]``) are skipped whole."""
+    k = 0
+    while k < len(pattern):
+        ch = pattern[k]
+        if ch == "\\":
+            k += 2
+            continue
+        if ch == "[":   # a class: "]" right after "[" or "[^" is a member
+            k += 2 if pattern.startswith("[^", k) else 1
+            k += pattern[k] == "]" if k < len(pattern) else 0
+            while k < len(pattern) and pattern[k] != "]":
+                k += 2 if pattern[k] == "\\" else 1
+        else:
+            yield k, ch
+        k += 1
 
 
 # Distinct sets of alternatives kept per Narrowing (a few bytes each, the regexes are shared).

@@ -19,9 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from detector.features.mood import _TARGET_TOKEN, mood_counts, mood_patterns, reporting_pattern
+from detector.features.mood import _TARGET_TOKEN, MoodCues, mood_counts
 from detector.features.mood import FEATURE_NAMES as MOOD_FEATURES
 
 # A reply this short (normalised characters) says little on its own: "report it", "举报吧", "+1 done".
@@ -93,27 +92,15 @@ def reads_context(model) -> bool:
     return features is not None and bool({"context", "context_ngrams"} & set(dict(features.transformer_list)))
 
 
-class ContextCues(TransformerMixin, BaseEstimator):
+class ContextCues(MoodCues):
     """Yes/no features (:data:`CONTEXT_FEATURES`) of a normalised post and its normalised context.
 
     Parameters
     ----------
     lexicon : dict or None
         The parsed calls lexicon (its ``mood`` section and ``report``/``takedown`` cues name
-        reporting and urging); None reads the bundled one at fit.
+        reporting and urging); None reads the bundled one at fit, as :class:`MoodCues` does.
     """
-
-    def __init__(self, lexicon: dict | None = None):
-        self.lexicon = lexicon
-
-    def fit(self, X, y=None):
-        from detector.features.calls import load_lexicon
-
-        lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
-        self.report_pattern_ = reporting_pattern(lexicon)
-        self.kind_patterns_ = mood_patterns(lexicon)
-        self.n_features_out_ = len(CONTEXT_FEATURES)
-        return self
 
     def _row(self, post: str, context: str) -> list[int]:
         ctx = mood_counts(context, self.report_pattern_, self.kind_patterns_)

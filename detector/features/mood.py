@@ -114,7 +114,7 @@ class MoodCues(TransformerMixin, BaseEstimator):
         lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
         self.report_pattern_ = reporting_pattern(lexicon)
         self.kind_patterns_ = mood_patterns(lexicon)
-        self.n_features_out_ = len(FEATURE_NAMES)
+        self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
     def transform(self, X):
