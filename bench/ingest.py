@@ -8,7 +8,7 @@ resident memory (parse, conform and the DuckDB write, all of it). Nothing here i
     .venv/bin/python bench/ingest.py                  # all sizes (several minutes)
     .venv/bin/python bench/ingest.py --sizes 10000    # quick
 
-Writes bench/results/ingest.json and prints a table.
+Writes bench/results/ingest.json (or ``--out``) and prints a table.
 """
 
 from __future__ import annotations
@@ -89,6 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--formats", default=",".join(WRITERS))
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "ingest.json",
+                        help="where to write the results (default bench/results/ingest.json)")
     parser.add_argument("--write", nargs=3, metavar=("FORMAT", "N", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write:
@@ -117,10 +119,10 @@ def main() -> None:
                       f"peak {row['peak_mib']:>6} MiB", flush=True)
                 path.unlink()
     out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-           "command": "python bench/ingest.py --sizes " + args.sizes, "when": datetime.now(UTC).isoformat(),
+           "command": "python bench/ingest.py " + " ".join(sys.argv[1:]), "when": datetime.now(UTC).isoformat(),
            "results": rows}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "ingest.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
