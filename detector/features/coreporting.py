@@ -177,8 +177,9 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
     n = len(hashes)
     size = 1 << 12  # grown as codes appear: sized by distinct strings, not rows, to stay in cache
     mask = np.uint64(size - 1)
-    slot_code = np.full(size, -1, dtype=np.int64)
-    slot_hash = np.zeros(size, dtype=np.uint64)  # beside the code: a probe touches one slot, not the rows
+    # Slot s is table[4s:4s + 4] = (code + 1 or 0 when free, hash, key offset, key length):
+    # a probe reads one cache line, then the key's bytes.
+    table = np.zeros(4 * size, dtype=np.uint64)
     codes = np.empty(n, dtype=np.int64)
     first_row = np.empty(n, dtype=np.int64)
     key_start = np.zeros(n + 1, dtype=np.int64)
@@ -193,10 +194,8 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
             begin, length = off[i], off[i + 1] - off[i]
             slot = h & mask
             while True:
-                code = slot_code[slot]
+                code = np.int64(table[4 * slot]) - 1
                 if code < 0:
-                    slot_code[slot] = n_codes
-                    slot_hash[slot] = h
                     first_row[n_codes] = g
                     at = key_start[n_codes]
                     if at + length > len(keys):
@@ -205,6 +204,7 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
                         keys = grown
                     keys[at:at + length] = raw[begin:begin + length]
                     key_start[n_codes + 1] = at + length
+                    _put(table, slot, n_codes, h, at, length)
                     if length == 0:
                         empty = n_codes
                     codes[g] = n_codes
@@ -212,18 +212,16 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
                     if 2 * n_codes > size:  # keep the table at most half full
                         size *= 2
                         mask = np.uint64(size - 1)
-                        slot_code = np.full(size, -1, dtype=np.int64)
-                        slot_hash = np.zeros(size, dtype=np.uint64)
+                        table = np.zeros(4 * size, dtype=np.uint64)
                         for known in range(n_codes):
                             kh = hashes[first_row[known]]
                             ks = kh & mask
-                            while slot_code[ks] >= 0:
+                            while table[4 * ks] != 0:
                                 ks = (ks + np.uint64(1)) & mask
-                            slot_code[ks] = known
-                            slot_hash[ks] = kh
+                            _put(table, ks, known, kh, key_start[known], key_start[known + 1] - key_start[known])
                     break
-                if slot_hash[slot] == h and key_start[code + 1] - key_start[code] == length:
-                    at = key_start[code]
+                if table[4 * slot + 1] == h and table[4 * slot + 3] == length:
+                    at = table[4 * slot + 2]
                     same = True
                     for q in range(length):
                         if keys[at + q] != raw[begin + q]:
@@ -235,6 +233,14 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
                 slot = (slot + np.uint64(1)) & mask
             g += 1
     return codes, first_row[:n_codes].copy(), empty
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put(table, slot, code, h, at, length):  # pragma: no cover - compiled
+    table[4 * slot] = code + 1
+    table[4 * slot + 1] = h
+    table[4 * slot + 2] = at
+    table[4 * slot + 3] = length
 
 
 def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -312,86 +318,93 @@ def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
     return order, lo, hi
 
 
-@njit(cache=True, nogil=True)
-def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # pragma: no cover
-    """(a, b, weight) for every reporter pair, reporter a by reporter a.
+def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: int, min_weight: int,
+             include_self_loops: bool, workers: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, weight) for every reporter pair, reporter a by reporter a, on ``workers`` threads.
 
-    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. For each report, every other
-    reporter in its window is listed once (a stamp per reporter); then, reporter by reporter,
-    the lists of a's reports are gathered, sorted and run-length counted, so each (a, b) comes
-    out once; a's self-loop, when kept, comes first.
+    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. The reporters are cut into
+    ``workers`` ranges of about equal work (the window sizes of their reports); each range is
+    counted by :func:`_weights_of` on its own thread (the kernel releases the GIL) and the
+    ranges' rows are joined in range order, so the result does not depend on the threads.
     """
-    n = len(reporter)
     start, by_reporter = _counting_sort(reporter, n_reporters)
-    # Pass 1, in (target, time) order, reading the windows sequentially: each report's other
-    # reporters, once each, as one slice of ``others`` (a stamp per reporter drops repeats).
-    stamp = np.full(n_reporters, -1, dtype=np.int32)
-    first = np.zeros(n + 1, dtype=np.int64)
-    total = 0
-    for p in range(n):
-        total += hi[p] - lo[p] - 1
-    others = np.empty(max(total, 1), dtype=np.int32)
-    count = 0
-    for p in range(n):
-        a = reporter[p]
-        for k in range(lo[p], hi[p]):
-            b = reporter[k]
-            if b != a and stamp[b] != p:
-                stamp[b] = p
-                others[count] = b
-                count += 1
-        first[p + 1] = count
-    # Pass 2, reporter by reporter: gather the slices of a's reports, sort, count runs.
+    work = np.cumsum(np.bincount(reporter, weights=hi - lo, minlength=n_reporters))
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, workers) / workers) if n_reporters else []
+    bounds = [0, *(int(c) for c in cuts), n_reporters]
+    ranges = [(bounds[k], bounds[k + 1]) for k in range(workers) if bounds[k] < bounds[k + 1]]
+
+    def count(first_a: int, end_a: int):
+        return _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight, include_self_loops)
+
+    if len(ranges) <= 1:
+        parts = [count(*r) for r in ranges]
+    else:
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            parts = list(pool.map(lambda r: count(*r), ranges))
+    if not parts:
+        return (np.zeros(0, np.int64),) * 3
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+
+
+@njit(cache=True, nogil=True)
+def _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight,
+                include_self_loops):  # pragma: no cover - compiled
+    """(a, b, weight) for the reporters a in [first_a, end_a), reporter a by reporter a.
+
+    a's reports are ``by_reporter[start[a]:start[a + 1]]`` (positions in (target, time) order).
+    Each report's window is scanned once; ``seen[2b]`` holds the last report in whose window b
+    was met (so b counts once per report of a) and ``seen[2b + 1]`` b's count so far, side by
+    side so one cache line serves both (int32: a log of 2^31 events would not fit in memory);
+    the reporters met are listed as they first appear, then emitted and their counts reset.
+    a's self-loop, when kept, comes first.
+    """
+    n_reporters = len(start) - 1
+    seen = np.full(2 * n_reporters, -1, dtype=np.int32)
+    for b in range(n_reporters):
+        seen[2 * b + 1] = 0
+    met = np.empty(n_reporters, dtype=np.int32)
+    # The windows of the range's reports in reporter order, gathered in one loop of independent
+    # loads (not one load chain per report).
+    first_q = start[first_a]
+    window_lo = np.empty(start[end_a] - first_q, dtype=np.int64)
+    window_hi = np.empty(start[end_a] - first_q, dtype=np.int64)
+    for q in range(first_q, start[end_a]):
+        window_lo[q - first_q] = lo[by_reporter[q]]
+        window_hi[q - first_q] = hi[by_reporter[q]]
     capacity = 1024
     out_a = np.empty(capacity, dtype=np.int64)
     out_b = np.empty(capacity, dtype=np.int64)
     out_w = np.empty(capacity, dtype=np.int64)
     n_out = 0
-    neighbours = np.empty(1024, dtype=np.int64)
-    for a in range(n_reporters):
+    for a in range(first_a, end_a):
         n_events = start[a + 1] - start[a]
         if n_events == 0:
             continue
-        count = 0
-        for q in range(start[a], start[a + 1]):
-            p = by_reporter[q]
-            size = first[p + 1] - first[p]
-            if count + size > len(neighbours):
-                grown = np.empty(2 * (count + size), dtype=np.int64)
-                grown[:count] = neighbours[:count]
-                neighbours = grown
-            for k in range(size):
-                neighbours[count + k] = others[first[p] + k]
-            count += size
         if include_self_loops and n_events >= min_weight:  # every report matches itself
             if n_out == capacity:
                 capacity *= 2
                 out_a, out_b, out_w = _grow(out_a, capacity), _grow(out_b, capacity), _grow(out_w, capacity)
             out_a[n_out], out_b[n_out], out_w[n_out] = a, a, n_events
             n_out += 1
-        listed = neighbours[:count]
-        if count > 32:
-            listed = np.sort(listed)
-        else:  # most reporters have a handful of neighbours: no call, no allocation
-            for x in range(1, count):
-                value, y = listed[x], x - 1
-                while y >= 0 and listed[y] > value:
-                    listed[y + 1] = listed[y]
-                    y -= 1
-                listed[y + 1] = value
-        k = 0
-        while k < count:
-            b = listed[k]
-            run = k + 1
-            while run < count and listed[run] == b:
-                run += 1
-            if run - k >= min_weight:
+        n_met = 0
+        for q in range(start[a], start[a + 1]):
+            for k in range(window_lo[q - first_q], window_hi[q - first_q]):
+                b = reporter[k]
+                if b != a and seen[2 * b] != q:
+                    seen[2 * b] = q
+                    if seen[2 * b + 1] == 0:
+                        met[n_met] = b
+                        n_met += 1
+                    seen[2 * b + 1] += 1
+        for m in range(n_met):
+            b = met[m]
+            if seen[2 * b + 1] >= min_weight:
                 if n_out == capacity:
                     capacity *= 2
                     out_a, out_b, out_w = _grow(out_a, capacity), _grow(out_b, capacity), _grow(out_w, capacity)
-                out_a[n_out], out_b[n_out], out_w[n_out] = a, b, run - k
+                out_a[n_out], out_b[n_out], out_w[n_out] = a, b, seen[2 * b + 1]
                 n_out += 1
-            k = run
+            seen[2 * b + 1] = 0
     return out_a[:n_out].copy(), out_b[:n_out].copy(), out_w[:n_out].copy()
 
 
