@@ -61,26 +61,29 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
         The file is missing, is not CSV with eight columns, or has a timestamp that is not a number.
     """
     table = _read_toolkit_csv(Path(path))
-    n_rows = table.num_rows
     reporter = table.column("user_id")
     seconds = table.column("timestamp").to_numpy().astype(np.float64)
-    # The kernels release the GIL: reporters on one core, targets and ids on the other.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    width = int(round(window_seconds * 1_000_000))
+    # The kernels release the GIL: reporters on one core; targets, ids and the windows (which do
+    # not depend on who reported) on the other.
+    with ThreadPoolExecutor(max_workers=1) as pool:
         reporters = pool.submit(_factorize, reporter)
         target_code, _, target_empty = _factorize(table.column("repost_id"))
-        first = _first_occurrences(table.column("message_id"))
+        is_event = _first_occurrences(table.column("message_id")) & np.isfinite(seconds)
+        if target_empty >= 0:
+            is_event &= target_code != target_empty
+        events = np.flatnonzero(is_event)
+        micros = np.round(seconds[events] * 1e6).astype(np.int64)
+        target_code = target_code[events]
+        order, lo, hi = _windows(target_code, micros, int(target_code.max()) + 1 if len(events) else 0, width)
         reporter_code, reporter_row, reporter_empty = reporters.result()
-    is_event = first & np.isfinite(seconds)
-    if reporter_empty >= 0:
-        is_event &= reporter_code != reporter_empty
-    if target_empty >= 0:
-        is_event &= target_code != target_empty
-    if n_rows == 0 or not is_event.any():
+    # Events with an empty reporter stay in the windows, where they are skipped: who else is in
+    # a window depends on the times only.
+    by_window = reporter_code[events[order]].astype(np.int32)
+    if not len(events) or (reporter_empty >= 0 and not np.any(by_window != reporter_empty)):
         return _empty_edges()
-    micros = np.round(seconds[is_event] * 1e6).astype(np.int64)
-    width = int(round(window_seconds * 1_000_000))
-    a, b, weight = edge_weights(target_code[is_event], micros, reporter_code[is_event], len(reporter_row),
-                                width, min_edge_weight, include_self_loops)
+    a, b, weight = _weights(by_window, lo, hi, len(reporter_row), min_edge_weight, include_self_loops,
+                            skip=reporter_empty)
     # Codes are in order of first appearance; rank the reporters named by an edge by their ids.
     named = np.zeros(len(reporter_row), dtype=bool)
     named[a] = True
@@ -90,12 +93,23 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
     rank = np.empty(len(names), dtype=np.int64)
     rank[pc.sort_indices(names).to_numpy()] = np.arange(len(names))
     a, b = position[a], position[b]
-    order = np.lexsort((rank[b], rank[a], -weight))
+    order = _edge_order(weight, rank[a], rank[b])
     ids = names.take(pa.array(np.concatenate([a[order], b[order]])))
     n_edges = len(order)
     return pd.DataFrame({"reporter_a": pd.Series(ids.slice(0, n_edges), dtype="str"),
                          "reporter_b": pd.Series(ids.slice(n_edges), dtype="str"),
                          "weight": weight[order]})
+
+
+def _edge_order(weight: np.ndarray, rank_a: np.ndarray, rank_b: np.ndarray) -> np.ndarray:
+    """The order by weight (descending), then rank_a, then rank_b: one argsort of a packed key
+    (each (a, b) is one edge, so keys are distinct) when it fits in 63 bits, else a lexsort."""
+    if not len(weight):
+        return np.zeros(0, dtype=np.int64)
+    heaviest, n_ranks = int(weight.max()), int(max(rank_a.max(), rank_b.max())) + 1
+    if (heaviest + 1) * n_ranks * n_ranks >= 2**63:
+        return np.lexsort((rank_b, rank_a, -weight))
+    return np.argsort((heaviest - weight) * (n_ranks * n_ranks) + rank_a * n_ranks + rank_b)
 
 
 def edge_weights(target: np.ndarray, micros: np.ndarray, reporter: np.ndarray, n_reporters: int,
@@ -109,9 +123,9 @@ def edge_weights(target: np.ndarray, micros: np.ndarray, reporter: np.ndarray, n
     """
     target = np.ascontiguousarray(target, dtype=np.int64)
     micros = np.ascontiguousarray(micros, dtype=np.int64)
-    reporter = np.ascontiguousarray(reporter, dtype=np.int64)
     order, lo, hi = _windows(target, micros, int(target.max()) + 1 if len(target) else 0, width)
-    return _weights(reporter[order], lo, hi, n_reporters, min_edge_weight, include_self_loops)
+    return _weights(np.asarray(reporter)[order].astype(np.int32), lo, hi, n_reporters, min_edge_weight,
+                    include_self_loops)
 
 
 def _empty_edges() -> pd.DataFrame:
@@ -319,13 +333,15 @@ def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
 
 
 def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: int, min_weight: int,
-             include_self_loops: bool, workers: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             include_self_loops: bool, workers: int = 2, skip: int = -1
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a, b, weight) for every reporter pair, reporter a by reporter a, on ``workers`` threads.
 
     ``reporter``, ``lo`` and ``hi`` are in (target, time) order. The reporters are cut into
     ``workers`` ranges of about equal work (the window sizes of their reports); each range is
     counted by :func:`_weights_of` on its own thread (the kernel releases the GIL) and the
     ranges' rows are joined in range order, so the result does not depend on the threads.
+    Reports by reporter ``skip`` (an empty id) are no one's: they count for no edge.
     """
     start, by_reporter = _counting_sort(reporter, n_reporters)
     work = np.cumsum(np.bincount(reporter, weights=hi - lo, minlength=n_reporters))
@@ -334,7 +350,8 @@ def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: 
     ranges = [(bounds[k], bounds[k + 1]) for k in range(workers) if bounds[k] < bounds[k + 1]]
 
     def count(first_a: int, end_a: int):
-        return _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight, include_self_loops)
+        return _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight, include_self_loops,
+                           skip)
 
     if len(ranges) <= 1:
         parts = [count(*r) for r in ranges]
@@ -348,7 +365,7 @@ def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: 
 
 @njit(cache=True, nogil=True)
 def _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight,
-                include_self_loops):  # pragma: no cover - compiled
+                include_self_loops, skip):  # pragma: no cover - compiled
     """(a, b, weight) for the reporters a in [first_a, end_a), reporter a by reporter a.
 
     a's reports are ``by_reporter[start[a]:start[a + 1]]`` (positions in (target, time) order).
@@ -378,7 +395,7 @@ def _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight
     n_out = 0
     for a in range(first_a, end_a):
         n_events = start[a + 1] - start[a]
-        if n_events == 0:
+        if n_events == 0 or a == skip:
             continue
         if include_self_loops and n_events >= min_weight:  # every report matches itself
             if n_out == capacity:
@@ -390,7 +407,7 @@ def _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight
         for q in range(start[a], start[a + 1]):
             for k in range(window_lo[q - first_q], window_hi[q - first_q]):
                 b = reporter[k]
-                if b != a and seen[2 * b] != q:
+                if b != a and b != skip and seen[2 * b] != q:
                     seen[2 * b] = q
                     if seen[2 * b + 1] == 0:
                         met[n_met] = b
