@@ -79,7 +79,7 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
         reporter_code, reporter_row, reporter_empty = reporters.result()
     # Events with an empty reporter stay in the windows, where they are skipped: who else is in
     # a window depends on the times only.
-    by_window = reporter_code[events[order]].astype(np.int32)
+    by_window = _gather(reporter_code, events, order)
     if not len(events) or (reporter_empty >= 0 and not np.any(by_window != reporter_empty)):
         return _empty_edges()
     a, b, weight = _weights(by_window, lo, hi, len(reporter_row), min_edge_weight, include_self_loops,
@@ -99,6 +99,15 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
     return pd.DataFrame({"reporter_a": pd.Series(ids.slice(0, n_edges), dtype="str"),
                          "reporter_b": pd.Series(ids.slice(n_edges), dtype="str"),
                          "weight": weight[order]})
+
+
+@njit(cache=True, nogil=True)
+def _gather(reporter_code, events, order):  # pragma: no cover - compiled
+    """``reporter_code[events[order]]`` as int32, in one pass."""
+    out = np.empty(len(order), dtype=np.int32)
+    for p in range(len(order)):
+        out[p] = reporter_code[events[order[p]]]
+    return out
 
 
 def _edge_order(weight: np.ndarray, rank_a: np.ndarray, rank_b: np.ndarray) -> np.ndarray:
@@ -343,15 +352,14 @@ def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: 
     ranges' rows are joined in range order, so the result does not depend on the threads.
     Reports by reporter ``skip`` (an empty id) are no one's: they count for no edge.
     """
-    start, by_reporter = _counting_sort(reporter, n_reporters)
-    work = np.cumsum(np.bincount(reporter, weights=hi - lo, minlength=n_reporters))
+    # Work per reporter, estimated from every 16th report (the cut only balances the threads).
+    work = np.cumsum(np.bincount(reporter[::16], weights=(hi - lo)[::16], minlength=n_reporters))
     cuts = np.searchsorted(work, work[-1] * np.arange(1, workers) / workers) if n_reporters else []
     bounds = [0, *(int(c) for c in cuts), n_reporters]
     ranges = [(bounds[k], bounds[k + 1]) for k in range(workers) if bounds[k] < bounds[k + 1]]
 
     def count(first_a: int, end_a: int):
-        return _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight, include_self_loops,
-                           skip)
+        return _weights_of(reporter, lo, hi, n_reporters, first_a, end_a, min_weight, include_self_loops, skip)
 
     if len(ranges) <= 1:
         parts = [count(*r) for r in ranges]
@@ -364,38 +372,45 @@ def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: 
 
 
 @njit(cache=True, nogil=True)
-def _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight,
+def _weights_of(reporter, lo, hi, n_reporters, first_a, end_a, min_weight,
                 include_self_loops, skip):  # pragma: no cover - compiled
     """(a, b, weight) for the reporters a in [first_a, end_a), reporter a by reporter a.
 
-    a's reports are ``by_reporter[start[a]:start[a + 1]]`` (positions in (target, time) order).
-    Each report's window is scanned once; ``seen[2b]`` holds the last report in whose window b
-    was met (so b counts once per report of a) and ``seen[2b + 1]`` b's count so far, side by
-    side so one cache line serves both (int32: a log of 2^31 events would not fit in memory);
-    the reporters met are listed as they first appear, then emitted and their counts reset.
-    a's self-loop, when kept, comes first.
+    The range's reports are first listed reporter by reporter (a counting sort that keeps only
+    this range, reading ``reporter``, ``lo`` and ``hi`` in order): report q of the list has the
+    window ``[window_lo[q], window_hi[q])``. Each report's window is scanned once; ``seen[2b]``
+    holds the last report in whose window b was met (so b counts once per report of a) and
+    ``seen[2b + 1]`` b's count so far, side by side so one cache line serves both (int32: a log
+    of 2^31 events would not fit in memory); the reporters met are listed as they first appear,
+    then emitted and their counts reset. a's self-loop, when kept, comes first.
     """
-    n_reporters = len(start) - 1
+    start = np.zeros(end_a - first_a + 1, dtype=np.int64)  # a's reports: start[a - first_a] ...
+    for p in range(len(reporter)):
+        if first_a <= reporter[p] < end_a:
+            start[reporter[p] - first_a + 1] += 1
+    for a in range(end_a - first_a):
+        start[a + 1] += start[a]
+    fill = start[:-1].copy()
+    window_lo = np.empty(start[-1], dtype=np.int64)
+    window_hi = np.empty(start[-1], dtype=np.int64)
+    for p in range(len(reporter)):
+        a = reporter[p]
+        if first_a <= a < end_a:
+            window_lo[fill[a - first_a]] = lo[p]
+            window_hi[fill[a - first_a]] = hi[p]
+            fill[a - first_a] += 1
     seen = np.full(2 * n_reporters, -1, dtype=np.int32)
     for b in range(n_reporters):
         seen[2 * b + 1] = 0
     met = np.empty(n_reporters, dtype=np.int32)
-    # The windows of the range's reports in reporter order, gathered in one loop of independent
-    # loads (not one load chain per report).
-    first_q = start[first_a]
-    window_lo = np.empty(start[end_a] - first_q, dtype=np.int64)
-    window_hi = np.empty(start[end_a] - first_q, dtype=np.int64)
-    for q in range(first_q, start[end_a]):
-        window_lo[q - first_q] = lo[by_reporter[q]]
-        window_hi[q - first_q] = hi[by_reporter[q]]
     capacity = 1024
     out_a = np.empty(capacity, dtype=np.int64)
     out_b = np.empty(capacity, dtype=np.int64)
     out_w = np.empty(capacity, dtype=np.int64)
     n_out = 0
     for a in range(first_a, end_a):
-        n_events = start[a + 1] - start[a]
-        if n_events == 0 or a == skip:
+        n_events = start[a - first_a + 1] - start[a - first_a]
+        if n_events == 0 or n_events < min_weight or a == skip:  # weight(a, b) <= n_events
             continue
         if include_self_loops and n_events >= min_weight:  # every report matches itself
             if n_out == capacity:
@@ -404,8 +419,8 @@ def _weights_of(reporter, lo, hi, start, by_reporter, first_a, end_a, min_weight
             out_a[n_out], out_b[n_out], out_w[n_out] = a, a, n_events
             n_out += 1
         n_met = 0
-        for q in range(start[a], start[a + 1]):
-            for k in range(window_lo[q - first_q], window_hi[q - first_q]):
+        for q in range(start[a - first_a], start[a - first_a + 1]):
+            for k in range(window_lo[q], window_hi[q]):
                 b = reporter[k]
                 if b != a and b != skip and seen[2 * b] != q:
                     seen[2 * b] = q
