@@ -15,7 +15,15 @@ import pyarrow as pa
 import pytest
 
 from detector.errors import DetectorError
-from detector.features.coreporting import _factorize, _weights, _windows, co_reporting_edges_csv
+from detector.features.coreporting import (
+    _factorize,
+    _factorize_partitioned,
+    _hash_strings,
+    _parts,
+    _weights,
+    _windows,
+    co_reporting_edges_csv,
+)
 from detector.features.networks import (
     co_reporting_edges,
     coposting_edges,
@@ -291,12 +299,15 @@ def test_factorising_strings_across_chunks_groups_equal_strings_only():
                 + ["", "жалоба-ү-投诉"])
     values = rng.choice(np.array(distinct, dtype=object), 50000)
     column = pa.chunked_array([pa.array(list(part), pa.string()) for part in np.array_split(values, 7)])
-    codes, first_row, empty = _factorize(column)
+    offsets, data = _parts(column)
+    hashes = _hash_strings(offsets, data)
     expected, _ = pd.factorize(values)
-    assert np.array_equal(pd.factorize(codes)[0], expected)  # the same grouping of rows
-    assert np.array_equal(values[first_row[codes]], values)  # each code's first row holds its string
-    assert np.all(first_row[codes] <= np.arange(len(values)))
-    assert (values[first_row[empty]] == "") if "" in set(values) else empty == -1
+    # one table, and the hash-partitioned tables used for columns of many distinct strings
+    for codes, first_row, empty in (_factorize(column), _factorize_partitioned(offsets, data, hashes, 3)):
+        assert np.array_equal(pd.factorize(codes)[0], expected)  # the same grouping of rows
+        assert np.array_equal(values[first_row[codes]], values)  # each code's first row holds its string
+        assert np.all(first_row[codes] <= np.arange(len(values)))
+        assert values[first_row[empty]] == ""
 
 
 def test_a_csv_that_is_not_a_complaint_log_names_the_file(tmp_path):

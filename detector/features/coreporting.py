@@ -84,7 +84,7 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
         return _empty_edges()
     a, b, weight = _weights(by_window, lo, hi, len(reporter_row), min_edge_weight, include_self_loops,
                             skip=reporter_empty)
-    # Codes are in order of first appearance; rank the reporters named by an edge by their ids.
+    # Codes follow the hash tables, not the ids: rank the reporters named by an edge by their ids.
     named = np.zeros(len(reporter_row), dtype=bool)
     named[a] = True
     named[b] = True
@@ -267,8 +267,122 @@ def _put(table, slot, code, h, at, length):  # pragma: no cover - compiled
 
 
 def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(code per row, first row of each code, code of the empty string or -1) of a string column."""
     offsets, data = _parts(column)
-    return _factorize_hashed(offsets, data, _hash_strings(offsets, data))
+    hashes = _hash_strings(offsets, data)
+    # Distinct strings, estimated from every 64th row: past ~2^15 one table outgrows the cache.
+    estimate = min(len(hashes), 64 * len(np.unique(hashes[::64])))
+    if estimate <= 1 << 15:
+        return _factorize_hashed(offsets, data, hashes)
+    part_bits = min(12, (estimate >> 13).bit_length())  # about 2^13 distinct strings per partition
+    return _factorize_partitioned(offsets, data, hashes, part_bits)
+
+
+@njit(cache=True, nogil=True)
+def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cover - compiled
+    """As :func:`_factorize_hashed`, for many distinct strings: one small table per hash partition.
+
+    Rows are first copied, grouped by the top ``part_bits`` bits of their hash (hash, row and
+    bytes side by side, each group contiguous), then each group is factorised with its own
+    table, which stays in cache, instead of probing one table of millions of slots at random.
+    A key is its first row's bytes in the group's copy. Codes are numbered group by group, rows
+    in order within a group: they depend on the strings only.
+    """
+    n = len(hashes)
+    n_parts = 1 << part_bits
+    shift = np.uint64(64 - part_bits)
+    rows_in = np.zeros(n_parts + 1, dtype=np.int64)
+    bytes_in = np.zeros(n_parts + 1, dtype=np.int64)
+    g = 0
+    for c in range(len(offsets)):
+        off = offsets[c]
+        for i in range(len(off) - 1):
+            q = np.int64(hashes[g] >> shift)
+            rows_in[q + 1] += 1
+            bytes_in[q + 1] += off[i + 1] - off[i]
+            g += 1
+    for q in range(n_parts):
+        rows_in[q + 1] += rows_in[q]
+        bytes_in[q + 1] += bytes_in[q]
+    row_fill = rows_in[:-1].copy()
+    byte_fill = bytes_in[:-1].copy()
+    p_hash = np.empty(n, dtype=np.uint64)
+    p_row = np.empty(n, dtype=np.int64)
+    p_start = np.empty(n, dtype=np.int64)
+    p_bytes = np.empty(max(bytes_in[n_parts], 1), dtype=np.uint8)
+    g = 0
+    for c in range(len(offsets)):
+        off, raw = offsets[c], data[c]
+        for i in range(len(off) - 1):
+            h = hashes[g]
+            q = np.int64(h >> shift)
+            s = row_fill[q]
+            row_fill[q] += 1
+            p_hash[s] = h
+            p_row[s] = g
+            at = byte_fill[q]
+            p_start[s] = at
+            for k in range(off[i], off[i + 1]):
+                p_bytes[at] = raw[k]
+                at += 1
+            byte_fill[q] = at
+            g += 1
+    codes = np.empty(n, dtype=np.int64)
+    first_row = np.empty(n, dtype=np.int64)
+    table = np.zeros(4 * 1024, dtype=np.uint64)
+    n_codes = 0
+    empty = -1
+    for q in range(n_parts):
+        base = n_codes
+        size = 1024
+        mask = np.uint64(size - 1)
+        table[:4 * size] = 0
+        end_q = rows_in[q + 1]
+        for s in range(rows_in[q], end_q):
+            h = p_hash[s]
+            begin = p_start[s]
+            length = (p_start[s + 1] if s + 1 < end_q else byte_fill[q]) - begin
+            slot = h & mask
+            while True:
+                code = np.int64(table[4 * slot]) - 1
+                if code < 0:
+                    table[4 * slot] = n_codes + 1
+                    table[4 * slot + 1] = h
+                    table[4 * slot + 2] = begin
+                    table[4 * slot + 3] = length
+                    first_row[n_codes] = p_row[s]
+                    if length == 0:
+                        empty = n_codes
+                    codes[p_row[s]] = n_codes
+                    n_codes += 1
+                    if 2 * (n_codes - base) > size:
+                        old = table[:4 * size].copy()
+                        size *= 2
+                        mask = np.uint64(size - 1)
+                        if 4 * size > len(table):
+                            table = np.zeros(4 * size, dtype=np.uint64)
+                        else:
+                            table[:4 * size] = 0
+                        for o in range(size // 2):
+                            if old[4 * o] != 0:
+                                ks = old[4 * o + 1] & mask
+                                while table[4 * ks] != 0:
+                                    ks = (ks + np.uint64(1)) & mask
+                                for j in range(4):
+                                    table[4 * ks + j] = old[4 * o + j]
+                    break
+                if table[4 * slot + 1] == h and np.int64(table[4 * slot + 3]) == length:
+                    at = np.int64(table[4 * slot + 2])
+                    same = True
+                    for k in range(length):
+                        if p_bytes[at + k] != p_bytes[begin + k]:
+                            same = False
+                            break
+                    if same:
+                        codes[p_row[s]] = code
+                        break
+                slot = (slot + np.uint64(1)) & mask
+    return codes, first_row[:n_codes].copy(), empty
 
 
 def _first_occurrences(column: pa.ChunkedArray) -> np.ndarray:
