@@ -4,8 +4,11 @@
 frame) and :func:`co_reporting_edges_csv` (a file in the Coordination Network Toolkit's CSV
 layout, read as the toolkit reads it) share one kernel, :func:`edge_weights`: events grouped by
 target with a counting sort, each event's inclusive time window found by two pointers, and every
-reporter's neighbours counted once per report of theirs, reporter by reporter, so no global table
-of pairs is ever sorted. Cost is linear in the (event, neighbour) pairs, as the toolkit's self-join.
+reporter's neighbours counted once per report of theirs, reporter by reporter, in a dense scratch
+array (no table of pairs is ever built or sorted), on two threads over reporter ranges of equal
+work. Cost is linear in the (event, neighbour) pairs, as the toolkit's self-join. From a CSV, ids
+are factorised by compiled hash tables that compare bytes; a column of millions of distinct ids
+(the reporters) is split by hash into partitions whose tables stay in cache.
 
 References
 ----------
