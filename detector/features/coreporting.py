@@ -294,6 +294,7 @@ def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cove
     n = len(hashes)
     n_parts = 1 << part_bits
     shift = np.uint64(64 - part_bits)
+    # Pass 1: rows and bytes per partition, so each partition's copy is one contiguous run.
     rows_in = np.zeros(n_parts + 1, dtype=np.int64)
     bytes_in = np.zeros(n_parts + 1, dtype=np.int64)
     g = 0
@@ -307,6 +308,8 @@ def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cove
     for q in range(n_parts):
         rows_in[q + 1] += rows_in[q]
         bytes_in[q + 1] += bytes_in[q]
+    # Pass 2: the copy. Entry s of partition q (rows_in[q] <= s < rows_in[q + 1]) is row
+    # p_row[s] with hash p_hash[s] and bytes p_bytes[p_start[s]:p_start[s + 1]].
     row_fill = rows_in[:-1].copy()
     byte_fill = bytes_in[:-1].copy()
     p_hash = np.empty(n, dtype=np.uint64)
@@ -330,6 +333,8 @@ def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cove
                 at += 1
             byte_fill[q] = at
             g += 1
+    # Pass 3: partition by partition, one table (slots as in _factorize_hashed, the key offset
+    # pointing into p_bytes), cleared and reused.
     codes = np.empty(n, dtype=np.int64)
     first_row = np.empty(n, dtype=np.int64)
     table = np.zeros(4 * 1024, dtype=np.uint64)
@@ -358,7 +363,7 @@ def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cove
                         empty = n_codes
                     codes[p_row[s]] = n_codes
                     n_codes += 1
-                    if 2 * (n_codes - base) > size:
+                    if 2 * (n_codes - base) > size:  # at most half full: double and re-insert
                         old = table[:4 * size].copy()
                         size *= 2
                         mask = np.uint64(size - 1)
