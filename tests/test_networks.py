@@ -11,10 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from detector.errors import DetectorError
-from detector.features.coreporting import co_reporting_edges_csv
+from detector.features.coreporting import (
+    _factorize,
+    _factorize_partitioned,
+    _hash_strings,
+    _parts,
+    _weights,
+    _windows,
+    co_reporting_edges_csv,
+)
 from detector.features.networks import (
     co_reporting_edges,
     coposting_edges,
@@ -237,6 +246,68 @@ def test_edges_from_the_csv_equal_the_toolkit_run_on_the_same_file(tmp_path):
     without_loops = _as_set(co_reporting_edges_csv(path, 60))
     assert without_loops == _as_set(table[table["reporter_a"] != table["reporter_b"]])
     assert len(without_loops) > 100
+
+
+def test_csv_rows_without_a_reporter_make_no_edges_and_change_no_other_edge(tmp_path):
+    notices = _reported_notices(seed=6)
+    # Anonymous complaints on the rings' videos at the rings' times: inside many windows.
+    anonymous = notices[notices["reporter_id"].fillna("").str.startswith("ring")].sample(150, random_state=6)
+    anonymous = anonymous.assign(reporter_id="", notice_id="anon" + anonymous["notice_id"].astype(str))
+    with_anonymous = pd.concat([notices, anonymous], ignore_index=True)  # after: first rows of an id stay first
+    path = tmp_path / "complaints.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"])
+        for row in with_anonymous.itertuples(index=False):
+            out.writerow([row.notice_id, "" if pd.isna(row.reporter_id) else row.reporter_id, "",
+                          "" if pd.isna(row.target) else row.target, "", "", int(row.received_at.timestamp()), ""])
+    for loops in (False, True):
+        got = co_reporting_edges_csv(path, 60, min_edge_weight=1, include_self_loops=loops)
+        pd.testing.assert_frame_equal(got, co_reporting_edges(notices, 60, min_edge_weight=1, include_self_loops=loops))
+        assert "" not in set(got["reporter_a"]) | set(got["reporter_b"])
+    only_anonymous = tmp_path / "anonymous.csv"
+    only_anonymous.write_text("message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+                              "n1,,,T1,,,100,\nn2,,,T1,,,101,\n", encoding="utf-8")
+    assert co_reporting_edges_csv(only_anonymous, 60, min_edge_weight=1, include_self_loops=True).empty
+
+
+def test_counting_on_any_number_of_threads_gives_the_same_edges():
+    notices = planted_reports(seed=7)
+    events = notices.dropna(subset=["reporter_id", "target"])
+    events = events[events["reporter_id"].ne("")]
+    reporter, reporter_ids = pd.factorize(events["reporter_id"])
+    target = pd.factorize(events["target"])[0]
+    micros = events["received_at"].astype("int64").to_numpy()  # µs: the column is datetime64[us]
+    order, lo, hi = _windows(target.astype(np.int64), micros, int(target.max()) + 1, 60_000_000)
+    by_window = reporter[order].astype(np.int32)
+    results = []
+    for workers in (1, 2, 3, 8):
+        a, b, w = _weights(by_window, lo, hi, len(reporter_ids), 1, True, workers=workers)
+        results.append(sorted(zip(a.tolist(), b.tolist(), w.tolist(), strict=True)))
+    assert all(r == results[0] for r in results[1:])
+    # and they are the network the frame gives
+    named = {(reporter_ids[a], reporter_ids[b], w) for a, b, w in results[0]}
+    assert named == _as_set(co_reporting_edges(notices, 60, min_edge_weight=1, include_self_loops=True))
+    assert len(named) > 300
+
+
+def test_factorising_strings_across_chunks_groups_equal_strings_only():
+    rng = np.random.default_rng(8)
+    # 20,000 distinct strings (short, long, non-ASCII, the empty one), each seen 1-4 times, in
+    # several chunks: enough to grow the hash table many times.
+    distinct = ([f"u{k}" for k in range(15000)] + [f"youtube:video:v{k:010d}/with/a/longer/tail" for k in range(4998)]
+                + ["", "жалоба-ү-投诉"])
+    values = rng.choice(np.array(distinct, dtype=object), 50000)
+    column = pa.chunked_array([pa.array(list(part), pa.string()) for part in np.array_split(values, 7)])
+    offsets, data = _parts(column)
+    hashes = _hash_strings(offsets, data)
+    expected, _ = pd.factorize(values)
+    # one table, and the hash-partitioned tables used for columns of many distinct strings
+    for codes, first_row, empty in (_factorize(column), _factorize_partitioned(offsets, data, hashes, 3)):
+        assert np.array_equal(pd.factorize(codes)[0], expected)  # the same grouping of rows
+        assert np.array_equal(values[first_row[codes]], values)  # each code's first row holds its string
+        assert np.all(first_row[codes] <= np.arange(len(values)))
+        assert values[first_row[empty]] == ""
 
 
 def test_a_csv_that_is_not_a_complaint_log_names_the_file(tmp_path):

@@ -4,8 +4,11 @@
 frame) and :func:`co_reporting_edges_csv` (a file in the Coordination Network Toolkit's CSV
 layout, read as the toolkit reads it) share one kernel, :func:`edge_weights`: events grouped by
 target with a counting sort, each event's inclusive time window found by two pointers, and every
-reporter's neighbours counted once per report of theirs, reporter by reporter, so no global table
-of pairs is ever sorted. Cost is linear in the (event, neighbour) pairs, as the toolkit's self-join.
+reporter's neighbours counted once per report of theirs, reporter by reporter, in a dense scratch
+array (no table of pairs is ever built or sorted), on two threads over reporter ranges of equal
+work. Cost is linear in the (event, neighbour) pairs, as the toolkit's self-join. From a CSV, ids
+are factorised by compiled hash tables that compare bytes; a column of millions of distinct ids
+(the reporters) is split by hash into partitions whose tables stay in cache.
 
 References
 ----------
@@ -61,27 +64,30 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
         The file is missing, is not CSV with eight columns, or has a timestamp that is not a number.
     """
     table = _read_toolkit_csv(Path(path))
-    n_rows = table.num_rows
     reporter = table.column("user_id")
     seconds = table.column("timestamp").to_numpy().astype(np.float64)
-    # The kernels release the GIL: reporters on one core, targets and ids on the other.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    width = int(round(window_seconds * 1_000_000))
+    # The kernels release the GIL: reporters on one core; targets, ids and the windows (which do
+    # not depend on who reported) on the other.
+    with ThreadPoolExecutor(max_workers=1) as pool:
         reporters = pool.submit(_factorize, reporter)
         target_code, _, target_empty = _factorize(table.column("repost_id"))
-        first = _first_occurrences(table.column("message_id"))
+        is_event = _first_occurrences(table.column("message_id")) & np.isfinite(seconds)
+        if target_empty >= 0:
+            is_event &= target_code != target_empty
+        events = np.flatnonzero(is_event)
+        micros = np.round(seconds[events] * 1e6).astype(np.int64)
+        target_code = target_code[events]
+        order, lo, hi = _windows(target_code, micros, int(target_code.max()) + 1 if len(events) else 0, width)
         reporter_code, reporter_row, reporter_empty = reporters.result()
-    is_event = first & np.isfinite(seconds)
-    if reporter_empty >= 0:
-        is_event &= reporter_code != reporter_empty
-    if target_empty >= 0:
-        is_event &= target_code != target_empty
-    if n_rows == 0 or not is_event.any():
+    # Events with an empty reporter stay in the windows, where they are skipped: who else is in
+    # a window depends on the times only.
+    by_window = _gather(reporter_code, events, order)
+    if not len(events) or (reporter_empty >= 0 and not np.any(by_window != reporter_empty)):
         return _empty_edges()
-    micros = np.round(seconds[is_event] * 1e6).astype(np.int64)
-    width = int(round(window_seconds * 1_000_000))
-    a, b, weight = edge_weights(target_code[is_event], micros, reporter_code[is_event], len(reporter_row),
-                                width, min_edge_weight, include_self_loops)
-    # Codes are in order of first appearance; rank the reporters named by an edge by their ids.
+    a, b, weight = _weights(by_window, lo, hi, len(reporter_row), min_edge_weight, include_self_loops,
+                            skip=reporter_empty)
+    # Codes follow the hash tables, not the ids: rank the reporters named by an edge by their ids.
     named = np.zeros(len(reporter_row), dtype=bool)
     named[a] = True
     named[b] = True
@@ -90,12 +96,32 @@ def co_reporting_edges_csv(path: str | Path, window_seconds: float, min_edge_wei
     rank = np.empty(len(names), dtype=np.int64)
     rank[pc.sort_indices(names).to_numpy()] = np.arange(len(names))
     a, b = position[a], position[b]
-    order = np.lexsort((rank[b], rank[a], -weight))
+    order = _edge_order(weight, rank[a], rank[b])
     ids = names.take(pa.array(np.concatenate([a[order], b[order]])))
     n_edges = len(order)
     return pd.DataFrame({"reporter_a": pd.Series(ids.slice(0, n_edges), dtype="str"),
                          "reporter_b": pd.Series(ids.slice(n_edges), dtype="str"),
                          "weight": weight[order]})
+
+
+@njit(cache=True, nogil=True)
+def _gather(reporter_code, events, order):  # pragma: no cover - compiled
+    """``reporter_code[events[order]]`` as int32, in one pass."""
+    out = np.empty(len(order), dtype=np.int32)
+    for p in range(len(order)):
+        out[p] = reporter_code[events[order[p]]]
+    return out
+
+
+def _edge_order(weight: np.ndarray, rank_a: np.ndarray, rank_b: np.ndarray) -> np.ndarray:
+    """The order by weight (descending), then rank_a, then rank_b: one argsort of a packed key
+    (each (a, b) is one edge, so keys are distinct) when it fits in 63 bits, else a lexsort."""
+    if not len(weight):
+        return np.zeros(0, dtype=np.int64)
+    heaviest, n_ranks = int(weight.max()), int(max(rank_a.max(), rank_b.max())) + 1
+    if (heaviest + 1) * n_ranks * n_ranks >= 2**63:
+        return np.lexsort((rank_b, rank_a, -weight))
+    return np.argsort((heaviest - weight) * (n_ranks * n_ranks) + rank_a * n_ranks + rank_b)
 
 
 def edge_weights(target: np.ndarray, micros: np.ndarray, reporter: np.ndarray, n_reporters: int,
@@ -109,9 +135,9 @@ def edge_weights(target: np.ndarray, micros: np.ndarray, reporter: np.ndarray, n
     """
     target = np.ascontiguousarray(target, dtype=np.int64)
     micros = np.ascontiguousarray(micros, dtype=np.int64)
-    reporter = np.ascontiguousarray(reporter, dtype=np.int64)
     order, lo, hi = _windows(target, micros, int(target.max()) + 1 if len(target) else 0, width)
-    return _weights(reporter[order], lo, hi, n_reporters, min_edge_weight, include_self_loops)
+    return _weights(np.asarray(reporter)[order].astype(np.int32), lo, hi, n_reporters, min_edge_weight,
+                    include_self_loops)
 
 
 def _empty_edges() -> pd.DataFrame:
@@ -177,8 +203,9 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
     n = len(hashes)
     size = 1 << 12  # grown as codes appear: sized by distinct strings, not rows, to stay in cache
     mask = np.uint64(size - 1)
-    slot_code = np.full(size, -1, dtype=np.int64)
-    slot_hash = np.zeros(size, dtype=np.uint64)  # beside the code: a probe touches one slot, not the rows
+    # Slot s is table[4s:4s + 4] = (code + 1 or 0 when free, hash, key offset, key length):
+    # a probe reads one cache line, then the key's bytes.
+    table = np.zeros(4 * size, dtype=np.uint64)
     codes = np.empty(n, dtype=np.int64)
     first_row = np.empty(n, dtype=np.int64)
     key_start = np.zeros(n + 1, dtype=np.int64)
@@ -193,10 +220,8 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
             begin, length = off[i], off[i + 1] - off[i]
             slot = h & mask
             while True:
-                code = slot_code[slot]
+                code = np.int64(table[4 * slot]) - 1
                 if code < 0:
-                    slot_code[slot] = n_codes
-                    slot_hash[slot] = h
                     first_row[n_codes] = g
                     at = key_start[n_codes]
                     if at + length > len(keys):
@@ -205,6 +230,7 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
                         keys = grown
                     keys[at:at + length] = raw[begin:begin + length]
                     key_start[n_codes + 1] = at + length
+                    _put(table, slot, n_codes, h, at, length)
                     if length == 0:
                         empty = n_codes
                     codes[g] = n_codes
@@ -212,18 +238,16 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
                     if 2 * n_codes > size:  # keep the table at most half full
                         size *= 2
                         mask = np.uint64(size - 1)
-                        slot_code = np.full(size, -1, dtype=np.int64)
-                        slot_hash = np.zeros(size, dtype=np.uint64)
+                        table = np.zeros(4 * size, dtype=np.uint64)
                         for known in range(n_codes):
                             kh = hashes[first_row[known]]
                             ks = kh & mask
-                            while slot_code[ks] >= 0:
+                            while table[4 * ks] != 0:
                                 ks = (ks + np.uint64(1)) & mask
-                            slot_code[ks] = known
-                            slot_hash[ks] = kh
+                            _put(table, ks, known, kh, key_start[known], key_start[known + 1] - key_start[known])
                     break
-                if slot_hash[slot] == h and key_start[code + 1] - key_start[code] == length:
-                    at = key_start[code]
+                if table[4 * slot + 1] == h and table[4 * slot + 3] == length:
+                    at = table[4 * slot + 2]
                     same = True
                     for q in range(length):
                         if keys[at + q] != raw[begin + q]:
@@ -237,9 +261,136 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
     return codes, first_row[:n_codes].copy(), empty
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _put(table, slot, code, h, at, length):  # pragma: no cover - compiled
+    table[4 * slot] = code + 1
+    table[4 * slot + 1] = h
+    table[4 * slot + 2] = at
+    table[4 * slot + 3] = length
+
+
 def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(code per row, first row of each code, code of the empty string or -1) of a string column."""
     offsets, data = _parts(column)
-    return _factorize_hashed(offsets, data, _hash_strings(offsets, data))
+    hashes = _hash_strings(offsets, data)
+    # Distinct strings, estimated from every 64th row: past ~2^15 one table outgrows the cache.
+    estimate = min(len(hashes), 64 * len(np.unique(hashes[::64])))
+    if estimate <= 1 << 15:
+        return _factorize_hashed(offsets, data, hashes)
+    part_bits = min(12, (estimate >> 13).bit_length())  # about 2^13 distinct strings per partition
+    return _factorize_partitioned(offsets, data, hashes, part_bits)
+
+
+@njit(cache=True, nogil=True)
+def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cover - compiled
+    """As :func:`_factorize_hashed`, for many distinct strings: one small table per hash partition.
+
+    Rows are first copied, grouped by the top ``part_bits`` bits of their hash (hash, row and
+    bytes side by side, each group contiguous), then each group is factorised with its own
+    table, which stays in cache, instead of probing one table of millions of slots at random.
+    A key is its first row's bytes in the group's copy. Codes are numbered group by group, rows
+    in order within a group: they depend on the strings only.
+    """
+    n = len(hashes)
+    n_parts = 1 << part_bits
+    shift = np.uint64(64 - part_bits)
+    # Pass 1: rows and bytes per partition, so each partition's copy is one contiguous run.
+    rows_in = np.zeros(n_parts + 1, dtype=np.int64)
+    bytes_in = np.zeros(n_parts + 1, dtype=np.int64)
+    g = 0
+    for c in range(len(offsets)):
+        off = offsets[c]
+        for i in range(len(off) - 1):
+            q = np.int64(hashes[g] >> shift)
+            rows_in[q + 1] += 1
+            bytes_in[q + 1] += off[i + 1] - off[i]
+            g += 1
+    for q in range(n_parts):
+        rows_in[q + 1] += rows_in[q]
+        bytes_in[q + 1] += bytes_in[q]
+    # Pass 2: the copy. Entry s of partition q (rows_in[q] <= s < rows_in[q + 1]) is row
+    # p_row[s] with hash p_hash[s] and bytes p_bytes[p_start[s]:p_start[s + 1]].
+    row_fill = rows_in[:-1].copy()
+    byte_fill = bytes_in[:-1].copy()
+    p_hash = np.empty(n, dtype=np.uint64)
+    p_row = np.empty(n, dtype=np.int64)
+    p_start = np.empty(n, dtype=np.int64)
+    p_bytes = np.empty(max(bytes_in[n_parts], 1), dtype=np.uint8)
+    g = 0
+    for c in range(len(offsets)):
+        off, raw = offsets[c], data[c]
+        for i in range(len(off) - 1):
+            h = hashes[g]
+            q = np.int64(h >> shift)
+            s = row_fill[q]
+            row_fill[q] += 1
+            p_hash[s] = h
+            p_row[s] = g
+            at = byte_fill[q]
+            p_start[s] = at
+            for k in range(off[i], off[i + 1]):
+                p_bytes[at] = raw[k]
+                at += 1
+            byte_fill[q] = at
+            g += 1
+    # Pass 3: partition by partition, one table (slots as in _factorize_hashed, the key offset
+    # pointing into p_bytes), cleared and reused.
+    codes = np.empty(n, dtype=np.int64)
+    first_row = np.empty(n, dtype=np.int64)
+    table = np.zeros(4 * 1024, dtype=np.uint64)
+    n_codes = 0
+    empty = -1
+    for q in range(n_parts):
+        base = n_codes
+        size = 1024
+        mask = np.uint64(size - 1)
+        table[:4 * size] = 0
+        end_q = rows_in[q + 1]
+        for s in range(rows_in[q], end_q):
+            h = p_hash[s]
+            begin = p_start[s]
+            length = (p_start[s + 1] if s + 1 < end_q else byte_fill[q]) - begin
+            slot = h & mask
+            while True:
+                code = np.int64(table[4 * slot]) - 1
+                if code < 0:
+                    table[4 * slot] = n_codes + 1
+                    table[4 * slot + 1] = h
+                    table[4 * slot + 2] = begin
+                    table[4 * slot + 3] = length
+                    first_row[n_codes] = p_row[s]
+                    if length == 0:
+                        empty = n_codes
+                    codes[p_row[s]] = n_codes
+                    n_codes += 1
+                    if 2 * (n_codes - base) > size:  # at most half full: double and re-insert
+                        old = table[:4 * size].copy()
+                        size *= 2
+                        mask = np.uint64(size - 1)
+                        if 4 * size > len(table):
+                            table = np.zeros(4 * size, dtype=np.uint64)
+                        else:
+                            table[:4 * size] = 0
+                        for o in range(size // 2):
+                            if old[4 * o] != 0:
+                                ks = old[4 * o + 1] & mask
+                                while table[4 * ks] != 0:
+                                    ks = (ks + np.uint64(1)) & mask
+                                for j in range(4):
+                                    table[4 * ks + j] = old[4 * o + j]
+                    break
+                if table[4 * slot + 1] == h and np.int64(table[4 * slot + 3]) == length:
+                    at = np.int64(table[4 * slot + 2])
+                    same = True
+                    for k in range(length):
+                        if p_bytes[at + k] != p_bytes[begin + k]:
+                            same = False
+                            break
+                    if same:
+                        codes[p_row[s]] = code
+                        break
+                slot = (slot + np.uint64(1)) & mask
+    return codes, first_row[:n_codes].copy(), empty
 
 
 def _first_occurrences(column: pa.ChunkedArray) -> np.ndarray:
@@ -312,86 +463,102 @@ def _windows(target, micros, n_targets, width):  # pragma: no cover - compiled
     return order, lo, hi
 
 
-@njit(cache=True, nogil=True)
-def _weights(reporter, lo, hi, n_reporters, min_weight, include_self_loops):  # pragma: no cover
-    """(a, b, weight) for every reporter pair, reporter a by reporter a.
+def _weights(reporter: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_reporters: int, min_weight: int,
+             include_self_loops: bool, workers: int = 2, skip: int = -1
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, weight) for every reporter pair, reporter a by reporter a, on ``workers`` threads.
 
-    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. For each report, every other
-    reporter in its window is listed once (a stamp per reporter); then, reporter by reporter,
-    the lists of a's reports are gathered, sorted and run-length counted, so each (a, b) comes
-    out once; a's self-loop, when kept, comes first.
+    ``reporter``, ``lo`` and ``hi`` are in (target, time) order. The reporters are cut into
+    ``workers`` ranges of about equal work (the window sizes of their reports); each range is
+    counted by :func:`_weights_of` on its own thread (the kernel releases the GIL) and the
+    ranges' rows are joined in range order, so the result does not depend on the threads.
+    Reports by reporter ``skip`` (an empty id) are no one's: they count for no edge.
     """
-    n = len(reporter)
-    start, by_reporter = _counting_sort(reporter, n_reporters)
-    # Pass 1, in (target, time) order, reading the windows sequentially: each report's other
-    # reporters, once each, as one slice of ``others`` (a stamp per reporter drops repeats).
-    stamp = np.full(n_reporters, -1, dtype=np.int32)
-    first = np.zeros(n + 1, dtype=np.int64)
-    total = 0
-    for p in range(n):
-        total += hi[p] - lo[p] - 1
-    others = np.empty(max(total, 1), dtype=np.int32)
-    count = 0
-    for p in range(n):
+    # Work per reporter, estimated from every 16th report (the cut only balances the threads).
+    work = np.cumsum(np.bincount(reporter[::16], weights=(hi - lo)[::16], minlength=n_reporters))
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, workers) / workers) if n_reporters else []
+    bounds = [0, *(int(c) for c in cuts), n_reporters]
+    ranges = [(bounds[k], bounds[k + 1]) for k in range(workers) if bounds[k] < bounds[k + 1]]
+
+    def count(first_a: int, end_a: int):
+        return _weights_of(reporter, lo, hi, n_reporters, first_a, end_a, min_weight, include_self_loops, skip)
+
+    if len(ranges) <= 1:
+        parts = [count(*r) for r in ranges]
+    else:
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            parts = list(pool.map(lambda r: count(*r), ranges))
+    if not parts:
+        return (np.zeros(0, np.int64),) * 3
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+
+
+@njit(cache=True, nogil=True)
+def _weights_of(reporter, lo, hi, n_reporters, first_a, end_a, min_weight,
+                include_self_loops, skip):  # pragma: no cover - compiled
+    """(a, b, weight) for the reporters a in [first_a, end_a), reporter a by reporter a.
+
+    The range's reports are first listed reporter by reporter (a counting sort that keeps only
+    this range, reading ``reporter``, ``lo`` and ``hi`` in order): report q of the list has the
+    window ``[window_lo[q], window_hi[q])``. Each report's window is scanned once; ``seen[2b]``
+    holds the last report in whose window b was met (so b counts once per report of a) and
+    ``seen[2b + 1]`` b's count so far, side by side so one cache line serves both (int32: a log
+    of 2^31 events would not fit in memory); the reporters met are listed as they first appear,
+    then emitted and their counts reset. a's self-loop, when kept, comes first.
+    """
+    start = np.zeros(end_a - first_a + 1, dtype=np.int64)  # a's reports: start[a - first_a] ...
+    for p in range(len(reporter)):
+        if first_a <= reporter[p] < end_a:
+            start[reporter[p] - first_a + 1] += 1
+    for a in range(end_a - first_a):
+        start[a + 1] += start[a]
+    fill = start[:-1].copy()
+    window_lo = np.empty(start[-1], dtype=np.int64)
+    window_hi = np.empty(start[-1], dtype=np.int64)
+    for p in range(len(reporter)):
         a = reporter[p]
-        for k in range(lo[p], hi[p]):
-            b = reporter[k]
-            if b != a and stamp[b] != p:
-                stamp[b] = p
-                others[count] = b
-                count += 1
-        first[p + 1] = count
-    # Pass 2, reporter by reporter: gather the slices of a's reports, sort, count runs.
+        if first_a <= a < end_a:
+            window_lo[fill[a - first_a]] = lo[p]
+            window_hi[fill[a - first_a]] = hi[p]
+            fill[a - first_a] += 1
+    seen = np.full(2 * n_reporters, -1, dtype=np.int32)
+    for b in range(n_reporters):
+        seen[2 * b + 1] = 0
+    met = np.empty(n_reporters, dtype=np.int32)
     capacity = 1024
     out_a = np.empty(capacity, dtype=np.int64)
     out_b = np.empty(capacity, dtype=np.int64)
     out_w = np.empty(capacity, dtype=np.int64)
     n_out = 0
-    neighbours = np.empty(1024, dtype=np.int64)
-    for a in range(n_reporters):
-        n_events = start[a + 1] - start[a]
-        if n_events == 0:
+    for a in range(first_a, end_a):
+        n_events = start[a - first_a + 1] - start[a - first_a]
+        if n_events == 0 or n_events < min_weight or a == skip:  # weight(a, b) <= n_events
             continue
-        count = 0
-        for q in range(start[a], start[a + 1]):
-            p = by_reporter[q]
-            size = first[p + 1] - first[p]
-            if count + size > len(neighbours):
-                grown = np.empty(2 * (count + size), dtype=np.int64)
-                grown[:count] = neighbours[:count]
-                neighbours = grown
-            for k in range(size):
-                neighbours[count + k] = others[first[p] + k]
-            count += size
         if include_self_loops and n_events >= min_weight:  # every report matches itself
             if n_out == capacity:
                 capacity *= 2
                 out_a, out_b, out_w = _grow(out_a, capacity), _grow(out_b, capacity), _grow(out_w, capacity)
             out_a[n_out], out_b[n_out], out_w[n_out] = a, a, n_events
             n_out += 1
-        listed = neighbours[:count]
-        if count > 32:
-            listed = np.sort(listed)
-        else:  # most reporters have a handful of neighbours: no call, no allocation
-            for x in range(1, count):
-                value, y = listed[x], x - 1
-                while y >= 0 and listed[y] > value:
-                    listed[y + 1] = listed[y]
-                    y -= 1
-                listed[y + 1] = value
-        k = 0
-        while k < count:
-            b = listed[k]
-            run = k + 1
-            while run < count and listed[run] == b:
-                run += 1
-            if run - k >= min_weight:
+        n_met = 0
+        for q in range(start[a - first_a], start[a - first_a + 1]):
+            for k in range(window_lo[q], window_hi[q]):
+                b = reporter[k]
+                if b != a and b != skip and seen[2 * b] != q:
+                    seen[2 * b] = q
+                    if seen[2 * b + 1] == 0:
+                        met[n_met] = b
+                        n_met += 1
+                    seen[2 * b + 1] += 1
+        for m in range(n_met):
+            b = met[m]
+            if seen[2 * b + 1] >= min_weight:
                 if n_out == capacity:
                     capacity *= 2
                     out_a, out_b, out_w = _grow(out_a, capacity), _grow(out_b, capacity), _grow(out_w, capacity)
-                out_a[n_out], out_b[n_out], out_w[n_out] = a, b, run - k
+                out_a[n_out], out_b[n_out], out_w[n_out] = a, b, seen[2 * b + 1]
                 n_out += 1
-            k = run
+            seen[2 * b + 1] = 0
     return out_a[:n_out].copy(), out_b[:n_out].copy(), out_w[:n_out].copy()
 
 
