@@ -2,6 +2,8 @@
 
 - the draws are ``Generator.choice``'s own uniforms, turned into bins by a compiled exact search
   (:func:`~detector.features.windows.inverse_cdf`), so the same seed gives the same bins;
+- multinomial rows are drawn by a compiled copy of NumPy's algorithm
+  (:func:`~detector.features.draws.multinomial_rows`): the same counts, the generator left alike;
 - rows of cumulative counts are built in one compiled pass instead of ``bincount`` and ``cumsum``;
 - :func:`~detector.features.windows.best_bounded` skips blocks of windows that cannot reach the
   best value and returns :func:`~detector.features.windows.best_dense`'s window, ties included;
@@ -14,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from detector.features.draws import multinomial_rows, multinomial_terms
 from detector.features.scan import _llr_terms, _null_maxima, _use_sparse, draws_positions
 from detector.features.windows import (
     best_bounded,
@@ -59,6 +62,25 @@ def test_inverse_cdf_finds_the_exact_count_whatever_the_guide_says():
     expected = cdf.searchsorted(u, side="right")
     for guide in (np.zeros(6, dtype=np.int64), np.full(6, 6, dtype=np.int64), choice_cdf(np.diff(cdf, prepend=0))[1]):
         np.testing.assert_array_equal(inverse_cdf(cdf, guide, u), expected)
+
+
+@pytest.mark.parametrize("total", [1, 70, 600, 3000, 25_000, 400_000])
+def test_compiled_multinomial_rows_are_numpys_and_leave_the_generator_alike(total):
+    """Totals small and large enough for both of NumPy's binomial algorithms (inversion, BTPE),
+    and baselines whose conditional probabilities pass 1/2 (a heavy last stretch)."""
+    rng = np.random.default_rng(total)
+    length = 24 * 60
+    shapes = _shapes(rng, length)
+    heavy_end = np.ones(length)
+    heavy_end[-30:] = 200.0
+    shapes["heavy end"] = heavy_end / heavy_end.sum()
+    for name, shape in shapes.items():
+        plain = np.random.default_rng(9)
+        expected = plain.multinomial(total, shape, size=25)
+        ours = np.random.default_rng(9)
+        got = multinomial_rows(ours, total, 25, length, *multinomial_terms(shape))
+        np.testing.assert_array_equal(got, expected, err_msg=name)
+        np.testing.assert_array_equal(ours.random(4), plain.random(4), err_msg=name)
 
 
 def test_cumulative_counts_equal_bincount_then_cumsum():

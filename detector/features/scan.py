@@ -31,6 +31,7 @@ from functools import partial
 
 import numpy as np
 
+from detector.features.draws import multinomial_rows, multinomial_terms
 from detector.features.windows import (
     best_bounded,
     best_dense,
@@ -175,6 +176,8 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
     positions = draws_positions(total, length)
     if positions:
         cdf = choice_cdf(shape)
+    else:
+        by_bin = multinomial_terms(shape)
     chunk = int(min(200, max(1, _CHUNK_BINS // max(length, total if positions else 1, 1))))
     done = 0
     while done < replicates:
@@ -184,7 +187,8 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
             # job: the same draws, but the search (most of choice's cost) leaves the drawing thread.
             yield partial(_score_uniforms, rng.random((k, total)), cdf, length, table, packed, sparse)
         else:
-            yield partial(_score_draws, rng.multinomial(total, shape, size=k), total, sparse, table, packed)
+            # ``rng.multinomial(total, shape, size=k)``, compiled (the same counts, see .draws).
+            yield partial(_score_draws, multinomial_rows(rng, total, k, length, *by_bin), total, sparse, table, packed)
         done += k
 
 
