@@ -7,32 +7,15 @@ campaigns leave idle. The child starts from the parent's memory as it is (nothin
 and sends back only its result; its work is the same as in the parent, so the result is too.
 
 Fork only: where it is unavailable, or with one worker, the function runs at once in the
-process, and :meth:`Forked.result` returns what it returned. The child shares the parent's pages
-until either writes them, and both steps hold their own working tables meanwhile, so the caller
-forks only when a full copy of the process would still fit in the memory available
-(:func:`room_for_a_copy`): on a large case the steps run one after the other, as before.
+process, and :meth:`Forked.result` returns what it returned.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import traceback
 from collections.abc import Callable
 from typing import Any
-
-
-def room_for_a_copy(meminfo: str = "/proc/meminfo", statm: str = "/proc/self/statm") -> bool:
-    """Whether the memory available (``MemAvailable``) exceeds this process's resident size;
-    False where either cannot be read (no /proc)."""
-    try:
-        with open(meminfo, encoding="ascii") as fh:
-            available_kib = next(int(line.split()[1]) for line in fh if line.startswith("MemAvailable:"))
-        with open(statm, encoding="ascii") as fh:
-            resident = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, StopIteration, ValueError, IndexError):
-        return False
-    return available_kib * 1024 > resident
 
 
 def _run_child(conn, fn: Callable, args: tuple, kwargs: dict) -> None:

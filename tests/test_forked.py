@@ -9,7 +9,7 @@ import pytest
 
 from detector.analysis import analyze_frames
 from detector.errors import DetectorError
-from detector.forked import Forked, room_for_a_copy
+from detector.forked import Forked
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -63,7 +63,6 @@ def test_the_analysis_with_its_bursts_forked_equals_the_analysis_in_one_process(
         return real(*args, fork=fork, **kwargs)
 
     monkeypatch.setattr(analysis, "Forked", counted)
-    monkeypatch.setattr(analysis, "room_for_a_copy", lambda: True)
     one = analyze_frames(notices, posts, exposure, aliases=aliases, seed=1, params=DEFAULTS.replace(workers=1))
     two = analyze_frames(notices, posts, exposure, aliases=aliases, seed=1, params=DEFAULTS.replace(workers=2))
     assert forks == [False, True]
@@ -71,13 +70,3 @@ def test_the_analysis_with_its_bursts_forked_equals_the_analysis_in_one_process(
     for name, frame in one.tables.items():
         pd.testing.assert_frame_equal(two.tables[name], frame, obj=name, check_exact=True)
     assert len(one.tables["bursts"]) > 0 and len(one.tables["campaigns"]) > 0
-
-
-def test_the_bursts_are_forked_only_when_a_copy_of_the_process_would_fit(tmp_path):
-    statm = tmp_path / "statm"
-    statm.write_text(f"100 {(2 << 30) // os.sysconf('SC_PAGE_SIZE')} 10 1 0 50 0\n")   # 2 GiB resident
-    meminfo = tmp_path / "meminfo"
-    for available_gib, fits in ((8, True), (1, False)):
-        meminfo.write_text(f"MemTotal: 25000000 kB\nMemAvailable: {available_gib << 20} kB\n")
-        assert room_for_a_copy(str(meminfo), str(statm)) is fits
-    assert room_for_a_copy(str(tmp_path / "absent"), str(statm)) is False
