@@ -20,9 +20,8 @@ from detector.features.bursts import Period, detect_bursts
 from detector.features.calls import classify_calls, confirm_boasts
 from detector.features.copies import copy_clusters, near_duplicate_pairs
 from detector.features.networks import co_reporting_edges, forward_edges
-from detector.forked import Forked
 from detector.identity import apply_aliases, case_aliases, resolve_aliases
-from detector.params import DEFAULTS, Parameters, worker_count
+from detector.params import DEFAULTS, Parameters
 from detector.review import apply_reviews
 from detector.store import Case
 
@@ -87,18 +86,11 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     forwards = forward_edges(posts)
     coreports = co_reporting_edges(notices, window_seconds=P.coreport_window_s, min_edge_weight=P.coreport_min_weight)
     step("bursts")
-    # Bursts and campaigns read the same inputs, not each other's results: with more than one
-    # worker the bursts run in a forked child meanwhile, on the core the campaigns leave idle.
-    bursts_aside = Forked(detect_bursts, notices, exposure, period, params=P, fork=worker_count(P.workers) > 1)
+    scans, bursts = detect_bursts(notices, exposure, period, params=P)
     step("campaigns")
     inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period,
                             coreports=coreports, previous=previous, params=P)
-    try:
-        campaigns, findings, links, reactions = build_campaigns(inputs)
-    except BaseException:
-        bursts_aside.cancel()
-        raise
-    scans, bursts = bursts_aside.result()
+    campaigns, findings, links, reactions = build_campaigns(inputs)
     bursts = explain_bursts(bursts, campaigns)
     tables = {"calls": calls, "pairs": pairs,
               "clusters": clusters, "forwards": forwards, "coreports": coreports, "scans": scans, "bursts": bursts, "links": links,
