@@ -34,6 +34,7 @@ from detector.campaign_lookups import CampaignLookups
 from detector.features.baseline import Cycle, bin_counts, hourly_bins, robust_cycle
 from detector.features.bursts import Period, burst_notices, stream_shape, subject_of
 from detector.features.linkage import (
+    NoticeKeys,
     benjamini_hochberg,
     link_tests,
     per_target_links,
@@ -277,7 +278,7 @@ def post_episodes(pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Se
 
 
 def _episode_links(pairs: pd.DataFrame, notices: pd.DataFrame, period: Period, published: pd.Series,
-                   params: Parameters = DEFAULTS) -> pd.DataFrame:
+                   params: Parameters = DEFAULTS, notice_keys: NoticeKeys | None = None) -> pd.DataFrame:
     """Per-target link tests, one per posting episode of each target."""
     if pairs.empty:
         return pd.DataFrame()
@@ -286,7 +287,7 @@ def _episode_links(pairs: pd.DataFrame, notices: pd.DataFrame, period: Period, p
     frames = []
     for k, chunk in pairs.groupby("episode", sort=True):
         tested = per_target_links(chunk, notices, period.start, period.end, window_h=params.window_h,
-                                  published=published, alpha=params.alpha)
+                                  published=published, alpha=params.alpha, notice_keys=notice_keys)
         tested["episode"] = int(k)
         frames.append(tested)
     return pd.concat(frames, ignore_index=True)
@@ -296,6 +297,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
                   published: pd.Series, reactions: pd.DataFrame) -> pd.DataFrame:
     period = inputs.period
     frames = []
+    keys = NoticeKeys.of(notices)     # every episode's test reads the same notices
     call_pairs = calls[["post_id", "posted_at", "targets"]].explode("targets").dropna(subset=["targets"])
     call_pairs = call_pairs.rename(columns={"targets": "target"})
     reacted = set(zip(reactions.loc[reactions["reaction"].astype(bool), "post_id"],
@@ -303,7 +305,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     causal = call_pairs[[(p, t) not in reacted for p, t in zip(call_pairs["post_id"], call_pairs["target"],
                                                                  strict=True)]]
     if len(causal):
-        tested = _episode_links(causal, notices, period, published, inputs.params)
+        tested = _episode_links(causal, notices, period, published, inputs.params, keys)
         tested["basis"] = "call"
         frames.append(tested)
     call_ids = set(calls["post_id"])
@@ -313,7 +315,7 @@ def _target_links(inputs: CampaignInputs, calls: pd.DataFrame, notices: pd.DataF
     mentions = mentions.explode("targets").dropna(subset=["targets"]).rename(columns={"targets": "target"})
     mentions = mentions[~mentions["target"].isin(set(call_pairs["target"]))] if len(call_pairs) else mentions
     if len(mentions):
-        tested = _episode_links(mentions, notices, period, published, inputs.params)
+        tested = _episode_links(mentions, notices, period, published, inputs.params, keys)
         tested["basis"] = "mention"
         frames.append(tested)
     if not frames:

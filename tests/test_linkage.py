@@ -114,3 +114,29 @@ def test_benjamini_hochberg_matches_the_textbook_example():
     assert q.iloc[2] == pytest.approx(0.04)
     assert q.iloc[1] == pytest.approx(0.04)
     assert np.isnan(q.iloc[4])
+
+
+@pytest.mark.parametrize("arrow", [False, True])
+def test_notice_keys_made_once_give_the_same_per_target_links_as_looking_up_every_notice(arrow):
+    """Notice codes and hours made once (``NoticeKeys``) for many tests: each test's rows are
+    those of looking up every notice's target again, with notices without a target, on targets
+    no call names, and calls naming targets with no notice."""
+    from detector.features.linkage import NoticeKeys
+
+    rng = np.random.default_rng(8)
+    targets = [f"t{i}" for i in range(30)]
+    notices = _daily_notices(rng, 900, targets)
+    notices.loc[notices.sample(40, random_state=1).index, "target"] = None
+    if arrow:
+        notices["target"] = notices["target"].astype("string[pyarrow]")
+    keys = NoticeKeys.of(notices)
+    for named in (targets[:5], targets[3:17] + ["never-reported"], targets):
+        calls = pd.DataFrame({"target": rng.choice(named, 25),
+                              "posted_at": START + pd.to_timedelta(rng.uniform(5 * 24, 80 * 24, 25), unit="h")})
+        index = pd.Index(sorted(set(calls["target"])))
+        np.testing.assert_array_equal(keys.codes_in(index), index.get_indexer(notices["target"]))
+        pd.testing.assert_frame_equal(per_target_links(calls, notices, START, END, notice_keys=keys),
+                                      per_target_links(calls, notices, START, END), check_exact=True)
+    empty = notices.iloc[:0]
+    pd.testing.assert_frame_equal(per_target_links(calls, empty, START, END, notice_keys=NoticeKeys.of(empty)),
+                                  per_target_links(calls, empty, START, END), check_exact=True)

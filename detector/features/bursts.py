@@ -181,17 +181,23 @@ def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period:
         singles = [("subject", subject, None, None)]
         singles += [("policy", str(policy), pos, None) for policy, pos in _groups(sub["policy"])
                     if len(pos) >= P.min_policy_notices]
-        shared: dict[int, list[tuple[str, np.ndarray]]] = {}
-        for target, pos in _groups(sub["target"]):
-            if len(pos) < P.min_target_notices:
-                continue
+        shared: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        targets, order, bounds = _group_index(sub["target"])
+        # Each target's bins sorted, all at once: rows by (target, bin), sliced per target.
+        codes = np.empty(len(sub_bins), dtype=np.int64)
+        codes[order] = np.repeat(np.arange(len(targets)), np.diff(bounds))
+        sorted_bins = sub_bins[order[np.lexsort((sub_bins[order], codes[order]))]]
+        first_bins = _first_bins(published, targets)
+        for i in np.flatnonzero(np.diff(bounds) >= P.min_target_notices):
+            target, pos = targets[i], order[bounds[i]:bounds[i + 1]]
             if target in views_targets:
                 singles.append(("target", str(target), pos, [target]))
             else:
-                shared.setdefault(int(published.get(target, 0)), []).append((str(target), pos))
+                shared.setdefault(int(first_bins[i]), []).append((str(target), pos,
+                                                                   sorted_bins[bounds[i]:bounds[i + 1]]))
         for scope, key, pos, targets in singles:
             rows_target = sub["target"] if pos is None else sub["target"].iloc[pos]
-            shape_targets = targets if targets is not None else sorted(rows_target.dropna().unique())
+            shape_targets = targets if targets is not None else sorted(rows_target.dropna().unique().tolist())
             has_views = bool(views_targets & set(shape_targets))
             shape = stream_shape(bins, cycle, exposure if has_views else None, shape_targets)
             if scope == "target":
@@ -202,19 +208,36 @@ def notice_streams(notices: pd.DataFrame, exposure: pd.DataFrame | None, period:
         # Targets without views share the subject's shape: one Monte Carlo null per notice count.
         for first_bin, members in sorted(shared.items()):
             shape = _from_bin(flat_shape, first_bin)
-            for key, pos in members:
+            for key, pos, events in members:
                 streams.append(Stream(_stream_id("target", subject, key), "target", subject, key, sub, pos,
-                                      np.sort(sub_bins[pos]), shape, False, cycle, shared=(subject, first_bin)))
+                                      events, shape, False, cycle, shared=(subject, first_bin)))
     return streams
+
+
+def _group_index(keys: pd.Series) -> tuple[list, np.ndarray, np.ndarray]:
+    """Distinct non-null keys (sorted, as Python objects), the rows in key order (row order within
+    a key; rows with no key left out) and each key's bounds in it: key ``i``'s rows are
+    ``order[bounds[i]:bounds[i + 1]]``."""
+    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return list(uniques.tolist()), order[bounds[0]:], bounds - bounds[0]
 
 
 def _groups(keys: pd.Series) -> list[tuple[object, np.ndarray]]:
     """(key, positions) per distinct non-null key, keys sorted, positions in row order: what
     ``groupby(sort=True)`` iterates, without building a frame per group."""
-    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    uniques, order, bounds = _group_index(keys)
     return [(uniques[i], order[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))]
+
+
+def _first_bins(published: pd.Series, targets: list) -> np.ndarray:
+    """``published.get(target, 0)`` of each target, in one lookup."""
+    if not len(targets):
+        return np.zeros(0, dtype=np.int64)
+    if not len(published):
+        return np.zeros(len(targets), dtype=np.int64)
+    return published.reindex(pd.Index(targets, dtype=published.index.dtype)).fillna(0).to_numpy(dtype=np.int64)
 
 
 def scan_streams(streams: list[Stream], P: Parameters) -> None:

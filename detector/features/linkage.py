@@ -341,13 +341,37 @@ def policy_match_counts(requested: str | None, cited: pd.Series, base_matching: 
             "p_value": p}
 
 
+@dataclass(frozen=True)
+class NoticeKeys:
+    """Notices' times in hours and targets as codes, made once for many :func:`per_target_links`
+    (each looked up the targets of every notice, as strings, again)."""
+
+    hours: np.ndarray          # to_hours(received_at)
+    codes: np.ndarray          # each notice's target in ``uniques``; -1 without one
+    uniques: pd.Index
+
+    @classmethod
+    def of(cls, notices: pd.DataFrame) -> NoticeKeys:
+        if not len(notices):
+            return cls(np.zeros(0), np.zeros(0, dtype=np.int64), pd.Index([]))
+        codes, uniques = pd.factorize(notices["target"], use_na_sentinel=True)
+        return cls(to_hours(notices["received_at"]), codes.astype(np.int64), pd.Index(uniques))
+
+    def codes_in(self, targets: pd.Index) -> np.ndarray:
+        """``targets.get_indexer(notices["target"])``: each notice's position in ``targets``, or -1."""
+        if not len(self.codes):
+            return np.zeros(0, dtype=int)
+        local = np.append(targets.get_indexer(self.uniques), -1)    # code -1 (no target) reads the -1
+        return local[self.codes]
+
+
 PER_TARGET_COLUMNS = ["target", "calls", "first_call", "notices_total", "notices_within", "expected_within",
                       "rate_ratio", "median_lag_h", "p_value", "p_floor", "shifts", "insufficient", "informative"]
 
 
 def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                      window_h: float = DEFAULTS.window_h, published: pd.Series | None = None,
-                     alpha: float = DEFAULTS.alpha) -> pd.DataFrame:
+                     alpha: float = DEFAULTS.alpha, notice_keys: NoticeKeys | None = None) -> pd.DataFrame:
     """The day-shift test of :func:`link_test`, for every target separately, in one pass.
 
     Each target's calls are shifted together; its eligible shifts are its own (its calls'
@@ -358,6 +382,7 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
     ----------
     calls : DataFrame[target, posted_at] — one row per (post, target named).
     notices : DataFrame[target, received_at].
+    notice_keys : :meth:`NoticeKeys.of` ``notices``, when the caller tests them many times.
 
     Returns
     -------
@@ -373,8 +398,8 @@ def per_target_links(calls: pd.DataFrame, notices: pd.DataFrame, start: pd.Times
     c_code = targets.get_indexer(calls["target"])
     order = np.lexsort((c_hours, c_code))
     c_hours, c_code = c_hours[order], c_code[order]
-    n_hours = to_hours(notices["received_at"]) if len(notices) else np.zeros(0)
-    n_code_all = targets.get_indexer(notices["target"]) if len(notices) else np.zeros(0, dtype=int)
+    keys = notice_keys if notice_keys is not None else NoticeKeys.of(notices)
+    n_hours, n_code_all = keys.hours, keys.codes_in(targets)
     use = (n_code_all >= 0) & (n_hours >= start_h) & (n_hours < end_h)
     n_code, n_rel = n_code_all[use], n_hours[use] - start_h
     span = (end_h - start_h) + 24 * 800 + 10 * window_h

@@ -31,7 +31,18 @@ from functools import partial
 
 import numpy as np
 
-from detector.features.windows import best_dense, best_sparse, pack_terms, sparse_cost
+from detector.features.draws import multinomial_rows, multinomial_terms
+from detector.features.windows import (
+    best_bounded,
+    best_dense,
+    best_sparse,
+    block_bounds,
+    choice_cdf,
+    cumulative_counts,
+    inverse_cdf,
+    pack_terms,
+    sparse_cost,
+)
 from detector.params import DEFAULTS
 
 # Widths scanned, in hours: from one hour to one week.
@@ -124,17 +135,27 @@ def _use_sparse(total: int, packed) -> bool:
     return 2 * (float(-np.expm1(-expect).sum()) + total * len(widths)) < windows
 
 
+#: Streams of up to this many events score all windows with :func:`~.windows.best_bounded`
+#: (3x faster than scoring every window at a few hundred events); above it the counts of
+#: neighbouring windows are too alike for the blocks' bounds to skip much.
+_BOUNDED_MAX_TOTAL = 2_000
+
+
+def _dense_best(c: np.ndarray, table: np.ndarray, packed, total: int) -> tuple[np.ndarray, ...]:
+    """Best window per row of cumulative counts ``c``: every window scored, or bounded blocks
+    skipped (:func:`~.windows.best_bounded`, the same result) when that is cheaper."""
+    if total <= _BOUNDED_MAX_TOTAL:
+        return best_bounded(c, table, *packed, *block_bounds(packed, total))
+    return best_dense(c, table, *packed)
+
+
 def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed, sparse: bool | None = None
                     ) -> tuple[np.ndarray, ...]:
     """Best window per row of sorted event bins ``pos`` (k x N), sparse or dense by cost (``sparse``,
     when the caller has already chosen, as :func:`_use_sparse` would)."""
     if _use_sparse(pos.shape[1], packed) if sparse is None else sparse:
         return best_sparse(pos, table, *packed)
-    k = pos.shape[0]
-    counts = np.bincount((pos + (np.arange(k) * length)[:, None]).ravel(), minlength=k * length)
-    c = np.zeros((k, length + 1), dtype=np.int32)
-    np.cumsum(counts.reshape(k, length), axis=1, out=c[:, 1:])
-    return best_dense(c, table, *packed)
+    return _dense_best(cumulative_counts(pos, length), table, packed, pos.shape[1])
 
 
 #: Bins of Monte Carlo draws held at once per chunk (replicates x bins): bounds memory on long cases.
@@ -153,15 +174,21 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
     packed = pack_terms(terms)
     sparse = _use_sparse(total, packed)
     positions = draws_positions(total, length)
+    if positions:
+        cdf = choice_cdf(shape)
+    else:
+        by_bin = multinomial_terms(shape)
     chunk = int(min(200, max(1, _CHUNK_BINS // max(length, total if positions else 1, 1))))
     done = 0
     while done < replicates:
         k = min(chunk, replicates - done)
         if positions:
-            yield partial(_score_positions, rng.choice(length, size=(k, total), p=shape), length, table, packed,
-                          sparse)
+            # ``rng.choice(length, size=(k, total), p=shape)``'s own uniforms, turned into bins by the
+            # job: the same draws, but the search (most of choice's cost) leaves the drawing thread.
+            yield partial(_score_uniforms, rng.random((k, total)), cdf, length, table, packed, sparse)
         else:
-            yield partial(_score_draws, rng.multinomial(total, shape, size=k), total, sparse, table, packed)
+            # ``rng.multinomial(total, shape, size=k)``, compiled (the same counts, see .draws).
+            yield partial(_score_draws, multinomial_rows(rng, total, k, length, *by_bin), total, sparse, table, packed)
         done += k
 
 
@@ -182,8 +209,14 @@ def draws_positions(total: int, length: int) -> bool:
     return total <= 64 or total * _POSITION_COST_BINS <= length
 
 
-def _score_positions(pos: np.ndarray, length: int, table: np.ndarray, packed, sparse: bool) -> np.ndarray:
-    return _best_of_events(np.sort(pos, axis=1), length, table, packed, sparse)[0]
+def _score_uniforms(u: np.ndarray, cdf: tuple[np.ndarray, np.ndarray], length: int, table: np.ndarray, packed,
+                    sparse: bool) -> np.ndarray:
+    """Best LLR of each row of events drawn by the uniforms ``u`` (k x N) through ``cdf``
+    (:func:`~.windows.choice_cdf`); only the sparse kernel needs each row's bins sorted."""
+    pos = inverse_cdf(*cdf, u)
+    if sparse:
+        return best_sparse(np.sort(pos, axis=1), table, *packed)[0]
+    return _dense_best(cumulative_counts(pos, length), table, packed, u.shape[1])[0]
 
 
 def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray, packed) -> np.ndarray:
@@ -193,7 +226,7 @@ def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray,
         return best_sparse(pos, table, *packed)[0]
     c = np.zeros((k, length + 1), dtype=np.int32)
     np.cumsum(draws, axis=1, out=c[:, 1:])
-    return best_dense(c, table, *packed)[0]
+    return _dense_best(c, table, packed, total)[0]
 
 
 def _run_jobs(jobs, pool: Executor | None, ahead: int = 3):
