@@ -125,8 +125,8 @@ def _calls_and_boasts(posts: AnalysisPosts, mapping: dict[str, str], P: Paramete
                                                   workers=P.workers, keep_other=False), mapping, columns=())
         found.append(classified)
         kept.append(batch[batch["post_id"].isin(set(classified["post_id"]))])
-    batch = None            # the last batch's texts go before the pool hands its pages back
-    release_arrow_memory()
+        del batch           # one batch's texts at a time
+        release_arrow_memory()
     return pd.concat(found, ignore_index=True), pd.concat(kept)
 
 
@@ -196,6 +196,7 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
             previous = case.derived("campaigns") if case.analysed() else None
             inputs = case.inputs_seen()
             aliases, reviews = case.aliases(), case.reviews()
+        release_arrow_memory()      # the read's joined batches
         analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
                                   aliases=aliases, previous=previous, reviews=reviews)
     with Case.open(db, command="analyze", wait=lock_wait) as case, case.transaction():

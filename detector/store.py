@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from detector import caselock
-from detector.analysis_posts import TEXT_COLUMNS, AnalysisPosts, release_arrow_memory, texts_writer
+from detector.analysis_posts import FRAME_COLUMNS, AnalysisPosts, release_arrow_memory, texts_writer
 from detector.collect.base import Parsed
 from detector.errors import DetectorError
 from detector.gc_pause import gc_paused
@@ -66,17 +66,30 @@ def _arrow_frame(table: pa.Table) -> pd.DataFrame:
         out[col] = pd.Series(table.column(col).to_pylist(), dtype=object, index=out.index)
     return out[table.column_names]
 
+def _owned(column: pa.Array) -> pa.Array:
+    """A copy of ``column`` in Arrow's own memory. DuckDB frees a record batch it streamed only
+    when every column of it is gone, and a text column widened to 64-bit offsets still shares its
+    characters: keeping a batch's columns as they came kept every batch whole, texts included,
+    until the read ended (the posts table twice over, for 10^7 posts the read's peak)."""
+    return pa.concat_arrays([column])
+
+
 def _joined(schema: pa.Schema, chunks: dict[str, list]) -> pa.Table:
     """A table of ``schema`` from each column's chunks (emptied as it goes), each column in one
     piece: made column by column, so only one column is ever held twice, and taking rows of a
-    column in many chunks costs a copy of the whole column per take."""
-    columns = {field.name: pa.concat_arrays(chunks.pop(field.name)) if chunks[field.name]
-               else pa.array([], field.type) for field in schema}
+    column in many chunks costs a copy of the whole column per take. The chunks' pages go back
+    to the system column by column (Arrow's pool kept them, and a column's chunks cannot hold
+    the next, whole column: they piled up, ~0.25 GB per 10^6 rows)."""
+    columns = {}
+    for field in schema:
+        columns[field.name] = (pa.concat_arrays(chunks.pop(field.name)) if chunks[field.name]
+                               else pa.array([], field.type))
+        release_arrow_memory()
     return pa.table(columns, schema=schema)
 
 
 def _conformed_texts(table: pa.Table) -> pd.DataFrame:
-    """Spilled text columns of the posts as :meth:`Case.table` conforms them with ``arrow_text``."""
+    """Posts' columns read back from apart as :meth:`Case.table` conforms them with ``arrow_text``."""
     with gc_paused():
         return conform(_arrow_frame(table), "posts", arrow_text=True, columns=table.column_names)
 
@@ -198,22 +211,23 @@ class Case:
         return conform(df, name, arrow_text) if name in TABLES else df
 
     def analysis_posts(self, folder: Path) -> AnalysisPosts:
-        """The posts table as the analysis reads it (:mod:`detector.analysis_posts`): every column
-        but the texts in memory, conformed as :meth:`table` conforms them with ``arrow_text``, and
-        the texts written to an Arrow file in ``folder`` as they are read, read back in batches.
-        ``folder`` must outlive the reading of the batches (the caller removes it)."""
+        """The posts table as the analysis reads it (:mod:`detector.analysis_posts`): the columns
+        every step reads in memory, conformed as :meth:`table` conforms them with ``arrow_text``,
+        and the others (the texts among them) written to an Arrow file in ``folder`` as they are
+        read, read back in batches. ``folder`` must outlive the reading of the batches (the caller
+        removes it)."""
         if not self.has_table("posts"):
             return AnalysisPosts.of(conform(pd.DataFrame(), "posts", arrow_text=True))
         schema, batches = self._arrow_batches("posts")
-        apart = pa.schema([field for field in schema if field.name in TEXT_COLUMNS])
-        kept = pa.schema([field for field in schema if field.name not in TEXT_COLUMNS])
+        apart = pa.schema([field for field in schema if field.name not in FRAME_COLUMNS])
+        kept = pa.schema([field for field in schema if field.name in FRAME_COLUMNS])
         chunks: dict[str, list] = {field.name: [] for field in kept}
         path = Path(folder) / "posts_texts.arrow"
         with texts_writer(path, apart) as write:
             for batch in batches:
                 write(pa.record_batch([batch.column(name) for name in apart.names], schema=apart))
                 for name in kept.names:
-                    chunks[name].append(batch.column(name))
+                    chunks[name].append(_owned(batch.column(name)))
         with gc_paused():
             frame = conform(_arrow_frame(_joined(kept, chunks)), "posts", arrow_text=True, columns=kept.names)
         release_arrow_memory()
@@ -231,7 +245,7 @@ class Case:
         chunks: dict[str, list] = {field.name: [] for field in schema}
         for batch in batches:
             for col, column in zip(schema.names, batch.columns, strict=True):
-                chunks[col].append(column)
+                chunks[col].append(_owned(column))
         return _joined(schema, chunks)
 
     def _arrow_batches(self, name: str) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:

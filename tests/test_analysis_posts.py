@@ -9,7 +9,7 @@ import pytest
 
 import detector.analysis as analysis
 from detector.analysis import analyze_case, analyze_frames
-from detector.analysis_posts import TEXT_COLUMNS, AnalysisPosts
+from detector.analysis_posts import FRAME_COLUMNS, AnalysisPosts
 from detector.schema import conform
 from detector.store import Case
 
@@ -33,28 +33,31 @@ def odd_case(mixed_case, tmp_path) -> Path:
     return db
 
 
-def test_a_cases_posts_with_their_texts_apart_are_the_posts_table_without_them(odd_case, tmp_path):
+def test_a_cases_posts_with_their_texts_apart_hold_the_columns_every_step_reads(odd_case, tmp_path):
     with Case.open(odd_case, read_only=True) as case:
         whole = case.table("posts", arrow_text=True)
         posts = case.analysis_posts(tmp_path)
-    assert list(posts.frame.columns) == [c for c in whole.columns if c not in TEXT_COLUMNS]
-    pd.testing.assert_frame_equal(posts.frame, whole.drop(columns=list(TEXT_COLUMNS)), check_exact=True)
+    kept = [c for c in whole.columns if c in FRAME_COLUMNS]
+    assert len(kept) == len(FRAME_COLUMNS) and "text" not in kept
+    pd.testing.assert_frame_equal(posts.frame, whole[kept], check_exact=True)
     assert len(posts) == len(whole) and whole["text"].isna().any()
 
 
-@pytest.mark.parametrize("rows", [1, 5, 40, 10**6])
-def test_the_batches_of_a_cases_posts_join_into_the_whole_posts_table(odd_case, tmp_path, monkeypatch, rows):
-    """DuckDB's record batches (of 7 rows here) are written apart and read back in batches of at
-    least ``rows`` posts; joined, the batches are the posts table, index included, and each
-    batch's texts are one chunk."""
+@pytest.mark.parametrize(("rows", "sizes"), [(5, [5] * 406), (40, [40] * 50 + [30]), (1000, [1015, 1015]),
+                                            (1400, [2030]), (10**6, [2030])])
+def test_the_batches_of_a_cases_posts_join_into_the_whole_posts_table(odd_case, tmp_path, monkeypatch, rows, sizes):
+    """DuckDB's record batches (of 7 rows here) are written apart and read back in equal batches
+    of about ``rows`` posts (2,030 posts in about 1,000: two); joined, the batches are the posts table,
+    index included, and each batch's texts are one chunk."""
     monkeypatch.setattr(Case, "ARROW_BATCH_ROWS", 7)
     with Case.open(odd_case, read_only=True) as case:
         whole = case.table("posts", arrow_text=True)
         posts = case.analysis_posts(tmp_path)
+    assert len(whole) == 2030
     batches = list(posts.batches(rows))
-    assert all(len(b) >= rows for b in batches[:-1]) and (len(batches) == 1) == (rows >= len(whole))
+    assert [len(b) for b in batches] == sizes
     pd.testing.assert_frame_equal(pd.concat(batches), whole, check_exact=True)
-    assert all(b["text"].array._pa_array.num_chunks == 1 for b in batches)
+    assert all(b[c].array._pa_array.num_chunks == 1 for b in batches for c in ("text", "post_id", "source_id"))
 
 
 def test_posts_given_as_a_frame_are_one_batch(mixed_case):
