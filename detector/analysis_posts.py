@@ -49,13 +49,13 @@ class AnalysisPosts:
         return cls(posts, lambda _rows: iter([posts]))
 
     @classmethod
-    def apart(cls, frame: pd.DataFrame, texts: Path, convert: Callable[[pa.Table], pd.DataFrame]) -> AnalysisPosts:
+    def apart(cls, frame: pd.DataFrame, path: Path, convert: Callable[[pa.Table], pd.DataFrame]) -> AnalysisPosts:
         """``frame`` (the posts' :data:`FRAME_COLUMNS`) and their other columns in the Arrow file
-        ``texts`` (:func:`texts_writer`; a row per row of ``frame``), which ``convert`` turns into
+        ``path`` (:func:`apart_writer`; a row per row of ``frame``), which ``convert`` turns into
         columns."""
         def batches(rows: int) -> Iterator[pd.DataFrame]:
             order = list(TABLES["posts"])
-            for first, table in _read_texts(texts, _even(len(frame), rows)):
+            for first, table in _read_apart(path, _even(len(frame), rows)):
                 last = first + table.num_rows
                 read = convert(table).set_axis(frame.index[first:last])
                 del table
@@ -76,7 +76,7 @@ class AnalysisPosts:
 
 
 @contextmanager
-def texts_writer(path: Path, schema: pa.Schema) -> Iterator[Callable[[pa.RecordBatch], None]]:
+def apart_writer(path: Path, schema: pa.Schema) -> Iterator[Callable[[pa.RecordBatch], None]]:
     """A function that appends record batches of ``schema`` to the Arrow file ``path`` (written
     uncompressed: at 10^6 posts compression took 2-3 s against 0.6 s for the plain write)."""
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
@@ -89,7 +89,7 @@ def _even(total: int, rows: int) -> int:
     return max(1, -(-total // max(1, round(total / rows))))
 
 
-def _read_texts(path: Path, rows: int) -> Iterator[tuple[int, pa.Table]]:
+def _read_apart(path: Path, rows: int) -> Iterator[tuple[int, pa.Table]]:
     """The Arrow file ``path`` in tables of ``rows`` rows (the last one shorter, and one empty
     table for an empty file), with the row each one starts at. Read into memory (not mapped), so
     a table's memory goes with it; each column in one chunk, as the store reads a table (taking

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from detector import caselock
-from detector.analysis_posts import FRAME_COLUMNS, AnalysisPosts, release_arrow_memory, texts_writer
+from detector.analysis_posts import FRAME_COLUMNS, AnalysisPosts, apart_writer, release_arrow_memory
 from detector.collect.base import Parsed
 from detector.errors import DetectorError
 from detector.gc_pause import gc_paused
@@ -66,6 +66,7 @@ def _arrow_frame(table: pa.Table) -> pd.DataFrame:
         out[col] = pd.Series(table.column(col).to_pylist(), dtype=object, index=out.index)
     return out[table.column_names]
 
+
 def _owned(column: pa.Array) -> pa.Array:
     """A copy of ``column`` in Arrow's own memory. DuckDB frees a record batch it streamed only
     when every column of it is gone, and a text column widened to 64-bit offsets still shares its
@@ -88,8 +89,8 @@ def _joined(schema: pa.Schema, chunks: dict[str, list]) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def _conformed_texts(table: pa.Table) -> pd.DataFrame:
-    """Posts' columns read back from apart as :meth:`Case.table` conforms them with ``arrow_text``."""
+def _conformed_apart(table: pa.Table) -> pd.DataFrame:
+    """Posts' columns read back from their file as :meth:`Case.table` conforms them with ``arrow_text``."""
     with gc_paused():
         return conform(_arrow_frame(table), "posts", arrow_text=True, columns=table.column_names)
 
@@ -222,8 +223,8 @@ class Case:
         apart = pa.schema([field for field in schema if field.name not in FRAME_COLUMNS])
         kept = pa.schema([field for field in schema if field.name in FRAME_COLUMNS])
         chunks: dict[str, list] = {field.name: [] for field in kept}
-        path = Path(folder) / "posts_texts.arrow"
-        with texts_writer(path, apart) as write:
+        path = Path(folder) / "posts_apart.arrow"
+        with apart_writer(path, apart) as write:
             for batch in batches:
                 write(pa.record_batch([batch.column(name) for name in apart.names], schema=apart))
                 for name in kept.names:
@@ -231,7 +232,7 @@ class Case:
         with gc_paused():
             frame = conform(_arrow_frame(_joined(kept, chunks)), "posts", arrow_text=True, columns=kept.names)
         release_arrow_memory()
-        return AnalysisPosts.apart(frame, path, _conformed_texts)
+        return AnalysisPosts.apart(frame, path, _conformed_apart)
 
     #: Rows fetched at a time when a table is read through Arrow.
     ARROW_BATCH_ROWS = 100_000
