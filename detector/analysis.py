@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from detector import custody
+from detector.analysis_posts import AnalysisPosts, release_arrow_memory
 from detector.campaign import CampaignInputs, build_campaigns
 from detector.features.bursts import Period, detect_bursts
-from detector.features.calls import classify_calls, confirm_boasts
+from detector.features.calls import call_model, classify_calls, confirm_boasts
+from detector.features.context import reads_context
 from detector.features.copies import copy_clusters, near_duplicate_pairs
 from detector.features.networks import co_reporting_edges, forward_edges
 from detector.identity import apply_aliases, case_aliases, resolve_aliases
@@ -26,6 +29,7 @@ from detector.review import apply_reviews
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
+READ_MEMORY = "256MB"   # what DuckDB may hold while the analysis reads a case (it scans each table once)
 
 
 @dataclass
@@ -43,12 +47,14 @@ class Analysis:
 software_version = custody.software_version
 
 
-def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.DataFrame,
+def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, exposure: pd.DataFrame,
                    params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
                    aliases: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                    seed: int | None = None, reviews: pd.DataFrame | None = None) -> Analysis:
     """Run the whole analysis on the case's tables (schemas in :mod:`detector.schema`).
 
+    ``posts``: the posts table, or a case's posts with their texts apart
+    (:class:`~detector.analysis_posts.AnalysisPosts`, as :func:`analyze_case` reads them).
     ``params``: every analysis parameter (:class:`detector.params.Parameters`; default
     :data:`~detector.params.DEFAULTS`); ``seed``, when given, replaces ``params.seed``.
 
@@ -64,23 +70,21 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
     mapping = resolve_aliases(identities)
     identities = identities.assign(resolved=identities["canonical"].map(lambda c: mapping.get(c, c)))
     notices = apply_aliases(notices, mapping)
-    posts = apply_aliases(posts, mapping, columns=())
+    read = posts if isinstance(posts, AnalysisPosts) else AnalysisPosts.of(posts)
+    posts = apply_aliases(read.frame, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    # Only calls and boasts go on (every table reads those alone): no row per other post to
-    # resolve, review, join to its post and store, which at 10^6 chatter posts cost seconds.
-    classified = apply_aliases(classify_calls(_texts_present(posts), threshold=P.call_threshold, workers=P.workers,
-                                              keep_other=False), mapping, columns=())
+    classified, callish = _calls_and_boasts(read, mapping, P)
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
     reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only,
                              all_ids=posts["post_id"])
     # Only calls and boasts are joined to their posts and read from here on (confirming a boast
     # reads the calls and boasts alone): joining every post copied every post's text.
-    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(posts[post_cols], on="post_id", how="left"),
+    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(callish[post_cols], on="post_id", how="left"),
                            pd.Timedelta(days=P.boast_horizon_days))
     calls = calls[calls["kind"] != "other"].reset_index(drop=True)
     step("copies")
-    callish = posts[posts["post_id"].isin(set(calls["post_id"]))]
+    callish = callish[callish["post_id"].isin(set(calls["post_id"]))]
     pairs = near_duplicate_pairs(callish, threshold=P.copy_threshold, seed=P.rng_seed("copies"))
     clusters = copy_clusters(callish, pairs)
     forwards = forward_edges(posts)
@@ -100,6 +104,30 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame, exposure: pd.Data
               "period_end": period.end.isoformat(), "posts_classified": int(len(posts)),
               "version": software_version()}
     return Analysis(tables=tables, period=period, parameters=record)
+
+
+def _calls_and_boasts(posts: AnalysisPosts, mapping: dict[str, str], P: Parameters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The calls step over ``posts`` batch by batch: the calls and boasts :func:`classify_calls`
+    finds (ids resolved through ``mapping``), and their posts with every column, in the posts'
+    order and index.
+
+    Only calls and boasts go on (every table reads those alone): no row per other post to
+    resolve, review, join to its post and store, which at 10^6 chatter posts cost seconds; and
+    no other post's text is held past its batch. Each post is classified on its own, so the
+    batches change nothing, unless the model reads a post's thread (the text of the post it
+    replies to, which may be in another batch): then the posts are one batch.
+    """
+    rows = len(posts) if len(posts) > posts.BATCH_ROWS and reads_context(call_model()) else None
+    found, kept = [], []
+    for batch in posts.batches(rows):
+        batch = apply_aliases(batch, mapping, columns=())
+        classified = apply_aliases(classify_calls(_texts_present(batch), threshold=P.call_threshold,
+                                                  workers=P.workers, keep_other=False), mapping, columns=())
+        found.append(classified)
+        kept.append(batch[batch["post_id"].isin(set(classified["post_id"]))])
+        del batch           # one batch's texts at a time
+        release_arrow_memory()
+    return pd.concat(found, ignore_index=True), pd.concat(kept)
 
 
 def _texts_present(posts: pd.DataFrame) -> pd.DataFrame:
@@ -157,14 +185,20 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
     if not db.exists():
         with Case.open(db, command="analyze", wait=lock_wait):
             pass            # an empty case, as ingest would create it: analysing it finds nothing
-    with Case.open(db, read_only=True) as case:
-        # Text and ids Arrow-backed: the inputs' strings are most of an analysis' memory.
-        notices, posts, exposure = (case.table(name, arrow_text=True) for name in ("notices", "posts", "exposure"))
-        previous = case.derived("campaigns") if case.analysed() else None
-        inputs = case.inputs_seen()
-        aliases, reviews = case.aliases(), case.reviews()
-    analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
-                              aliases=aliases, previous=previous, reviews=reviews)
+    # The posts' texts wait in a file beside the case while the calls step reads them batch by
+    # batch (the analysis holds no connection to the case meanwhile, so writers go on).
+    with tempfile.TemporaryDirectory(prefix=".analysis-", dir=db.parent) as apart:
+        with Case.open(db, read_only=True) as case:
+            case.cap_memory(READ_MEMORY)
+            # Text and ids Arrow-backed: the inputs' strings are most of an analysis' memory.
+            notices, exposure = (case.table(name, arrow_text=True) for name in ("notices", "exposure"))
+            posts = case.analysis_posts(Path(apart))
+            previous = case.derived("campaigns") if case.analysed() else None
+            inputs = case.inputs_seen()
+            aliases, reviews = case.aliases(), case.reviews()
+        release_arrow_memory()      # the read's joined batches
+        analysis = analyze_frames(notices, posts, exposure, params=params, seed=seed, on_step=on_step,
+                                  aliases=aliases, previous=previous, reviews=reviews)
     with Case.open(db, command="analyze", wait=lock_wait) as case, case.transaction():
         for name, frame in analysis.tables.items():
             case.replace_table(name, frame)

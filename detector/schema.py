@@ -184,27 +184,31 @@ KEYS = {"sources": "source_id", "notices": "notice_id", "posts": "post_id"}
 INGESTED = ("notices", "posts", "exposure")
 
 
-def conform(df: pd.DataFrame, table: str, arrow_text: bool = False) -> pd.DataFrame:
-    """Return ``df`` with exactly the table's columns, in order, with missing ones filled.
+def conform(df: pd.DataFrame, table: str, arrow_text: bool = False, columns=None) -> pd.DataFrame:
+    """Return ``df`` with exactly the table's columns, in order, with missing ones filled
+    (``columns``: only those of the table's columns, in the table's order).
 
-    Times become UTC, integers nullable ``Int64``, lists stay Python lists. Text columns are
+    Times become UTC, integers nullable ``Int64``, lists Python lists (the same objects when
+    they are lists already). Text columns are
     Python ``str`` objects with ``None`` for missing values, or, with ``arrow_text`` (how the
     analysis reads a case), pandas' Arrow-backed ``str`` dtype with NaN for missing values:
     one UTF-8 buffer per column instead of a Python object per value, about a third of the
     memory at 10^6 rows.
     """
-    cols = TABLES[table]
+    cols = {c: ty for c, ty in TABLES[table].items() if columns is None or c in columns}
     out = df.copy()
     for col in cols:
         if col not in out.columns:
             out[col] = None
     out = out[list(cols)]
-    for col in TIME_COLUMNS[table]:
+    for col in (c for c in TIME_COLUMNS[table] if c in cols):
         out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[us, UTC]")
-    for col in INT_COLUMNS[table]:
+    for col in (c for c in INT_COLUMNS[table] if c in cols):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
-    for col in LIST_COLUMNS[table]:
-        out[col] = [list(v) if isinstance(v, list | tuple | np.ndarray) else [] for v in out[col].to_numpy(dtype=object)]
+    for col in (c for c in LIST_COLUMNS[table] if c in cols):
+        # A list stays the same object: copying them all held every post's list twice at once.
+        out[col] = [v if type(v) is list else list(v) if isinstance(v, tuple | np.ndarray) else []
+                    for v in out[col].to_numpy(dtype=object)]
     for col, ty in cols.items():
         if ty == "VARCHAR":
             out[col] = _arrow_text_column(out[col]) if arrow_text else _text_column(out[col])

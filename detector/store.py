@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from detector import caselock
+from detector.analysis_posts import FRAME_COLUMNS, AnalysisPosts, apart_writer, release_arrow_memory
 from detector.collect.base import Parsed
 from detector.errors import DetectorError
 from detector.gc_pause import gc_paused
@@ -64,6 +65,35 @@ def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     for col in lists:
         out[col] = pd.Series(table.column(col).to_pylist(), dtype=object, index=out.index)
     return out[table.column_names]
+
+
+def _owned(column: pa.Array) -> pa.Array:
+    """A copy of ``column`` in Arrow's own memory. DuckDB frees a record batch it streamed only
+    when every column of it is gone, and a text column widened to 64-bit offsets still shares its
+    characters: keeping a batch's columns as they came kept every batch whole, texts included,
+    until the read ended (the posts table twice over, for 10^7 posts the read's peak)."""
+    return pa.concat_arrays([column])
+
+
+def _joined(schema: pa.Schema, chunks: dict[str, list]) -> pa.Table:
+    """A table of ``schema`` from each column's chunks (emptied as it goes), each column in one
+    piece: made column by column, so only one column is ever held twice, and taking rows of a
+    column in many chunks costs a copy of the whole column per take. The chunks' pages go back
+    to the system column by column (Arrow's pool kept them, and a column's chunks cannot hold
+    the next, whole column: they piled up, ~0.25 GB per 10^6 rows)."""
+    columns = {}
+    for field in schema:
+        columns[field.name] = (pa.concat_arrays(chunks.pop(field.name)) if chunks[field.name]
+                               else pa.array([], field.type))
+        release_arrow_memory()
+    return pa.table(columns, schema=schema)
+
+
+def _conformed_apart(table: pa.Table) -> pd.DataFrame:
+    """Posts' columns read back from their file as :meth:`Case.table` conforms them with ``arrow_text``."""
+    with gc_paused():
+        return conform(_arrow_frame(table), "posts", arrow_text=True, columns=table.column_names)
+
 
 @dataclass(frozen=True)
 class SourceRecord:
@@ -141,6 +171,12 @@ class Case:
             finally:
                 caselock.close_and_publish(con, path)
 
+    def cap_memory(self, limit: str) -> None:
+        """Cap what DuckDB holds for this connection (``limit`` as DuckDB reads it, e.g. "256MB").
+        Without a cap a scan keeps the blocks it read cached, up to 80 % of the machine's memory:
+        ~310 MB for 10^6 posts, and the analysis reads each table once."""
+        self.con.execute(f"SET memory_limit = '{limit}'").fetchall()
+
     # -- meta ------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         if not self.has_table("case_meta"):
@@ -175,6 +211,29 @@ class Case:
         df = self.con.execute(f'SELECT * FROM "{name}"').df()
         return conform(df, name, arrow_text) if name in TABLES else df
 
+    def analysis_posts(self, folder: Path) -> AnalysisPosts:
+        """The posts table as the analysis reads it (:mod:`detector.analysis_posts`): the columns
+        every step reads in memory, conformed as :meth:`table` conforms them with ``arrow_text``,
+        and the others (the texts among them) written to an Arrow file in ``folder`` as they are
+        read, read back in batches. ``folder`` must outlive the reading of the batches (the caller
+        removes it)."""
+        if not self.has_table("posts"):
+            return AnalysisPosts.of(conform(pd.DataFrame(), "posts", arrow_text=True))
+        schema, batches = self._arrow_batches("posts")
+        apart = pa.schema([field for field in schema if field.name not in FRAME_COLUMNS])
+        kept = pa.schema([field for field in schema if field.name in FRAME_COLUMNS])
+        chunks: dict[str, list] = {field.name: [] for field in kept}
+        path = Path(folder) / "posts_apart.arrow"
+        with apart_writer(path, apart) as write:
+            for batch in batches:
+                write(pa.record_batch([batch.column(name) for name in apart.names], schema=apart))
+                for name in kept.names:
+                    chunks[name].append(_owned(batch.column(name)))
+        with gc_paused():
+            frame = conform(_arrow_frame(_joined(kept, chunks)), "posts", arrow_text=True, columns=kept.names)
+        release_arrow_memory()
+        return AnalysisPosts.apart(frame, path, _conformed_apart)
+
     #: Rows fetched at a time when a table is read through Arrow.
     ARROW_BATCH_ROWS = 100_000
 
@@ -183,20 +242,28 @@ class Case:
         batch of its own result is held at once (``.df()`` materialised the whole result inside
         DuckDB and then converted it: at 10^6 posts of ~240 characters that read peaked ~1.2 GB
         higher), and each column ends in one chunk."""
+        schema, batches = self._arrow_batches(name)
+        chunks: dict[str, list] = {field.name: [] for field in schema}
+        for batch in batches:
+            for col, column in zip(schema.names, batch.columns, strict=True):
+                chunks[col].append(_owned(column))
+        return _joined(schema, chunks)
+
+    def _arrow_batches(self, name: str) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        """A stored table's rows as DuckDB streams them, in record batches of
+        :attr:`ARROW_BATCH_ROWS` rows, with text, bytes and list columns widened to 64-bit
+        offsets (the schema, and the batches in it)."""
         reader = self.con.sql(f'SELECT * FROM "{name}"').to_arrow_reader(self.ARROW_BATCH_ROWS)
         # 64-bit offsets: a text column of 10^7 posts holds more than the 2 GiB that 32-bit ones
         # address, so joining its batches would overflow (pandas keeps Arrow text as large_string
         # anyway, so the frame is the same).
         schema = pa.schema([field.with_type(_wide(field.type)) for field in reader.schema])
-        chunks: dict[str, list] = {field.name: [] for field in schema}
-        for batch in reader:
-            for field, column in zip(schema, batch.columns, strict=True):
-                chunks[field.name].append(column if column.type == field.type else column.cast(field.type))
-        # Each column in one piece (made column by column, so only one column is ever held twice):
-        # taking rows of a column in many chunks costs a copy of the whole column per take.
-        columns = {field.name: pa.concat_arrays(chunks.pop(field.name)) if chunks[field.name]
-                   else pa.array([], field.type) for field in schema}
-        return pa.table(columns, schema=schema)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for batch in reader:
+                yield pa.record_batch([column if column.type == field.type else column.cast(field.type)
+                                       for field, column in zip(schema, batch.columns, strict=True)], schema=schema)
+        return schema, batches()
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
