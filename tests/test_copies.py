@@ -51,6 +51,15 @@ def test_normalisation_makes_url_shapes_emoji_and_case_agree():
     assert normalise_text("Ｒｅｐｏｒｔ  IT\n\n now!!") == "report it now"  # NFKC full-width, runs of space
 
 
+def test_a_nul_in_a_call_with_a_link_is_a_space_not_a_crash():
+    # NUL is the sentinel that cuts links out; a hostile post carrying one used to raise ValueError.
+    hostile = CALL.replace("Friends, report", "Friends,\x00 report\x00")
+    assert normalise_text(hostile) == normalise_text(CALL)
+    assert normalise_text("\x000\x00 https://youtu.be/dQw4w9WgXcQ") == "0 youtube:video:dQw4w9WgXcQ"
+    pairs = near_duplicate_pairs(_posts({"forward": CALL, "hostile": hostile}))
+    assert len(pairs) == 1
+
+
 def test_edited_copies_across_chats_are_found_and_unrelated_posts_are_not():
     posts = _posts({**COPIES, **UNRELATED})
     pairs = near_duplicate_pairs(posts, threshold=0.5, seed=0)

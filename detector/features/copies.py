@@ -80,7 +80,9 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
+    # A NUL is not a letter or digit, so it would become a space anyway; removing it first keeps
+    # the sentinel below unambiguous (hostile posts may carry one).
+    text = unicodedata.normalize("NFKC", text.replace("\x00", " "))
     urls = extract_urls(text) if _MAY_HOLD_URL.search(text) else []
     if not urls:
         return _NOT_WORD.sub(" ", text.casefold()).strip()
