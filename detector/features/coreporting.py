@@ -247,18 +247,21 @@ def _factorize_hashed(offsets, data, hashes):  # pragma: no cover - compiled
                             _put(table, ks, known, kh, key_start[known], key_start[known + 1] - key_start[known])
                     break
                 if table[4 * slot + 1] == h and table[4 * slot + 3] == length:
-                    at = table[4 * slot + 2]
-                    same = True
-                    for q in range(length):
-                        if keys[at + q] != raw[begin + q]:
-                            same = False
-                            break
-                    if same:
+                    if _same_bytes(keys, table[4 * slot + 2], raw, begin, length):
                         codes[g] = code
                         break
                 slot = (slot + np.uint64(1)) & mask
             g += 1
     return codes, first_row[:n_codes].copy(), empty
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _same_bytes(a, a_start, b, b_start, length):  # pragma: no cover - compiled
+    """Whether ``a[a_start:a_start + length]`` equals ``b[b_start:b_start + length]`` (a key compare)."""
+    for q in range(length):
+        if a[a_start + q] != b[b_start + q]:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -380,13 +383,7 @@ def _factorize_partitioned(offsets, data, hashes, part_bits):  # pragma: no cove
                                     table[4 * ks + j] = old[4 * o + j]
                     break
                 if table[4 * slot + 1] == h and np.int64(table[4 * slot + 3]) == length:
-                    at = np.int64(table[4 * slot + 2])
-                    same = True
-                    for k in range(length):
-                        if p_bytes[at + k] != p_bytes[begin + k]:
-                            same = False
-                            break
-                    if same:
+                    if _same_bytes(p_bytes, np.int64(table[4 * slot + 2]), p_bytes, begin, length):
                         codes[p_row[s]] = code
                         break
                 slot = (slot + np.uint64(1)) & mask
