@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -167,6 +169,37 @@ def explain_bursts(bursts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFram
     return bursts
 
 
+#: Folders of posts' texts kept apart during an analysis: ``.analysis-<pid>-<random>`` beside the case.
+_APART_PREFIX = ".analysis-"
+
+
+def remove_abandoned_texts(folder: Path) -> list[Path]:
+    """Remove the texts' folders that analyses killed before their cleanup left in ``folder``.
+
+    A folder is abandoned when the process named in it is no longer running; another analysis
+    of a case in the same folder may be running, so a live process's folder is left alone (a
+    reused process id errs on that side). Returns the folders removed.
+    """
+    removed = []
+    for path in folder.glob(f"{_APART_PREFIX}*-*"):
+        pid = path.name[len(_APART_PREFIX):].split("-", 1)[0]
+        if not (path.is_dir() and pid.isdigit()) or _running(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True                 # someone else's process
+    return True
+
+
 def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Callable[[str], None] | None = None,
                  seed: int | None = None, lock_wait: float | None = None, operator: str | None = None) -> Analysis:
     """Analyse the case at ``db`` and store the derived tables in it (replacing earlier ones).
@@ -187,7 +220,8 @@ def analyze_case(db: str | Path, params: Parameters | None = None, on_step: Call
             pass            # an empty case, as ingest would create it: analysing it finds nothing
     # The posts' texts wait in a file beside the case while the calls step reads them batch by
     # batch (the analysis holds no connection to the case meanwhile, so writers go on).
-    with tempfile.TemporaryDirectory(prefix=".analysis-", dir=db.parent) as apart:
+    remove_abandoned_texts(db.parent)
+    with tempfile.TemporaryDirectory(prefix=f"{_APART_PREFIX}{os.getpid()}-", dir=db.parent) as apart:
         with Case.open(db, read_only=True) as case:
             case.cap_memory(READ_MEMORY)
             # Text and ids Arrow-backed: the inputs' strings are most of an analysis' memory.

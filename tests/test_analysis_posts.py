@@ -1,6 +1,7 @@
 """The analysis of a stored case reads the posts' texts apart, in batches from a file beside the
 case: the frames, batches and every derived table are those of the whole posts table."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -160,3 +161,26 @@ def test_the_analysis_read_caps_what_duckdb_holds(mixed_case):
         case.cap_memory(analysis.READ_MEMORY)
         limit = case.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert limit.replace(" ", "").upper().startswith(("244.1MIB", "256.0MB", "256MB")), limit
+
+
+def test_texts_left_by_a_killed_analysis_are_removed_and_a_running_ones_kept(mixed_case, tmp_path):
+    """A killed analysis cannot clean up: its copy of the posts' texts must not stay beside the case."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "case" / "case.duckdb"
+    db.parent.mkdir()
+    shutil.copy(mixed_case, db)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead = db.parent / f".analysis-{gone.stdout.strip()}-abc123"
+    live = db.parent / f".analysis-{os.getpid()}-def456"
+    other = db.parent / ".analysis-notes"             # not of our making: left alone
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / "posts.arrow").write_bytes(b"texts")
+    assert analysis.remove_abandoned_texts(db.parent) == [dead]
+    assert not dead.exists() and live.exists() and other.exists()
+    (dead).mkdir()
+    analyze_case(db)                                  # the analysis sweeps before it writes its own
+    assert not dead.exists() and live.exists()
