@@ -76,7 +76,7 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     posts = apply_aliases(read.frame, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    classified, callish = _calls_and_boasts(read, mapping, P)
+    classified, callish = _calls_and_boasts(read, posts["targets"], mapping, P)
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
     reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only,
                              all_ids=posts["post_id"])
@@ -108,10 +108,12 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     return Analysis(tables=tables, period=period, parameters=record)
 
 
-def _calls_and_boasts(posts: AnalysisPosts, mapping: dict[str, str], P: Parameters) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _calls_and_boasts(posts: AnalysisPosts, targets: pd.Series, mapping: dict[str, str], P: Parameters
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The calls step over ``posts`` batch by batch: the calls and boasts :func:`classify_calls`
     finds (ids resolved through ``mapping``), and their posts with every column, in the posts'
-    order and index.
+    order and index. ``targets``: every post's targets, already resolved (a row per post, in
+    order), which each batch takes instead of resolving its own again.
 
     Only calls and boasts go on (every table reads those alone): no row per other post to
     resolve, review, join to its post and store, which at 10^6 chatter posts cost seconds; and
@@ -120,9 +122,10 @@ def _calls_and_boasts(posts: AnalysisPosts, mapping: dict[str, str], P: Paramete
     replies to, which may be in another batch): then the posts are one batch.
     """
     rows = len(posts) if len(posts) > posts.BATCH_ROWS and reads_context(call_model()) else None
-    found, kept = [], []
+    found, kept, first = [], [], 0
     for batch in posts.batches(rows):
-        batch = apply_aliases(batch, mapping, columns=())
+        batch = batch.assign(targets=targets.iloc[first:first + len(batch)].set_axis(batch.index))
+        first += len(batch)
         classified = apply_aliases(classify_calls(_texts_present(batch), threshold=P.call_threshold,
                                                   workers=P.workers, keep_other=False), mapping, columns=())
         found.append(classified)
