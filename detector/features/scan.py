@@ -141,11 +141,18 @@ def _use_sparse(total: int, packed) -> bool:
 _BOUNDED_MAX_TOTAL = 2_000
 
 
-def _dense_best(c: np.ndarray, table: np.ndarray, packed, total: int) -> tuple[np.ndarray, ...]:
-    """Best window per row of cumulative counts ``c``: every window scored, or bounded blocks
-    skipped (:func:`~.windows.best_bounded`, the same result) when that is cheaper."""
-    if total <= _BOUNDED_MAX_TOTAL:
-        return best_bounded(c, table, *packed, *block_bounds(packed, total))
+def _blocks(packed, total: int) -> tuple[np.ndarray, ...] | None:
+    """The blocks :func:`_dense_best` bounds for a stream of ``total`` events, or None when it
+    scores every window (made once per stream: the Monte Carlo scores it chunk after chunk)."""
+    return block_bounds(packed, total) if total <= _BOUNDED_MAX_TOTAL else None
+
+
+def _dense_best(c: np.ndarray, table: np.ndarray, packed, blocks: tuple[np.ndarray, ...] | None
+                ) -> tuple[np.ndarray, ...]:
+    """Best window per row of cumulative counts ``c``: every window scored, or bounded ``blocks``
+    (:func:`_blocks`) skipped (:func:`~.windows.best_bounded`, the same result) when that is cheaper."""
+    if blocks is not None:
+        return best_bounded(c, table, *packed, *blocks)
     return best_dense(c, table, *packed)
 
 
@@ -155,7 +162,7 @@ def _best_of_events(pos: np.ndarray, length: int, table: np.ndarray, packed, spa
     when the caller has already chosen, as :func:`_use_sparse` would)."""
     if _use_sparse(pos.shape[1], packed) if sparse is None else sparse:
         return best_sparse(pos, table, *packed)
-    return _dense_best(cumulative_counts(pos, length), table, packed, pos.shape[1])
+    return _dense_best(cumulative_counts(pos, length), table, packed, _blocks(packed, pos.shape[1]))
 
 
 #: Bins of Monte Carlo draws held at once per chunk (replicates x bins): bounds memory on long cases.
@@ -173,6 +180,7 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
     table, terms = _llr_terms(shape, total, widths, start_range)
     packed = pack_terms(terms)
     sparse = _use_sparse(total, packed)
+    blocks = None if sparse else _blocks(packed, total)
     positions = draws_positions(total, length)
     if positions:
         cdf = choice_cdf(shape)
@@ -185,10 +193,11 @@ def _null_jobs(shape: np.ndarray, total: int, widths, replicates: int, rng: np.r
         if positions:
             # ``rng.choice(length, size=(k, total), p=shape)``'s own uniforms, turned into bins by the
             # job: the same draws, but the search (most of choice's cost) leaves the drawing thread.
-            yield partial(_score_uniforms, rng.random((k, total)), cdf, length, table, packed, sparse)
+            yield partial(_score_uniforms, rng.random((k, total)), cdf, length, table, packed, sparse, blocks)
         else:
             # ``rng.multinomial(total, shape, size=k)``, compiled (the same counts, see .draws).
-            yield partial(_score_draws, multinomial_rows(rng, total, k, length, *by_bin), total, sparse, table, packed)
+            yield partial(_score_draws, multinomial_rows(rng, total, k, length, *by_bin), total, sparse, table, packed,
+                          blocks)
         done += k
 
 
@@ -210,23 +219,23 @@ def draws_positions(total: int, length: int) -> bool:
 
 
 def _score_uniforms(u: np.ndarray, cdf: tuple[np.ndarray, np.ndarray], length: int, table: np.ndarray, packed,
-                    sparse: bool) -> np.ndarray:
+                    sparse: bool, blocks) -> np.ndarray:
     """Best LLR of each row of events drawn by the uniforms ``u`` (k x N) through ``cdf``
     (:func:`~.windows.choice_cdf`); only the sparse kernel needs each row's bins sorted."""
     pos = inverse_cdf(*cdf, u)
     if sparse:
         return best_sparse(np.sort(pos, axis=1), table, *packed)[0]
-    return _dense_best(cumulative_counts(pos, length), table, packed, u.shape[1])[0]
+    return _dense_best(cumulative_counts(pos, length), table, packed, blocks)[0]
 
 
-def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray, packed) -> np.ndarray:
+def _score_draws(draws: np.ndarray, total: int, sparse: bool, table: np.ndarray, packed, blocks) -> np.ndarray:
     k, length = draws.shape
     if sparse:
         pos = np.repeat(np.tile(np.arange(length), k), draws.ravel()).reshape(k, total)
         return best_sparse(pos, table, *packed)[0]
     c = np.zeros((k, length + 1), dtype=np.int32)
     np.cumsum(draws, axis=1, out=c[:, 1:])
-    return _dense_best(c, table, packed, total)[0]
+    return _dense_best(c, table, packed, blocks)[0]
 
 
 def _run_jobs(jobs, pool: Executor | None, ahead: int = 3):
