@@ -89,8 +89,9 @@ def _joined(schema: pa.Schema, chunks: dict[str, list]) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def _conformed_apart(table: pa.Table) -> pd.DataFrame:
-    """Posts' columns read back from their file as :meth:`Case.table` conforms them with ``arrow_text``."""
+def _conformed_posts(table: pa.Table) -> pd.DataFrame:
+    """Some of the posts' columns (those in ``table``: the ones kept in memory, or those read back
+    from their file) as :meth:`Case.table` conforms them with ``arrow_text``."""
     with gc_paused():
         return conform(_arrow_frame(table), "posts", arrow_text=True, columns=table.column_names)
 
@@ -229,10 +230,9 @@ class Case:
                 write(pa.record_batch([batch.column(name) for name in apart.names], schema=apart))
                 for name in kept.names:
                     chunks[name].append(_owned(batch.column(name)))
-        with gc_paused():
-            frame = conform(_arrow_frame(_joined(kept, chunks)), "posts", arrow_text=True, columns=kept.names)
+        frame = _conformed_posts(_joined(kept, chunks))
         release_arrow_memory()
-        return AnalysisPosts.apart(frame, path, _conformed_apart)
+        return AnalysisPosts.apart(frame, path, _conformed_posts)
 
     #: Rows fetched at a time when a table is read through Arrow.
     ARROW_BATCH_ROWS = 100_000

@@ -190,7 +190,7 @@ def cumulative_counts(pos, length):  # pragma: no cover - compiled
 def inverse_cdf(cdf, guide, u):  # pragma: no cover - compiled
     """``cdf.searchsorted(u, side="right")``: the number of entries of the non-decreasing ``cdf``
     at or below each uniform ``u``, which is how ``Generator.choice(p=...)`` turns its uniforms
-    into bins. ``guide[b]`` (:func:`cdf_guide`) is where the search for ``u`` in bucket ``b``
+    into bins. ``guide[b]`` (:func:`choice_cdf`) is where the search for ``u`` in bucket ``b``
     starts; the two walks end on the exact count whatever the guide says."""
     out = np.empty(u.shape, dtype=np.int64)
     flat_u, flat = u.ravel(), out.ravel()
