@@ -355,6 +355,8 @@ class CheckResult:
     details: list[str] = field(default_factory=list)
     headline: str = ""                     # the one-sentence answer to "was it preceded by calls?"
     alerts: pd.DataFrame = field(default_factory=pd.DataFrame)   # detector watch alerts naming it
+    # posts that named it, up to its last notice, that were not counted as calls (posts_naming)
+    named: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def as_json(self) -> dict:
         notices = []
@@ -370,7 +372,10 @@ class CheckResult:
                 "tier": self.campaign["tier"] if self.campaign else None,
                 "alerts": [{"alert_id": a.alert_id, "reason": a.reason, "post_id": a.post_id, "chat": a.chat,
                             "permalink": a.permalink, "posted_at": _iso(a.posted_at), "alerted_at": _iso(a.alerted_at)}
-                           for a in self.alerts.itertuples()]}
+                           for a in self.alerts.itertuples()],
+                "other_posts_naming": [{"post_id": p.post_id, "chat": p.chat, "posted_at": _iso(p.posted_at),
+                                        "kind": p.kind, "p_call": _num(p.p_call), "names_reporting": bool(p.names_reporting),
+                                        "text": p.text} for p in self.named.itertuples()]}
 
 
 def resolve_target(case: Case, value: str) -> tuple[str, set[str]]:
@@ -388,6 +393,68 @@ def resolve_target(case: Case, value: str) -> tuple[str, set[str]]:
     target = resolved.get(target, target)
     names = {target} | {k for k, v in resolved.items() if v == target}
     return target, names
+
+
+NAMED_COLUMNS = ("post_id", "platform", "chat", "chat_title", "posted_at", "text", "kind", "p_call",
+                 "names_reporting", "review")
+
+
+def posts_naming(case: Case, names: set[str], until: pd.Timestamp | None = None,
+                 since: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The collected posts that name any of ``names`` and were not counted as calls, oldest first.
+
+    The classifier misses real calls (bench/RESULTS.md gives its recall on real posts), so an
+    answer of "no call named it" must show the posts a person should read before believing it.
+
+    Returns DataFrame[post_id, platform, chat, chat_title, posted_at, text, kind, p_call,
+    names_reporting, review]: ``kind`` is the analysis's verdict ("boast" or "other"; a call an
+    analyst rejected is "other" with ``review`` "rejected"); ``p_call`` the model's probability of
+    a call, read from the analysis where it kept the post and computed here otherwise (NaN when the
+    post names no reporting at all, ``names_reporting`` False, which the classifier never calls).
+    Only posts up to ``until`` (inclusive) and from ``since`` are kept.
+    """
+    if not names:
+        return pd.DataFrame(columns=list(NAMED_COLUMNS))
+    sql = ("SELECT post_id, platform, chat, chat_title, posted_at, text, urls, targets FROM posts "
+           "WHERE list_has_any(targets, ?::VARCHAR[])")
+    args: list = [sorted(names)]
+    if until is not None:
+        sql += " AND posted_at <= ?"
+        args.append(until.to_pydatetime())
+    if since is not None:
+        sql += " AND posted_at >= ?"
+        args.append(since.to_pydatetime())
+    posts = case.query(sql + " ORDER BY posted_at, post_id", args)
+    derived = case.derived("calls")
+    if len(derived):
+        derived = derived.set_index("post_id")
+        counted = derived.index[derived["kind"] == "call"]
+        posts = posts[~posts["post_id"].isin(counted)]
+    if posts.empty:
+        return pd.DataFrame(columns=list(NAMED_COLUMNS))
+    from detector.features.calls import classify_calls, gate_cues
+
+    # Only posts that name reporting can be calls; the model is loaded only when one does.
+    reporting, _ = gate_cues(list(posts["text"]))
+    asks = posts[reporting]
+    scored = (classify_calls(asks[["post_id", "text", "urls", "targets"]],
+                             threshold=case.analysis_parameters().call_threshold).set_index("post_id")
+              if len(asks) else pd.DataFrame({"p_call": pd.Series(dtype=float)}))
+    out = posts.drop(columns=["urls", "targets"]).reset_index(drop=True)
+    kept = out["post_id"].isin(derived.index) if len(derived) else pd.Series(False, index=out.index)
+    out["kind"] = "other"
+    out["p_call"] = out["post_id"].map(scored["p_call"]).astype(float)
+    out["review"] = None
+    if kept.any():
+        ids = out.loc[kept, "post_id"]
+        out.loc[kept, "kind"] = ids.map(derived["kind"]).to_numpy()
+        out.loc[kept, "p_call"] = ids.map(derived["p_call"]).astype(float).to_numpy()
+        if "review" in derived:
+            out.loc[kept, "review"] = ids.map(derived["review"]).to_numpy()
+    # The model's p_call decides nothing here: a post it would now call (a review rejected it, or the
+    # analysis ran with another threshold) is still listed under the analysis's own verdict.
+    out["names_reporting"] = out["p_call"].notna()
+    return out[list(NAMED_COLUMNS)]
 
 
 def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> CheckResult:
@@ -420,7 +487,10 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
                 "p_value": _num(r["p_value"]), "q_value": _num(r["q_value"]), "p_floor": _num(r["p_floor"]),
                 "median_lag_h": _num(r["median_lag_h"]), "window_h": params.window_h}
     campaign = next((c for c in campaign_list(case) if target in c["targets"]), None)
-    verdict, details = _verdict(target, notices, calls, link, campaign, params)
+    enforcement = notices[notices["action"] != "reinstated"]
+    named = posts_naming(case, names, until=enforcement["received_at"].max() if len(enforcement) else None,
+                         since=since - lookback if since is not None else None)
+    verdict, details = _verdict(target, notices, calls, link, campaign, params, named)
     limits = ("These sources show timing, not who filed the complaints: platforms do not disclose reporters, and "
               "calls made in chats that were not collected (private groups, other platforms) cannot appear here.")
     alerts = target_alerts(case, names | {target})
@@ -429,7 +499,7 @@ def check_target(case: Case, url: str, since: pd.Timestamp | None = None) -> Che
         details.append(f"{len(alerts)} early-warning alert{'s' if len(alerts) != 1 else ''} (detector watch) named it, "
                        f"first at {first['alerted_at']:%Y-%m-%d %H:%M} UTC for a post of "
                        f"{first['posted_at']:%Y-%m-%d %H:%M} UTC in {first['chat_title'] or first['chat']}.")
-    result = CheckResult(target, notices, calls, link, campaign, verdict, limits, details, alerts=alerts)
+    result = CheckResult(target, notices, calls, link, campaign, verdict, limits, details, alerts=alerts, named=named)
     result.headline = _headline(result, params.check_lookback_days)
     return result
 
@@ -464,6 +534,11 @@ def _headline(result: CheckResult, lookback_days: int) -> str:
         return "Nothing in the collected sources: no notice against this target and no post asking to report it."
     if enforcement.empty:
         return "Collected posts asked people to report it, but the collected notices show no action against it."
+    reporting = int(result.named["names_reporting"].sum()) if len(result.named) else 0
+    if result.calls.empty and reporting:
+        return (f"It received notices; no collected post was classified as a call to report it, but "
+                f"{count(reporting, 'post')} that named it mention reporting: read "
+                f"{'it' if reporting == 1 else 'them'} before concluding.")
     if result.calls.empty:
         return "It received notices, but no collected post asked anyone to report it."
     preceded = enforcement["calls_before"].map(len) > 0
@@ -478,7 +553,45 @@ def _headline(result: CheckResult, lookback_days: int) -> str:
             + (f"(campaign {campaign['id']}, tier {campaign['tier']})." if campaign else "(no campaign)."))
 
 
-def _verdict(target, notices, calls, link, campaign, params) -> tuple[str, list[str]]:
+NAMED_SHOWN = 5      # posts that named a target, quoted in check's details (all are in its table and JSON)
+
+
+def _named_details(named: pd.DataFrame, calls: pd.DataFrame, enforced: bool) -> list[str]:
+    """check's lines on the posts that named the target but were not counted as calls: those that
+    name reporting first (likeliest call first), then the rest by time."""
+    if named.empty:
+        return []
+    reporting = named[named["names_reporting"]].sort_values(["p_call", "posted_at"], ascending=[False, True])
+    rest = named[~named["names_reporting"]]
+    where = " up to its last notice" if enforced else ""
+    lines = [f"{count(len(named), 'other post')} named it{where} without being counted as "
+             f"{'calls' if len(calls) else 'a call'}: {len(reporting)} of them mention reporting"
+             + (f" (p_call up to {decimal(reporting['p_call'].max())}); the classifier misses some real calls, so "
+                "read them:" if len(reporting) else ", the others only share or discuss it:")]
+    for p in pd.concat([reporting, rest]).head(NAMED_SHOWN).itertuples():
+        chat = p.chat_title if isinstance(p.chat_title, str) and p.chat_title else p.chat
+        score = f"p_call {decimal(p.p_call)}" if p.names_reporting else "no reporting named"
+        text = " ".join(str(p.text or "").split())
+        lines.append(f"{p.posted_at:%Y-%m-%d %H:%M} UTC, {chat}, {p.kind}, {score}"
+                     f"{', rejected by an analyst' if p.review == 'rejected' else ''}: "
+                     f"\"{text[:160]}{'…' if len(text) > 160 else ''}\"")
+    if len(named) > NAMED_SHOWN:
+        lines.append(f"… and {count(len(named) - NAMED_SHOWN, 'more post')} (all are in --json's other_posts_naming).")
+    return lines
+
+
+def _verdict(target, notices, calls, link, campaign, params, named: pd.DataFrame | None = None
+             ) -> tuple[str, list[str]]:
+    """check's answer and its detail lines, the posts that named the target without being calls last."""
+    named = named if named is not None else pd.DataFrame(columns=list(NAMED_COLUMNS))
+    verdict, details = _verdict_of_calls(target, notices, calls, link, campaign, params,
+                                         int(named["names_reporting"].sum()) if len(named) else 0)
+    enforced = bool((notices["action"] != "reinstated").any())
+    return verdict, details + _named_details(named, calls, enforced)
+
+
+def _verdict_of_calls(target, notices, calls, link, campaign, params, named: int) -> tuple[str, list[str]]:
+    """``named``: how many posts that named the target mention reporting without being calls."""
     lookback_days, window_h = params.check_lookback_days, params.window_h
     enforcement = notices[notices["action"] != "reinstated"]
     details = []
@@ -489,6 +602,11 @@ def _verdict(target, notices, calls, link, campaign, params) -> tuple[str, list[
     details.append(f"{count(len(enforcement), 'notice')} ({', '.join(sorted(set(enforcement['action'])))}) between "
                    f"{enforcement['received_at'].min():%Y-%m-%d %H:%M} and "
                    f"{enforcement['received_at'].max():%Y-%m-%d %H:%M} UTC.")
+    if calls.empty and named:
+        return (f"{count(len(enforcement), 'notice')} against {target}. No collected post was classified as a call to "
+                f"report it, but {count(named, 'other post')} that named it mention reporting (below); unless one of "
+                f"them asks readers "
+                "to report it, the collected sources give no evidence that these notices were organised."), details
     if calls.empty:
         return (f"{count(len(enforcement), 'notice')} against {target}, and no collected post asked anyone to report it. "
                 "The collected sources give no evidence that these notices were organised."), details

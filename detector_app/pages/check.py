@@ -49,3 +49,11 @@ if len(result.notices) or len(result.calls):
                      "after the latest call", help="Time from the latest call naming the target to the notice.")})
     if len(result.calls):
         st.dataframe(ui.shown(result.calls[["posted_at", "chat_title", "chat", "text", "post_id"]]), hide_index=True)
+if len(result.named):
+    st.subheader("Posts that named it but were not counted as calls")
+    st.caption("The classifier misses some real calls to report. Posts that mention reporting come first, likeliest "
+               "call first; an analyst who reads a call here can say so in the review.")
+    named = result.named.assign(_order=~result.named["names_reporting"]).sort_values(
+        ["_order", "p_call", "posted_at"], ascending=[True, False, True])
+    st.dataframe(ui.shown(named[["posted_at", "chat_title", "chat", "kind", "p_call", "text", "post_id"]]),
+                 hide_index=True)
