@@ -393,3 +393,20 @@ def test_error_boxes_show_hostile_text_as_typed_not_as_markdown(app):
     errors = [e.value for e in app.error]
     assert errors and "not a link or an id" in errors[0]
     assert "](" not in errors[0].replace("\\]\\(", "")
+
+
+def test_check_shows_the_posts_that_named_it_without_being_calls(app, app_case):
+    with Case.open(app_case, read_only=True) as case:
+        targets = case.query("SELECT DISTINCT unnest(targets) AS t FROM posts ORDER BY t")["t"]
+        found = None
+        for target in targets[targets.str.startswith("youtube:video:")]:
+            result = check_target(case, target)
+            if len(result.named):
+                found = (target, result)
+                break
+    assert found, "the simulated mixed case has no video named by a post that is not a call"
+    target, result = found
+    _check(app, target)
+    assert any(s.value == "Posts that named it but were not counted as calls" for s in app.subheader)
+    shown = app.dataframe[-1].value
+    assert set(shown["post_id"]) == set(result.named["post_id"])
