@@ -408,9 +408,10 @@ def posts_naming(case: Case, names: set[str], until: pd.Timestamp | None = None,
 
     Returns DataFrame[post_id, platform, chat, chat_title, posted_at, text, kind, p_call,
     names_reporting, review]: ``kind`` is the analysis's verdict ("boast" or "other"; a call an
-    analyst rejected is "other" with ``review`` "rejected"); ``p_call`` the model's probability of
-    a call, read from the analysis where it kept the post and computed here otherwise (NaN when the
-    post names no reporting at all, ``names_reporting`` False, which the classifier never calls).
+    analyst rejected is "other" with ``review`` "rejected"); ``names_reporting`` whether the post
+    has a word for reporting (the classifier's gate: without one it never calls a post);
+    ``p_call`` the model's probability of a call, read from the analysis where it kept the post
+    (boasts, rejected calls) and computed here for the others that name reporting, else NaN.
     Only posts up to ``until`` (inclusive) and from ``since`` are kept.
     """
     if not names:
@@ -453,7 +454,7 @@ def posts_naming(case: Case, names: set[str], until: pd.Timestamp | None = None,
             out.loc[kept, "review"] = ids.map(derived["review"]).to_numpy()
     # The model's p_call decides nothing here: a post it would now call (a review rejected it, or the
     # analysis ran with another threshold) is still listed under the analysis's own verdict.
-    out["names_reporting"] = out["p_call"].notna()
+    out["names_reporting"] = reporting
     return out[list(NAMED_COLUMNS)]
 
 
@@ -570,7 +571,8 @@ def _named_details(named: pd.DataFrame, calls: pd.DataFrame, enforced: bool) -> 
                 "read them:" if len(reporting) else ", the others only share or discuss it:")]
     for p in pd.concat([reporting, rest]).head(NAMED_SHOWN).itertuples():
         chat = p.chat_title if isinstance(p.chat_title, str) and p.chat_title else p.chat
-        score = f"p_call {decimal(p.p_call)}" if p.names_reporting else "no reporting named"
+        score = (f"p_call {decimal(p.p_call)}" if pd.notna(p.p_call) else "") + (
+            "" if p.names_reporting else (", " if pd.notna(p.p_call) else "") + "no reporting named")
         text = " ".join(str(p.text or "").split())
         lines.append(f"{p.posted_at:%Y-%m-%d %H:%M} UTC, {chat}, {p.kind}, {score}"
                      f"{', rejected by an analyst' if p.review == 'rejected' else ''}: "

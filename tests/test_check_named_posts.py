@@ -92,7 +92,10 @@ def test_check_json_gives_every_named_post_with_its_score(aftermath):
     for post in data["other_posts_naming"]:
         assert set(post) == {"post_id", "chat", "posted_at", "kind", "p_call", "names_reporting", "text"}
         assert post["kind"] in ("boast", "other")
-        assert (post["p_call"] is None) == (not post["names_reporting"])
+        if post["names_reporting"]:
+            assert post["p_call"] is not None           # scored by the model
+        elif post["kind"] == "other":
+            assert post["p_call"] is None               # the gate settles it: never a call
 
 
 def test_calls_the_analysis_did_not_count_come_first_with_their_scores(strict):
