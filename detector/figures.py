@@ -21,6 +21,7 @@ ACTION_COLORS = {
     "strike": "#8f2d56", "suspended": "#4a1942", "reinstated": "#2e933c", "other": "#6c8ead",
 }
 CALL_ROW = "call to report"
+NAMED_ROW = "named it, not a call"
 from detector.results import EDGE_LABELS  # noqa: E402
 
 EDGE_COLORS = {"forward": "#1f77b4", "copy": "#d1495b", "coposting": "#7f7f7f"}   # detector.results.EDGE_KINDS
@@ -59,7 +60,7 @@ def merged_intervals(intervals) -> list[tuple]:
 
 def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataFrame | None = None,
                     target: str | None = None, window: tuple | None = None,
-                    title: str | None = None) -> go.Figure:
+                    title: str | None = None, named: pd.DataFrame | None = None) -> go.Figure:
     """Notices over time by action and by policy, calls to report as markers, bursts shaded.
 
     Parameters
@@ -73,6 +74,9 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
     target : keep only this target's notices, the calls naming it and its bursts.
     window : (start, end) of the x-axis range shown first; the whole data stays zoomable.
     title : the figure's title.
+    named : posts that named the target without being counted as calls
+        (:func:`detector.results.posts_naming`: ``posted_at``, ``chat``, ``text``, ``kind``,
+        ``p_call``, optional ``chat_title``), drawn as open markers on a row of their own.
 
     Returns
     -------
@@ -123,6 +127,17 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
             text=hover, hovertemplate="%{text}<extra></extra>"), row=2, col=1)
         for ts in calls["posted_at"]:
             fig.add_vline(x=ts, line_width=1, line_dash="dot", line_color="rgba(17,17,17,0.35)", row=1, col=1)
+    named = named if named is not None else pd.DataFrame()
+    if len(named):
+        titles = named["chat_title"].fillna(named["chat"]) if "chat_title" in named else named["chat"]
+        hover = [f"{plain(k)} (not counted as a call{'' if pd.isna(p) else f', p_call {p:.2f}'}) in {plain(t, 40)}"
+                 f"<br>{ts:%Y-%m-%d %H:%M} UTC<br>{plain(x, 140)}"
+                 for k, p, t, ts, x in zip(named["kind"], named["p_call"], titles, named["posted_at"], named["text"],
+                                           strict=True)]
+        fig.add_trace(go.Scatter(
+            x=named["posted_at"], y=[NAMED_ROW] * len(named), mode="markers", name="post naming it, not a call",
+            marker={"symbol": "triangle-down-open", "size": 11, "color": "#555555"},
+            text=hover, hovertemplate="%{text}<extra></extra>"), row=2, col=1)
     shaded = merged_intervals(zip(bursts["start"], bursts["end"], strict=True)) if len(bursts) else []
     for start, end in shaded:
         fig.add_vrect(x0=start, x1=end, fillcolor="#f4a259", opacity=0.22, layer="below", line_width=0,
@@ -134,7 +149,7 @@ def timeline_figure(notices: pd.DataFrame, calls: pd.DataFrame, bursts: pd.DataF
                       row=2, col=1)
     policies = [p for p in POLICIES if len(notices) and (notices["policy"] == p).any()]
     fig.update_yaxes(title_text=f"notices per {size_words}", row=1, col=1)
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(policies)) + [CALL_ROW],
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(policies)) + ([NAMED_ROW] if len(named) else []) + [CALL_ROW],
                      title_text=None, row=2, col=1)
     fig.update_layout(barmode="stack", height=560, margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 40},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0},

@@ -332,9 +332,13 @@ def test_figures_escape_collected_text():
                             "target_title": [hostile]})
     calls = pd.DataFrame({"posted_at": [t - pd.Timedelta(hours=2)], "chat": ["c"], "chat_title": [hostile],
                           "text": [hostile], "targets": [["x"]]})
-    fig = timeline_figure(notices, calls, pd.DataFrame({"start": [t], "end": [t], "key": ["x"]}), target="x")
+    named = pd.DataFrame({"posted_at": [t - pd.Timedelta(hours=1)], "chat": ["d"], "chat_title": [hostile],
+                          "text": ["<script>alert(2)</script>"], "kind": ["other"], "p_call": [0.41]})
+    fig = timeline_figure(notices, calls, pd.DataFrame({"start": [t], "end": [t], "key": ["x"]}), target="x",
+                          named=named)
     hover = " ".join(str(h) for tr in fig.data for h in (tr.text if tr.text is not None else []))
     assert "&lt;a href" in hover and "<a href" not in hover
+    assert "&lt;script&gt;" in hover and "<script>" not in hover and "p_call 0.41" in hover
     import networkx as nx
 
     G = nx.Graph()
@@ -410,3 +414,5 @@ def test_check_shows_the_posts_that_named_it_without_being_calls(app, app_case):
     assert any(s.value == "Posts that named it but were not counted as calls" for s in app.subheader)
     shown = app.dataframe[-1].value
     assert set(shown["post_id"]) == set(result.named["post_id"])
+    chart = app.get("plotly_chart")[0].proto.spec
+    assert "post naming it, not a call" in chart

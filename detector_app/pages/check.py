@@ -40,9 +40,11 @@ if result.campaign:
     if st.button(f"Open campaign {result.campaign['id']}"):
         ui.open_campaign(result.campaign["id"])
 
-if len(result.notices) or len(result.calls):
-    st.plotly_chart(timeline_figure(result.notices, result.calls, bursts, target=result.target), key="check_timeline")
-    st.caption("This target's notices by action and policy; triangles are the collected calls naming it.")
+if len(result.notices) or len(result.calls) or len(result.named):
+    st.plotly_chart(timeline_figure(result.notices, result.calls, bursts, target=result.target, named=result.named),
+                    key="check_timeline")
+    st.caption("This target's notices by action and policy; filled triangles are the collected calls naming it, "
+               "open ones the posts that named it without being counted as calls.")
     notices = result.notices.assign(calls_before=result.notices["calls_before"].map(len))
     st.dataframe(ui.shown(notices[["received_at", "action", "policy", "calls_before", "lag_h", "notice_id"]]),
                  hide_index=True, column_config={"lag_h": st.column_config.TextColumn(
