@@ -578,7 +578,7 @@ def _named_details(named: pd.DataFrame, calls: pd.DataFrame, enforced: bool) -> 
                      f"{', rejected by an analyst' if p.review == 'rejected' else ''}: "
                      f"\"{text[:160]}{'…' if len(text) > 160 else ''}\"")
     if len(named) > NAMED_SHOWN:
-        lines.append(f"… and {count(len(named) - NAMED_SHOWN, 'more post')} (all are in --json's other_posts_naming).")
+        lines.append(f"… and {count(len(named) - NAMED_SHOWN, 'more post')} (the full list: the Check page's table, or check --json's other_posts_naming).")
     return lines
 
 
