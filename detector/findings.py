@@ -57,6 +57,10 @@ def _link(d: dict, names) -> str:
 def _reaction(d: dict, names) -> str:
     why = (f"{count(d['pre_notices'], 'notice')} in the {d['window_h']} h before it" if d["why"] == "burst" else
            f"its target was already removed, restricted or suspended at {_t(d['enforced_at'])} UTC")
+    if d["all"] and d["calls"] == 1:
+        return (f"The only call was posted after enforcement on its targets had begun (after {why}). It may be a "
+                f"reaction to the removals rather than their cause, so it is not tested as a cause: this cannot be "
+                f"an alarm.")
     if d["all"]:
         return (f"All {count(d['calls'], 'call')} were posted after enforcement on their targets had begun (the "
                 f"first after {why}). They may be reactions to the removals rather than their cause, so they are not "

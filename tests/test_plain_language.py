@@ -48,6 +48,11 @@ def test_findings_write_singulars_and_lags_in_plain_words():
     assert "1 targets" not in link and "None" not in link
     assert render("suspended", {"count": 1, "first": "2025-01-01T00:00:00+00:00"}).startswith(
         "The channel was suspended or blocked once")
+    one = {"all": True, "calls": 1, "reactions": 1, "why": "burst", "pre_notices": 19, "window_h": 48}
+    assert render("reaction", one).startswith("The only call was posted after enforcement on its targets had begun "
+                                              "(after 19 notices in the 48 h before it). It may be a reaction")
+    assert "All 1 call" not in render("reaction", one)
+    assert render("reaction", {**one, "calls": 3, "reactions": 3}).startswith("All 3 calls were posted after")
 
 
 def test_glossary_defines_every_term_the_results_show_with_the_thresholds_in_force():
