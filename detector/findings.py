@@ -133,6 +133,9 @@ def _forwards(d: dict, names) -> str:
 
 
 def _spread(d: dict, names) -> str:
+    if d["calls"] == 1 or d["first"] == d["last"]:
+        return (f"{count(d['calls'], 'call')} in {count(d['chats'], 'chat')} ({', '.join(d['platforms'])}) at "
+                f"{_t(d['first'])} UTC.")
     return (f"{count(d['calls'], 'call')} in {count(d['chats'], 'chat')} ({', '.join(d['platforms'])}) between "
             f"{_t(d['first'])} and {_t(d['last'])} UTC ({duration(d['span_h'])}).")
 

@@ -53,6 +53,9 @@ def test_findings_write_singulars_and_lags_in_plain_words():
                                               "(after 19 notices in the 48 h before it). It may be a reaction")
     assert "All 1 call" not in render("reaction", one)
     assert render("reaction", {**one, "calls": 3, "reactions": 3}).startswith("All 3 calls were posted after")
+    spread = {"calls": 1, "chats": 1, "platforms": ["whatsapp"], "first": "2024-03-03T18:38:00+00:00",
+              "last": "2024-03-03T18:38:00+00:00", "span_h": 0.0}
+    assert render("spread", spread) == "1 call in 1 chat (whatsapp) at 2024-03-03 18:38 UTC."
 
 
 def test_glossary_defines_every_term_the_results_show_with_the_thresholds_in_force():
