@@ -145,10 +145,14 @@ def _coreporting(d: dict, names) -> str:
             f"notices; {d['multi']} of them flagged two or more of the named targets.")
     if d.get("network"):
         n = d["network"]
-        text += (f" In the co-reporting network (same target within {n['window_min']} min, at least "
-                 f"{times(n['min_weight'])}), {n['linked']} of them are linked by "
-                 f"{count(n['edges'], 'directed edge')} (weights up to {n['max_weight']}), against "
-                 f"{share(n['share_other'])} of the case's other reporters.")
+        network = f"the co-reporting network (same target within {n['window_min']} min, at least {times(n['min_weight'])})"
+        if not n["linked"]:
+            text += (f" None of them is linked in {network}, against {share(n['share_other'])} of the case's other "
+                     f"reporters.")
+        else:
+            text += (f" In {network}, {n['linked']} of them {'is' if n['linked'] == 1 else 'are'} linked by "
+                     f"{count(n['edges'], 'directed edge')} (weights up to {n['max_weight']}), against "
+                     f"{share(n['share_other'])} of the case's other reporters.")
     return text
 
 

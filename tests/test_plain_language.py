@@ -56,6 +56,13 @@ def test_findings_write_singulars_and_lags_in_plain_words():
     spread = {"calls": 1, "chats": 1, "platforms": ["whatsapp"], "first": "2024-03-03T18:38:00+00:00",
               "last": "2024-03-03T18:38:00+00:00", "span_h": 0.0}
     assert render("spread", spread) == "1 call in 1 chat (whatsapp) at 2024-03-03 18:38 UTC."
+    none = {"reporters": 5, "multi": 0, "network": {"window_min": 60, "min_weight": 2, "linked": 0, "edges": 0,
+                                                    "max_weight": 0, "share_other": 0.1}}
+    assert "None of them is linked in the co-reporting network (same target within 60 min, at least 2 times)" \
+        in render("coreporting", none)
+    assert "0 directed edges" not in render("coreporting", none)
+    one = {**none, "network": {**none["network"], "linked": 1, "edges": 1, "max_weight": 3}}
+    assert "1 of them is linked by 1 directed edge (weights up to 3)" in render("coreporting", one)
 
 
 def test_glossary_defines_every_term_the_results_show_with_the_thresholds_in_force():
