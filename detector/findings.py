@@ -19,6 +19,12 @@ from detector.formatting import INSUFFICIENT, count, decimal, duration, is_missi
 FINDING_COLUMNS = ["campaign_id", "order", "kind", "data", "text", "p_value", "rows"]
 
 
+def p_is(p: float | None, name: str = "p") -> str:
+    """``p = 0.12`` or ``p < 0.001`` (never ``p = < 0.001``); ``p = insufficient data`` when missing."""
+    text = fmt_p(p)
+    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
+
+
 def fmt_p(p: float | None, floor: float | None = None, shifts: int | None = None) -> str:
     """A p-value as findings write it (:func:`detector.formatting.p_value`), with the day shifts it rests on."""
     if is_missing(p):
@@ -88,7 +94,7 @@ def _limits(d: dict, names) -> str:
 def _sweep(d: dict, names) -> str:
     rows = d["windows"]
     text = "; ".join(f"{int(s['window_h'])} h: {int(s['notices_within'])} vs {decimal(s['expected_within'])} "
-                     f"expected, p = {fmt_p(s['p_value'])}" for s in rows)
+                     f"expected, {p_is(s['p_value'])}" for s in rows)
     lo, hi = (min(s["window_h"] for s in rows), max(s["window_h"] for s in rows)) if rows else (0, 0)
 
     def span(h: float) -> str:
@@ -117,7 +123,7 @@ def _controls(d: dict, names) -> str:
 def _policy(d: dict, names) -> str:
     return (f"The calls asked for reports under '{d['policy']}'; {d['matching']} of "
             f"{count(d['notices'], 'notice')} that followed cite it ({share(d['share'])}, against "
-            f"{share(d['baseline_share'])} of the subject's other notices; binomial p = {fmt_p(d['p_value'])}).")
+            f"{share(d['baseline_share'])} of the subject's other notices; {p_is(d['p_value'], 'binomial p')}).")
 
 
 def _copies(d: dict, names) -> str:
@@ -175,7 +181,7 @@ def _old_videos(d: dict, names) -> str:
 def _policy_shift(d: dict, names) -> str:
     return (f"'{d['policy']}' suddenly dominates the citations: {d['matching']} of {count(d['notices'], 'notice')} "
             f"after the calls ({share(d['share'])}) against {share(d['baseline_share'])} of the subject's other "
-            f"notices (binomial p = {fmt_p(d['p_value'])}).")
+            f"notices ({p_is(d['p_value'], 'binomial p')}).")
 
 
 def _other_subjects(d: dict, names) -> str:

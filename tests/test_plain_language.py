@@ -63,6 +63,12 @@ def test_findings_write_singulars_and_lags_in_plain_words():
     assert "0 directed edges" not in render("coreporting", none)
     one = {**none, "network": {**none["network"], "linked": 1, "edges": 1, "max_weight": 3}}
     assert "1 of them is linked by 1 directed edge (weights up to 3)" in render("coreporting", one)
+    shift = render("policy_shift", {"policy": "harassment", "matching": 319, "notices": 352, "share": 0.91,
+                                    "baseline_share": 0.2, "p_value": 1e-9})
+    assert shift.endswith("(binomial p < 0.001).") and "p = <" not in shift
+    policy = render("policy", {"policy": "hate_speech", "matching": 6, "notices": 352, "share": 0.02,
+                               "baseline_share": 0.24, "p_value": 1.0})
+    assert policy.endswith("binomial p = 1.0).")
 
 
 def test_glossary_defines_every_term_the_results_show_with_the_thresholds_in_force():
