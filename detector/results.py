@@ -624,9 +624,10 @@ def _verdict_of_calls(target, notices, calls, link, campaign, params, named: int
     text = (f"{len(preceded)} of {len(enforcement)} notices against {target} came within {lookback_days} days after "
             f"calls naming it (median lag {duration(med)} after the latest call).")
     if link and link.get("p_value") is not None:
+        p_text = p_value(link["p_value"], link.get("p_floor"))
         text += (f" For this target alone, {count(link['notices_within'], 'notice')} came within {window_h} h of a "
                  f"call against {decimal(link['expected_within'])} expected on other days "
-                 f"(p = {p_value(link['p_value'], link.get('p_floor'))}).")
+                 f"(p{' ' if p_text.startswith('<') else ' = '}{p_text}).")
     elif link:
         text += " Too few comparable days to test this target alone."
     if campaign:
