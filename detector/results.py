@@ -275,42 +275,88 @@ REVIEW_QUEUE_COLUMNS = ("campaign_id", "post_id", "kind", "chat", "chat_title", 
                         "translation")
 
 
-def review_queue(case: Case, campaign_id: str | None = None) -> pd.DataFrame:
+def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = False,
+                 target: str | None = None) -> pd.DataFrame:
     """The posts an analyst should check: each campaign's calls and the other posts its findings cite.
 
     One row per campaign and post, in campaign rank then time order, with the decision in force
-    (``review``: confirmed, rejected or unreviewed, and who, when, the note and translation).
-    Posts rejected since the analysis are still listed (their decision shows it) until the next
-    analysis drops them. ``campaign_id`` limits it to one campaign (DetectorError if unknown).
-    """
-    from detector.review import apply_reviews
+    (``review``: confirmed, rejected, marked call, marked boast or unreviewed, and who, when, the
+    note and translation). Posts rejected since the analysis are still listed (their decision
+    shows it) until the next analysis drops them. ``campaign_id`` limits it to one campaign
+    (DetectorError if unknown).
 
-    campaigns = campaign_list(case)
-    if campaign_id is not None:
-        campaigns = [c for c in campaigns if c["id"] == campaign_id]
-        if not campaigns:
-            campaign_rows(case, campaign_id)   # raises the "no such campaign" error with the list
+    ``candidates``: also, for each campaign, the posts that name one of its targets (any id of
+    it, :func:`detector.review.posts_naming`) but that the analysis took for neither a call nor a
+    boast (``kind`` "other"), so that an analyst can mark the calls the classifier missed.
+    ``target`` (a link or id): instead of the campaigns, every post naming that target, the
+    analysis's calls and boasts among them, with no ``campaign_id``.
+    """
+    from detector.review import apply_reviews, posts_naming
+
     stored = case.derived("findings")
-    posts, calls = case.table("posts"), case.derived("calls")
+    calls = case.derived("calls")
     analysed = calls.set_index("post_id") if len(calls) else pd.DataFrame()
-    post_ids = set(posts["post_id"])
-    rows = []
-    for camp in campaigns:
-        cited = stored.loc[stored["campaign_id"] == camp["id"], "rows"] if len(stored) else []
-        ids = list(camp["call_post_ids"]) + sorted({str(r) for rs in cited for r in rs
-                                                     if str(r) in post_ids} - set(camp["call_post_ids"]))
-        rows += [(camp["id"], pid) for pid in ids]
+    rows: list[tuple[str | None, str]] = []
+    if target is not None:
+        require_analysis(case)
+        resolved, names = resolve_target(case, target)
+        named = calls["post_id"][calls["targets"].map(lambda t: resolved in t)] if len(calls) else []
+        ids = dict.fromkeys([*named, *posts_naming(case, names)["post_id"]])
+        campaigns, rows = [], [(None, pid) for pid in ids]
+    else:
+        campaigns = campaign_list(case)
+        if campaign_id is not None:
+            campaigns = [c for c in campaigns if c["id"] == campaign_id]
+            if not campaigns:
+                campaign_rows(case, campaign_id)   # raises the "no such campaign" error with the list
+        for camp in campaigns:
+            cited = stored.loc[stored["campaign_id"] == camp["id"], "rows"] if len(stored) else []
+            ids = dict.fromkeys([*camp["call_post_ids"], *sorted({str(r) for rs in cited for r in rs})])
+            if candidates:
+                names = set().union(*(resolve_target(case, t)[1] for t in camp["targets"]))
+                ids.update(dict.fromkeys(p for p in posts_naming(case, names)["post_id"] if p not in analysed.index))
+            rows += [(camp["id"], pid) for pid in ids]
     queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
-    queue = queue.merge(posts[["post_id", "chat", "chat_title", "posted_at", "text"]], on="post_id", how="left")
+    # Only the listed posts are read (a cited row may be a notice: those are not posts, and drop out).
+    posts = case.query("SELECT post_id, chat, chat_title, posted_at, text FROM posts WHERE list_contains(?, post_id)",
+                       [sorted(set(queue["post_id"]))])
+    queue = queue.merge(posts, on="post_id", how="inner")
     for col in ("kind", "targets", "requested_policy", "language", "p_call"):
         queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
     reviewed = apply_reviews(queue.assign(kind=queue["kind"].fillna("other")), case.reviews())
+    queue["kind"] = queue["kind"].fillna("other")
     for col in ("review", "reviewer", "reviewed_at", "review_note", "translation"):
         queue[col] = reviewed[col].to_numpy()
     order = {c["id"]: i for i, c in enumerate(campaigns)}
     queue = queue.assign(_rank=queue["campaign_id"].map(order))
     queue = queue.sort_values(["_rank", "posted_at", "post_id"], kind="stable").drop(columns="_rank")
     return queue[list(REVIEW_QUEUE_COLUMNS)].reset_index(drop=True)
+
+
+def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
+    """What the stored analysis's classifier called each of ``post_ids``: call, boast or other;
+    None when no analysis has classified the post (the case was never analysed, or the post came
+    in after it). A post the analysis dropped because a person rejected it keeps the kind its
+    review recorded."""
+    from detector.review import current_reviews
+
+    calls = case.derived("calls")
+    ids = list(dict.fromkeys(post_ids))
+    if calls.empty and not case.analysed():
+        return dict.fromkeys(ids)
+    machine = calls["machine_kind"].fillna(calls["kind"]) if "machine_kind" in calls else calls.get("kind")
+    known = dict(zip(calls["post_id"], machine, strict=True)) if len(calls) else {}
+    recorded = current_reviews(case.reviews())
+    recorded = dict(zip(recorded["post_id"], recorded["kind"], strict=True))
+    # The posts the analysis read: those of the sources it recorded (a file ingested since is not classified).
+    seen = (case.analysis_record().get("inputs") or {}).get("sources")
+    read = case.query("SELECT post_id, source_id FROM posts WHERE list_contains(?, post_id)", [ids])
+    analysed = set(read["post_id"] if seen is None else read.loc[read["source_id"].isin(seen), "post_id"])
+    out = {}
+    for pid in ids:
+        kind = known.get(pid) or recorded.get(pid)
+        out[pid] = kind if isinstance(kind, str) else ("other" if pid in analysed else None)
+    return out
 
 
 def rejected_posts(case: Case) -> pd.DataFrame:
