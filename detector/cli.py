@@ -292,7 +292,7 @@ def review_start(campaign_id: str | None, everything: bool, candidates: bool, ta
     """
     import pandas as pd
 
-    from detector.review import parse_decision, reviewer_name, store_decisions
+    from detector.review import case_checked_decisions, parse_decision, reviewer_name, store_decisions
 
     who = reviewer_name(reviewer)
     with Case.open(db, read_only=True) as case:
@@ -315,14 +315,15 @@ def review_start(campaign_id: str | None, everything: bool, candidates: bool, ta
             if answer in ("q", "quit", "s", "skip", ""):
                 break
             try:
-                decision = parse_decision(answer)
-                note = click.prompt("note (optional)", default="", show_default=False)
-                with Case.open(db, command="review") as case, case.transaction():
-                    store_decisions(case, pd.DataFrame({"post_id": [r.post_id], "decision": [decision],
-                                                        "note": [note]}), who)
+                decided = pd.DataFrame({"post_id": [r.post_id], "decision": [parse_decision(answer)]})
+                with Case.open(db, read_only=True) as case:
+                    case_checked_decisions(case, decided)       # refused before the note is asked
             except DetectorError as exc:
                 console.print(str(exc), markup=False)      # ask again about the same post
                 continue
+            decided["note"] = click.prompt("note (optional)", default="", show_default=False)
+            with Case.open(db, command="review") as case, case.transaction():
+                store_decisions(case, decided, who)
             done += 1
             break
         if answer in ("q", "quit"):

@@ -215,20 +215,26 @@ def reviews_digest(reviews: pd.DataFrame) -> list[str]:
     return [f"{r.post_id}={r.decision}" for r in now.itertuples()]
 
 
-def store_decisions(case, decided: pd.DataFrame, reviewer: str, path=None, at: datetime | None = None) -> int:
-    """Append ``decided`` (:func:`read_review_file`'s columns) to ``case``'s reviews by ``reviewer``,
-    after :func:`checked_decisions` (which names ``path`` and the line of a bad row: then nothing
-    is stored by this call; the caller's transaction keeps a whole file all or none). Each row's
-    ``kind`` is what the stored analysis's classifier called the post. Returns rows stored."""
+def case_checked_decisions(case, decided: pd.DataFrame, path=None) -> pd.DataFrame:
+    """:func:`checked_decisions` of ``decided`` against ``case``: its posts, what its stored
+    analysis's classifier called each one, and the decisions in force. Reads only those posts."""
     from detector.results import machine_kinds
 
-    if decided.empty:
-        return 0
     ids = set(case.query("SELECT post_id FROM posts WHERE list_contains(?, post_id)",
                          [sorted(set(decided["post_id"]))])["post_id"])
     in_force = current_reviews(case.reviews())
-    checked = checked_decisions(decided, ids, machine_kinds(case, decided["post_id"]),
-                                dict(zip(in_force["post_id"], in_force["decision"], strict=True)), path)
+    return checked_decisions(decided, ids, machine_kinds(case, decided["post_id"]),
+                             dict(zip(in_force["post_id"], in_force["decision"], strict=True)), path)
+
+
+def store_decisions(case, decided: pd.DataFrame, reviewer: str, path=None, at: datetime | None = None) -> int:
+    """Append ``decided`` (:func:`read_review_file`'s columns) to ``case``'s reviews by ``reviewer``,
+    after :func:`case_checked_decisions` (which names ``path`` and the line of a bad row: then
+    nothing is stored by this call; the caller's transaction keeps a whole file all or none). Each
+    row's ``kind`` is what the stored analysis's classifier called the post. Returns rows stored."""
+    if decided.empty:
+        return 0
+    checked = case_checked_decisions(case, decided, path)
     n = 0
     for decision, rows in checked.groupby("decision", sort=True):
         n += case.add_reviews(review_rows(rows["post_id"], decision, reviewer, kinds=rows["kind"],
@@ -322,7 +328,10 @@ def read_review_file(path) -> pd.DataFrame:
     rows, seen = [], {}
     for raw in reader:
         line = reader.line_num
-        decision = parse_decision(cell(raw, "decision"), where=f" at {path.name}:{line}")
+        try:
+            decision = parse_decision(cell(raw, "decision"))
+        except DetectorError as exc:
+            raise DetectorError(exc.message, path, line) from None
         if decision is None:
             continue
         post_id = cell(raw, "post_id")
