@@ -220,3 +220,18 @@ def test_interactive_review_of_a_target_marks_a_missed_call_and_refuses_to_confi
         now = current_reviews(case.reviews()).set_index("post_id")
     assert now.loc[missed, "decision"] == "marked call"
     assert now.loc[missed, "note"] == "named in a call thread" and len(now) == 1
+
+
+def test_the_apps_review_table_stores_a_mark_and_refuses_to_confirm_what_the_machine_missed(mixed_case, tmp_path):
+    from detector_app.ui import save_reviews
+
+    db = _fresh(mixed_case, tmp_path)
+    _top, candidate, _ = _candidate(db, tmp_path)
+    shown = pd.DataFrame({"post_id": [candidate["post_id"]], "kind": ["other"], "review": ["unreviewed"],
+                          "review_note": [""], "translation": [""]})
+    with pytest.raises(DetectorError, match="cannot be confirmed"):
+        save_reviews(db, shown, shown.assign(review="confirmed"), "Dana")
+    assert save_reviews(db, shown, shown.assign(review="marked boast"), "Dana") == 1
+    with Case.open(db, read_only=True) as case:
+        stored = case.reviews()
+    assert list(stored["decision"]) == ["marked boast"] and list(stored["kind"]) == ["other"]
