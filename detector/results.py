@@ -318,8 +318,7 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
             rows += [(camp["id"], pid) for pid in ids]
     queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
     # Only the listed posts are read (a cited row may be a notice: those are not posts, and drop out).
-    posts = case.query("SELECT post_id, chat, chat_title, posted_at, text FROM posts WHERE list_contains(?, post_id)",
-                       [sorted(set(queue["post_id"]))])
+    posts = posts_among(case, queue["post_id"], ("post_id", "chat", "chat_title", "posted_at", "text"))
     queue = queue.merge(posts, on="post_id", how="inner")
     for col in ("kind", "targets", "requested_policy", "language", "p_call"):
         queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
@@ -331,6 +330,14 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
     queue = queue.assign(_rank=queue["campaign_id"].map(order))
     queue = queue.sort_values(["_rank", "posted_at", "post_id"], kind="stable").drop(columns="_rank")
     return queue[list(REVIEW_QUEUE_COLUMNS)].reset_index(drop=True)
+
+
+def posts_among(case: Case, post_ids, columns=("post_id",)) -> pd.DataFrame:
+    """``columns`` of the posts whose ids are among ``post_ids`` (ids not in the case drop out);
+    the other posts are not read."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return case.query(f"SELECT {cols} FROM posts WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+                      [sorted({str(p) for p in post_ids})])
 
 
 def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
@@ -350,7 +357,7 @@ def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
     recorded = dict(zip(recorded["post_id"], recorded["kind"], strict=True))
     # The posts the analysis read: those of the sources it recorded (a file ingested since is not classified).
     seen = (case.analysis_record().get("inputs") or {}).get("sources")
-    read = case.query("SELECT post_id, source_id FROM posts WHERE list_contains(?, post_id)", [ids])
+    read = posts_among(case, ids, ("post_id", "source_id"))
     analysed = set(read["post_id"] if seen is None else read.loc[read["source_id"].isin(seen), "post_id"])
     out = {}
     for pid in ids:

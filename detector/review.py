@@ -218,10 +218,9 @@ def reviews_digest(reviews: pd.DataFrame) -> list[str]:
 def case_checked_decisions(case, decided: pd.DataFrame, path=None) -> pd.DataFrame:
     """:func:`checked_decisions` of ``decided`` against ``case``: its posts, what its stored
     analysis's classifier called each one, and the decisions in force. Reads only those posts."""
-    from detector.results import machine_kinds
+    from detector.results import machine_kinds, posts_among
 
-    ids = set(case.query("SELECT post_id FROM posts WHERE list_contains(?, post_id)",
-                         [sorted(set(decided["post_id"]))])["post_id"])
+    ids = set(posts_among(case, decided["post_id"])["post_id"])
     in_force = current_reviews(case.reviews())
     return checked_decisions(decided, ids, machine_kinds(case, decided["post_id"]),
                              dict(zip(in_force["post_id"], in_force["decision"], strict=True)), path)
@@ -257,8 +256,8 @@ def posts_naming(case, names, columns=("post_id", "chat", "chat_title", "posted_
 
 
 # -- the review file (for people without the app) ----------------------------------------------
-REVIEW_FILE_COLUMNS = ("decision", "note", "translation", "campaign_id", "post_id", "kind", "review", "reviewer",
-                       "chat_title", "posted_at", "targets", "text")
+REVIEW_FILE_COLUMNS = ("decision", "note", "translation", "campaign_id", "post_id", "kind", "p_call", "review",
+                       "reviewer", "chat_title", "posted_at", "targets", "text")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -291,6 +290,8 @@ def write_review_file(queue: pd.DataFrame, path) -> int:
             r = row._asdict()
             r["decision"] = ""
             r["note"], r["translation"] = r.get("review_note"), r.get("translation")
+            p_call = r.get("p_call")
+            r["p_call"] = None if p_call is None or pd.isna(p_call) else f"{float(p_call):.2f}"
             writer.writerow([_cell(r.get(c)) for c in REVIEW_FILE_COLUMNS])
     return len(queue)
 

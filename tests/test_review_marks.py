@@ -235,3 +235,31 @@ def test_the_apps_review_table_stores_a_mark_and_refuses_to_confirm_what_the_mac
     with Case.open(db, read_only=True) as case:
         stored = case.reviews()
     assert list(stored["decision"]) == ["marked boast"] and list(stored["kind"]) == ["other"]
+
+
+def test_marked_posts_in_every_batch_of_the_calls_step_give_the_tables_of_one_batch(mixed_case, tmp_path,
+                                                                                    monkeypatch):
+    from detector.analysis import analyze_frames
+    from detector.analysis_posts import AnalysisPosts
+
+    db = _fresh(mixed_case, tmp_path)
+    with Case.open(db, read_only=True) as case:
+        posts, notices, exposure = case.table("posts"), case.table("notices"), case.table("exposure")
+        machine = case.derived("calls")
+    spread = [posts["post_id"].iloc[i] for i in (3, 700, 1500, len(posts) - 1)]
+    spread = [p for p in spread if p not in set(machine["post_id"])]
+    marks = pd.concat([review_rows(spread[::2], "marked call", "Dana"),
+                       review_rows(spread[1::2], "marked boast", "Dana"),
+                       review_rows([machine["post_id"].iloc[0]], "marked boast", "Dana")], ignore_index=True)
+    with Case.open(db) as case:
+        case.add_reviews(marks)
+    monkeypatch.setattr(AnalysisPosts, "BATCH_ROWS", 300)        # 2,026 posts: seven batches
+    batched = analyze_case(db)["calls"]
+    with Case.open(db, read_only=True) as case:
+        reviews = case.reviews()
+    whole = analyze_frames(notices, posts, exposure, reviews=reviews)["calls"]
+    assert set(spread) <= set(batched["post_id"])
+    columns = ["post_id", "kind", "machine_kind", "p_call", "targets", "requested_policy", "language", "review"]
+    pd.testing.assert_frame_equal(batched.sort_values("post_id")[columns].reset_index(drop=True),
+                                  whole.sort_values("post_id")[columns].reset_index(drop=True), check_dtype=False)
+    assert batched.set_index("post_id").loc[machine["post_id"].iloc[0], "machine_kind"] == machine["kind"].iloc[0]
