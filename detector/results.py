@@ -286,22 +286,25 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
     (DetectorError if unknown).
 
     ``candidates``: also, for each campaign, the posts that name one of its targets (any id of
-    it, :func:`detector.review.posts_naming`) but that the analysis took for neither a call nor a
-    boast (``kind`` "other"), so that an analyst can mark the calls the classifier missed.
-    ``target`` (a link or id): instead of the campaigns, every post naming that target, the
-    analysis's calls and boasts among them, with no ``campaign_id``.
+    it, :func:`posts_naming`) but that the analysis took for neither a call nor a boast (``kind``
+    "other"; ``p_call`` the model's where the post names reporting), so that an analyst can mark
+    the calls the classifier missed. ``target`` (a link or id): instead of the campaigns, every
+    post naming that target, the analysis's calls and boasts among them, with no ``campaign_id``.
     """
-    from detector.review import apply_reviews, posts_naming
+    from detector.review import apply_reviews
 
     stored = case.derived("findings")
     calls = case.derived("calls")
     analysed = calls.set_index("post_id") if len(calls) else pd.DataFrame()
     rows: list[tuple[str | None, str]] = []
+    scored: dict[str, float] = {}          # p_call of the named posts the analysis did not keep
     if target is not None:
         require_analysis(case)
         resolved, names = resolve_target(case, target)
         named = calls["post_id"][calls["targets"].map(lambda t: resolved in t)] if len(calls) else []
-        ids = dict.fromkeys([*named, *posts_naming(case, names)["post_id"]])
+        others = posts_naming(case, names)
+        scored.update(zip(others["post_id"], others["p_call"], strict=True))
+        ids = dict.fromkeys([*named, *others["post_id"]])
         campaigns, rows = [], [(None, pid) for pid in ids]
     else:
         campaigns = campaign_list(case)
@@ -314,7 +317,10 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
             ids = dict.fromkeys([*camp["call_post_ids"], *sorted({str(r) for rs in cited for r in rs})])
             if candidates:
                 names = set().union(*(resolve_target(case, t)[1] for t in camp["targets"]))
-                ids.update(dict.fromkeys(p for p in posts_naming(case, names)["post_id"] if p not in analysed.index))
+                others = posts_naming(case, names)
+                others = others[~others["post_id"].isin(analysed.index)]
+                scored.update(zip(others["post_id"], others["p_call"], strict=True))
+                ids.update(dict.fromkeys(others["post_id"]))
             rows += [(camp["id"], pid) for pid in ids]
     queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
     # Only the listed posts are read (a cited row may be a notice: those are not posts, and drop out).
@@ -322,6 +328,8 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
     queue = queue.merge(posts, on="post_id", how="inner")
     for col in ("kind", "targets", "requested_policy", "language", "p_call"):
         queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
+    if scored:
+        queue["p_call"] = queue["p_call"].astype(float).fillna(queue["post_id"].map(scored).astype(float))
     reviewed = apply_reviews(queue.assign(kind=queue["kind"].fillna("other")), case.reviews())
     queue["kind"] = queue["kind"].fillna("other")
     for col in ("review", "reviewer", "reviewed_at", "review_note", "translation"):

@@ -241,20 +241,6 @@ def store_decisions(case, decided: pd.DataFrame, reviewer: str, path=None, at: d
     return n
 
 
-def posts_naming(case, names, columns=("post_id", "chat", "chat_title", "posted_at", "text", "targets")
-                 ) -> pd.DataFrame:
-    """The posts of ``case`` that name one of ``names`` (canonical target ids: give every id of a
-    channel, :func:`detector.results.resolve_target`): a link in the post resolves to one (the
-    ``targets`` ingest stored). ``columns`` of those posts alone, in time order; the other posts'
-    texts are never read."""
-    names = sorted({str(n) for n in names})
-    cols = ", ".join(f'"{c}"' for c in columns)
-    if not names:
-        return case.query(f"SELECT {cols} FROM posts WHERE false")
-    return case.query(f"SELECT {cols} FROM posts WHERE list_has_any(targets, ?::VARCHAR[]) "
-                      f"ORDER BY posted_at, post_id", [names])
-
-
 # -- the review file (for people without the app) ----------------------------------------------
 REVIEW_FILE_COLUMNS = ("decision", "note", "translation", "campaign_id", "post_id", "kind", "p_call", "review",
                        "reviewer", "chat_title", "posted_at", "targets", "text")
