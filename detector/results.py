@@ -324,10 +324,13 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
             rows += [(camp["id"], pid) for pid in ids]
     queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
     # Only the listed posts are read (a cited row may be a notice: those are not posts, and drop out).
-    posts = posts_among(case, queue["post_id"], ("post_id", "chat", "chat_title", "posted_at", "text"))
-    queue = queue.merge(posts, on="post_id", how="inner")
+    posts = posts_among(case, queue["post_id"], ("post_id", "chat", "chat_title", "posted_at", "text", "targets"))
+    queue = queue.merge(posts.rename(columns={"targets": "linked"}), on="post_id", how="inner")
     for col in ("kind", "targets", "requested_policy", "language", "p_call"):
         queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
+    # a post the analysis did not keep: the targets its links name, as ingested
+    queue["targets"] = [t if isinstance(t, list) else [] if linked is None else list(linked)
+                        for t, linked in zip(queue["targets"], queue["linked"], strict=True)]
     if scored:
         queue["p_call"] = queue["p_call"].astype(float).fillna(queue["post_id"].map(scored).astype(float))
     reviewed = apply_reviews(queue.assign(kind=queue["kind"].fillna("other")), case.reviews())
