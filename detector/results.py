@@ -355,17 +355,16 @@ def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
     """What the stored analysis's classifier called each of ``post_ids``: call, boast or other;
     None when no analysis has classified the post (the case was never analysed, or the post came
     in after it). A post the analysis dropped because a person rejected it keeps the kind its
-    review recorded."""
-    from detector.review import current_reviews
-
+    latest review recorded."""
     calls = case.derived("calls")
     ids = list(dict.fromkeys(post_ids))
     if calls.empty and not case.analysed():
         return dict.fromkeys(ids)
     machine = calls["machine_kind"].fillna(calls["kind"]) if "machine_kind" in calls else calls.get("kind")
     known = dict(zip(calls["post_id"], machine, strict=True)) if len(calls) else {}
-    recorded = current_reviews(case.reviews())
-    recorded = dict(zip(recorded["post_id"], recorded["kind"], strict=True))
+    # what the latest review of each post recorded the machine had called it (cleared ones too)
+    reviews = case.reviews().dropna(subset=["kind"]).drop_duplicates("post_id", keep="last")
+    recorded = dict(zip(reviews["post_id"], reviews["kind"], strict=True))
     # The posts the analysis read: those of the sources it recorded (a file ingested since is not classified).
     seen = (case.analysis_record().get("inputs") or {}).get("sources")
     read = posts_among(case, ids, ("post_id", "source_id"))
