@@ -21,13 +21,19 @@ from detector import custody
 from detector.analysis_posts import AnalysisPosts, release_arrow_memory
 from detector.campaign import CampaignInputs, build_campaigns
 from detector.features.bursts import Period, detect_bursts
-from detector.features.calls import call_model, classify_calls, confirm_boasts
-from detector.features.context import reads_context
+from detector.features.calls import (
+    call_model,
+    classify_calls,
+    confirm_boasts,
+    model_texts,
+    requested_policies,
+)
+from detector.features.context import reads_context, reply_context
 from detector.features.copies import copy_clusters, near_duplicate_pairs
 from detector.features.networks import co_reporting_edges, forward_edges
 from detector.identity import apply_aliases, case_aliases, resolve_aliases
 from detector.params import DEFAULTS, Parameters
-from detector.review import apply_reviews
+from detector.review import apply_reviews, marked_posts
 from detector.store import Case
 
 STEPS = ("calls", "copies", "bursts", "campaigns")
@@ -64,7 +70,8 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     give themselves they make one target of each channel (:mod:`detector.identity`).
     ``previous``: the campaigns of an earlier analysis of the case, so that campaigns keep their ids.
     ``reviews``: the analysts' decisions (the ``reviews`` table, :mod:`detector.review`): rejected
-    posts are no calls or boasts, and with ``params.reviewed_only`` only confirmed ones are.
+    posts are no calls or boasts, posts marked as a call or boast are one whatever the classifier
+    said, and with ``params.reviewed_only`` only confirmed and marked ones count.
     """
     P = (params or DEFAULTS).replace(seed=seed)
     step = on_step or (lambda _name: None)
@@ -76,14 +83,19 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     posts = apply_aliases(read.frame, mapping, columns=())
     period = Period.of(notices["received_at"], posts["posted_at"])
     step("calls")
-    classified, callish = _calls_and_boasts(read, posts["targets"], mapping, P)
+    reviews = reviews if reviews is not None else pd.DataFrame()
+    classified, callish = _calls_and_boasts(read, posts["targets"], mapping, P, marked=set(marked_posts(reviews)))
     post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
-    reviewed = apply_reviews(classified, reviews if reviews is not None else pd.DataFrame(), P.reviewed_only,
-                             all_ids=posts["post_id"])
+    reviewed = apply_reviews(classified, reviews, P.reviewed_only, all_ids=posts["post_id"])
     # Only calls and boasts are joined to their posts and read from here on (confirming a boast
     # reads the calls and boasts alone): joining every post copied every post's text.
-    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(callish[post_cols], on="post_id", how="left"),
-                           pd.Timedelta(days=P.boast_horizon_days))
+    kept = reviewed[reviewed["kind"] != "other"].merge(callish[post_cols], on="post_id", how="left")
+    calls = confirm_boasts(kept, pd.Timedelta(days=P.boast_horizon_days))
+    # A person's mark stands: a boast marked by an analyst is not demoted for naming no target.
+    human = kept["review"].eq("marked boast").to_numpy()
+    if human.any():
+        calls = calls.copy()
+        calls.loc[human, ["kind", "requested_policy"]] = kept.loc[human, ["kind", "requested_policy"]]
     calls = calls[calls["kind"] != "other"].reset_index(drop=True)
     step("copies")
     callish = callish[callish["post_id"].isin(set(calls["post_id"]))]
@@ -108,12 +120,16 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     return Analysis(tables=tables, period=period, parameters=record)
 
 
-def _calls_and_boasts(posts: AnalysisPosts, targets: pd.Series, mapping: dict[str, str], P: Parameters
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _calls_and_boasts(posts: AnalysisPosts, targets: pd.Series, mapping: dict[str, str], P: Parameters,
+                      marked: set[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The calls step over ``posts`` batch by batch: the calls and boasts :func:`classify_calls`
     finds (ids resolved through ``mapping``), and their posts with every column, in the posts'
     order and index. ``targets``: every post's targets, already resolved (a row per post, in
     order), which each batch takes instead of resolving its own again.
+
+    ``marked``: ids of posts an analyst marked as a call or boast; those the classifier took for
+    ``other`` are kept too, described by :func:`_described_marked` (their rows' ``kind`` stays
+    the machine's "other" until the reviews are applied).
 
     Only calls and boasts go on (every table reads those alone): no row per other post to
     resolve, review, join to its post and store, which at 10^6 chatter posts cost seconds; and
@@ -128,11 +144,30 @@ def _calls_and_boasts(posts: AnalysisPosts, targets: pd.Series, mapping: dict[st
         first += len(batch)
         classified = apply_aliases(classify_calls(_texts_present(batch), threshold=P.call_threshold,
                                                   workers=P.workers, keep_other=False), mapping, columns=())
+        missed = _described_marked(batch, marked - set(classified["post_id"]), P) if marked else None
+        if missed is not None:
+            classified = pd.concat([classified, apply_aliases(missed, mapping, columns=())], ignore_index=True)
         found.append(classified)
         kept.append(batch[batch["post_id"].isin(set(classified["post_id"]))])
         del batch           # one batch's texts at a time
         release_arrow_memory()
     return pd.concat(found, ignore_index=True), pd.concat(kept)
+
+
+def _described_marked(batch: pd.DataFrame, marked: set[str], P: Parameters) -> pd.DataFrame | None:
+    """The posts of ``batch`` in ``marked`` (an analyst marked them; the classifier kept none of
+    them), as :func:`classify_calls` describes a call: scored even where no gate passes (so their
+    ``p_call`` is the machine's), their targets and language, and the policy they name read as the
+    classifier reads it for a call (:func:`requested_policies`). None when the batch has none."""
+    rows = batch[batch["post_id"].isin(marked)]
+    if rows.empty:
+        return None
+    model = call_model()
+    if reads_context(model) and "context" not in rows:
+        rows = rows.assign(context=reply_context(batch).loc[rows.index])    # the replied-to post may be any of the batch
+    rows = _texts_present(rows)
+    described = classify_calls(rows, model, threshold=P.call_threshold, workers=1, prefilter=False)
+    return described.assign(requested_policy=pd.Series(requested_policies(model_texts(rows)), dtype=object))
 
 
 def _texts_present(posts: pd.DataFrame) -> pd.DataFrame:

@@ -185,34 +185,59 @@ def alias(alias: str | None, canonical: str | None, remove: bool, db: Path, lock
 reviewer_option = click.option("--reviewer", help="Who is reviewing (default: $DETECTOR_OPERATOR, else the OS user).")
 
 
+def queue_options(command):
+    """--candidates and --target: which posts a review command lists beyond the campaigns' own."""
+    command = click.option("--target", help="Instead of the campaigns' posts, every post naming this link or id "
+                                            "(calls and the others), to mark the calls the classifier missed.")(command)
+    return click.option("--candidates", is_flag=True, help="Also the posts naming a campaign's targets that the "
+                                                          "classifier took for neither a call nor a boast.")(command)
+
+
 @main.group()
 def review() -> None:
-    """Confirm or reject the machine's calls and boasts before a packet goes out.
+    """Confirm, reject or reclassify the machine's calls and boasts before a packet goes out.
 
     Decisions are stored in the case with who and when; run analyze again to recompute the
-    campaigns on them (rejected posts never count; with analyze --reviewed-only only confirmed ones do).
+    campaigns on them (rejected posts never count; a post marked call or boast counts as one
+    whatever the classifier said; with analyze --reviewed-only only confirmed and marked ones do).
     """
+
+
+def _review_queue(case: Case, campaign_id: str | None, candidates: bool, target: str | None):
+    from detector.results import review_queue
+
+    if target is not None and campaign_id is not None:
+        raise DetectorError("give a campaign id or --target, not both")
+    return review_queue(case, campaign_id, candidates=candidates, target=target)
+
+
+def _decision_shown(r) -> str:
+    """The decision in force as a list shows it ("marked call by Dana")."""
+    return f"{r.review} by {r.reviewer}" if r.review != "unreviewed" and isinstance(r.reviewer, str) else r.review
 
 
 @review.command("list")
 @click.argument("campaign_id", required=False)
+@queue_options
 @db_option
-def review_list(campaign_id: str | None, db: Path) -> None:
+def review_list(campaign_id: str | None, candidates: bool, target: str | None, db: Path) -> None:
     """List the posts to review (each campaign's calls and cited posts) and the decision in force."""
-    from detector.results import review_queue
+    import pandas as pd
+
     from detector.review import review_summary
 
     with Case.open(db, read_only=True) as case:
-        queue = review_queue(case, campaign_id)
+        queue = _review_queue(case, campaign_id, candidates, target)
         _warn_if_stale(case)
-    table = Table("campaign", "post", "kind", "review", "chat", "text", box=None)
+    table = Table("campaign", "post", "kind", "p_call", "decision", "chat", "text", box=None)
     for r in queue.itertuples():
-        table.add_row(r.campaign_id, plain(r.post_id), plain(r.kind), r.review, plain(r.chat_title or r.chat or ""),
-                      plain(_short(r.text, 70)))
+        table.add_row(r.campaign_id or "", plain(r.post_id), plain(r.kind),
+                      "" if pd.isna(r.p_call) else f"{r.p_call:.2f}", plain(_decision_shown(r)),
+                      plain(r.chat_title or r.chat or ""), plain(_short(r.text, 70)))
     console.print(table)
     s = review_summary(queue)
-    console.print(f"{s['rows']} posts: {s['confirmed']} confirmed, {s['rejected']} rejected, "
-                  f"{s['unreviewed']} not reviewed", markup=False)
+    console.print(f"{s['rows']} posts: {s['confirmed']} confirmed, {s['rejected']} rejected, {s['marked']} marked "
+                  f"as a call or boast, {s['unreviewed']} not reviewed", markup=False)
 
 
 def _short(text, n: int) -> str:
@@ -223,15 +248,15 @@ def _short(text, n: int) -> str:
 @review.command("export")
 @click.argument("campaign_id", required=False)
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The CSV file to write (fill its decision column: confirm, reject or clear).")
+              help="The CSV file to write (fill its decision column: confirm, reject, call, boast or clear).")
+@queue_options
 @db_option
-def review_export(campaign_id: str | None, out: Path, db: Path) -> None:
+def review_export(campaign_id: str | None, out: Path, candidates: bool, target: str | None, db: Path) -> None:
     """Write the posts to review as a CSV; fill it in, then: detector review import FILE."""
-    from detector.results import review_queue
     from detector.review import write_review_file
 
     with Case.open(db, read_only=True) as case:
-        n = write_review_file(review_queue(case, campaign_id), out)
+        n = write_review_file(_review_queue(case, campaign_id, candidates, target), out)
     console.print(f"wrote {n} posts to review into {out}; fill the decision column, then: "
                   f"detector review import {out}", markup=False)
 
@@ -242,15 +267,12 @@ def review_export(campaign_id: str | None, out: Path, db: Path) -> None:
 @db_option
 def review_import(review_file: Path, reviewer: str | None, db: Path) -> None:
     """Store the decisions filled in a review file (all or none)."""
-    from detector.review import read_review_file, review_rows, reviewer_name
+    from detector.review import read_review_file, reviewer_name, store_decisions
 
     decided = read_review_file(review_file)
     who = reviewer_name(reviewer)
     with Case.open(db, command="review") as case, case.transaction():
-        n = 0
-        for decision, rows in decided.groupby("decision", sort=True):
-            n += case.add_reviews(review_rows(rows["post_id"], decision, who, kinds=rows["kind"], notes=rows["note"],
-                                              translations=rows["translation"]))
+        n = store_decisions(case, decided, who, path=review_file)
     console.print(f"stored {n} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
                   markup=False)
 
@@ -258,19 +280,23 @@ def review_import(review_file: Path, reviewer: str | None, db: Path) -> None:
 @review.command("start")
 @click.argument("campaign_id", required=False)
 @click.option("--all", "everything", is_flag=True, help="Also show posts already reviewed.")
+@queue_options
 @reviewer_option
 @db_option
-def review_start(campaign_id: str | None, everything: bool, reviewer: str | None, db: Path) -> None:
-    """Review interactively: each post is shown, answer c(onfirm), r(eject), s(kip) or q(uit).
+def review_start(campaign_id: str | None, everything: bool, candidates: bool, target: str | None,
+                 reviewer: str | None, db: Path) -> None:
+    """Review interactively: each post is shown, answer c(onfirm), r(eject), call, b(oast), s(kip) or q(uit).
 
-    Each decision is stored as soon as it is given, so quitting keeps what was done.
+    "call" and "boast" mark a post the classifier got wrong as one. Each decision is stored as
+    soon as it is given, so quitting keeps what was done.
     """
-    from detector.results import review_queue
-    from detector.review import parse_decision, review_rows, reviewer_name
+    import pandas as pd
+
+    from detector.review import case_checked_decisions, parse_decision, reviewer_name, store_decisions
 
     who = reviewer_name(reviewer)
     with Case.open(db, read_only=True) as case:
-        queue = review_queue(case, campaign_id)
+        queue = _review_queue(case, campaign_id, candidates, target)
     queue = queue.drop_duplicates("post_id")
     if not everything:
         queue = queue[queue["review"] == "unreviewed"]
@@ -279,19 +305,29 @@ def review_start(campaign_id: str | None, everything: bool, reviewer: str | None
         return
     done = 0
     for i, r in enumerate(queue.itertuples(), 1):
-        console.print(f"\n[{i}/{len(queue)}] campaign {r.campaign_id} · {r.kind} · {plain(r.chat_title or r.chat)} · "
-                      f"{r.posted_at} · now {r.review}", markup=False)
+        p_call = "" if pd.isna(r.p_call) else f" (p_call {r.p_call:.2f})"
+        console.print(f"\n[{i}/{len(queue)}] campaign {r.campaign_id or '-'} · {r.kind}{p_call} · "
+                      f"{plain(r.chat_title or r.chat)} · {r.posted_at} · now {r.review}", markup=False)
         console.print(plain(r.text), markup=False)
-        answer = click.prompt("c(onfirm), r(eject), s(kip), q(uit)", default="s", show_default=False).strip().lower()
+        while True:
+            answer = click.prompt("c(onfirm), r(eject), call, b(oast), s(kip), q(uit)", default="s",
+                                  show_default=False).strip().lower()
+            if answer in ("q", "quit", "s", "skip", ""):
+                break
+            try:
+                decided = pd.DataFrame({"post_id": [r.post_id], "decision": [parse_decision(answer)]})
+                with Case.open(db, read_only=True) as case:
+                    case_checked_decisions(case, decided)       # refused before the note is asked
+            except DetectorError as exc:
+                console.print(str(exc), markup=False)      # ask again about the same post
+                continue
+            decided["note"] = click.prompt("note (optional)", default="", show_default=False)
+            with Case.open(db, command="review") as case, case.transaction():
+                store_decisions(case, decided, who)
+            done += 1
+            break
         if answer in ("q", "quit"):
             break
-        if answer in ("s", "skip", ""):
-            continue
-        decision = parse_decision(answer)
-        note = click.prompt("note (optional)", default="", show_default=False)
-        with Case.open(db, command="review") as case:
-            case.add_reviews(review_rows([r.post_id], decision, who, kinds=[r.kind], notes=[note]))
-        done += 1
     console.print(f"stored {done} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
                   markup=False)
 

@@ -275,42 +275,105 @@ REVIEW_QUEUE_COLUMNS = ("campaign_id", "post_id", "kind", "chat", "chat_title", 
                         "translation")
 
 
-def review_queue(case: Case, campaign_id: str | None = None) -> pd.DataFrame:
+def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = False,
+                 target: str | None = None) -> pd.DataFrame:
     """The posts an analyst should check: each campaign's calls and the other posts its findings cite.
 
     One row per campaign and post, in campaign rank then time order, with the decision in force
-    (``review``: confirmed, rejected or unreviewed, and who, when, the note and translation).
-    Posts rejected since the analysis are still listed (their decision shows it) until the next
-    analysis drops them. ``campaign_id`` limits it to one campaign (DetectorError if unknown).
+    (``review``: confirmed, rejected, marked call, marked boast or unreviewed, and who, when, the
+    note and translation). Posts rejected since the analysis are still listed (their decision
+    shows it) until the next analysis drops them. ``campaign_id`` limits it to one campaign
+    (DetectorError if unknown).
+
+    ``candidates``: also, for each campaign, the posts that name one of its targets (any id of
+    it, :func:`posts_naming`) but that the analysis took for neither a call nor a boast (``kind``
+    "other"; ``p_call`` the model's where the post names reporting), so that an analyst can mark
+    the calls the classifier missed. ``target`` (a link or id): instead of the campaigns, every
+    post naming that target, the analysis's calls and boasts among them, with no ``campaign_id``.
     """
     from detector.review import apply_reviews
 
-    campaigns = campaign_list(case)
-    if campaign_id is not None:
-        campaigns = [c for c in campaigns if c["id"] == campaign_id]
-        if not campaigns:
-            campaign_rows(case, campaign_id)   # raises the "no such campaign" error with the list
     stored = case.derived("findings")
-    posts, calls = case.table("posts"), case.derived("calls")
+    calls = case.derived("calls")
     analysed = calls.set_index("post_id") if len(calls) else pd.DataFrame()
-    post_ids = set(posts["post_id"])
-    rows = []
-    for camp in campaigns:
-        cited = stored.loc[stored["campaign_id"] == camp["id"], "rows"] if len(stored) else []
-        ids = list(camp["call_post_ids"]) + sorted({str(r) for rs in cited for r in rs
-                                                     if str(r) in post_ids} - set(camp["call_post_ids"]))
-        rows += [(camp["id"], pid) for pid in ids]
+    rows: list[tuple[str | None, str]] = []
+    scored: dict[str, float] = {}          # p_call of the named posts the analysis did not keep
+    if target is not None:
+        require_analysis(case)
+        resolved, names = resolve_target(case, target)
+        named = calls["post_id"][calls["targets"].map(lambda t: resolved in t)] if len(calls) else []
+        others = posts_naming(case, names)
+        scored.update(zip(others["post_id"], others["p_call"], strict=True))
+        ids = dict.fromkeys([*named, *others["post_id"]])
+        campaigns, rows = [], [(None, pid) for pid in ids]
+    else:
+        campaigns = campaign_list(case)
+        if campaign_id is not None:
+            campaigns = [c for c in campaigns if c["id"] == campaign_id]
+            if not campaigns:
+                campaign_rows(case, campaign_id)   # raises the "no such campaign" error with the list
+        for camp in campaigns:
+            cited = stored.loc[stored["campaign_id"] == camp["id"], "rows"] if len(stored) else []
+            ids = dict.fromkeys([*camp["call_post_ids"], *sorted({str(r) for rs in cited for r in rs})])
+            if candidates:
+                names = set().union(*(resolve_target(case, t)[1] for t in camp["targets"]))
+                others = posts_naming(case, names)
+                others = others[~others["post_id"].isin(analysed.index)]
+                scored.update(zip(others["post_id"], others["p_call"], strict=True))
+                ids.update(dict.fromkeys(others["post_id"]))
+            rows += [(camp["id"], pid) for pid in ids]
     queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
-    queue = queue.merge(posts[["post_id", "chat", "chat_title", "posted_at", "text"]], on="post_id", how="left")
+    # Only the listed posts are read (a cited row may be a notice: those are not posts, and drop out).
+    posts = posts_among(case, queue["post_id"], ("post_id", "chat", "chat_title", "posted_at", "text", "targets"))
+    queue = queue.merge(posts.rename(columns={"targets": "linked"}), on="post_id", how="inner")
     for col in ("kind", "targets", "requested_policy", "language", "p_call"):
         queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
+    # a post the analysis did not keep: the targets its links name, as ingested
+    queue["targets"] = [t if isinstance(t, list) else [] if linked is None else list(linked)
+                        for t, linked in zip(queue["targets"], queue["linked"], strict=True)]
+    if scored:
+        queue["p_call"] = queue["p_call"].astype(float).fillna(queue["post_id"].map(scored).astype(float))
     reviewed = apply_reviews(queue.assign(kind=queue["kind"].fillna("other")), case.reviews())
+    queue["kind"] = queue["kind"].fillna("other")
     for col in ("review", "reviewer", "reviewed_at", "review_note", "translation"):
         queue[col] = reviewed[col].to_numpy()
     order = {c["id"]: i for i, c in enumerate(campaigns)}
     queue = queue.assign(_rank=queue["campaign_id"].map(order))
     queue = queue.sort_values(["_rank", "posted_at", "post_id"], kind="stable").drop(columns="_rank")
     return queue[list(REVIEW_QUEUE_COLUMNS)].reset_index(drop=True)
+
+
+def posts_among(case: Case, post_ids, columns=("post_id",)) -> pd.DataFrame:
+    """``columns`` of the posts whose ids are among ``post_ids`` (ids not in the case drop out);
+    the other posts are not read."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return case.query(f"SELECT {cols} FROM posts WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+                      [sorted({str(p) for p in post_ids})])
+
+
+def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
+    """What the stored analysis's classifier called each of ``post_ids``: call, boast or other;
+    None when no analysis has classified the post (the case was never analysed, or the post came
+    in after it). A post the analysis dropped because a person rejected it keeps the kind its
+    latest review recorded."""
+    calls = case.derived("calls")
+    ids = list(dict.fromkeys(post_ids))
+    if calls.empty and not case.analysed():
+        return dict.fromkeys(ids)
+    machine = calls["machine_kind"].fillna(calls["kind"]) if "machine_kind" in calls else calls.get("kind")
+    known = dict(zip(calls["post_id"], machine, strict=True)) if len(calls) else {}
+    # what the latest review of each post recorded the machine had called it (cleared ones too)
+    reviews = case.reviews().dropna(subset=["kind"]).drop_duplicates("post_id", keep="last")
+    recorded = dict(zip(reviews["post_id"], reviews["kind"], strict=True))
+    # The posts the analysis read: those of the sources it recorded (a file ingested since is not classified).
+    seen = (case.analysis_record().get("inputs") or {}).get("sources")
+    read = posts_among(case, ids, ("post_id", "source_id"))
+    analysed = set(read["post_id"] if seen is None else read.loc[read["source_id"].isin(seen), "post_id"])
+    out = {}
+    for pid in ids:
+        kind = known.get(pid) or recorded.get(pid)
+        out[pid] = kind if isinstance(kind, str) else ("other" if pid in analysed else None)
+    return out
 
 
 def rejected_posts(case: Case) -> pd.DataFrame:

@@ -79,8 +79,8 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "reviews": {                      # analysts' decisions on calls and boasts, append-only (detector.review)
         "post_id": "VARCHAR",
-        "decision": "VARCHAR",        # confirmed | rejected | cleared
-        "kind": "VARCHAR",            # what the machine called the post when it was reviewed
+        "decision": "VARCHAR",        # confirmed | rejected | cleared | marked call | marked boast
+        "kind": "VARCHAR",            # what the machine called the post when it was reviewed (call, boast, other)
         "note": "VARCHAR",
         "translation": "VARCHAR",
         "reviewer": "VARCHAR",
@@ -127,7 +127,7 @@ TABLES: dict[str, dict[str, str]] = {
 DERIVED: dict[str, tuple[str, ...]] = {
     "calls": ("post_id", "is_call", "kind", "confidence", "p_call", "targets", "requested_policy", "language",
               "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from", "review",
-              "reviewer", "reviewed_at", "review_note", "translation"),
+              "reviewer", "reviewed_at", "review_note", "translation", "machine_kind"),
     "pairs": ("post_a", "post_b", "similarity", "chat_a", "chat_b", "lag_seconds"),
     "clusters": ("cluster_id", "post_id", "chat", "posted_at", "is_first"),
     "forwards": ("source", "source_name", "chat", "posts", "first_at"),

@@ -451,8 +451,10 @@ class Case:
         """Append review decisions (never updates or deletes one); unknown posts are an error."""
         if rows.empty:
             return 0
-        known = set(self.table("posts")["post_id"])
-        unknown = sorted(set(rows["post_id"]) - known)
+        asked = sorted(set(rows["post_id"]))
+        known = {r[0] for r in self.con.execute("SELECT post_id FROM posts WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+                                                [asked]).fetchall()}       # not every post's text
+        unknown = sorted(set(asked) - known)
         if unknown:
             raise DetectorError(f"no post {unknown[0]!r} in this case ({len(unknown)} unknown post ids)", self.path)
         frame = conform(rows, "reviews")

@@ -397,7 +397,7 @@ def review_queue(db: str, version: int, campaign_id: str) -> pd.DataFrame:
         return queue(case, campaign_id)
 
 
-REVIEW_CHOICES = ("unreviewed", "confirmed", "rejected")
+REVIEW_CHOICES = ("unreviewed", "confirmed", "rejected", "marked call", "marked boast")
 
 
 def save_reviews(db: str | Path, before: pd.DataFrame, after: pd.DataFrame, reviewer: str) -> int:
@@ -406,7 +406,7 @@ def save_reviews(db: str | Path, before: pd.DataFrame, after: pd.DataFrame, revi
     ``before``/``after``: the editor's rows (``post_id``, ``kind``, ``review``, ``review_note``,
     ``translation``) as shown and as edited. Setting a post back to "unreviewed" stores "cleared".
     """
-    from detector.review import review_rows, reviewer_name
+    from detector.review import reviewer_name, store_decisions
 
     def same(a, b) -> bool:
         return (a if isinstance(a, str) and a.strip() else None) == (b if isinstance(b, str) and b.strip() else None)
@@ -416,14 +416,13 @@ def save_reviews(db: str | Path, before: pd.DataFrame, after: pd.DataFrame, revi
                        and same(b.translation, a.translation))]
     if not changed:
         return 0
-    who = reviewer_name(reviewer)
-    frames = []
-    for _, a in changed:
-        decision = "cleared" if a.review == "unreviewed" else a.review
-        frames.append(review_rows([a.post_id], decision, who, kinds=[a.kind], notes=[a.review_note],
-                                  translations=[a.translation]))
+    decided = pd.DataFrame({"post_id": [a.post_id for _, a in changed],
+                            "decision": ["cleared" if a.review == "unreviewed" else a.review for _, a in changed],
+                            "note": [a.review_note for _, a in changed],
+                            "translation": [a.translation for _, a in changed]})
     with _WRITE_LOCK, Case.open(db, command="review") as case, case.transaction():
-        return case.add_reviews(pd.concat(frames, ignore_index=True))
+        # checked as a file is: confirming a post the machine did not classify is refused
+        return store_decisions(case, decided, reviewer_name(reviewer))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

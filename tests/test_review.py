@@ -139,7 +139,7 @@ def test_packet_reviewed_only_needs_an_analysis_of_confirmed_posts_only(analysed
                                "--db", str(db)])
     assert out.exit_code == 0, out.output
     with zipfile.ZipFile(tmp_path / "p.zip") as zf:
-        assert "this analysis counted only confirmed posts" in zf.read("report.html").decode("utf-8")
+        assert "this analysis counted only confirmed and marked posts" in zf.read("report.html").decode("utf-8")
 
 
 def test_interactive_review_stores_each_answer_with_its_note(analysed, tmp_path):

@@ -215,10 +215,13 @@ def _platform_context(case: Case, camp: dict) -> pd.DataFrame:
 def _campaign_posts(posts: pd.DataFrame, derived_calls: pd.DataFrame, call_ids: list[str], cited: set[str]
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The campaign's calls, and the other posts its findings cite (boasts), with what the analysis saw."""
-    call_cols = ["post_id", "kind", "confidence", "requested_policy", "language", *REVIEW_FIELDS, "targets"]
+    call_cols = ["post_id", "kind", "machine_kind", "confidence", "p_call", "requested_policy", "language",
+                 *REVIEW_FIELDS, "targets"]
     # analyses made before reviews existed have no review columns: every post is then unreviewed
     derived_calls = derived_calls.reindex(columns=list(dict.fromkeys([*derived_calls.columns, *call_cols])))
     derived_calls["review"] = derived_calls["review"].fillna("unreviewed")
+    # nor, before posts could be marked, the machine's kind: it was then the kind
+    derived_calls["machine_kind"] = derived_calls["machine_kind"].fillna(derived_calls["kind"])
     calls = posts[posts["post_id"].isin(call_ids)].drop(columns=["targets"]).merge(
         derived_calls[call_cols], on="post_id", how="left")
     calls = calls.sort_values(["posted_at", "post_id"], kind="stable").reset_index(drop=True)

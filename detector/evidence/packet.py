@@ -258,12 +258,13 @@ def _plain(v):
 
 def _calls_table(d: PacketData) -> tuple[list[str], list[list]]:
     cols = ["post_id", "platform", "chat", "chat_title", "chat_letter", "message_id", "author", "posted_at_utc",
-            "posted_at_local", "language", "requested_policy", "classifier_confidence", "targets",
-            "forwarded_from", "permalink", "source_file", "source_sha256", "source_ref", "review", "reviewer",
-            "reviewed_at_utc", "review_note", "translation", "why_a_call", "text"]
+            "posted_at_local", "language", "requested_policy", "classifier_confidence", "classifier_kind", "p_call",
+            "targets", "forwarded_from", "permalink", "source_file", "source_sha256", "source_ref", "review",
+            "reviewer", "reviewed_at_utc", "review_note", "translation", "why_a_call", "text"]
     rows = [[p.post_id, p.platform, p.chat, p.chat_title, p.letter, p.message_id, p.author_shown,
              _iso(p.posted_at), _iso_local(p.posted_at, d.tz), p.language, p.requested_policy,
-             None if pd.isna(p.confidence) else round(float(p.confidence), 4), ";".join(p.targets),
+             None if pd.isna(p.confidence) else round(float(p.confidence), 4), p.machine_kind,
+             None if pd.isna(p.p_call) else round(float(p.p_call), 4), ";".join(p.targets),
              p.forwarded_shown, p.permalink, p.source_file, p.source_sha256, p.source_ref,
              p.review if p.review != "unreviewed" else "not reviewed (machine-classified)", p.reviewer,
              _iso(p.reviewed_at), p.review_note, p.translation, why_text(p.text), p.text_shown]

@@ -146,11 +146,15 @@ def review_sentence(review: dict) -> str:
     if not n:
         return "no posts to review."
     confirmed, unreviewed = review.get("confirmed", 0), review.get("unreviewed", 0)
+    marked = review.get("marked", 0)
     who = ", ".join(review.get("reviewers") or [])
-    if confirmed == 0 and not review.get("rejected"):
+    if confirmed == 0 and not review.get("rejected") and not marked:
         return (f"none of the {n} posts this packet cites was reviewed by a person: each one is as the "
                 f"classifier labelled it (machine-classified).")
     text = f"{confirmed} of the {n} posts this packet cites were confirmed by a person ({who})"
+    if marked:
+        text += (f"; {marked} {'was' if marked == 1 else 'were'} marked as a call or claim of success by a person "
+                 f"where the classifier had not counted {'it' if marked == 1 else 'them'}")
     if review.get("rejected"):
         text += f"; {review['rejected']} rejected since the analysis"
     if unreviewed:
@@ -222,7 +226,8 @@ def _summary(d: PacketData) -> Section:
         ("human review", review_sentence(d.review)),
     ]], widths=[1.3, 2.7])
     blocks = [Para(what, "What happened. "), Para(tier_txt, "How strong. "), Bullets([link_txt, burst_txt]),
-              Para(review_sentence(d.review) + (" Only posts an analyst confirmed were counted in this analysis."
+              Para(review_sentence(d.review) + (" Only posts an analyst confirmed or marked were counted in this "
+                                                "analysis."
                                                 if d.params.reviewed_only else ""), "Human review. "),
               facts, Para("", "What this packet cannot show."), Bullets(cannot)]
     return Section("summary", "Summary", blocks)
@@ -310,10 +315,29 @@ def _post_rows(frame: pd.DataFrame, d: PacketData, anchors: dict[str, str]) -> l
     return rows
 
 
-def _review_cell(p) -> str:
+_MARKED_AS = {"marked call": "a call", "marked boast": "a claim of success"}
+
+
+def review_words(p) -> str:
+    """Who decided what about a post, as the packet says it: "not reviewed (machine-classified)",
+    "classified by the machine, confirmed by A, <time>", or "marked as a call by A, <time> (the
+    classifier had classified it as other, p_call 0.23)"."""
     if p.review == "unreviewed" or not isinstance(p.review, str):
         return "not reviewed (machine-classified)"
-    text = f"{p.review} by {p.reviewer}, {utc(p.reviewed_at)}" if isinstance(p.reviewer, str) else p.review
+    by = f" by {p.reviewer}, {utc(p.reviewed_at)}" if isinstance(p.reviewer, str) else ""
+    machine = getattr(p, "machine_kind", None)
+    p_call = getattr(p, "p_call", None)
+    if p.review in _MARKED_AS:
+        said = f"the classifier had classified it as {machine}" if isinstance(machine, str) else "the classifier"
+        score = f", p_call {num(p_call, 2)}" if p_call is not None and not pd.isna(p_call) else ""
+        return f"marked as {_MARKED_AS[p.review]}{by} ({said}{score})"
+    if p.review == "confirmed":
+        return f"classified by the machine, confirmed{by}"
+    return f"{p.review}{by}"
+
+
+def _review_cell(p) -> str:
+    text = review_words(p)
     return text + (f"\nnote: {p.review_note}" if isinstance(p.review_note, str) and p.review_note else "")
 
 
@@ -333,7 +357,8 @@ def _calls(d: PacketData, anchors: dict[str, str]) -> Section:
                    Cell(_review_cell(p))]
                   for p in d.calls.itertuples()], widths=[0.5, 1.8, 0.7, 1.1, 0.8, 2.0, 1.2], small=True)
     why = Table(["#", "why the classifier counts it as a call: its cue words, with English meanings"],
-                [[Cell(anchors[p.post_id]), Cell(why_text(p.text))] for p in d.calls.itertuples()],
+                [[Cell(anchors[p.post_id]), Cell((f"{review_words(p)}. " if p.review in _MARKED_AS else "")
+                                                  + why_text(p.text))] for p in d.calls.itertuples()],
                 widths=[0.5, 7.6], small=True,
                 caption="Cue words come from the project's multilingual lexicon and its English glosses (dictionary "
                         "meanings, not a translation of the post); the model also weighs letter and word sequences. "
@@ -448,10 +473,12 @@ def _methods(d: PacketData) -> Section:
                               f"out of both tests; a campaign whose calls are all reactions is never strong or "
                               f"moderate. Each campaign also reports the notices in the {d.params.window_h} h before "
                               f"and after its first call and the window before that (a pre-trend check)."),
-        ("Human review", "an analyst may confirm or reject each call and cited post before a packet is built "
+        ("Human review", "an analyst may confirm or reject each call and cited post before a packet is built, "
+                         "and mark any collected post the classifier missed as a call or claim of success "
                          "(detector review, or the app's campaign page); decisions are stored in the case with "
                          "who and when. A rejected post counts as neither call nor claim of success in the next "
-                         "analysis" + ("; this analysis counted only confirmed posts" if P.reviewed_only else
+                         "analysis, a marked one as what it was marked" +
+                         ("; this analysis counted only confirmed and marked posts" if P.reviewed_only else
                                        "; posts nobody reviewed count as the classifier labelled them and are "
                                        "marked machine-classified") + "."),
         ("Campaign", f"calls are joined when they name a common target within {P.group_gap_days} days of each other "

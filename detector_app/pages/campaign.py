@@ -72,7 +72,9 @@ edited = st.data_editor(
     column_config={
         "review": st.column_config.SelectboxColumn("decision", options=list(ui.REVIEW_CHOICES), required=True,
                                                    help="confirmed: a person checked it; rejected: not a call or "
-                                                        "claim; unreviewed: as the classifier labelled it"),
+                                                        "claim; marked call / marked boast: a call or claim the "
+                                                        "classifier missed; unreviewed: as the classifier labelled "
+                                                        "it"),
         "review_note": st.column_config.TextColumn("note"),
         "translation": st.column_config.TextColumn("translation", help="Your translation, shown in the packet"),
         "text": st.column_config.TextColumn("text (original)", width="large")})
