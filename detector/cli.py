@@ -14,6 +14,7 @@ from rich.table import Table
 
 from detector.bundled import DEMO_DIR
 from detector.errors import DetectorError
+from detector.formatting import count
 from detector.simulate import SCENARIOS
 from detector.store import DEFAULT_DB, Case
 
@@ -273,7 +274,7 @@ def review_import(review_file: Path, reviewer: str | None, db: Path) -> None:
     who = reviewer_name(reviewer)
     with Case.open(db, command="review") as case, case.transaction():
         n = store_decisions(case, decided, who, path=review_file)
-    console.print(f"stored {n} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
+    console.print(f"stored {count(n, 'decision')} by {plain(who)}; run detector analyze to recompute the campaigns",
                   markup=False)
 
 
@@ -328,7 +329,7 @@ def review_start(campaign_id: str | None, everything: bool, candidates: bool, ta
             break
         if answer in ("q", "quit"):
             break
-    console.print(f"stored {done} decisions by {plain(who)}; run detector analyze to recompute the campaigns",
+    console.print(f"stored {count(done, 'decision')} by {plain(who)}; run detector analyze to recompute the campaigns",
                   markup=False)
 
 
