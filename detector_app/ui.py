@@ -389,12 +389,13 @@ def networks(db: str, version: int) -> dict[str, pd.DataFrame]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def review_queue(db: str, version: int, campaign_id: str) -> pd.DataFrame:
-    """The campaign's calls and cited posts with the decision in force (detector.results.review_queue)."""
+def review_queue(db: str, version: int, campaign_id: str, candidates: bool = False) -> pd.DataFrame:
+    """The campaign's calls and cited posts with the decision in force (detector.results.review_queue);
+    with ``candidates``, also the posts that named its targets without being counted."""
     from detector.results import review_queue as queue
 
     with Case.open(db, read_only=True) as case:
-        return queue(case, campaign_id)
+        return queue(case, campaign_id, candidates=candidates)
 
 
 REVIEW_CHOICES = ("unreviewed", "confirmed", "rejected", "marked call", "marked boast")

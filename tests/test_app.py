@@ -416,3 +416,25 @@ def test_check_shows_the_posts_that_named_it_without_being_calls(app, app_case):
     assert set(shown["post_id"]) == set(result.named["post_id"])
     chart = app.get("plotly_chart")[0].proto.spec
     assert "post naming it, not a call" in chart
+
+
+def test_the_review_table_can_list_the_posts_that_named_the_targets_to_mark_missed_calls(app, app_case, campaigns):
+    from detector.results import review_queue
+
+    cid = campaigns[0]["id"]
+    with Case.open(app_case, read_only=True) as case:
+        plain = review_queue(case, cid)
+        more = review_queue(case, cid, candidates=True)
+    assert len(more) > len(plain), "the mixed case's top campaign has posts naming its targets that are not calls"
+    app.run()
+    app.switch_page(ui.PAGES["campaign"]).run()
+
+    def listed() -> int:
+        caption = next(c.value for c in app.caption if " not reviewed of " in c.value)
+        return int(caption.rsplit(" of ", 1)[1].split()[0])
+
+    assert listed() == len(plain)
+    box = next(c for c in app.checkbox if c.label.startswith("Also list the posts that named its targets"))
+    box.check().run()
+    assert not app.exception
+    assert listed() == len(more)

@@ -56,19 +56,22 @@ st.dataframe(ui.shown(d.calls[["posted_at", "chat_title", "chat", "platform", "l
 
 st.header("Review before export")
 st.caption("Check each call and each post the findings cite: confirm it if it really asks people to report "
-           "(or really claims a removal), reject it if the classifier was wrong. Decisions are stored in the case "
-           "with your name and the time; re-analyse to recompute the campaign on them. Rejected posts never "
-           "count; the packet marks posts nobody reviewed as machine-classified.")
-queue = ui.review_queue(db, version, cid)
+           "(or really claims a removal), reject it if the classifier was wrong, and mark a post it missed as a "
+           "call or a boast. Decisions are stored in the case with your name and the time; re-analyse to recompute "
+           "the campaign on them. Rejected posts never count; the packet marks posts nobody reviewed as "
+           "machine-classified.")
+candidates = st.checkbox("Also list the posts that named its targets without being counted as calls or boasts "
+                         "(mark the calls the classifier missed)", key=f"candidates_{cid}")
+queue = ui.review_queue(db, version, cid, candidates)
 reviewer = st.text_input("Your name (recorded with each decision)", value=os.environ.get("DETECTOR_OPERATOR", ""),
                          key="reviewer")
-shown = queue[["post_id", "kind", "review", "review_note", "translation", "chat_title", "posted_at", "text",
-               "reviewer"]].copy()
+shown = queue[["post_id", "kind", "p_call", "review", "review_note", "translation", "chat_title", "posted_at",
+               "text", "reviewer"]].copy()
 for col in ("review_note", "translation", "reviewer"):     # empty cells, not a raw "None"
     shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
 edited = st.data_editor(
-    shown, hide_index=True, key=f"review_{cid}", disabled=["post_id", "kind", "chat_title", "posted_at", "text",
-                                                           "reviewer"],
+    shown, hide_index=True, key=f"review_{cid}_{candidates}",
+    disabled=["post_id", "kind", "p_call", "chat_title", "posted_at", "text", "reviewer"],
     column_config={
         "review": st.column_config.SelectboxColumn("decision", options=list(ui.REVIEW_CHOICES), required=True,
                                                    help="confirmed: a person checked it; rejected: not a call or "
@@ -80,6 +83,7 @@ edited = st.data_editor(
         "text": st.column_config.TextColumn("text (original)", width="large")})
 counts = edited["review"].value_counts()
 st.caption(f"{counts.get('confirmed', 0)} confirmed, {counts.get('rejected', 0)} rejected, "
+           f"{counts.get('marked call', 0) + counts.get('marked boast', 0)} marked, "
            f"{counts.get('unreviewed', 0)} not reviewed of {len(edited)} posts.")
 if st.button("Save decisions", disabled=not reviewer.strip()):
     try:
