@@ -78,7 +78,8 @@ def test_a_campaign_whose_calls_all_follow_the_removal_wave_is_never_an_alarm():
     assert campaigns["tier"].iloc[0] == "weak" and campaigns["p_link"].iloc[0] is None
     assert reactions["reaction"].all()
     texts = findings[findings["kind"] == "reaction"]["text"].tolist()
-    assert texts and "after enforcement on their targets had begun" in texts[0]
+    assert texts and texts[0].startswith("The only call was posted after enforcement on its targets had begun")
+    assert "this cannot be an alarm" in texts[0]
     assert links.empty or not (links["basis"] == "call").any()
 
 
