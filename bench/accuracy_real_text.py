@@ -61,6 +61,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -388,6 +389,7 @@ def _outcomes(con, plan: list[dict]) -> None:
             item["classified"] = "other"   # the calls table holds the calls and boasts only
             continue
         row = hit.iloc[0]
+        item["analysed_post_id"] = row["post_id"]
         item["classified"] = row["kind"]
         item["p_call"] = None if pd.isna(row["p_call"]) else round(float(row["p_call"]), 3)
         item["reaction"] = bool(reaction[row["post_id"]]) if row["post_id"] in reaction else None
@@ -449,6 +451,54 @@ def missed(result: dict) -> list[dict]:
     return out
 
 
+def false_alarms(result: dict) -> list[dict]:
+    """The alarms of a case that name no hit target of a true campaign, with what their calls were:
+    the replaced post behind each call (its role and real row) or "simulated" for a post kept as
+    written."""
+    truth = result["truth"]
+    handles = {f"youtube:handle:{s['handle']}".casefold(): s["target"] for s in truth.get("subjects", [])}
+    hits = set().union(*[set(c.get("hit_targets") or c["targets"]) for c in truth.get("campaigns", [])])
+    organic = {t: o["id"] for o in truth.get("organic_bursts", []) for t in o["targets"]}
+    out = []
+    for camp in result["campaigns"]:
+        targets = _targets(camp, handles)
+        if camp["tier"] not in ALARM or targets & hits:
+            continue
+        posts = []
+        for post_id in camp.get("call_post_ids", []):
+            item = next((r for r in result["replacements"] if r.get("analysed_post_id") == post_id), None)
+            posts.append({"post_id": post_id, "role": "simulated"} if item is None else
+                         {"post_id": post_id, **{k: item.get(k) for k in ("role", "file", "row", "real_language",
+                                                                          "source", "p_call", "reaction")}})
+        out.append({"family": result["family"], "seed": result["seed"], "tier": camp["tier"],
+                    "targets": sorted(targets), "organic_bursts": sorted({organic[t] for t in targets if t in organic}),
+                    "p_link": camp.get("p_link"), "p_burst": camp.get("p_burst"), "calls": posts})
+    return out
+
+
+def text_alone(replacements: list[dict], folds: int, fold_seed: int) -> list[dict]:
+    """For every replaced post the analysis got wrong (a real call not taken for a call, a real
+    non-call taken for one), the decision of its fold's classifier on the real text alone, without
+    the links appended and outside the case: tells the classifier's own error from what the
+    rewriting added."""
+    from detector.features.calls import CALL_THRESHOLD, _decide_texts, call_probabilities, fit_call_model
+
+    real = real_rows().set_index(["file", "row"])
+    wrong = [r for r in replacements if (r["role"] == "call") != (r.get("classified") == "call")]
+    out = []
+    for fold in sorted({r["fold"] for r in wrong}):
+        mine = [r for r in wrong if r["fold"] == fold]
+        model = fit_call_model(fold_training_set(fold, folds, fold_seed))
+        texts = [_clean(real.loc[(r["file"], r["row"]), "text"]) for r in mine]
+        probs = call_probabilities(texts, model)
+        kinds, _ = _decide_texts(probs, texts, CALL_THRESHOLD)
+        for r, kind, p in zip(mine, kinds, probs["p_call"], strict=True):
+            out.append({k: r.get(k) for k in ("case", "fold", "role", "file", "row", "real_language", "source",
+                                              "classified", "p_call", "reaction")}
+                       | {"alone": str(kind), "p_call_alone": round(float(p), 3)})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
@@ -458,7 +508,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fold-seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default=str(HERE / "results" / "accuracy_real_text.json"))
+    parser.add_argument("--diagnose", action="store_true",
+                        help="only add 'text_alone' to an existing --out file (done at the end of a run too)")
     args = parser.parse_args(argv)
+    if args.diagnose:
+        add_text_alone(Path(args.out))
+        return
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
@@ -482,7 +537,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"{sum(r.get('classified') == 'call' for r in calls)}/{len(calls)} "
                   f"(analyze {res['analyze_s']:.1f} s)", flush=True)
             write_results(args, families, results, started, load)   # after every case: a partial run is kept
+    shutil.rmtree(cache_root, ignore_errors=True)
     summary = write_results(args, families, results, started, load)
+    add_text_alone(Path(args.out))
     print_table(summary)
     print(pd.DataFrame(json.loads(Path(args.out).read_text(encoding="utf-8"))["replaced_by_role"]).to_string())
 
@@ -498,6 +555,21 @@ def by_role(replaced: list[dict]) -> pd.DataFrame:
                                  reaction=("as_reaction", "mean")).round(3).reset_index())
 
 
+def add_text_alone(path: Path) -> None:
+    """Add :func:`text_alone` and its counts per role to the results file at ``path``."""
+    out = json.loads(path.read_text(encoding="utf-8"))
+    rows = text_alone(out["replacements"], out["folds"], out["fold_seed"])
+    out["text_alone"] = rows
+    df = pd.DataFrame(rows)
+    if len(df):
+        df["still_wrong_alone"] = (df["role"] == "call") != (df["alone"] == "call")
+        out["text_alone_by_role"] = json.loads(df.groupby("role").agg(
+            wrong_in_case=("role", "size"), wrong_alone=("still_wrong_alone", "sum")).reset_index().to_json(
+            orient="records"))
+        print(pd.DataFrame(out["text_alone_by_role"]).to_string())
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+
+
 def write_results(args, families: list[str], results: list[dict], started: float, load) -> dict:
     summary = summarise(results, [f for f in families if any(r["family"] == f for r in results)])
     replaced = [r | {"case": f"{res['family']}:{res['seed']}", "fold": res["fold"]}
@@ -511,6 +583,7 @@ def write_results(args, families: list[str], results: list[dict], started: float
            "cases_done": len(results), "cases_planned": args.seeds * len(families),
            "summary": summary, "replaced_by_role": json.loads(by_role(replaced).to_json(orient="records")),
            "missed_campaigns": [m for res in results for m in missed(res)],
+           "false_alarms": [m for res in results for m in false_alarms(res)],
            "cases": [{k: v for k, v in r.items() if k not in ("truth", "p_link", "p_burst", "replacements")} | {
                "score": score_case(r)} for r in results],
            "replacements": [{k: v for k, v in r.items() if k != "text"} for r in replaced]}
