@@ -555,6 +555,39 @@ def by_role(replaced: list[dict]) -> pd.DataFrame:
                                  reaction=("as_reaction", "mean")).round(3).reset_index())
 
 
+LINK = "https://youtu.be/Ab3dE_gH1jK"   # a video link of the shape the simulator writes
+
+
+def link_effect(folds: int = 5, fold_seed: int = 0) -> dict:
+    """The classifier on the real posts of each fold (fitted without them), as written and with a
+    video link appended on its own line (what the rewriting does): per label, the share decided
+    ``call``, and call precision and recall. Measures how far appending the link moves the
+    decision, apart from any case."""
+    from detector.features.calls import CALL_THRESHOLD, _decide_texts, call_probabilities, fit_call_model
+
+    real = real_rows()
+    fold = fold_of_rows(real, folds, fold_seed)
+    decided = {"alone": np.empty(len(real), dtype=object), "link": np.empty(len(real), dtype=object)}
+    for k in range(folds):
+        model = fit_call_model(fold_training_set(k, folds, fold_seed))
+        texts = [_clean(t) for t in real.loc[fold == k, "text"]]
+        for name, batch in (("alone", texts), ("link", [t + "\n" + LINK for t in texts])):
+            kinds, _ = _decide_texts(call_probabilities(batch, model), batch, CALL_THRESHOLD)
+            decided[name][fold == k] = kinds
+    out = {}
+    label = real["label"].to_numpy()
+    for name, kinds in decided.items():
+        called = kinds == "call"
+        out[name] = {"call_precision": round(float((called & (label == "call")).sum() / max(called.sum(), 1)), 3),
+                     "call_recall": round(float((called & (label == "call")).sum() / (label == "call").sum()), 3),
+                     "called_call_by_label": {lab: round(float(called[label == lab].mean()), 3)
+                                              for lab in ("call", "boast", "other")},
+                     "called_call_by_other_kind": {kind: round(float(called[(label == "other")
+                                                                            & (real["kind"] == kind).to_numpy()].mean()), 3)
+                                                   for kind in sorted(real.loc[real["label"] == "other", "kind"].unique())}}
+    return out
+
+
 def add_text_alone(path: Path) -> None:
     """Add :func:`text_alone` and its counts per role to the results file at ``path``."""
     out = json.loads(path.read_text(encoding="utf-8"))
@@ -567,6 +600,8 @@ def add_text_alone(path: Path) -> None:
             wrong_in_case=("role", "size"), wrong_alone=("still_wrong_alone", "sum")).reset_index().to_json(
             orient="records"))
         print(pd.DataFrame(out["text_alone_by_role"]).to_string())
+    out["link_effect"] = link_effect(out["folds"], out["fold_seed"])
+    print(json.dumps(out["link_effect"], indent=1))
     path.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
 
 
