@@ -509,10 +509,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default=str(HERE / "results" / "accuracy_real_text.json"))
     parser.add_argument("--diagnose", action="store_true",
-                        help="only add 'text_alone' to an existing --out file (done at the end of a run too)")
+                        help="only add 'text_alone' and 'link_effect' to an existing --out file (a run that "
+                             "finishes does it too)")
+    parser.add_argument("--baseline", help="with --diagnose: a bench/accuracy.py results file of the same "
+                                           "families and seeds (the simulator's own texts) to keep beside")
     args = parser.parse_args(argv)
     if args.diagnose:
         add_text_alone(Path(args.out))
+        if args.baseline:
+            add_baseline(Path(args.out), Path(args.baseline))
         return
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     unknown = [f for f in families if f not in FAMILIES]
@@ -586,6 +591,16 @@ def link_effect(folds: int = 5, fold_seed: int = 0) -> dict:
                                                                             & (real["kind"] == kind).to_numpy()].mean()), 3)
                                                    for kind in sorted(real.loc[real["label"] == "other", "kind"].unique())}}
     return out
+
+
+def add_baseline(path: Path, baseline: Path) -> None:
+    """Keep ``baseline`` (bench/accuracy.py's results on the same families and seeds, the texts as
+    simulated) in the results file: its command, time, machine, summary and per-case scores."""
+    out = json.loads(path.read_text(encoding="utf-8"))
+    base = json.loads(baseline.read_text(encoding="utf-8"))
+    out["written_texts_baseline"] = {k: base[k] for k in ("command", "when", "machine", "seconds", "summary")} | {
+        "cases": [{k: c[k] for k in ("family", "seed", "score")} for c in base["cases"]]}
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
 
 
 def add_text_alone(path: Path) -> None:
