@@ -48,9 +48,13 @@ classifier used in the analysis never saw:
 4. Scoring is ``bench/accuracy.py``'s own :func:`score_case` and :func:`summarise` (imported). For
    every replaced call the log also says how the analysis classified it (``is_call``, ``p_call``
    from the case's ``calls`` table; absent when the gate dropped it) and whether it was taken as a
-   reaction (``call_targets.reaction``).
+   reaction (``call_targets.reaction``). The results also list the missed campaigns and the false
+   alarms with the real rows behind their calls, the fold classifier's decision on each misread real
+   text alone (``text_alone``: the classifier's own error, or what the appended links added), and
+   ``link_effect``: the fold classifiers on every real post as written and with a video link appended.
 
-    nice -n 10 .venv/bin/python bench/accuracy_real_text.py --seeds 10 --jobs 1
+    nice -n 10 .venv/bin/python bench/accuracy_real_text.py --seeds 20 --jobs 1   # 140 cases, ~1 h on 2 busy cores
+    .venv/bin/python bench/accuracy_real_text.py --diagnose --baseline accuracy.json  # redo the diagnostics
 """
 
 from __future__ import annotations
@@ -493,9 +497,10 @@ def text_alone(replacements: list[dict], folds: int, fold_seed: int) -> list[dic
         probs = call_probabilities(texts, model)
         kinds, _ = _decide_texts(probs, texts, CALL_THRESHOLD)
         for r, kind, p in zip(mine, kinds, probs["p_call"], strict=True):
-            out.append({k: r.get(k) for k in ("case", "fold", "role", "file", "row", "real_language", "source",
+            out.append({k: r.get(k) for k in ("case", "fold", "role", "file", "row", "real_language",
                                               "classified", "p_call", "reaction")}
-                       | {"alone": str(kind), "p_call_alone": round(float(p), 3)})
+                       | {"source": real.loc[(r["file"], r["row"]), "source"], "alone": str(kind),
+                          "p_call_alone": round(float(p), 3)})
     return out
 
 
@@ -600,13 +605,15 @@ def add_baseline(path: Path, baseline: Path) -> None:
     base = json.loads(baseline.read_text(encoding="utf-8"))
     out["written_texts_baseline"] = {k: base[k] for k in ("command", "when", "machine", "seconds", "summary")} | {
         "cases": [{k: c[k] for k in ("family", "seed", "score")} for c in base["cases"]]}
-    path.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    write_json(path, out)
 
 
 def add_text_alone(path: Path) -> None:
     """Add :func:`text_alone` and its counts per role to the results file at ``path``."""
     out = json.loads(path.read_text(encoding="utf-8"))
-    rows = text_alone(out["replacements"], out["folds"], out["fold_seed"])
+    log = out["replacements"]
+    rows = text_alone([dict(zip(log["columns"], row, strict=True)) for row in log["rows"]],
+                      out["folds"], out["fold_seed"])
     out["text_alone"] = rows
     df = pd.DataFrame(rows)
     if len(df):
@@ -617,7 +624,46 @@ def add_text_alone(path: Path) -> None:
         print(pd.DataFrame(out["text_alone_by_role"]).to_string())
     out["link_effect"] = link_effect(out["folds"], out["fold_seed"])
     print(json.dumps(out["link_effect"], indent=1))
-    path.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    write_json(path, out)
+
+
+def write_json(path: Path, out: dict) -> None:
+    """The results as indented JSON, the replacement log's rows one per line (it has ~100 a case)."""
+    head = json.dumps({k: v for k, v in out.items() if k != "replacements"}, indent=1, ensure_ascii=False,
+                      default=str)
+    log = out.get("replacements")
+    if log is not None:
+        rows = ",\n  ".join(json.dumps(r, ensure_ascii=False, default=str) for r in log["rows"])
+        head = (head[:-2] + ',\n "replacements": {"columns": ' + json.dumps(log["columns"])
+                + ', "rows": [\n  ' + rows + "\n ]}\n}")
+    path.write_text(head, encoding="utf-8")
+
+
+LOG_COLUMNS = ("case", "fold", "role", "group", "platform", "chat", "post", "post_kind", "post_language", "file", "row",
+               "real_language", "real_kind", "classified", "p_call", "reaction")
+
+
+def replacement_table(replaced: list[dict]) -> dict:
+    """The log of every replaced post as one table (``columns``, ``rows``): the case, the post
+    (Telegram post id, or WhatsApp "local time|author"), the real row (file, 1-based data row) and
+    how the analysis classified the post. The real row's source is in its file."""
+    rows = []
+    for r in replaced:
+        post = r["post"]
+        where = post.get("post_id") or f"{post.get('local_time')}|{post.get('author')}"
+        values = {**r, "platform": post["platform"], "chat": post["chat"], "post": where, "post_kind": post["kind"],
+                  "post_language": post["language"]}
+        rows.append([values.get(c) for c in LOG_COLUMNS])
+    return {"columns": list(LOG_COLUMNS), "rows": rows}
+
+
+def case_record(result: dict) -> dict:
+    """One case as kept in the results: family, seed, fold, times, score and its campaigns (without
+    the findings' text)."""
+    return {"family": result["family"], "seed": result["seed"], "fold": result["fold"],
+            "ingest_s": result["ingest_s"], "analyze_s": result["analyze_s"], "score": score_case(result),
+            "campaigns": [{k: v for k, v in c.items() if k not in ("findings", "notice_ids")}
+                          for c in result["campaigns"]]}
 
 
 def write_results(args, families: list[str], results: list[dict], started: float, load) -> dict:
@@ -634,11 +680,10 @@ def write_results(args, families: list[str], results: list[dict], started: float
            "summary": summary, "replaced_by_role": json.loads(by_role(replaced).to_json(orient="records")),
            "missed_campaigns": [m for res in results for m in missed(res)],
            "false_alarms": [m for res in results for m in false_alarms(res)],
-           "cases": [{k: v for k, v in r.items() if k not in ("truth", "p_link", "p_burst", "replacements")} | {
-               "score": score_case(r)} for r in results],
-           "replacements": [{k: v for k, v in r.items() if k != "text"} for r in replaced]}
+           "cases": [case_record(r) for r in results],
+           "replacements": replacement_table(replaced)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    write_json(Path(args.out), out)
     return summary
 
 
