@@ -89,13 +89,8 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     reviewed = apply_reviews(classified, reviews, P.reviewed_only, all_ids=posts["post_id"])
     # Only calls and boasts are joined to their posts and read from here on (confirming a boast
     # reads the calls and boasts alone): joining every post copied every post's text.
-    kept = reviewed[reviewed["kind"] != "other"].merge(callish[post_cols], on="post_id", how="left")
-    calls = confirm_boasts(kept, pd.Timedelta(days=P.boast_horizon_days))
-    # A person's mark stands: a boast marked by an analyst is not demoted for naming no target.
-    human = kept["review"].eq("marked boast").to_numpy()
-    if human.any():
-        calls = calls.copy()
-        calls.loc[human, ["kind", "requested_policy"]] = kept.loc[human, ["kind", "requested_policy"]]
+    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(callish[post_cols], on="post_id", how="left"),
+                           pd.Timedelta(days=P.boast_horizon_days))
     calls = calls[calls["kind"] != "other"].reset_index(drop=True)
     step("copies")
     callish = callish[callish["post_id"].isin(set(calls["post_id"]))]

@@ -501,7 +501,7 @@ def posts_naming(case: Case, names: set[str], until: pd.Timestamp | None = None,
     # Only posts that name reporting can be calls; the model is loaded only when one does.
     reporting, _ = gate_cues(list(posts["text"]))
     asks = posts[reporting]
-    scored = (classify_calls(asks[["post_id", "text", "urls", "targets"]],
+    scored = (classify_calls(asks[["post_id", "text", "urls", "targets"]], prefilter=False,   # gated just above
                              threshold=case.analysis_parameters().call_threshold).set_index("post_id")
               if len(asks) else pd.DataFrame({"p_call": pd.Series(dtype=float)}))
     out = posts.drop(columns=["urls", "targets"]).reset_index(drop=True)
@@ -601,7 +601,7 @@ def _headline(result: CheckResult, lookback_days: int) -> str:
     reporting = int(result.named["names_reporting"].sum()) if len(result.named) else 0
     if result.calls.empty and reporting:
         return (f"It received notices; no collected post was classified as a call to report it, but "
-                f"{count(reporting, 'post')} that named it mention reporting: read "
+                f"{count(reporting, 'post')} that named it {'mentions' if reporting == 1 else 'mention'} reporting: read "
                 f"{'it' if reporting == 1 else 'them'} before concluding.")
     if result.calls.empty:
         return "It received notices, but no collected post asked anyone to report it."
@@ -629,7 +629,7 @@ def _named_details(named: pd.DataFrame, calls: pd.DataFrame, enforced: bool) -> 
     rest = named[~named["names_reporting"]]
     where = " up to its last notice" if enforced else ""
     lines = [f"{count(len(named), 'other post')} named it{where} without being counted as "
-             f"{'calls' if len(calls) else 'a call'}: {len(reporting)} of them mention reporting"
+             f"{'calls' if len(calls) else 'a call'}: {len(reporting)} of them {'mentions' if len(reporting) == 1 else 'mention'} reporting"
              + (f" (p_call up to {decimal(reporting['p_call'].max())}); the classifier misses some real calls, so "
                 "read them:" if len(reporting) else ", the others only share or discuss it:")]
     for p in pd.concat([reporting, rest]).head(NAMED_SHOWN).itertuples():
@@ -669,7 +669,8 @@ def _verdict_of_calls(target, notices, calls, link, campaign, params, named: int
                    f"{enforcement['received_at'].max():%Y-%m-%d %H:%M} UTC.")
     if calls.empty and named:
         return (f"{count(len(enforcement), 'notice')} against {target}. No collected post was classified as a call to "
-                f"report it, but {count(named, 'other post')} that named it mention reporting (below); unless one of "
+                f"report it, but {count(named, 'other post')} that named it {'mentions' if named == 1 else 'mention'} "
+                f"reporting (below); unless one of "
                 f"them asks readers "
                 "to report it, the collected sources give no evidence that these notices were organised."), details
     if calls.empty:

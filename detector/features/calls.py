@@ -1147,7 +1147,9 @@ def confirm_boasts(calls: pd.DataFrame, horizon: pd.Timedelta) -> pd.DataFrame:
     A claim of removal with neither ("the weather app was removed from the store") is not a
     boast about any campaign. ``calls``: :func:`classify_calls` output joined to posts (needs
     ``kind``, ``targets``, ``chat``, ``posted_at``). Returns a copy with such rows turned to
-    ``other``; ``horizon`` is how long after a call a boast may come.
+    ``other``; ``horizon`` is how long after a call a boast may come. A post an analyst marked as
+    a boast (``review`` "marked boast", :mod:`detector.review`) stays one: the rule tests the
+    machine's verdicts, not a person's.
     """
     boast = calls["kind"].to_numpy() == "boast"
     if not boast.any():
@@ -1166,7 +1168,8 @@ def confirm_boasts(calls: pd.DataFrame, horizon: pd.Timedelta) -> pd.DataFrame:
             continue
         k = np.searchsorted(times, ns[i], side="left")
         follows[i] = k > 0 and (ns[i] - times[k - 1]) <= horizon.value
-    demote = boast & ~named.to_numpy() & ~follows
+    marked = out["review"].eq("marked boast").to_numpy() if "review" in out else np.zeros(len(out), dtype=bool)
+    demote = boast & ~named.to_numpy() & ~follows & ~marked
     out.loc[demote, "kind"] = "other"
     out.loc[demote, "requested_policy"] = None
     return out
