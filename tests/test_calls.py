@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,16 +11,20 @@ from detector.features.calls import (
     CALL_THRESHOLD,
     LexiconCues,
     call_model,
+    call_probabilities,
     classify_calls,
     cross_validate_calls,
     detect_language,
     load_call_model,
+    mentions_reporting,
     normalise_post_text,
     post_targets,
     read_labelled,
+    read_real,
     requested_policy,
     save_call_model,
 )
+from detector.ids import extract_urls
 
 # Floors the cross-validated figures must keep (measured well above them: see bench/RESULTS.md).
 CV_FLOOR = 0.85
@@ -411,3 +416,25 @@ def test_a_removal_told_as_a_win_is_a_boast(text, model):
 def test_a_link_without_a_reporting_word_is_not_a_call(text):
     result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}))
     assert result["kind"].iloc[0] != "call"
+
+
+def test_a_link_does_not_make_a_call(model):
+    """The model reads a post's words, not whether it carries a link: real talk about reporting
+    (read_real rows that are not calls) scores the same with a video link appended or an @name
+    added, and a call the same without its link (bench/calls_link_balance.py measured the old
+    model taking a fifth of such posts for calls once a link was appended)."""
+    real = read_real()
+    talk = real[(real["label"] != "call") & mentions_reporting(real["text"].tolist())]["text"].head(60).tolist()
+    calls = [t for t in real.loc[real["label"] == "call", "text"] if "youtu" in t][:20]
+    assert len(talk) == 60 and len(calls) >= 5
+    link = "https://youtu.be/Ab3dE_gH1jK"
+    plain = call_probabilities(talk, model)
+    for variant in ([f"{t}\n{link}" for t in talk], [f"{t} @some_channel" for t in talk]):
+        np.testing.assert_allclose(call_probabilities(variant, model)["p_call"], plain["p_call"], atol=1e-9)
+    cut = []
+    for text in calls:
+        for url in extract_urls(text):
+            text = text.replace(url, " ")
+        cut.append(text)
+    np.testing.assert_allclose(call_probabilities(cut, model)["p_call"], call_probabilities(calls, model)["p_call"],
+                               atol=1e-9)

@@ -11,7 +11,8 @@ The model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`, fitted on the h
 ``detector/data/calls/labelled.csv`` and the real public posts of ``detector/data/calls/real/`` (weighted
 ``REAL_WEIGHT``; sources in ``detector/data/calls/real/SOURCES.md``)::
 
-    normalise  ->  char n-gram TF-IDF (char_wb, 2-5, sublinear)  ┐
+    normalise, links and mentions dropped (a link does not make a call)
+               ->  char n-gram TF-IDF (char_wb, 2-5, sublinear)  ┐
                ->  word 1-3-gram TF-IDF (address and mood)       │
                ->  cue counts from detector/data/calls/lexicon.json       ├─> LogisticRegression (balanced)
                ->  mood, person and address of the sentences     │
@@ -211,6 +212,31 @@ def normalise_in_thread(texts) -> list:
     return normalised
 
 
+# The tokens normalise_post_text puts for links and mentions; the model does not read them.
+_LINK_TOKENS = re.compile(r" ?\b(?:yturl|ytchannel|tgurl|weburl|atmention)\b ?")
+
+
+def _blind(text: str) -> str:
+    return " ".join(_LINK_TOKENS.sub(" ", text).split()) if _LINK_TOKENS.search(text) else text
+
+
+def without_link_tokens(normalised) -> list:
+    """Normalised model inputs (:func:`normalise_in_thread`) without their link and mention tokens.
+
+    Whether a post is a call is read from its words alone; which target it names is read apart
+    (:func:`post_targets`). In the real labelled posts most calls carry a link and few other posts
+    do, so a model that sees links learns that a link makes a call: a victim's story or a news item
+    with a video link appended was taken for a call a fifth of the time (call precision 0.44,
+    ``bench/calls_link_balance.py``). Without the tokens the decision is the same with or without
+    a link. A ``PostInThread`` keeps its context (a context's links say where a thread points).
+    """
+    out = []
+    for text in normalised:
+        blind = _blind(str(text))
+        out.append(PostInThread(blind, text.context) if isinstance(text, PostInThread) else blind)
+    return out
+
+
 # --- lexicon ------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=4)
@@ -310,7 +336,8 @@ class LexiconCues(TransformerMixin, BaseEstimator):
 def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight: float = 1.0,
                         word_weight: float = 1.0, mood_weight: float = 1.0, claim_weight: float = 1.0,
                         cue_view_weight: float = 0.0, window_weight: float = 0.0, char_weight: float = 1.0,
-                        context_weight: float = 0.0, context_text_weight: float = 0.0, seed: int = 0) -> Pipeline:
+                        context_weight: float = 0.0, context_text_weight: float = 0.0, see_links: bool = False,
+                        seed: int = 0) -> Pipeline:
     """An unfitted call classifier (see the module docstring for its shape).
 
     Parameters
@@ -327,6 +354,9 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
         the post's text alone.
     context_text_weight : scale of the character n-grams (2-5, TF-IDF) of the context itself (what
         the replied-to post says); 0 leaves them out.
+    see_links : whether the features read the link and mention tokens (``yturl``, ``atmention``…).
+        False (the default) drops them after the normalisation (:func:`without_link_tokens`), so
+        that a link does not make a call.
     seed : random_state of the solver (the fit is deterministic; kept for the house rule).
     """
     blocks = [("cues", LexiconCues(lexicon=lexicon))]
@@ -362,9 +392,12 @@ def build_call_pipeline(lexicon: dict | None = None, C: float = 30.0, cue_weight
                                       lowercase=False, dtype=np.float64))])))
         weights["context_ngrams"] = context_text_weight
     features = FeatureUnion(blocks, transformer_weights=weights)
+    steps = [("normalise", FunctionTransformer(normalise_in_thread if context_weight > 0 or context_text_weight > 0
+                                               else normalise_texts))]
+    if not see_links:
+        steps.append(("without_links", FunctionTransformer(without_link_tokens)))
     return Pipeline([
-        ("normalise", FunctionTransformer(normalise_in_thread if context_weight > 0 or context_text_weight > 0
-                                          else normalise_texts)),
+        *steps,
         ("features", features),
         # newton-cg: a few Newton steps on this sparse problem; lbfgs needs ~20x longer when
         # BLAS threads compete for the two shared cores.
