@@ -438,3 +438,18 @@ def test_a_link_does_not_make_a_call(model):
         cut.append(text)
     np.testing.assert_allclose(call_probabilities(cut, model)["p_call"], call_probabilities(calls, model)["p_call"],
                                atol=1e-9)
+
+
+@pytest.mark.parametrize("text", ["Задача на сегодня: каждому по жалобе на этот канал.",
+                                  "Task for tonight: each of you files one report per video.",
+                                  "今晚的任务：每个人给每个视频投诉一次。"])
+def test_a_task_handed_to_each_reader_is_a_call(text, model):
+    """"A complaint each" is mobilisation without an imperative verb; the lexicon names the task
+    and "each of you" in every language it covers (the Russian "задача", "каждому" were missing)."""
+    assert classify_calls(_posts([text]), model)["kind"].iloc[0] == "call"
+
+
+@pytest.mark.parametrize("text", ["Завдання на вечір: кожному по скарзі на кожне відео.",
+                                  "Надішліть по скарзі на цей канал"])
+def test_every_case_of_the_ukrainian_word_for_complaint_names_reporting(text):
+    assert mentions_reporting([text])[0]
