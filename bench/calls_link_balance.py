@@ -18,7 +18,6 @@ Writes bench/results/calls_link_balance.json.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -32,10 +31,15 @@ sys.path.insert(0, str(HERE))
 
 import accuracy_real_text as real_text  # noqa: E402
 
-from detector.features.calls import CALL_THRESHOLD, _decide_texts, call_probabilities, fit_call_model  # noqa: E402
+from detector.features.calls import (  # noqa: E402
+    _MENTION_TOKEN,
+    CALL_THRESHOLD,
+    _decide_texts,
+    call_probabilities,
+    fit_call_model,
+)
 from detector.ids import extract_urls  # noqa: E402
 
-_MENTION = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_.]{3,}")   # as detector.features.calls marks mentions
 RESULTS = HERE / "results" / "calls_link_balance.json"
 
 
@@ -74,7 +78,7 @@ def main() -> int:
     real = real_text.real_rows()
     fold = real_text.fold_of_rows(real)
     label = real["label"].to_numpy()
-    linked = np.array([bool(extract_urls(t)) or bool(_MENTION.search(t))
+    linked = np.array([bool(extract_urls(t)) or bool(_MENTION_TOKEN.search(t))
                        for t in map(real_text._clean, real["text"])])
     out = {}
     for variant in VARIANTS:

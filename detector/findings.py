@@ -14,15 +14,20 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from detector.formatting import INSUFFICIENT, count, decimal, duration, is_missing, p_value, share, times
+from detector.formatting import (
+    INSUFFICIENT,
+    agree,
+    count,
+    decimal,
+    duration,
+    is_missing,
+    p_stated,
+    p_value,
+    share,
+    times,
+)
 
 FINDING_COLUMNS = ["campaign_id", "order", "kind", "data", "text", "p_value", "rows"]
-
-
-def p_is(p: float | None, name: str = "p") -> str:
-    """``p = 0.12`` or ``p < 0.001`` (never ``p = < 0.001``); ``p = insufficient data`` when missing."""
-    text = fmt_p(p)
-    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
 
 
 def fmt_p(p: float | None, floor: float | None = None, shifts: int | None = None) -> str:
@@ -94,7 +99,7 @@ def _limits(d: dict, names) -> str:
 def _sweep(d: dict, names) -> str:
     rows = d["windows"]
     text = "; ".join(f"{int(s['window_h'])} h: {int(s['notices_within'])} vs {decimal(s['expected_within'])} "
-                     f"expected, {p_is(s['p_value'])}" for s in rows)
+                     f"expected, {p_stated(s['p_value'])}" for s in rows)
     lo, hi = (min(s["window_h"] for s in rows), max(s["window_h"] for s in rows)) if rows else (0, 0)
 
     def span(h: float) -> str:
@@ -123,7 +128,7 @@ def _controls(d: dict, names) -> str:
 def _policy(d: dict, names) -> str:
     return (f"The calls asked for reports under '{d['policy']}'; {d['matching']} of "
             f"{count(d['notices'], 'notice')} that followed cite it ({share(d['share'])}, against "
-            f"{share(d['baseline_share'])} of the subject's other notices; {p_is(d['p_value'], 'binomial p')}).")
+            f"{share(d['baseline_share'])} of the subject's other notices; {p_stated(d['p_value'], 'binomial p')}).")
 
 
 def _copies(d: dict, names) -> str:
@@ -156,7 +161,7 @@ def _coreporting(d: dict, names) -> str:
             text += (f" None of them is linked in {network}, against {share(n['share_other'])} of the case's other "
                      f"reporters.")
         else:
-            text += (f" In {network}, {n['linked']} of them {'is' if n['linked'] == 1 else 'are'} linked by "
+            text += (f" In {network}, {n['linked']} of them {agree(n['linked'], 'is', 'are')} linked by "
                      f"{count(n['edges'], 'directed edge')} (weights up to {n['max_weight']}), against "
                      f"{share(n['share_other'])} of the case's other reporters.")
     return text
@@ -181,7 +186,7 @@ def _old_videos(d: dict, names) -> str:
 def _policy_shift(d: dict, names) -> str:
     return (f"'{d['policy']}' suddenly dominates the citations: {d['matching']} of {count(d['notices'], 'notice')} "
             f"after the calls ({share(d['share'])}) against {share(d['baseline_share'])} of the subject's other "
-            f"notices ({p_is(d['p_value'], 'binomial p')}).")
+            f"notices ({p_stated(d['p_value'], 'binomial p')}).")
 
 
 def _other_subjects(d: dict, names) -> str:

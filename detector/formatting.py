@@ -48,6 +48,13 @@ def p_value(p, floor=None) -> str:
     return text
 
 
+def p_stated(p, name: str = "p", floor=None) -> str:
+    """A p-value in a sentence: ``p = 0.12``, ``binomial p < 0.001`` (never ``p = < 0.001``),
+    ``p = 0.0052 (the smallest attainable)`` (:func:`p_value`); ``p = insufficient data`` when missing."""
+    text = p_value(p, floor)
+    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
+
+
 def decimal(x, digits: int = 1) -> str:
     """An expected count, a rate or a ratio: ``0.7``, ``502.9``; ``∞``; ``–`` when missing."""
     if is_missing(x):
@@ -82,6 +89,11 @@ def count(n, noun: str, plural: str | None = None) -> str:
     """``1 target``, ``2 targets``, ``0 notices``; ``plural`` for irregular nouns (``1 reply``, ``2 replies``)."""
     n = int(n)
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def agree(n, one: str, many: str) -> str:
+    """The word that agrees with a count: ``agree(1, "mentions", "mention")`` is "mentions"."""
+    return one if int(n) == 1 else many
 
 
 def times(n) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from detector.errors import DetectorError
 from detector.findings import rendered
-from detector.formatting import count, decimal, duration, p_value
+from detector.formatting import agree, count, decimal, duration, p_stated, p_value
 from detector.identity import target_from_input
 from detector.params import DEFAULTS
 from detector.store import Case
@@ -324,7 +324,7 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
             rows += [(camp["id"], pid) for pid in ids]
     queue = pd.DataFrame(rows, columns=["campaign_id", "post_id"])
     # Only the listed posts are read (a cited row may be a notice: those are not posts, and drop out).
-    posts = posts_among(case, queue["post_id"], ("post_id", "chat", "chat_title", "posted_at", "text", "targets"))
+    posts = case.posts_among(queue["post_id"], ("post_id", "chat", "chat_title", "posted_at", "text", "targets"))
     queue = queue.merge(posts.rename(columns={"targets": "linked"}), on="post_id", how="inner")
     for col in ("kind", "targets", "requested_policy", "language", "p_call"):
         queue[col] = queue["post_id"].map(analysed[col]) if col in analysed else None
@@ -343,14 +343,6 @@ def review_queue(case: Case, campaign_id: str | None = None, candidates: bool = 
     return queue[list(REVIEW_QUEUE_COLUMNS)].reset_index(drop=True)
 
 
-def posts_among(case: Case, post_ids, columns=("post_id",)) -> pd.DataFrame:
-    """``columns`` of the posts whose ids are among ``post_ids`` (ids not in the case drop out);
-    the other posts are not read."""
-    cols = ", ".join(f'"{c}"' for c in columns)
-    return case.query(f"SELECT {cols} FROM posts WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
-                      [sorted({str(p) for p in post_ids})])
-
-
 def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
     """What the stored analysis's classifier called each of ``post_ids``: call, boast or other;
     None when no analysis has classified the post (the case was never analysed, or the post came
@@ -367,7 +359,7 @@ def machine_kinds(case: Case, post_ids) -> dict[str, str | None]:
     recorded = dict(zip(reviews["post_id"], reviews["kind"], strict=True))
     # The posts the analysis read: those of the sources it recorded (a file ingested since is not classified).
     seen = (case.analysis_record().get("inputs") or {}).get("sources")
-    read = posts_among(case, ids, ("post_id", "source_id"))
+    read = case.posts_among(ids, ("post_id", "source_id"))
     analysed = set(read["post_id"] if seen is None else read.loc[read["source_id"].isin(seen), "post_id"])
     out = {}
     for pid in ids:
@@ -601,7 +593,7 @@ def _headline(result: CheckResult, lookback_days: int) -> str:
     reporting = int(result.named["names_reporting"].sum()) if len(result.named) else 0
     if result.calls.empty and reporting:
         return (f"It received notices; no collected post was classified as a call to report it, but "
-                f"{count(reporting, 'post')} that named it {'mentions' if reporting == 1 else 'mention'} reporting: read "
+                f"{count(reporting, 'post')} that named it {agree(reporting, 'mentions', 'mention')} reporting: read "
                 f"{'it' if reporting == 1 else 'them'} before concluding.")
     if result.calls.empty:
         return "It received notices, but no collected post asked anyone to report it."
@@ -629,7 +621,7 @@ def _named_details(named: pd.DataFrame, calls: pd.DataFrame, enforced: bool) -> 
     rest = named[~named["names_reporting"]]
     where = " up to its last notice" if enforced else ""
     lines = [f"{count(len(named), 'other post')} named it{where} without being counted as "
-             f"{'calls' if len(calls) else 'a call'}: {len(reporting)} of them {'mentions' if len(reporting) == 1 else 'mention'} reporting"
+             f"{'calls' if len(calls) else 'a call'}: {len(reporting)} of them {agree(len(reporting), 'mentions', 'mention')} reporting"
              + (f" (p_call up to {decimal(reporting['p_call'].max())}); the classifier misses some real calls, so "
                 "read them:" if len(reporting) else ", the others only share or discuss it:")]
     for p in pd.concat([reporting, rest]).head(NAMED_SHOWN).itertuples():
@@ -669,7 +661,7 @@ def _verdict_of_calls(target, notices, calls, link, campaign, params, named: int
                    f"{enforcement['received_at'].max():%Y-%m-%d %H:%M} UTC.")
     if calls.empty and named:
         return (f"{count(len(enforcement), 'notice')} against {target}. No collected post was classified as a call to "
-                f"report it, but {count(named, 'other post')} that named it {'mentions' if named == 1 else 'mention'} "
+                f"report it, but {count(named, 'other post')} that named it {agree(named, 'mentions', 'mention')} "
                 f"reporting (below); unless one of "
                 f"them asks readers "
                 "to report it, the collected sources give no evidence that these notices were organised."), details
@@ -688,10 +680,9 @@ def _verdict_of_calls(target, notices, calls, link, campaign, params, named: int
     text = (f"{len(preceded)} of {len(enforcement)} notices against {target} came within {lookback_days} days after "
             f"calls naming it (median lag {duration(med)} after the latest call).")
     if link and link.get("p_value") is not None:
-        p_text = p_value(link["p_value"], link.get("p_floor"))
         text += (f" For this target alone, {count(link['notices_within'], 'notice')} came within {window_h} h of a "
                  f"call against {decimal(link['expected_within'])} expected on other days "
-                 f"(p{' ' if p_text.startswith('<') else ' = '}{p_text}).")
+                 f"({p_stated(link['p_value'], floor=link.get('p_floor'))}).")
     elif link:
         text += " Too few comparable days to test this target alone."
     if campaign:

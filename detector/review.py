@@ -218,9 +218,9 @@ def reviews_digest(reviews: pd.DataFrame) -> list[str]:
 def case_checked_decisions(case, decided: pd.DataFrame, path=None) -> pd.DataFrame:
     """:func:`checked_decisions` of ``decided`` against ``case``: its posts, what its stored
     analysis's classifier called each one, and the decisions in force. Reads only those posts."""
-    from detector.results import machine_kinds, posts_among
+    from detector.results import machine_kinds
 
-    ids = set(posts_among(case, decided["post_id"])["post_id"])
+    ids = set(case.posts_among(decided["post_id"])["post_id"])
     in_force = current_reviews(case.reviews())
     return checked_decisions(decided, ids, machine_kinds(case, decided["post_id"]),
                              dict(zip(in_force["post_id"], in_force["decision"], strict=True)), path)

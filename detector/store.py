@@ -265,6 +265,13 @@ class Case:
                                        for field, column in zip(schema, batch.columns, strict=True)], schema=schema)
         return schema, batches()
 
+    def posts_among(self, post_ids, columns=("post_id",)) -> pd.DataFrame:
+        """``columns`` of the posts whose ids are among ``post_ids`` (ids not in the case drop out);
+        the other posts are not read."""
+        cols = ", ".join(f'"{c}"' for c in columns)
+        return self.query(f"SELECT {cols} FROM posts WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+                          [sorted({str(p) for p in post_ids})])
+
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
 
@@ -451,10 +458,7 @@ class Case:
         """Append review decisions (never updates or deletes one); unknown posts are an error."""
         if rows.empty:
             return 0
-        asked = sorted(set(rows["post_id"]))
-        known = {r[0] for r in self.con.execute("SELECT post_id FROM posts WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
-                                                [asked]).fetchall()}       # not every post's text
-        unknown = sorted(set(asked) - known)
+        unknown = sorted(set(rows["post_id"]) - set(self.posts_among(rows["post_id"])["post_id"]))
         if unknown:
             raise DetectorError(f"no post {unknown[0]!r} in this case ({len(unknown)} unknown post ids)", self.path)
         frame = conform(rows, "reviews")

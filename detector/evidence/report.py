@@ -17,7 +17,7 @@ import pandas as pd
 from detector.evidence.data import PacketData, target_url
 from detector.evidence.plots import network_png, timeline_png
 from detector.features.explain import why_text
-from detector.formatting import count, decimal, duration, p_value, text
+from detector.formatting import agree, count, decimal, duration, p_value, text
 from detector.glossary import glossary
 from detector.params import describe, format_value
 from detector.vocab import ENFORCEMENT
@@ -153,8 +153,8 @@ def review_sentence(review: dict) -> str:
                 f"classifier labelled it (machine-classified).")
     text = f"{confirmed} of the {n} posts this packet cites were confirmed by a person ({who})"
     if marked:
-        text += (f"; {marked} {'was' if marked == 1 else 'were'} marked as a call or claim of success by a person "
-                 f"where the classifier had not counted {'it' if marked == 1 else 'them'}")
+        text += (f"; {marked} {agree(marked, 'was', 'were')} marked as a call or claim of success by a person "
+                 f"where the classifier had not counted {agree(marked, 'it', 'them')}")
     if review.get("rejected"):
         text += f"; {review['rejected']} rejected since the analysis"
     if unreviewed:

@@ -217,7 +217,8 @@ _LINK_TOKENS = re.compile(r" ?\b(?:yturl|ytchannel|tgurl|weburl|atmention)\b ?")
 
 
 def _blind(text: str) -> str:
-    return " ".join(_LINK_TOKENS.sub(" ", text).split()) if _LINK_TOKENS.search(text) else text
+    out, dropped = _LINK_TOKENS.subn(" ", text)
+    return " ".join(out.split()) if dropped else text
 
 
 def without_link_tokens(normalised) -> list:
