@@ -38,7 +38,7 @@ def blocks(model) -> dict:
 def _alternations(blocks) -> list[re.Pattern]:
     cues, mood, claims = blocks["cues"], blocks["mood"], blocks["claims"]
     return [p for p in (*cues.cue_patterns_.values(), cues.policy_pattern_, mood.report_pattern_,
-                        *mood.kind_patterns_.values(), claims.removal_pattern_, *claims.kind_patterns_.values(),
+                        mood.other_sense_pattern_, *mood.kind_patterns_.values(), claims.removal_pattern_, *claims.kind_patterns_.values(),
                         claims.reported_pattern_) if p is not None]
 
 
@@ -80,7 +80,8 @@ def test_the_lexicon_mood_and_claim_blocks_give_the_unnarrowed_counts(blocks, no
     whole = (*cues.cue_patterns_.values(), cues.policy_pattern_)
     expected = np.log1p([cues._counts(t, whole) for t in normalised])
     assert np.array_equal(cues.transform(normalised).toarray(), expected)
-    expected = np.log1p([mood_counts(t, mood.report_pattern_, mood.kind_patterns_) for t in normalised])
+    expected = np.log1p([mood_counts(t, mood.report_pattern_, mood.kind_patterns_, mood.other_sense_pattern_)
+                         for t in normalised])
     assert np.array_equal(mood.transform(normalised).toarray(), expected)
     expected = np.log1p([claim_counts(t, claims.removal_pattern_, claims.kind_patterns_, claims.reported_pattern_)
                          for t in normalised])

@@ -10,14 +10,16 @@ from detector.features.mood import (
     MoodCues,
     mood_counts,
     mood_patterns,
+    other_sense_pattern,
     reporting_pattern,
+    reporting_word,
 )
 
 
 @pytest.fixture(scope="module")
 def patterns():
     lexicon = load_lexicon()
-    return reporting_pattern(lexicon), mood_patterns(lexicon)
+    return reporting_pattern(lexicon), mood_patterns(lexicon), other_sense_pattern(lexicon)
 
 
 def _features(text, patterns):
@@ -62,7 +64,7 @@ def test_question_and_quoted_report_words_are_counted(patterns):
 
 
 def test_a_bare_report_heading_counts_as_plain(patterns):
-    features = _features("Weekly report of the channel\nhttps://t.me/somechannel", patterns)
+    features = _features("Channel reports\nhttps://t.me/somechannel", patterns)
     assert features["mood_plain"] == 1 and features["mood_first_sentence"] == 1
 
 
@@ -79,3 +81,20 @@ def test_every_mood_kind_has_a_gloss_and_patterns_for_the_six_languages():
     for kind in MOOD_KINDS:
         assert mood["gloss"][kind]
         assert {"en", "ru", "uk", "zh", "kk", "ug"} <= set(mood["cues"][kind])
+
+
+@pytest.mark.parametrize("text", ["Weather report for Almaty: snow tonight.", "Bug report: the app crashes on start.",
+                                  "Смотрите репортаж нашего корреспондента", "Читайте звіт і репортаж"])
+def test_a_report_word_used_in_another_sense_names_no_reporting(text, patterns):
+    report, _, other_sense = patterns
+    normalised = normalise_post_text(text)
+    assert report.search(normalised) is not None          # the bare word is there…
+    assert reporting_word(normalised, report, other_sense) is None   # …but only in another sense
+    assert _features(text, patterns)["mood_report_sentences"] == 0
+
+
+@pytest.mark.parametrize("text", ["Please file a report against this channel tonight",
+                                  "Weather report is out; now everyone report this video"])
+def test_a_report_word_outside_other_senses_still_names_reporting(text, patterns):
+    report, _, other_sense = patterns
+    assert reporting_word(normalise_post_text(text), report, other_sense) is not None

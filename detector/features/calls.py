@@ -73,7 +73,7 @@ from detector.features.context import (
     with_context,
 )
 from detector.features.cueview import cue_view_vectorizer, cue_window_vectorizer
-from detector.features.mood import MoodCues
+from detector.features.mood import MoodCues, reporting_word
 from detector.ids import canonical_target, extract_urls
 from detector.params import worker_count
 from detector.vocab import POLICIES
@@ -305,14 +305,15 @@ class LexiconCues(TransformerMixin, BaseEstimator):
         # patterns: each cue kind's (then the policy) alternation, narrowed to what may match the text.
         row = [len(p.findall(text)) if p is not None else 0 for p in patterns]
         # Address: a report word and a mobilising word (imperative, "everyone", "let's") in one
-        # sentence urge; a report word beside victim or news words describes.
+        # sentence urge; a report word beside victim or news words describes. A report word used in
+        # another sense ("weather report") is not one.
         kind = dict(zip(CUE_KINDS, patterns, strict=False))
         report, mobilise = kind["report"], kind["mobilise"]
         describe = [kind[k] for k in ("victim", "news") if kind[k] is not None and kind[k] is not NEVER]
         urge = told = 0
         if report is not None and report is not NEVER:
             for sentence in _SENTENCES.split(text):
-                if report.search(sentence):
+                if reporting_word(sentence, report, kind["other_sense"]):
                     urge += bool(mobilise is not None and mobilise.search(sentence))
                     told += any(p.search(sentence) for p in describe)
         return row + [urge, told]

@@ -48,6 +48,35 @@ def mood_patterns(lexicon: dict) -> dict[str, re.Pattern | None]:
             for kind in MOOD_KINDS}
 
 
+def other_sense_pattern(lexicon: dict) -> re.Pattern | None:
+    """The lexicon's ``other_sense`` cues ("weather report", "报告", "доклад"), languages pooled."""
+    return _alternation(p for patterns in lexicon["cues"].get("other_sense", {}).values() for p in patterns)
+
+
+def reporting_word(sentence: str, report: re.Pattern, other_sense: re.Pattern | None) -> re.Match | None:
+    """The first report word of ``sentence`` that is not part of a phrase using it in another sense.
+
+    "Weather report for Almaty" and "bug report:" hold the word "report" without naming a
+    complaint; a sentence whose every report word sits inside such a phrase names no reporting.
+    """
+    first = report.search(sentence)
+    if first is None or other_sense is None or other_sense.search(sentence) is None:
+        return first
+    # search() from each position, not finditer(): the patterns may be narrowed alternations
+    # (:class:`detector.features.anchors.AnyOf`), which offer search and findall only.
+    spans = [m.span() for m in _matches(other_sense, sentence)]
+    return next((m for m in _matches(report, sentence)
+                 if not any(a <= m.start() and m.end() <= b for a, b in spans)), None)
+
+
+def _matches(pattern, text: str):
+    """Every match of ``pattern`` in ``text``, left to right (spans; none matches the empty string)."""
+    pos = 0
+    while (match := pattern.search(text, pos)) is not None:
+        yield match
+        pos = max(match.end(), pos + 1)
+
+
 def reporting_pattern(lexicon: dict) -> re.Pattern | None:
     """Any ``report`` or ``takedown`` cue of the lexicon (the sentences mood is read in)."""
     cues = lexicon["cues"]
@@ -59,14 +88,16 @@ FEATURE_NAMES = (*(f"mood_{k}" for k in MOOD_KINDS), "mood_question", "mood_quot
                  "mood_target_in_post", "mood_plain", "mood_report_sentences", "mood_first_sentence")
 
 
-def mood_counts(text: str, report: re.Pattern | None, kinds: dict[str, re.Pattern | None]) -> list[int]:
+def mood_counts(text: str, report: re.Pattern | None, kinds: dict[str, re.Pattern | None],
+                other_sense: re.Pattern | None = None) -> list[int]:
     """The raw counts of :data:`FEATURE_NAMES` for one normalised text.
 
     Per sentence with a reporting word: whether each mood kind occurs in it, whether it asks a
     question, whether the reporting word sits inside quote marks, whether it names a target (a
     link or a mention); ``mood_plain`` counts such sentences with none of the kinds (a bare
     "report" title or list heading). Then whether the post names any target at all and whether the
-    first sentence names reporting (issue titles, headlines, "Report this:").
+    first sentence names reporting (issue titles, headlines, "Report this:"). A report word inside
+    an ``other_sense`` phrase ("weather report") does not count (:func:`reporting_word`).
     """
     row = dict.fromkeys(FEATURE_NAMES, 0)
     if report is None or not text:
@@ -76,7 +107,7 @@ def mood_counts(text: str, report: re.Pattern | None, kinds: dict[str, re.Patter
         sentence = match.group(0)
         # "I reported it" and "we got flagged" name reporting in the past tense, which the
         # lexicon's report cues leave out on purpose (they gate calls): read those sentences too.
-        hit = report.search(sentence) or next(
+        hit = reporting_word(sentence, report, other_sense) or next(
             (m for k in _TOLD if kinds.get(k) is not None for m in [kinds[k].search(sentence)] if m), None)
         if hit is None:
             continue
@@ -114,6 +145,7 @@ class MoodCues(TransformerMixin, BaseEstimator):
         lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
         self.report_pattern_ = reporting_pattern(lexicon)
         self.kind_patterns_ = mood_patterns(lexicon)
+        self.other_sense_pattern_ = other_sense_pattern(lexicon)
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
@@ -121,8 +153,9 @@ class MoodCues(TransformerMixin, BaseEstimator):
         texts = [str(t) for t in X]
         kinds = list(self.kind_patterns_)
         # Each text meets only the alternatives that may match in it (the same counts, faster).
-        narrowed = narrowing_of([self.report_pattern_, *self.kind_patterns_.values()]).per_text(texts)
-        counts = np.array([mood_counts(t, n[0], dict(zip(kinds, n[1:], strict=True)))
+        narrowed = narrowing_of([self.report_pattern_, self.other_sense_pattern_,
+                                 *self.kind_patterns_.values()]).per_text(texts)
+        counts = np.array([mood_counts(t, n[0], dict(zip(kinds, n[2:], strict=True)), n[1])
                            for t, n in zip(texts, narrowed, strict=True)],
                           dtype=float).reshape(-1, self.n_features_out_)
         return sp.csr_matrix(np.log1p(counts))
