@@ -13,9 +13,11 @@ other. For each campaign (parameter names from :class:`detector.params.Parameter
   the subject's own cycle (and views, when known), scanning windows that start between the
   first call and ``window_h`` after the last — a window fixed by the calls, not by the notices.
 - tier: **strong** when ``p_link <= strong_link`` and ``p_burst <= strong_burst`` and at least
-  two named targets (or a channel) were hit; **moderate** when both are ``<= moderate``; either
-  needs at least ``min_alarm_notices`` notices after calls that were not reactions; otherwise
-  **weak** (calls that changed nothing, or only reactions, are weak at most).
+  two named targets (or a channel) were hit; **moderate** when both are ``<= moderate`` and the
+  link rests on more than one call or more than one target hit (one post before one burst cannot
+  be told from a post and a burst that share a cause); either needs at least
+  ``min_alarm_notices`` notices after calls that were not reactions; otherwise **weak** (calls
+  that changed nothing, or only reactions, are weak at most).
 
 Bursts that no campaign explains are kept as *unexplained bursts*, never called campaigns.
 """
@@ -388,6 +390,7 @@ class CampaignStats:
     score: float
     requested: str | None
     end: pd.Timestamp
+    uncorroborated: bool = False  # would be moderate, but rests on one call and one target hit
 
 
 def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, notices: pd.DataFrame,
@@ -430,18 +433,25 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
     p_link = link.p_value if len(causal) else None
     tier = "weak"
     enough = len(within) >= P.min_alarm_notices and len(causal) > 0
+    # One call followed by notices on one target is one observation: the day-shift test cannot
+    # tell it from a post and a burst that share a cause (a video drawing attention, a post about
+    # it). An alarm needs a second: another target hit, a channel, or another call on the target.
+    corroborated = (len(hit_targets) >= 2 or channel_hit
+                    or causal.loc[causal["target"].isin(hit_targets), "post_id"].nunique() >= 2)
     if (enough and p_link is not None and p_link <= P.strong_link and p_burst <= P.strong_burst
             and (len(hit_targets) >= 2 or channel_hit)):
         tier = "strong"
     elif enough and p_link is not None and p_link <= P.moderate and p_burst <= P.moderate and hit_targets:
-        tier = "moderate"
+        tier = "moderate" if corroborated else "weak"
     score = _score(p_link, p_burst, len(hit_targets), len(chats), tier)
     policy = grp["requested_policy"].dropna()
     requested = policy.mode().iloc[0] if len(policy) else None
     end = max(last_call + pd.Timedelta(hours=W), within["received_at"].max() if len(within) else last_call)
     return CampaignStats(cid, grp, pairs, targets, reacted, causal, tested, first_call, last_call, named, link,
                          sweep, within, hit_targets, subjects, subject_notices, p_burst, (b_obs, b_exp, b_start),
-                         chats, p_link, tier, score, requested, end)
+                         chats, p_link, tier, score, requested, end,
+                         uncorroborated=bool(hit_targets) and not corroborated and tier == "weak"
+                         and enough and p_link <= P.moderate and p_burst <= P.moderate)
 
 
 def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.DataFrame,
@@ -474,6 +484,9 @@ def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.Dat
                  "median_lag_h": median_lag, "p_link": st.p_link, "p_floor": link.p_floor, "shifts": link.shifts},
         st.p_link, (list(within["notice_id"]) if st.hit_targets else []) + list(grp["post_id"]))
     _reaction_findings(add, st.pairs, st.reacted, st.causal, st.named, P)
+    if st.uncorroborated:
+        add("single", {"target": st.hit_targets[0], "p_link": st.p_link, "p_burst": st.p_burst}, None,
+            list(st.causal.loc[st.causal["target"].isin(st.hit_targets), "post_id"].unique()))
     if link.insufficient and len(st.causal):
         add("limits", {"shifts": link.shifts, "p_floor": link.p_floor, "alpha": P.alpha}, None, [])
     add("sweep", {"windows": st.sweep[["window_h", "notices_within", "expected_within", "p_value"]].to_dict("records")},

@@ -202,6 +202,13 @@ def _boasts(d: dict, names) -> str:
     return f"{d['count']} later {posts} in the same chats {verb} success (first {_t(d['first'])} UTC)."
 
 
+def _single(d: dict, names) -> str:
+    return (f"The link rests on one call and one target ({d['target']}): p_link = {p_value(d['p_link'])} and "
+            f"p_burst = {p_value(d['p_burst'])}, but one post followed by one burst cannot be told apart from a "
+            f"post and a burst that share a cause (the video drawing attention, people posting about it). This is "
+            f"not an alarm until a second call, or a second target hit, corroborates it.")
+
+
 def _verdict(d: dict, names) -> str:
     return "Calls to report were found, but nothing in the collected notices shows that they changed anything."
 
@@ -211,7 +218,7 @@ RENDERERS: dict[str, Callable[[dict, Callable[[str], str]], str]] = {
     "burst": _burst, "controls": _controls, "policy": _policy, "copies": _copies, "forwards": _forwards,
     "spread": _spread, "coreporting": _coreporting, "reinstated": _reinstated, "suspended": _suspended,
     "old_videos": _old_videos, "policy_shift": _policy_shift, "other_subjects": _other_subjects,
-    "boasts": _boasts, "verdict": _verdict,
+    "boasts": _boasts, "single": _single, "verdict": _verdict,
 }
 
 

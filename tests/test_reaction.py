@@ -53,11 +53,12 @@ def test_event_study_counts_before_and_after_and_flags_a_pre_trend():
     assert study == {"before_2": 1, "before": 3, "after": 1, "pre_trend": True}
 
 
-def _case(call_times, notice_frame, texts=None):
+def _case(call_times, notice_frame, texts=None, targets=None):
     n = len(call_times)
     posts = pd.DataFrame({"post_id": [f"tg:c:{i}" for i in range(n)], "platform": "telegram", "chat": "c",
                           "chat_title": "C", "author": None, "posted_at": pd.to_datetime(call_times, utc=True),
-                          "text": texts or ["report it"] * n, "forwarded_from": None, "targets": [[V]] * n})
+                          "text": texts or ["report it"] * n, "forwarded_from": None,
+                          "targets": targets or [[V]] * n})
     calls = posts.assign(kind="call", is_call=True, confidence=0.9, p_call=0.9, requested_policy=None,
                          language="en")
     period = Period(T0 - pd.Timedelta(days=60), T0 + pd.Timedelta(days=60))
@@ -137,3 +138,36 @@ def test_q_burst_is_the_streams_benjamini_hochberg_q_value():
     q = dict(zip(scans["stream"], benjamini_hochberg(scans["p_burst"]), strict=True))
     assert len(bursts) and all(abs(b.q_burst - q[b.stream]) < 1e-12 for b in bursts.itertuples())
     assert bursts["significant"].equals((bursts["q_burst"] <= 0.05) & (bursts["p_burst"] <= 0.05))
+
+
+W2 = "youtube:video:bcdefghijkl"
+
+
+def _burst_after(t, target=V, n=12):
+    return _notices([t + pd.Timedelta(hours=1 + 0.5 * i) for i in range(n)], target=target)
+
+
+def _tiers(case):
+    campaigns, findings, _, _ = build_campaigns(case)
+    return campaigns["tier"].iloc[0], findings[findings["kind"] == "single"]
+
+
+def test_one_call_followed_by_a_burst_on_its_one_target_is_not_an_alarm():
+    """One post and one burst on the one video it names: the day-shift test gives its smallest
+    p-value, but so would an ordinary post about a video that was going viral anyway."""
+    notices = _burst_after(T0).reset_index(drop=True)
+    tier, single = _tiers(_case([T0], notices))
+    assert tier == "weak"
+    assert len(single) == 1 and single["text"].iloc[0].startswith("The link rests on one call and one target")
+    assert "not an alarm until a second call, or a second target hit" in single["text"].iloc[0]
+    assert single["rows"].iloc[0] == '["tg:c:0"]'
+
+
+def test_a_second_call_or_a_second_target_hit_corroborates_the_link():
+    notices = _burst_after(T0).reset_index(drop=True)
+    tier, single = _tiers(_case([T0, T0 + pd.Timedelta(minutes=20)], notices))
+    assert tier in ("moderate", "strong") and single.empty
+    two = pd.concat([_burst_after(T0), _burst_after(T0, target=W2)]).reset_index(drop=True)
+    two["notice_id"] = [f"n{i}" for i in range(len(two))]
+    tier, single = _tiers(_case([T0], two, targets=[[V, W2]]))
+    assert tier in ("moderate", "strong") and single.empty

@@ -497,7 +497,9 @@ def _methods(d: PacketData) -> Section:
                                  f"last; Monte Carlo with {replicates} replicates, so it is corrected for every "
                                  f"window scanned."),
         ("Tiers", f"strong: p_link ≤ {P.strong_link:g} and p_burst ≤ {P.strong_burst:g} with at least two named targets "
-                  f"(or a channel) hit; moderate: both ≤ {P.moderate:g}; either needs at least {P.min_alarm_notices} "
+                  f"(or a channel) hit; moderate: both ≤ {P.moderate:g}, resting on more than one call or more than "
+                  f"one target hit (one post before one burst cannot be told from a post and a burst that share a "
+                  f"cause); either needs at least {P.min_alarm_notices} "
                   f"notices within {d.params.window_h} h after calls that were not reactions; otherwise weak."),
         ("Analysis", f"software version {a.get('version') or 'unknown'}, seed {a.get('seed')}, observation period "
                      f"{utc(a.get('period_start'))} to {utc(a.get('period_end'))}, analysed "
