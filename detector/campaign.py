@@ -618,7 +618,14 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs, lookups: Ca
                 None, sorted(set(cross["post_a"]) | set(cross["post_b"])))
     fwd = grp[grp["forwarded_from"].notna()] if "forwarded_from" in grp else grp.iloc[0:0]
     if len(fwd):
-        add("forwards", {"forwards": len(fwd), "origins": sorted(set(fwd["forwarded_from"].astype(str)))},
+        origins = sorted(set(fwd["forwarded_from"].astype(str)))
+        # A forward names its origin by title (or, collected live, by id): an origin that is none of
+        # the case's chats holds the original, whose time the case cannot know.
+        collected = set(inputs.posts["chat"].astype(str))
+        if "chat_title" in inputs.posts:
+            collected |= set(inputs.posts["chat_title"].dropna().astype(str))
+        add("forwards", {"forwards": len(fwd), "origins": origins,
+                         "uncollected": [o for o in origins if o not in collected]},
             None, list(fwd["post_id"]))
     span_h = (grp["posted_at"].max() - grp["posted_at"].min()) / pd.Timedelta(hours=1)
     platforms = sorted(set(grp["platform"].astype(str))) if "platform" in grp else []

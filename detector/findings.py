@@ -140,7 +140,13 @@ def _copies(d: dict, names) -> str:
 def _forwards(d: dict, names) -> str:
     origins = sorted({names(o) for o in d["origins"]})
     forwards = "1 of the calls is a forward" if d["forwards"] == 1 else f"{d['forwards']} of the calls are forwards"
-    return f"{forwards} (from {', '.join(origins)})."
+    text = f"{forwards} (from {', '.join(origins)})."
+    outside = sorted({names(o) for o in d.get("uncollected", [])})
+    if outside:
+        text += (f" {', '.join(outside)} {agree(len(outside), 'is', 'are')} not among the collected chats: the "
+                 f"original{agree(len(outside), '', 's')} may be older than the copies here (and older than the "
+                 f"notices); collecting {agree(len(outside), 'it', 'them')} would date the call.")
+    return text
 
 
 def _spread(d: dict, names) -> str:

@@ -171,3 +171,18 @@ def test_a_second_call_or_a_second_target_hit_corroborates_the_link():
     two["notice_id"] = [f"n{i}" for i in range(len(two))]
     tier, single = _tiers(_case([T0], two, targets=[[V, W2]]))
     assert tier in ("moderate", "strong") and single.empty
+
+
+def test_a_call_forwarded_from_a_chat_that_was_not_collected_says_where_its_original_is():
+    """Partial observation: the copies collected may all come after the notices began while the
+    original, in a chat the case does not hold, came before. The finding names that chat."""
+    notices = _burst_after(T0).reset_index(drop=True)
+    case = _case([T0 + pd.Timedelta(hours=5), T0 + pd.Timedelta(hours=6)], notices)
+    origins = ["Штаб «Правда» <b>", "C"]   # the second is the case's own chat (its title)
+    case.posts["forwarded_from"] = origins
+    case.calls["forwarded_from"] = origins
+    _, findings, _, _ = build_campaigns(case)
+    text = findings[findings["kind"] == "forwards"]["text"].iloc[0]
+    assert text.startswith("2 of the calls are forwards (from C, Штаб «Правда» <b>).")
+    assert "Штаб «Правда» <b> is not among the collected chats" in text and "C is not" not in text
+    assert "collecting it would date the call" in text
