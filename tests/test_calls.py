@@ -462,3 +462,11 @@ def test_a_report_word_in_another_sense_is_not_a_call(text, model):
     """"Weather report", "bug report" and "репортаж" hold the word without naming a complaint: the
     mood and address features skip them (the demo's weather posts were calls at p 0.79)."""
     assert classify_calls(_posts([text]), model)["kind"].iloc[0] != "call"
+
+
+@pytest.mark.parametrize("text", ["Заблокируйте этот канал, друзья", "Забаньте его уже", "Блокируем этот аккаунт вместе",
+                                  "Заблокуйте цей канал", "Забаньте цього бота", "Знесіть його канал"])
+def test_the_imperative_of_every_takedown_verb_names_reporting(text):
+    """The lexicon had the infinitives ("заблокировать", "забанить") but not the imperatives a call
+    uses, so "Заблокируйте этот канал" did not even reach the classifier."""
+    assert mentions_reporting([text])[0]
