@@ -102,7 +102,7 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     scans, bursts = detect_bursts(notices, exposure, period, params=P)
     step("campaigns")
     inputs = CampaignInputs(posts=posts, calls=calls, notices=notices, exposure=exposure, pairs=pairs, period=period,
-                            coreports=coreports, previous=previous, params=P)
+                            coreports=coreports, previous=previous, params=P, chats=read.chat_names)
     campaigns, findings, links, reactions = build_campaigns(inputs)
     bursts = explain_bursts(bursts, campaigns)
     tables = {"calls": calls, "pairs": pairs,

@@ -39,9 +39,13 @@ class AnalysisPosts:
     #: characters), and each batch forks the step's workers anew (~0.3 s).
     BATCH_ROWS = 1_000_000
 
-    def __init__(self, frame: pd.DataFrame, batches: Callable[[int], Iterator[pd.DataFrame]]):
+    def __init__(self, frame: pd.DataFrame, batches: Callable[[int], Iterator[pd.DataFrame]],
+                 chat_names: frozenset | None = None):
         self.frame = frame
         self._batches = batches
+        #: The ids and titles of the posts' chats, when the titles are apart (None: read them from
+        #: ``frame``); what a forward's origin is compared with.
+        self.chat_names = chat_names
 
     @classmethod
     def of(cls, posts: pd.DataFrame) -> AnalysisPosts:
@@ -49,10 +53,11 @@ class AnalysisPosts:
         return cls(posts, lambda _rows: iter([posts]))
 
     @classmethod
-    def apart(cls, frame: pd.DataFrame, path: Path, convert: Callable[[pa.Table], pd.DataFrame]) -> AnalysisPosts:
+    def apart(cls, frame: pd.DataFrame, path: Path, convert: Callable[[pa.Table], pd.DataFrame],
+              chat_names: frozenset | None = None) -> AnalysisPosts:
         """``frame`` (the posts' :data:`FRAME_COLUMNS`) and their other columns in the Arrow file
         ``path`` (:func:`apart_writer`; a row per row of ``frame``), which ``convert`` turns into
-        columns."""
+        columns; ``chat_names``: the chats' ids and titles."""
         def batches(rows: int) -> Iterator[pd.DataFrame]:
             order = list(TABLES["posts"])
             for first, table in _read_apart(path, _even(len(frame), rows)):
@@ -63,7 +68,7 @@ class AnalysisPosts:
                 del read
                 yield batch
                 del batch       # gone before the next is read, once the caller drops it too
-        return cls(frame, batches)
+        return cls(frame, batches, chat_names)
 
     def batches(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
         """Every post in batches of about ``rows`` (default :attr:`BATCH_ROWS`) posts, in order

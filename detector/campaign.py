@@ -73,6 +73,7 @@ class CampaignInputs:
     coreports: pd.DataFrame | None = None   # co-reporting edges (reporter_a, reporter_b, weight)
     previous: pd.DataFrame | None = None    # the earlier analysis's campaigns, for stable ids
     params: Parameters = DEFAULTS
+    chats: frozenset | None = None          # the case's chat ids and titles (None: read from posts)
 
 
 def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
@@ -203,7 +204,8 @@ def build_campaigns(inputs: CampaignInputs
     campaigns, findings = [], []
     ids = campaign_ids(calls, inputs.previous)
     lookups = CampaignLookups(notices, inputs.notices, unmentioned_notices(notices, inputs.posts), inputs.period,
-                              inputs.pairs)
+                              inputs.pairs,
+                              inputs.chats if inputs.chats is not None else collected_chats(inputs.posts, calls))
     # Each campaign's reaction rows, in the reactions' order (what an isin per campaign selects).
     reaction_group = reactions["post_id"].map(dict(zip(calls["post_id"], calls["group"], strict=True)))
     reaction_rows = reactions.groupby(reaction_group, sort=False).indices
@@ -563,6 +565,18 @@ def _score(p_link, p_burst, hits, chats, tier) -> float:
     return float(round(score if tier != "weak" else min(score, 2.0), 3))
 
 
+def collected_chats(posts: pd.DataFrame, calls: pd.DataFrame | None = None) -> frozenset | None:
+    """The ids and titles of the chats the case holds, which a forward's origin is compared with;
+    None when ``posts`` has no titles (a forward names its origin by title: nothing to compare
+    with), empty when no call in ``calls`` is a forward (10^6 posts are not read for nothing)."""
+    if calls is not None and ("forwarded_from" not in calls or calls["forwarded_from"].isna().all()):
+        return frozenset()
+    if "chat_title" not in posts:
+        return None
+    names = [pd.unique(posts[c].dropna().astype(str)) for c in ("chat", "chat_title") if c in posts]
+    return frozenset(np.concatenate(names))
+
+
 def unmentioned_notices(notices: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFrame:
     """The notices on targets that no post names: the pool every campaign's controls come from
     (found once per analysis, not once per campaign)."""
@@ -621,12 +635,11 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs, lookups: Ca
         origins = sorted(set(fwd["forwarded_from"].astype(str)))
         # A forward names its origin by title (or, collected live, by id): an origin that is none of
         # the case's chats holds the original, whose time the case cannot know.
-        collected = set(inputs.posts["chat"].astype(str))
-        if "chat_title" in inputs.posts:
-            collected |= set(inputs.posts["chat_title"].dropna().astype(str))
-        add("forwards", {"forwards": len(fwd), "origins": origins,
-                         "uncollected": [o for o in origins if o not in collected]},
-            None, list(fwd["post_id"]))
+        collected = lookups.chats if lookups.chats is not None else collected_chats(inputs.posts)
+        data = {"forwards": len(fwd), "origins": origins}
+        if collected is not None:
+            data["uncollected"] = [o for o in origins if o not in collected]
+        add("forwards", data, None, list(fwd["post_id"]))
     span_h = (grp["posted_at"].max() - grp["posted_at"].min()) / pd.Timedelta(hours=1)
     platforms = sorted(set(grp["platform"].astype(str))) if "platform" in grp else []
     add("spread", {"calls": len(grp), "chats": grp["chat"].nunique(), "platforms": platforms,

@@ -9,7 +9,9 @@ campaigns' numbers and rows are the same.
 
 ``notices``: burst notices with ``subject_key`` (:func:`detector.campaign.build_campaigns`);
 ``all_notices``: the case's notices (reinstatements included); ``unmentioned``: the notices on
-targets no post names (:func:`detector.campaign.unmentioned_notices`).
+targets no post names (:func:`detector.campaign.unmentioned_notices`); ``chats``: the ids and
+titles of the case's chats (:func:`detector.campaign.collected_chats`), what a forward's origin is
+compared with.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class CampaignLookups:
     unmentioned: pd.DataFrame
     period: Period
     pairs: pd.DataFrame | None = None     # near-duplicate pairs of calls (post_a, post_b, …)
+    chats: frozenset | None = None        # the case's chat ids and titles (None: not known here)
     by_target: dict = field(init=False)
     by_subject: dict = field(init=False)
     bins: pd.DatetimeIndex = field(init=False)

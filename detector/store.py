@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from detector import caselock
 from detector.analysis_posts import FRAME_COLUMNS, AnalysisPosts, apart_writer, release_arrow_memory
@@ -225,14 +226,18 @@ class Case:
         kept = pa.schema([field for field in schema if field.name in FRAME_COLUMNS])
         chunks: dict[str, list] = {field.name: [] for field in kept}
         path = Path(folder) / "posts_apart.arrow"
+        titles: set[str] = set()    # the chats' titles, which stay apart: forwards name their origin by title
         with apart_writer(path, apart) as write:
             for batch in batches:
                 write(pa.record_batch([batch.column(name) for name in apart.names], schema=apart))
                 for name in kept.names:
                     chunks[name].append(_owned(batch.column(name)))
+                if "chat_title" in apart.names:
+                    titles.update(t for t in pc.unique(batch.column("chat_title")).to_pylist() if t is not None)
         frame = _conformed_posts(_joined(kept, chunks))
         release_arrow_memory()
-        return AnalysisPosts.apart(frame, path, _conformed_posts)
+        chats = frozenset(titles) | frozenset(str(c) for c in pd.unique(frame["chat"].dropna()))
+        return AnalysisPosts.apart(frame, path, _conformed_posts, chats)
 
     #: Rows fetched at a time when a table is read through Arrow.
     ARROW_BATCH_ROWS = 100_000
