@@ -76,13 +76,17 @@ class CampaignInputs:
     chats: frozenset | None = None          # the case's chat ids and titles (None: read from posts)
 
 
-def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta | None = None) -> pd.Series:
-    """Group id per call post: calls sharing a target within ``gap``, or copying each other.
+def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta | None = None,
+                copy_gap: pd.Timedelta | None = None) -> pd.Series:
+    """Group id per call post: calls sharing a target within ``gap``, or copying each other
+    within ``copy_gap``.
 
     ``calls``: DataFrame[post_id, posted_at, targets]. Returns a Series post_id -> group
-    number (0, 1, … in order of each group's first call). ``gap`` defaults to ``group_gap_days``.
+    number (0, 1, … in order of each group's first call). ``gap`` defaults to ``group_gap_days``,
+    ``copy_gap`` to ``copy_gap_days``.
     """
     gap = gap if gap is not None else pd.Timedelta(days=DEFAULTS.group_gap_days)
+    copy_gap = copy_gap if copy_gap is not None else pd.Timedelta(days=DEFAULTS.copy_gap_days)
     ids = list(calls["post_id"])
     parent = {p: p for p in ids}
 
@@ -105,9 +109,9 @@ def group_calls(calls: pd.DataFrame, pairs: pd.DataFrame, gap: pd.Timedelta | No
             if times[i] - times[i - 1] <= gap.to_timedelta64():
                 union(posts[i - 1], posts[i])
     if len(pairs):
-        known = set(ids)
+        posted = dict(zip(ids, calls["posted_at"], strict=True))
         for a, b in zip(pairs["post_a"], pairs["post_b"], strict=True):
-            if a in known and b in known:
+            if a in posted and b in posted and abs(posted[a] - posted[b]) <= copy_gap:
                 union(a, b)
     roots = pd.Series({p: find(p) for p in ids})
     first = calls.set_index("post_id")["posted_at"].groupby(roots).min().sort_values(kind="stable")
@@ -198,8 +202,8 @@ def build_campaigns(inputs: CampaignInputs
     links = _target_links(inputs, calls, notices, published, reactions)
     if calls.empty:
         return (pd.DataFrame(columns=CAMPAIGN_COLUMNS), pd.DataFrame(columns=FINDING_COLUMNS), links, reactions)
-    calls["group"] = group_calls(calls, inputs.pairs, pd.Timedelta(days=P.group_gap_days)).reindex(
-        calls["post_id"]).to_numpy()
+    calls["group"] = group_calls(calls, inputs.pairs, pd.Timedelta(days=P.group_gap_days),
+                                 pd.Timedelta(days=P.copy_gap_days)).reindex(calls["post_id"]).to_numpy()
     boasts = inputs.calls[inputs.calls["kind"] == "boast"]
     campaigns, findings = [], []
     ids = campaign_ids(calls, inputs.previous)
@@ -440,10 +444,10 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
     # it). An alarm needs a second: another target hit, a channel, or another call on the target.
     corroborated = (len(hit_targets) >= 2 or channel_hit
                     or causal.loc[causal["target"].isin(hit_targets), "post_id"].nunique() >= 2)
-    if (enough and p_link is not None and p_link <= P.strong_link and p_burst <= P.strong_burst
-            and (len(hit_targets) >= 2 or channel_hit)):
+    significant = enough and p_link is not None and p_link <= P.moderate and p_burst <= P.moderate
+    if significant and p_link <= P.strong_link and p_burst <= P.strong_burst and (len(hit_targets) >= 2 or channel_hit):
         tier = "strong"
-    elif enough and p_link is not None and p_link <= P.moderate and p_burst <= P.moderate and hit_targets:
+    elif significant and hit_targets:
         tier = "moderate" if corroborated else "weak"
     score = _score(p_link, p_burst, len(hit_targets), len(chats), tier)
     policy = grp["requested_policy"].dropna()
@@ -452,8 +456,7 @@ def campaign_statistics(cid: str, grp: pd.DataFrame, inputs: CampaignInputs, not
     return CampaignStats(cid, grp, pairs, targets, reacted, causal, tested, first_call, last_call, named, link,
                          sweep, within, hit_targets, subjects, subject_notices, p_burst, (b_obs, b_exp, b_start),
                          chats, p_link, tier, score, requested, end,
-                         uncorroborated=bool(hit_targets) and not corroborated and tier == "weak"
-                         and enough and p_link <= P.moderate and p_burst <= P.moderate)
+                         uncorroborated=bool(significant and hit_targets and not corroborated))
 
 
 def campaign_findings(st: CampaignStats, inputs: CampaignInputs, notices: pd.DataFrame,

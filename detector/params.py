@@ -46,6 +46,9 @@ class Parameters:
                                        "window after calls that were not reactions", "notices", 1, 1000)
     group_gap_days: int = _param(30, "calls naming a common target within this many days of each other join one "
                                      "campaign", "days", 1, 365)
+    copy_gap_days: int = _param(7, "near-duplicate calls join one campaign when posted within this many days of "
+                                   "each other (copies spread within hours; a template reused weeks later for "
+                                   "other targets is a new call)", "days", 1, 365)
     episode_gap_days: int = _param(7, "a target's calls split into separately tested episodes where they pause "
                                       "longer than this", "days", 1, 365)
     boast_horizon_days: int = _param(14, "a post claiming success counts for a campaign up to this long after its "

@@ -53,7 +53,7 @@ def test_event_study_counts_before_and_after_and_flags_a_pre_trend():
     assert study == {"before_2": 1, "before": 3, "after": 1, "pre_trend": True}
 
 
-def _case(call_times, notice_frame, texts=None, targets=None):
+def _case(call_times, notice_frame, texts=None, targets=None, days=60):
     n = len(call_times)
     posts = pd.DataFrame({"post_id": [f"tg:c:{i}" for i in range(n)], "platform": "telegram", "chat": "c",
                           "chat_title": "C", "author": None, "posted_at": pd.to_datetime(call_times, utc=True),
@@ -61,7 +61,7 @@ def _case(call_times, notice_frame, texts=None, targets=None):
                           "targets": targets or [[V]] * n})
     calls = posts.assign(kind="call", is_call=True, confidence=0.9, p_call=0.9, requested_policy=None,
                          language="en")
-    period = Period(T0 - pd.Timedelta(days=60), T0 + pd.Timedelta(days=60))
+    period = Period(T0 - pd.Timedelta(days=days), T0 + pd.Timedelta(days=days))
     empty_pairs = pd.DataFrame(columns=["post_a", "post_b", "similarity"])
     return CampaignInputs(posts=posts, calls=calls, notices=notice_frame, exposure=pd.DataFrame(
         columns=["target", "day", "views"]), pairs=empty_pairs, period=period)
@@ -163,6 +163,13 @@ def test_one_call_followed_by_a_burst_on_its_one_target_is_not_an_alarm():
     assert single["rows"].iloc[0] == '["tg:c:0"]'
 
 
+def test_one_call_on_one_target_in_a_case_too_short_for_a_p_value_is_weak_without_the_one_call_finding():
+    notices = _burst_after(T0).reset_index(drop=True)
+    campaigns, findings, _, _ = build_campaigns(_case([T0], notices, days=4))
+    assert campaigns["tier"].iloc[0] == "weak" and campaigns["p_link"].iloc[0] is None
+    assert "limits" in set(findings["kind"]) and "single" not in set(findings["kind"])
+
+
 def test_a_second_call_or_a_second_target_hit_corroborates_the_link():
     notices = _burst_after(T0).reset_index(drop=True)
     tier, single = _tiers(_case([T0, T0 + pd.Timedelta(minutes=20)], notices))
@@ -186,3 +193,16 @@ def test_a_call_forwarded_from_a_chat_that_was_not_collected_says_where_its_orig
     assert text.startswith("2 of the calls are forwards (from C, Штаб «Правда» <b>).")
     assert "Штаб «Правда» <b> is not among the collected chats" in text and "C is not" not in text
     assert "collecting it would date the call" in text
+
+
+def test_copies_of_a_call_join_one_campaign_but_a_template_reused_weeks_later_starts_another():
+    """Copies spread within hours; the same text posted three weeks later for other videos is a new
+    call, so a strong wave's tier does not spread to the targets of a later wave that failed."""
+    from detector.campaign import group_calls
+
+    calls = pd.DataFrame({"post_id": ["a", "b", "c"], "targets": [[V], [W2], ["youtube:video:cdefghijklm"]],
+                          "posted_at": [T0, T0 + pd.Timedelta(hours=3), T0 + pd.Timedelta(days=21)]})
+    pairs = pd.DataFrame({"post_a": ["a", "a"], "post_b": ["b", "c"], "similarity": [1.0, 1.0]})
+    groups = group_calls(calls, pairs).to_dict()
+    assert groups["a"] == groups["b"] != groups["c"]
+    assert len(set(group_calls(calls, pairs, copy_gap=pd.Timedelta(days=30)).to_numpy())) == 1
