@@ -57,7 +57,7 @@ def _link(d: dict, names) -> str:
                 f"({count(d['notices_total'], 'notice')} on them in the whole period): the calls are not followed "
                 f"by enforcement in the collected notices.")
     return (f"{d['hit']} of {named} received notices within {d['window_h']} h after a call naming "
-            f"{'it' if d['named'] == 1 else 'them'} ({d['removed']} removed, struck, restricted or suspended); "
+            f"{agree(d['named'], 'it', 'them')} ({d['removed']} removed, struck, restricted or suspended); "
             f"{d['within']} of {count(d['notices_total'], 'notice')} on the named targets came within that window "
             f"against {decimal(d['expected'])} expected when the same calls are moved to other days (rate ratio "
             f"{decimal(d['rate_ratio'])}, 95% interval {decimal(d['ratio_lo'])}–{decimal(d['ratio_hi'])}); median "
@@ -158,7 +158,7 @@ def _spread(d: dict, names) -> str:
 
 
 def _coreporting(d: dict, names) -> str:
-    text = (f"{count(d['reporters'], 'distinct reporter')} {'is' if d['reporters'] == 1 else 'are'} behind these "
+    text = (f"{count(d['reporters'], 'distinct reporter')} {agree(d['reporters'], 'is', 'are')} behind these "
             f"notices; {d['multi']} of them flagged two or more of the named targets.")
     if d.get("network"):
         n = d["network"]
@@ -209,8 +209,8 @@ def _boasts(d: dict, names) -> str:
 
 
 def _single(d: dict, names) -> str:
-    return (f"The link rests on one call and one target ({d['target']}): p_link = {p_value(d['p_link'])} and "
-            f"p_burst = {p_value(d['p_burst'])}, but one post followed by one burst cannot be told apart from a "
+    return (f"The link rests on one call and one target ({d['target']}): {p_stated(d['p_link'], 'p_link')} and "
+            f"{p_stated(d['p_burst'], 'p_burst')}, but one post followed by one burst cannot be told apart from a "
             f"post and a burst that share a cause (the video drawing attention, people posting about it). This is "
             f"not an alarm until a second call, or a second target hit, corroborates it.")
 

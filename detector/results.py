@@ -594,7 +594,7 @@ def _headline(result: CheckResult, lookback_days: int) -> str:
     if result.calls.empty and reporting:
         return (f"It received notices; no collected post was classified as a call to report it, but "
                 f"{count(reporting, 'post')} that named it {agree(reporting, 'mentions', 'mention')} reporting: read "
-                f"{'it' if reporting == 1 else 'them'} before concluding.")
+                f"{agree(reporting, 'it', 'them')} before concluding.")
     if result.calls.empty:
         return "It received notices, but no collected post asked anyone to report it."
     preceded = enforcement["calls_before"].map(len) > 0

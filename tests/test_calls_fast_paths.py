@@ -71,6 +71,7 @@ def test_narrowed_alternations_find_what_the_whole_ones_find(blocks, normalised)
                 a, b = whole.search(piece), narrow.search(piece)
                 assert (a is None) == (b is None) and (a is None or a.span() == b.span()), (whole.pattern[:60], piece)
             assert len(whole.findall(text)) == len(narrow.findall(text))
+            assert [m.span() for m in whole.finditer(text)] == [m.span() for m in narrow.finditer(text)]
     assert used > 0   # several alternatives searched together occur in the corpus
     assert any(n is NEVER for ns in per_text for n in ns)
 

@@ -160,6 +160,10 @@ def test_one_call_followed_by_a_burst_on_its_one_target_is_not_an_alarm():
     assert tier == "weak"
     assert len(single) == 1 and single["text"].iloc[0].startswith("The link rests on one call and one target")
     assert "not an alarm until a second call, or a second target hit" in single["text"].iloc[0]
+    assert "= <" not in single["text"].iloc[0]
+    from detector.findings import render
+    assert "p_link = 0.011 and p_burst < 0.001," in render("single", {"target": V, "p_link": 0.0115,
+                                                                      "p_burst": 0.0004})
     assert single["rows"].iloc[0] == '["tg:c:0"]'
 
 

@@ -659,9 +659,9 @@ class AnyOf:
 
     ``search`` gives the alternation's match: the leftmost start of any alternative, and there the
     first alternative (in order) that matches, as the alternation tries them; its span and text
-    are the alternation's (its groups are the alternative's own). ``findall`` gives the matched
-    texts, one per match of the alternation (as many as its ``findall``, which would list groups
-    where it has some).
+    are the alternation's (its groups are the alternative's own). ``finditer`` gives those matches
+    left to right, and ``findall`` their texts, one per match of the alternation (as many as its
+    ``findall``, which would list groups where it has some).
     """
 
     __slots__ = ("regexes",)
@@ -677,13 +677,15 @@ class AnyOf:
                 best = match
         return best
 
-    def findall(self, string: str) -> list[str]:
-        # No alternative matches the empty string, so each match moves on: findall's own walk.
-        out, pos = [], 0
+    def finditer(self, string: str) -> Iterator[re.Match]:
+        # No alternative matches the empty string, so each match moves on: finditer's own walk.
+        pos = 0
         while (match := self.search(string, pos)) is not None:
-            out.append(match.group(0))
+            yield match
             pos = match.end()
-        return out
+
+    def findall(self, string: str) -> list[str]:
+        return [match.group(0) for match in self.finditer(string)]
 
 
 class Narrowing:

@@ -62,19 +62,9 @@ def reporting_word(sentence: str, report: re.Pattern, other_sense: re.Pattern | 
     first = report.search(sentence)
     if first is None or other_sense is None or other_sense.search(sentence) is None:
         return first
-    # search() from each position, not finditer(): the patterns may be narrowed alternations
-    # (:class:`detector.features.anchors.AnyOf`), which offer search and findall only.
-    spans = [m.span() for m in _matches(other_sense, sentence)]
-    return next((m for m in _matches(report, sentence)
+    spans = [m.span() for m in other_sense.finditer(sentence)]
+    return next((m for m in report.finditer(sentence)
                  if not any(a <= m.start() and m.end() <= b for a, b in spans)), None)
-
-
-def _matches(pattern, text: str):
-    """Every match of ``pattern`` in ``text``, left to right (spans; none matches the empty string)."""
-    pos = 0
-    while (match := pattern.search(text, pos)) is not None:
-        yield match
-        pos = max(match.end(), pos + 1)
 
 
 def reporting_pattern(lexicon: dict) -> re.Pattern | None:
