@@ -85,11 +85,12 @@ def analyze_frames(notices: pd.DataFrame, posts: pd.DataFrame | AnalysisPosts, e
     step("calls")
     reviews = reviews if reviews is not None else pd.DataFrame()
     classified, callish = _calls_and_boasts(read, posts["targets"], mapping, P, marked=set(marked_posts(reviews)))
-    post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from"]
+    post_cols = ["post_id", "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from",
+                 "forwarded_at"]
     reviewed = apply_reviews(classified, reviews, P.reviewed_only, all_ids=posts["post_id"])
     # Only calls and boasts are joined to their posts and read from here on (confirming a boast
     # reads the calls and boasts alone): joining every post copied every post's text.
-    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(callish[post_cols], on="post_id", how="left"),
+    calls = confirm_boasts(reviewed[reviewed["kind"] != "other"].merge(callish.reindex(columns=post_cols), on="post_id", how="left"),
                            pd.Timedelta(days=P.boast_horizon_days))
     calls = calls[calls["kind"] != "other"].reset_index(drop=True)
     step("copies")

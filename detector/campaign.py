@@ -44,7 +44,7 @@ from detector.features.linkage import (
     policy_match_counts,
     sweep_rows,
 )
-from detector.features.reaction import event_study, reaction_flags
+from detector.features.reaction import date_by_originals, event_study, reaction_flags
 from detector.features.scan import scan
 from detector.findings import FINDING_COLUMNS, render
 from detector.params import DEFAULTS, Parameters, worker_count
@@ -196,7 +196,7 @@ def build_campaigns(inputs: CampaignInputs
     notices["subject_key"] = subject_of(notices)
     published = inputs.notices.dropna(subset=["published_at"]).groupby("target")["published_at"].min()
     calls = inputs.calls[inputs.calls["kind"] == "call"].copy()
-    calls = calls[calls["targets"].map(len) > 0]
+    calls = date_by_originals(calls[calls["targets"].map(len) > 0], inputs.period.start)
     P = inputs.params
     reactions = call_reactions(calls, notices, inputs.period, P)
     links = _target_links(inputs, calls, notices, published, reactions)
@@ -640,13 +640,22 @@ def _spread_findings(add, grp: pd.DataFrame, inputs: CampaignInputs, lookups: Ca
         # the case's chats holds the original, whose time the case cannot know.
         collected = lookups.chats if lookups.chats is not None else collected_chats(inputs.posts)
         data = {"forwards": len(fwd), "origins": origins}
+        # Collected live, a forward gives its original's date (date_by_originals moved the call there).
+        dated = fwd[fwd["copied_at"].notna()] if "copied_at" in fwd else fwd.iloc[0:0]
+        if len(dated):
+            first = dated.sort_values("posted_at", kind="stable").iloc[0]
+            data["dated"] = {"forwards": len(dated), "first": first["posted_at"],
+                             "lead_h": (first["copied_at"] - first["posted_at"]) / pd.Timedelta(hours=1)}
         if collected is not None:
-            data["uncollected"] = [o for o in origins if o not in collected]
+            undated = set(fwd.loc[~fwd["post_id"].isin(set(dated["post_id"])), "forwarded_from"].astype(str))
+            data["uncollected"] = [o for o in origins if o not in collected and o in undated]
         add("forwards", data, None, list(fwd["post_id"]))
-    span_h = (grp["posted_at"].max() - grp["posted_at"].min()) / pd.Timedelta(hours=1)
+    # The posts' own times (a forward dated by its original was still posted here when it was).
+    seen = grp["copied_at"].fillna(grp["posted_at"]) if "copied_at" in grp else grp["posted_at"]
+    span_h = (seen.max() - seen.min()) / pd.Timedelta(hours=1)
     platforms = sorted(set(grp["platform"].astype(str))) if "platform" in grp else []
     add("spread", {"calls": len(grp), "chats": grp["chat"].nunique(), "platforms": platforms,
-                   "first": grp["posted_at"].min(), "last": grp["posted_at"].max(), "span_h": span_h},
+                   "first": seen.min(), "last": seen.max(), "span_h": span_h},
         None, list(grp["post_id"]))
 
 

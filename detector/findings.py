@@ -141,6 +141,14 @@ def _forwards(d: dict, names) -> str:
     origins = sorted({names(o) for o in d["origins"]})
     forwards = "1 of the calls is a forward" if d["forwards"] == 1 else f"{d['forwards']} of the calls are forwards"
     text = f"{forwards} (from {', '.join(origins)})."
+    dated = d.get("dated")
+    if dated:
+        which = ("It carries" if d["forwards"] == 1 else "All carry" if dated["forwards"] == d["forwards"]
+                 else f"{dated['forwards']} of them {agree(dated['forwards'], 'carries', 'carry')}")
+        text += (f" {which} the original's date, as a live collection gives it: the earliest original was posted at "
+                 f"{_t(dated['first'])} UTC, {duration(dated['lead_h'])} before its copy here; the tests date "
+                 f"{agree(dated['forwards'], 'that call', 'those calls')} by {agree(dated['forwards'], 'its', 'their')} "
+                 f"original{agree(dated['forwards'], '', 's')}.")
     outside = sorted({names(o) for o in d.get("uncollected", [])})
     if outside:
         text += (f" {', '.join(outside)} {agree(len(outside), 'is', 'are')} not among the collected chats: the "

@@ -63,6 +63,9 @@ TABLES: dict[str, dict[str, str]] = {
         "reply_to": "VARCHAR",
         "views": "BIGINT",
         "forwards": "BIGINT",
+        # when a forward's original was posted, where the source gives it (Telethon's fwd_from.date;
+        # Desktop exports do not). Last, so that a case written before it gains it by ALTER TABLE.
+        "forwarded_at": "TIMESTAMPTZ",
     },
     "exposure": {
         "source_id": "VARCHAR",
@@ -126,8 +129,8 @@ TABLES: dict[str, dict[str, str]] = {
 # order. Lists and dicts are stored as JSON text (Case.derived decodes them).
 DERIVED: dict[str, tuple[str, ...]] = {
     "calls": ("post_id", "is_call", "kind", "confidence", "p_call", "targets", "requested_policy", "language",
-              "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from", "review",
-              "reviewer", "reviewed_at", "review_note", "translation", "machine_kind"),
+              "platform", "chat", "chat_title", "author", "posted_at", "text", "forwarded_from", "forwarded_at",
+              "review", "reviewer", "reviewed_at", "review_note", "translation", "machine_kind"),
     "pairs": ("post_a", "post_b", "similarity", "chat_a", "chat_b", "lag_seconds"),
     "clusters": ("cluster_id", "post_id", "chat", "posted_at", "is_first"),
     "forwards": ("source", "source_name", "chat", "posts", "first_at"),

@@ -36,6 +36,25 @@ def _ddl(table: str) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table}" ({cols})'
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """Give a case written by an older version the columns declared since, at the end.
+
+    Rows are inserted by position (:func:`_select_cast`), so a stored table must hold the
+    declared columns in order: new columns are declared last and added here empty; any other
+    difference is a case this version cannot write to.
+    """
+    stored = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                        "ORDER BY ordinal_position", [table]).fetchall()]
+    declared = list(TABLES[table])
+    if stored == declared:
+        return
+    if stored != declared[:len(stored)]:
+        raise DetectorError(f"{path.name}: table {table} has columns {stored}, which this version cannot read",
+                            hint=f"expected {declared}; analyse it with the version that wrote it")
+    for col in declared[len(stored):]:
+        con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {TABLES[table][col]}').fetchall()
+
+
 def _select_cast(table: str, frame_name: str) -> str:
     cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in TABLES[table].items())
     return f"SELECT {cols} FROM {frame_name}"
@@ -166,6 +185,7 @@ class Case:
                 con.execute("SET TimeZone = 'UTC'").fetchall()
                 for table in TABLES:
                     con.execute(_ddl(table)).fetchall()
+                    _add_new_columns(con, table, path)
                 for (left,) in con.execute("SELECT table_name FROM information_schema.tables WHERE "
                                            "starts_with(table_name, ?)", [STAGING]).fetchall():
                     con.execute(f'DROP TABLE "{left}"').fetchall()   # a killed ingest's staged rows

@@ -210,3 +210,42 @@ def test_copies_of_a_call_join_one_campaign_but_a_template_reused_weeks_later_st
     groups = group_calls(calls, pairs).to_dict()
     assert groups["a"] == groups["b"] != groups["c"]
     assert len(set(group_calls(calls, pairs, copy_gap=pd.Timedelta(days=30)).to_numpy())) == 1
+
+
+def test_a_late_forward_whose_original_came_before_the_notices_is_dated_by_its_original():
+    """Collected live, a forward carries its original's date: late copies of a call posted before
+    the notices began are not reactions, and the finding says when the original was posted."""
+    two = pd.concat([_burst_after(T0), _burst_after(T0, target=W2)]).reset_index(drop=True)
+    two["notice_id"] = [f"n{i}" for i in range(len(two))]
+    copies = [T0 + pd.Timedelta(hours=7), T0 + pd.Timedelta(hours=9)]
+    as_exported = _case(copies, two, targets=[[V, W2]] * 2)
+    as_exported.posts["forwarded_from"] = as_exported.calls["forwarded_from"] = "Штаб <b>"
+    campaigns, _, _, reactions = build_campaigns(as_exported)
+    assert campaigns["tier"].iloc[0] == "weak" and reactions["reaction"].all()
+
+    live = _case(copies, two, targets=[[V, W2]] * 2)
+    live.posts["forwarded_from"] = live.calls["forwarded_from"] = "Штаб <b>"
+    live.calls["forwarded_at"] = [T0 - pd.Timedelta(minutes=30), pd.NaT]
+    campaigns, findings, _, reactions = build_campaigns(live)
+    assert campaigns["tier"].iloc[0] in ("moderate", "strong")
+    dated = reactions.set_index("post_id")
+    assert not dated.loc["tg:c:0", "reaction"].any() and dated.loc["tg:c:1", "reaction"].all()
+    assert (dated.loc["tg:c:0", "posted_at"] == T0 - pd.Timedelta(minutes=30)).all()
+    text = findings[findings["kind"] == "forwards"]["text"].iloc[0]
+    assert ("1 of them carries the original's date, as a live collection gives it" in text and
+            "the earliest original was posted at 2024-03-01 11:30 UTC, 7 h 30 min before its copy here" in text)
+    assert "Штаб <b> is not among the collected chats" in text      # the other forward is undated
+    spread = findings[findings["kind"] == "spread"]["text"].iloc[0]
+    assert "between 2024-03-01 19:00 and 2024-03-01 21:00 UTC" in spread   # the copies' own times
+
+
+def test_a_forwards_original_date_never_moves_a_call_later_or_before_the_period():
+    from detector.features.reaction import date_by_originals
+
+    calls = pd.DataFrame({"posted_at": pd.to_datetime([T0, T0, T0, T0], utc=True),
+                          "forwarded_at": [T0 + pd.Timedelta(hours=2), T0 - pd.Timedelta(days=400), None,
+                                           T0 - pd.Timedelta(hours=1)]})
+    out = date_by_originals(calls, T0 - pd.Timedelta(days=60))
+    assert out["posted_at"].tolist() == [T0, T0 - pd.Timedelta(days=60), T0, T0 - pd.Timedelta(hours=1)]
+    assert out["copied_at"].isna().tolist() == [True, False, True, False]
+    assert date_by_originals(calls.drop(columns="forwarded_at"), T0)["copied_at"].isna().all()

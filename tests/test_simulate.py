@@ -601,6 +601,23 @@ def test_partial_campaign_records_which_calls_were_observed(cases):
     _check_campaigns(folder)
 
 
+def test_truth_keeps_each_collected_forwards_original_time_which_exports_drop(cases):
+    """Desktop exports name a forward's origin only; truth.json keeps its original's time, what a
+    live collection would have given (bench/accuracy.py --live-forwards uses it)."""
+    for family in ("campaign", "partial"):
+        folder = cases[family]
+        truth = _truth(folder)
+        originals = {f["post_id"]: f["forwarded_at"] for f in truth["forward_originals"]}
+        forwards = [(c, x) for c in truth["campaigns"] for x in c["calls"]
+                    if x["kind"] == "forward" and x["observed"]]
+        assert forwards, family
+        for c, ref in forwards:
+            origins = {x["posted_at"] for x in c["calls"] if x["kind"] == "origin"}
+            assert originals[ref["post_id"]] in origins and originals[ref["post_id"]] <= ref["posted_at"]
+        exported = "".join(p.read_text(encoding="utf-8") for p in folder.glob("telegram/*/result.json"))
+        assert '"forwarded_from"' in exported and "forwarded_at" not in exported
+
+
 def test_multichannel_says_which_channel_each_event_concerns(cases):
     folder = cases["multichannel"]
     truth, rows = _truth(folder), _notices(folder)

@@ -144,6 +144,8 @@ def test_forward_from_a_channel_keeps_its_id_and_post():
     assert row["forwarded_from_id"] == "tg987654321"   # the same key form as ``chat``: chains join on it
     assert row["forwarded_post"] == "77"
     assert row["forwarded_from"] == "tg987654321"
+    assert row["forwarded_at"] == T0                   # the original's date: a late copy is dated by it
+    assert message_to_row(_post(12), "calls", "Calls channel")["forwarded_at"] is None
 
 
 def test_forward_from_a_hidden_sender_keeps_the_name():
@@ -388,3 +390,41 @@ def test_demo_through_the_cli_builds_analyses_and_ranks(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "demo.duckdb")])
     assert result.exit_code == 0, result.output
     assert "#1 " in result.output and "tier strong" in result.output
+
+
+def test_a_case_written_before_forward_dates_gains_the_column_and_stores_them(tmp_path):
+    """Posts gained ``forwarded_at`` (the original's date) as their last column: a case written
+    without it is given it, empty, when next opened for writing, and live rows fill it."""
+    import duckdb
+
+    from detector.schema import TABLES
+
+    db = tmp_path / "case.duckdb"
+    old = {c: t for c, t in TABLES["posts"].items() if c != "forwarded_at"}
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE posts (" + ", ".join(f'"{c}" {t}' for c, t in old.items()) + ")")
+    con.execute("INSERT INTO posts (post_id, chat, text) VALUES ('telegram:tgold:1', 'tgold', 'old row')")
+    con.close()
+    original = T0 - timedelta(hours=6)
+    fwd = _post(2, fwd_from=MessageFwdHeader(date=original, from_id=PeerChannel(channel_id=987654321),
+                                             channel_post=77))
+    client = FakeTelegram({"calls": (_channel("calls"), [_post(1), fwd])})
+    collect_telegram(["calls"], db_path=db, client_factory=_factory(client), progress=False, environ=SECRETS)
+    with Case.open(db, read_only=True) as case:
+        posts = case.table("posts").set_index("post_id")
+    assert list(posts.reset_index().columns) == list(TABLES["posts"])
+    assert pd.isna(posts.loc["telegram:tgold:1", "forwarded_at"])
+    assert posts.loc[f"telegram:tg{CHANNEL_ID}:2", "forwarded_at"] == pd.Timestamp(original)
+    assert pd.isna(posts.loc[f"telegram:tg{CHANNEL_ID}:1", "forwarded_at"])
+
+
+def test_a_case_whose_posts_table_this_version_cannot_read_is_refused_by_name(tmp_path):
+    import duckdb
+
+    db = tmp_path / "odd.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE posts (post_id VARCHAR, surprise VARCHAR)")
+    con.close()
+    with pytest.raises(DetectorError, match="odd.duckdb: table posts has columns"):
+        with Case.open(db):
+            pass

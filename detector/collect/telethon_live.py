@@ -181,6 +181,8 @@ def message_to_row(msg: Message, channel_username: str | None, channel_title: st
         "reply_to": str(msg.reply_to_msg_id) if msg.reply_to_msg_id else None,
         "views": msg.views,
         "forwards": msg.forwards,
+        # the original's date: a late copy of an early call is dated by it (detector.features.reaction)
+        "forwarded_at": fwd.date if fwd else None,
     }
 
 

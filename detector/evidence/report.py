@@ -471,7 +471,8 @@ def _methods(d: PacketData) -> Section:
                               f"before it, or had at least {P.min_alarm_notices} notices in the {d.params.window_h} h "
                               f"before it and {P.reaction_ratio:g} times its own average rate. Reactions are left "
                               f"out of both tests; a campaign whose calls are all reactions is never strong or "
-                              f"moderate. Each campaign also reports the notices in the {d.params.window_h} h before "
+                              f"moderate. A Telegram forward collected live carries its original's date and is "
+                              f"dated by it when that is earlier (a late copy of an earlier call). Each campaign also reports the notices in the {d.params.window_h} h before "
                               f"and after its first call and the window before that (a pre-trend check)."),
         ("Human review", "an analyst may confirm or reject each call and cited post before a packet is built, "
                          "and mark any collected post the classifier missed as a call or claim of success "

@@ -48,6 +48,28 @@ def _per_target_hours(notices: pd.DataFrame) -> dict[str, np.ndarray]:
     return {t: hours[bounds[i]:bounds[i + 1]] for i, t in enumerate(targets)}
 
 
+def date_by_originals(calls: pd.DataFrame, earliest: pd.Timestamp) -> pd.DataFrame:
+    """Calls dated by when they were first posted.
+
+    A forward collected live carries its original's date (``forwarded_at``, Telethon's
+    ``fwd_from.date``; Desktop exports do not give it). When that is earlier than the copy, the
+    call existed from then on, in its origin chat, so the reaction rule and the tests date it
+    there: a late copy of an early call is not a reaction, and what followed the original is what
+    the call may have caused. ``posted_at`` becomes that date, not before ``earliest`` (the
+    observation period's start, where the tests' hours begin); ``copied_at`` keeps the copy's own
+    time where the date moved (NaT elsewhere).
+
+    calls : DataFrame[posted_at, forwarded_at (optional), …]; returns a copy with ``copied_at``.
+    """
+    posted = pd.to_datetime(calls["posted_at"], utc=True)
+    original = (pd.to_datetime(calls["forwarded_at"], utc=True) if "forwarded_at" in calls
+                else pd.Series(pd.NaT, index=calls.index, dtype=posted.dtype))
+    original = original.astype(posted.dtype).clip(lower=pd.Timestamp(earliest))
+    moved = original.notna() & (original < posted)
+    return calls.assign(posted_at=posted.where(~moved, original),
+                        copied_at=posted.where(moved, pd.NaT).astype(posted.dtype))
+
+
 def reaction_flags(pairs: pd.DataFrame, notices: pd.DataFrame, period_hours: float, window_h: float,
                    enforced_lookback_h: float, min_notices: int, ratio: float) -> pd.DataFrame:
     """Flag each (call, target) pair posted after enforcement on the target had begun.

@@ -52,7 +52,7 @@ class Events:
             if chat.platform == "telegram" and origin_chat.platform == "telegram" and r < 0.45:
                 t = slow or origin.t + int(self.lognormal(0.4, 0.9) * HOUR) + 20
                 q = self.post(chat, t, list(origin.parts), "call", lang=origin.lang,
-                              forwarded_from=origin_chat.title, author=chat.title)
+                              forwarded_from=origin_chat.title, forwarded_at=origin.t, author=chat.title)
                 out.append((chat, q, "forward"))
                 continue
             median = 1.2 if chat.platform == "telegram" else 2.5

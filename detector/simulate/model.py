@@ -89,6 +89,7 @@ class _Post:
     #                               thanks, news_quote, reaction
     lang: str = ""
     forwarded_from: str | None = None
+    forwarded_at: int | None = None   # the original's time (what a live collection gives; exports do not)
     media: str | None = None      # photo | video | image | sticker | audio
     edited: int | None = None
     pin: _Post | None = None      # Telegram pin_message service: the pinned post

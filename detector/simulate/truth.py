@@ -162,6 +162,11 @@ def _truth(case: _Case, notices: list[_Notice], views: list) -> dict:
                         for (a, b, ch), cause in zip(case.suspensions, case.suspension_causes, strict=True)],
         "chats": chats,
         "unexported_chats": unexported,
+        # every collected forward's original time: Desktop exports drop it, a live collection
+        # (Telethon's fwd_from.date) keeps it; bench/accuracy.py --live-forwards stands in for one
+        "forward_originals": [{"post_id": f"telegram:{c.key}:{q.msg_id}", "forwarded_at": _iso(q.forwarded_at)}
+                              for c in case.chats if c.exported and c.platform == "telegram"
+                              for q in c.posts if q.forwarded_at is not None],
         "counts": {
             "videos": case.n_total,
             "notices": len(notices),
