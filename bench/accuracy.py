@@ -81,7 +81,8 @@ def date_forwards_as_live(db: Path, truth: dict) -> int:
     rows = [(f["forwarded_at"], f["post_id"]) for f in truth.get("forward_originals", [])]
     con = duckdb.connect(str(db))
     try:
-        con.executemany("UPDATE posts SET forwarded_at = CAST(? AS TIMESTAMPTZ) WHERE post_id = ?", rows)
+        if rows:
+            con.executemany("UPDATE posts SET forwarded_at = CAST(? AS TIMESTAMPTZ) WHERE post_id = ?", rows)
         return con.execute("SELECT count(*) FROM posts WHERE forwarded_at IS NOT NULL").fetchall()[0][0]
     finally:
         con.close()

@@ -153,7 +153,9 @@ def _forwards(d: dict, names) -> str:
     if outside:
         text += (f" {', '.join(outside)} {agree(len(outside), 'is', 'are')} not among the collected chats: the "
                  f"original{agree(len(outside), '', 's')} may be older than the copies here (and older than the "
-                 f"notices); collecting {agree(len(outside), 'it', 'them')} would date the call.")
+                 f"notices); collecting {agree(len(outside), 'it', 'them')}, or "
+                 f"{agree(d['forwards'], 'this forward', 'these forwards')} live (detector collect), "
+                 f"would date the call.")
     return text
 
 

@@ -196,7 +196,7 @@ def test_a_call_forwarded_from_a_chat_that_was_not_collected_says_where_its_orig
     text = findings[findings["kind"] == "forwards"]["text"].iloc[0]
     assert text.startswith("2 of the calls are forwards (from C, Штаб «Правда» <b>).")
     assert "Штаб «Правда» <b> is not among the collected chats" in text and "C is not" not in text
-    assert "collecting it would date the call" in text
+    assert "collecting it, or these forwards live (detector collect), would date the call" in text
 
 
 def test_copies_of_a_call_join_one_campaign_but_a_template_reused_weeks_later_starts_another():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from telegram_web_server import TCHAN, TCHANTEST_ID, Server, saved_messages
@@ -206,3 +208,49 @@ def test_fixtures_are_listed_in_sources():
     listed = (Path(TCHAN).parent / "SOURCES.md").read_text(encoding="utf-8")
     for path in TCHAN.glob("*.html"):
         assert path.name in listed
+
+
+def _planted_forward(message_id: int, when: datetime, origin_url: str) -> str:
+    """The real saved forward (tchantest/89) as message ``message_id`` at ``when``, forwarded from ``origin_url``."""
+    from telegram_web_server import _view_token
+
+    raw = (TCHAN / "forwarded_text_message.html").read_text(encoding="utf-8")
+    out = raw.replace('data-post="tchantest/89"', f'data-post="tchantest/{message_id}"')
+    out = out.replace('href="https://t.me/some_user"', f'href="{origin_url}"')
+    out = out.replace("https://t.me/tchantest/89", f"https://t.me/tchantest/{message_id}")
+    out = out.replace("2023-02-24T12:13:31+00:00", when.isoformat())
+    out = re.sub(r'data-view="[^"]+"', f'data-view="{_view_token(TCHANTEST_ID, message_id)}"', out)
+    assert origin_url in out and when.isoformat() in out
+    return out
+
+
+def test_forwards_from_public_channels_are_dated_by_their_originals_preview(tmp_path):
+    """The preview links a forward's original post but does not date it; the origin's own preview
+    does. A forward from a channel without a preview, or from a user, stays undated."""
+    from detector.collect.telegram_web import forward_origin
+
+    assert forward_origin("https://t.me/origin_chan/500") == ("origin_chan", 500)
+    assert forward_origin("https://t.me/some_user") is None and forward_origin("https://t.me/c/123/45") is None
+    db = tmp_path / "case.duckdb"
+    original = datetime(2023, 2, 20, 6, 15, tzinfo=UTC)
+    with Server() as srv:
+        for mid in range(480, 520):     # the original sits among other posts, two pages back
+            srv.state.plant("origin_chan", mid, datetime(2023, 2, 19, tzinfo=UTC).replace(hour=mid % 24),
+                            f"post {mid}")
+        srv.state.plant("origin_chan", 500, original, "Report these videos: https://youtu.be/abcdefghijk")
+        srv.state.channels["tchantest"][95] = _planted_forward(95, datetime(2023, 2, 25, 9, 0, tzinfo=UTC),
+                                                               "https://t.me/origin_chan/500")
+        srv.state.channels["tchantest"][96] = _planted_forward(96, datetime(2023, 2, 25, 9, 5, tzinfo=UTC),
+                                                               "https://t.me/hidden_chan/7")
+        report = collect_telegram(["tchantest"], db_path=db, web=True, preview_client=_client(srv))
+        asked = [r for r in srv.state.requests if "origin_chan" in r or "hidden_chan" in r]
+    assert report.problems == []
+    assert asked == ["/s/hidden_chan?before=8", "/s/origin_chan?before=501"]     # one page each, no more
+    with Case.open(db, read_only=True) as case:
+        posts = case.table("posts").set_index("message_id")
+        pages = case.query("SELECT channel, url, message_ids FROM web_pages WHERE channel = 'origin_chan'")
+        detail = json.loads(case.table("sources")["detail"].iloc[0])
+    assert posts.loc["95", "forwarded_at"] == pd.Timestamp(original)
+    assert pd.isna(posts.loc["96", "forwarded_at"]) and pd.isna(posts.loc["89", "forwarded_at"])
+    assert len(pages) == 1 and pages["url"].iloc[0].endswith("/s/origin_chan?before=501")  # kept as provenance
+    assert detail["forwards_dated"] == 1 and detail["dating_pages"][0]["originals"] == [500]

@@ -4,8 +4,10 @@ Telegram serves a read-only preview of every public channel that allows it: abou
 per page, newest last, and ``?before=<message id>`` for the page before. It needs no API id, no
 phone number and no session, so no researcher's account can be banned for reading it. It shows
 what a visitor sees: text with its links, date, views, forwarded-from, replies, the "edited"
-mark, media kinds and the post signature. It does not show forward counts, the forward's
-original id, or anything of a channel without a public preview.
+mark, media kinds and the post signature. It does not show forward counts, a forward's
+original date, or anything of a channel without a public preview; a forward from a public
+channel links its original post, whose date :func:`date_forwards_web` reads off that channel's
+preview (a late copy of an early call is dated by it).
 
 Three layers, like every collector:
 
@@ -318,6 +320,7 @@ def record_to_row(record: dict, username: str, title: str | None) -> dict[str, A
         "reply_to": str(record["reply_to"]) if record.get("reply_to") else None,
         "views": record.get("views"),
         "forwards": None,
+        "forwarded_at": record.get("forwarded_at"),
     }
 
 
@@ -335,6 +338,7 @@ class FetchedPage:
     elapsed_s: float = 0.0
     location: str | None = None      # where a redirect pointed
     taken: list[int] = field(default_factory=list)   # ids of the posts taken from this page
+    dated: list[int] = field(default_factory=list)   # ids of originals whose date a forward took from it
 
     @property
     def sha256(self) -> str:
@@ -427,6 +431,72 @@ def _is_redirect_away(page: FetchedPage) -> bool:
     return 300 <= page.status < 400
 
 
+#: Preview pages read per channel collected to date its forwards (one request each, made politely).
+DATING_PAGES = 20
+
+
+def forward_origin(url: str | None) -> tuple[str, int] | None:
+    """(username, message id) of a forward's original when the preview links it as a public
+    channel's post (``https://t.me/<name>/<id>``); None for a user, a private channel
+    (``t.me/c/…``) or no link."""
+    if not url:
+        return None
+    parts = [p for p in urlparse(url).path.split("/") if p]
+    if len(parts) != 2 or not parts[1].isdigit():
+        return None
+    name = channel_username(parts[0])
+    return (name, int(parts[1])) if name else None
+
+
+def date_forwards_web(client: PreviewClient, records: Iterable[dict], channel: str,
+                      max_pages: int = DATING_PAGES, stats: dict | None = None) -> list[FetchedPage]:
+    """Give the forwards among ``records`` their original's date, read off the origin's preview.
+
+    The preview links a forward from a public channel to its original post but does not date it;
+    the origin's page that holds the post does (``?before=<id + 1>`` ends at it, and holds about
+    twenty posts, so forwards of nearby posts share a page). Originals in ``channel`` itself are
+    dated from ``records``. At most ``max_pages`` pages are read; an origin without a public
+    preview is given up at its first page. Sets ``record["forwarded_at"]`` where found and
+    returns the pages read, each with the originals it dated in ``page.dated``.
+    """
+    stats = {} if stats is None else stats
+    records = list(records)
+    own = {r["message_id"]: r["posted_at"] for r in records}
+    wanted: dict[str, set[int]] = {}
+    for r in records:
+        origin = forward_origin(r.get("forwarded_url")) if r.get("forwarded_from") else None
+        if origin:
+            wanted.setdefault(origin[0], set()).add(origin[1])
+    known: dict[tuple[str, int], datetime] = {(channel, mid): t for mid, t in own.items() if t is not None}
+    pages: list[FetchedPage] = []
+    for origin in sorted(wanted):
+        missing = sorted((mid for mid in wanted[origin] if (origin, mid) not in known), reverse=True)
+        while missing and len(pages) < max_pages:
+            try:
+                page = client.fetch(origin, missing[0] + 1)
+            except ChannelUnavailable:
+                break
+            pages.append(page)
+            parsed = parse_page(page.body, page.url) if page.status == 200 else None
+            if parsed is None or parsed.kind == "no_preview":
+                stats.setdefault("forwards_undatable", []).append(origin)
+                break
+            for rec in parsed.records:
+                if rec["posted_at"] is not None:
+                    known[(origin, rec["message_id"])] = rec["posted_at"]
+            page.dated = [mid for mid in missing if (origin, mid) in known]
+            # a deleted original is not on its page: give it up rather than read the page again
+            missing = [mid for mid in missing[1:] if (origin, mid) not in known]
+    dated = 0
+    for r in records:
+        origin = forward_origin(r.get("forwarded_url")) if r.get("forwarded_from") else None
+        if origin and origin in known:
+            r["forwarded_at"] = known[origin]
+            dated += 1
+    stats["forwards_dated"] = stats.get("forwards_dated", 0) + dated
+    return pages
+
+
 def collect_channel_web(client: PreviewClient, channel: str, since: datetime | None = None, min_id: int = 0,
                         limit: int | None = None, max_pages: int | None = None,
                         stats: dict | None = None) -> tuple[list[dict], int, list[FetchedPage]]:
@@ -496,6 +566,7 @@ def collect_channel_web(client: PreviewClient, channel: str, since: datetime | N
         before = min(parsed.before, oldest)
     if records:
         last_id = max(last_id, max(records))
+    pages += date_forwards_web(client, records.values(), channel, stats=stats)
     return _rows(records, channel, title, stats), last_id, pages
 
 
@@ -521,6 +592,9 @@ def _posts_parsed(rows: list[dict], result: ChannelResult, since: datetime | Non
               "services_skipped": stats.get("services_skipped", 0), "media": stats.get("media", {}),
               "pages": [{"url": p.url, "sha256": p.sha256, "status": p.status, "fetched_at": p.fetched_at.isoformat(),
                          "posts": len(p.taken)} for p in pages if p.taken],
+              "forwards_dated": stats.get("forwards_dated", 0),
+              "dating_pages": [{"url": p.url, "sha256": p.sha256, "status": p.status,
+                                "fetched_at": p.fetched_at.isoformat(), "originals": p.dated} for p in pages if p.dated],
               "problem": result.problem, "via": "t.me/s web preview"}
     return Parsed(kind="telegram_web", frames={"posts": conform(pd.DataFrame(rows), "posts")}, detail=detail)
 
@@ -560,7 +634,7 @@ def collect_channels_web(channels: Iterable[str], since: datetime | str | None, 
             rows, result.last_id, result.problem = exc.rows, exc.last_id, exc.reason
         result.chat, result.title, result.collected = stats.get("chat"), stats.get("title"), len(rows)
         result.added = save(_posts_parsed(rows, result, since_utc, stats, pages) if rows else None, result,
-                            [p for p in pages if p.taken])
+                            [p for p in pages if p.taken or p.dated])
         if on_channel:
             on_channel(result)
     return report
