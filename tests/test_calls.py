@@ -21,6 +21,7 @@ from detector.features.calls import (
     post_targets,
     read_labelled,
     read_real,
+    reported_calls,
     requested_policy,
     save_call_model,
 )
@@ -470,3 +471,36 @@ def test_the_imperative_of_every_takedown_verb_names_reporting(text):
     """The lexicon had the infinitives ("заблокировать", "забанить") but not the imperatives a call
     uses, so "Заблокируйте этот канал" did not even reach the classifier."""
     assert mentions_reporting([text])[0]
+
+
+# News and commentary quote calls: the words of the call are there, the writer urges no one.
+REPORTED_CALLS = [
+    "The channel called on its followers to mass report the archive's videos, a spokesperson said.",
+    'The post said: "Report every one of these videos for harassment: https://youtu.be/abcdefghijk"',
+    "Канал призвал подписчиков массово пожаловаться на видео архива https://youtu.be/abcdefghijk",
+    "Блогер звернулася із закликом до підписників поскаржитися на канал архіву.",
+    "«Арна» оқырмандарын видеоларға шағым түсіруге шақырды. Жазбада: «Әр видеоға шағым жіберіңдер» делінген.",
+    "该频道呼吁粉丝举报这些视频。",
+]
+OWN_CALLS = [
+    "Все дружно жмём «Пожаловаться» под видео https://youtu.be/abcdefghijk",    # a button in quotes
+    'He wrote: "report him". Report him too, everyone! https://youtu.be/abcdefghijk',  # quoted, then urged
+    "Report this video, it calls for violence: https://youtu.be/abcdefghijk",    # a frame word, and an urge
+    "Бұл видеоны репорттаңыздар, зорлыққа шақырады https://youtu.be/abcdefghijk",
+]
+
+
+def test_a_post_that_quotes_or_reports_someone_elses_call_reports_it():
+    """Every report word in quotation marks or in reported speech ("called on its followers to
+    report", "призвал", "шақырды"), with a frame and no urging of the writer's own outside them."""
+    norm = [normalise_post_text(t) for t in REPORTED_CALLS + OWN_CALLS]
+    assert reported_calls(norm).tolist() == [True] * len(REPORTED_CALLS) + [False] * len(OWN_CALLS)
+
+
+def test_a_news_post_quoting_a_call_is_not_a_call_but_the_call_itself_is(model):
+    quoted = ("«Правда» каналы оқырмандарын видеоларға шағым түсіруге шақырды. Жазбада: «Каждому по жалобе на "
+              "каждое видео: https://youtu.be/abcdefghijk — Дискриминация или оскорбления — и отправить» делінген.")
+    call = "Каждому по жалобе на каждое видео: https://youtu.be/abcdefghijk — Дискриминация или оскорбления — и отправить"
+    out = classify_calls(_posts([quoted, call]), model)
+    assert out["kind"].tolist() == ["other", "call"]
+    assert out["p_call"].iloc[0] >= 0.5        # the model reads the quoted words; the rule tells them apart

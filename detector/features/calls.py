@@ -74,6 +74,7 @@ from detector.features.context import (
 )
 from detector.features.cueview import cue_view_vectorizer, cue_window_vectorizer
 from detector.features.mood import MoodCues, reporting_word
+from detector.features.quoting import quoting_patterns, reports_a_call
 from detector.ids import canonical_target, extract_urls
 from detector.params import worker_count
 from detector.vocab import POLICIES
@@ -781,22 +782,42 @@ def mentions_reporting(texts, lexicon_path: str | Path = LEXICON_PATH) -> np.nda
     return gate_cues(texts, lexicon_path)[0]
 
 
+@functools.lru_cache(maxsize=4)
+def _quoting(path: str):
+    return quoting_patterns(load_lexicon(path))
+
+
+def reported_calls(normalised_texts, lexicon_path: str | Path = LEXICON_PATH) -> np.ndarray:
+    """Per normalised text: does it only quote or report someone else's call
+    (:func:`detector.features.quoting.reports_a_call`)? Such a text is never a call."""
+    patterns = _quoting(str(lexicon_path))
+    return np.array([reports_a_call(t, *patterns) for t in normalised_texts], dtype=bool)
+
+
 def _decide_texts(probs: pd.DataFrame, texts, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_decide` with both gates of the texts applied (a call names reporting, a boast a removal)."""
+    """:func:`_decide` with both gates of the texts applied (a call names reporting, a boast a
+    removal), and quoted calls told apart."""
     reporting, removal = gate_cues(texts)
-    return _decide(probs, threshold, removal=removal, reporting=reporting)
+    likely = np.flatnonzero(reporting & (probs["p_call"].to_numpy() >= threshold))
+    quoted = np.zeros(len(probs), dtype=bool)
+    quoted[likely] = reported_calls([normalise_post_text(texts[i]) for i in likely])
+    return _decide(probs, threshold, removal=removal, reporting=reporting, quoted=quoted)
 
 
 def _decide(probs: pd.DataFrame, threshold: float, removal: np.ndarray | None = None,
-            reporting: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            reporting: np.ndarray | None = None, quoted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """kind and confidence per row: a call at ``p_call >= threshold``, else the likelier of the rest.
 
     ``removal`` (per row): whether the text claims a removal; a row without one is never a boast.
     ``reporting`` (per row): whether the text names reporting; a row without it is never a call.
+    ``quoted`` (per row): whether the text only quotes or reports someone else's call
+    (:func:`reported_calls`); such a row is never a call.
     """
     is_call = probs["p_call"].to_numpy() >= threshold
     if reporting is not None:
         is_call &= reporting
+    if quoted is not None:
+        is_call &= ~quoted
     boast = probs["p_boast"].to_numpy() >= probs["p_other"].to_numpy()
     if removal is not None:
         boast &= removal
@@ -1111,8 +1132,13 @@ def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, pref
         probs = _probabilities_of(texts, scored, model, normalised)
         for k in KINDS:
             p[k][scored] = probs[f"p_{k}"].to_numpy()
+        # Quoted calls are told apart only where the model reads a call (a few rows).
+        likely = np.flatnonzero(reporting[scored] & (probs["p_call"].to_numpy() >= threshold))
+        quoted = np.zeros(len(scored), dtype=bool)
+        quoted[likely] = reported_calls([normalised[scored[j]] if scored[j] in normalised
+                                         else normalise_post_text(texts[scored[j]]) for j in likely])
         kind[scored], confidence[scored] = _decide(probs, threshold, removal=removal[scored],
-                                                   reporting=reporting[scored])
+                                                   reporting=reporting[scored], quoted=quoted)
     described = np.flatnonzero(kind != "other") if prefilter else np.arange(n)
     # Only the described rows' links and stored targets are read (most posts are chatter).
     urls, stored = _column_at(posts, "urls", described), _column_at(posts, "targets", described)
