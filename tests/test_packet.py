@@ -351,3 +351,29 @@ def test_a_call_at_telegrams_maximum_length_does_not_stop_the_packet(case_db, to
     assert files["report.pdf"].startswith(b"%PDF")
     assert text in files["calls.csv"].decode("utf-8")           # the exact text stays in the CSV
     assert text in html.unescape(files["report.html"].decode("utf-8"))
+
+
+def test_a_forward_dated_by_its_original_shows_that_date_in_the_packet(case_db, top, tmp_path):
+    """A live collection dates a forward by its original; the packet's calls.csv and findings.json
+    give that date beside the forward's own, so a reviewer can check what the tests dated it by."""
+    import csv
+
+    import pandas as pd
+
+    db = tmp_path / "case.duckdb"
+    shutil.copy(case_db, db)
+    with Case.open(db) as case:
+        forwards = case.query("SELECT post_id, posted_at FROM posts WHERE forwarded_from IS NOT NULL AND post_id IN "
+                              f"({', '.join('?' * len(top['call_post_ids']))})", list(top["call_post_ids"]))
+        assert len(forwards), "the top campaign of the mixed case has a forwarded call"
+        post_id, posted_at = forwards.iloc[0]["post_id"], forwards.iloc[0]["posted_at"]
+        original = posted_at - pd.Timedelta(minutes=45)
+        case.con.execute("UPDATE posts SET forwarded_at = ? WHERE post_id = ?", [original.to_pydatetime(), post_id])
+    analyze_case(db)
+    packet = build_packet(db, top["id"], tmp_path / "p.zip")
+    with zipfile.ZipFile(packet) as zf:
+        calls = {c["post_id"]: c for c in csv.DictReader(io.StringIO(zf.read("calls.csv").decode("utf-8")))}
+        posts = json.loads(zf.read("findings.json"))["rows"]["posts"]
+    stamp = original.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert calls[post_id]["forwarded_original_at_utc"] == stamp and posts[post_id]["forwarded_original_at"] == stamp
+    assert all(c["forwarded_original_at_utc"] == "" for pid, c in calls.items() if pid != post_id)

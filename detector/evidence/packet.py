@@ -259,13 +259,15 @@ def _plain(v):
 def _calls_table(d: PacketData) -> tuple[list[str], list[list]]:
     cols = ["post_id", "platform", "chat", "chat_title", "chat_letter", "message_id", "author", "posted_at_utc",
             "posted_at_local", "language", "requested_policy", "classifier_confidence", "classifier_kind", "p_call",
-            "targets", "forwarded_from", "permalink", "source_file", "source_sha256", "source_ref", "review",
+            "targets", "forwarded_from", "forwarded_original_at_utc", "permalink", "source_file", "source_sha256",
+            "source_ref", "review",
             "reviewer", "reviewed_at_utc", "review_note", "translation", "why_a_call", "text"]
     rows = [[p.post_id, p.platform, p.chat, p.chat_title, p.letter, p.message_id, p.author_shown,
              _iso(p.posted_at), _iso_local(p.posted_at, d.tz), p.language, p.requested_policy,
              None if pd.isna(p.confidence) else round(float(p.confidence), 4), p.machine_kind,
              None if pd.isna(p.p_call) else round(float(p.p_call), 4), ";".join(p.targets),
-             p.forwarded_shown, p.permalink, p.source_file, p.source_sha256, p.source_ref,
+             p.forwarded_shown, _iso(getattr(p, "forwarded_at", None)), p.permalink, p.source_file, p.source_sha256,
+             p.source_ref,
              p.review if p.review != "unreviewed" else "not reviewed (machine-classified)", p.reviewer,
              _iso(p.reviewed_at), p.review_note, p.translation, why_text(p.text), p.text_shown]
             for p in d.calls.itertuples()]
@@ -316,7 +318,9 @@ def _post_json(p, tz) -> dict:
            "chat_letter": _plain(p.letter), "message_id": _plain(p.message_id), "author": p.author_shown,
            "posted_at": _iso(p.posted_at), "posted_at_local": _iso_local(p.posted_at, tz) or None,
            "text": p.text_shown, "urls": [str(u) for u in (p.urls if isinstance(p.urls, list) else [])],
-           "forwarded_from": _plain(p.forwarded_shown), "permalink": p.permalink,
+           "forwarded_from": _plain(p.forwarded_shown),
+           # a forward's original date, when the collection gave it (what the tests dated the call by)
+           "forwarded_original_at": _iso(getattr(p, "forwarded_at", None)) or None, "permalink": p.permalink,
            "kind": _plain(p.kind), "language": _plain(p.language), "requested_policy": _plain(p.requested_policy),
            "source": {"file": p.source_file, "sha256": p.source_sha256, "ref": _plain(p.source_ref)}}
     if "targets" in p._fields:
