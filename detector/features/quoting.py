@@ -73,7 +73,8 @@ def reports_a_call(normalised: str, report: re.Pattern | None, other_sense: re.P
         words += len(said)
         if said and frame.search(outside[a:b]) is None:
             return False
-    # quoted report words count too: a frame alone ("she said") with no report word is no call
+    # every report word said is in reported speech; with none said, the quoted ones must exist
+    # (a frame beside no report word at all reports no call)
     return words > 0 or any(reporting_word(normalised[a:b], report, other_sense) for a, b in quotes)
 
 
