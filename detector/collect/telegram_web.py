@@ -461,13 +461,13 @@ def date_forwards_web(client: PreviewClient, records: Iterable[dict], channel: s
     """
     stats = {} if stats is None else stats
     records = list(records)
-    own = {r["message_id"]: r["posted_at"] for r in records}
+    forwards = [(r, origin) for r in records if r.get("forwarded_from")
+                and (origin := forward_origin(r.get("forwarded_url"))) is not None]
     wanted: dict[str, set[int]] = {}
-    for r in records:
-        origin = forward_origin(r.get("forwarded_url")) if r.get("forwarded_from") else None
-        if origin:
-            wanted.setdefault(origin[0], set()).add(origin[1])
-    known: dict[tuple[str, int], datetime] = {(channel, mid): t for mid, t in own.items() if t is not None}
+    for _, (name, mid) in forwards:
+        wanted.setdefault(name, set()).add(mid)
+    known: dict[tuple[str, int], datetime] = {(channel, r["message_id"]): r["posted_at"] for r in records
+                                              if r["posted_at"] is not None}
     pages: list[FetchedPage] = []
     for origin in sorted(wanted):
         missing = sorted((mid for mid in wanted[origin] if (origin, mid) not in known), reverse=True)
@@ -488,9 +488,8 @@ def date_forwards_web(client: PreviewClient, records: Iterable[dict], channel: s
             # a deleted original is not on its page: give it up rather than read the page again
             missing = [mid for mid in missing[1:] if (origin, mid) not in known]
     dated = 0
-    for r in records:
-        origin = forward_origin(r.get("forwarded_url")) if r.get("forwarded_from") else None
-        if origin and origin in known:
+    for r, origin in forwards:
+        if origin in known:
             r["forwarded_at"] = known[origin]
             dated += 1
     stats["forwards_dated"] = stats.get("forwards_dated", 0) + dated

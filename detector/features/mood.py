@@ -62,9 +62,13 @@ def reporting_word(sentence: str, report: re.Pattern, other_sense: re.Pattern | 
     first = report.search(sentence)
     if first is None or other_sense is None or other_sense.search(sentence) is None:
         return first
-    spans = [m.span() for m in other_sense.finditer(sentence)]
-    return next((m for m in report.finditer(sentence)
-                 if not any(a <= m.start() and m.end() <= b for a, b in spans)), None)
+    return next(iter(reporting_words(sentence, report, other_sense)), None)
+
+
+def reporting_words(sentence: str, report, other_sense: re.Pattern | None) -> list[re.Match]:
+    """Every report word of ``sentence`` that is not part of a phrase using it in another sense."""
+    spans = [m.span() for m in other_sense.finditer(sentence)] if other_sense is not None else []
+    return [m for m in report.finditer(sentence) if not any(a <= m.start() and m.end() <= b for a, b in spans)]
 
 
 def reporting_pattern(lexicon: dict) -> re.Pattern | None:

@@ -27,6 +27,7 @@ from detector.features.mood import (
     other_sense_pattern,
     reporting_pattern,
     reporting_word,
+    reporting_words,
 )
 
 # Text between a pair of quotation marks, across lines: guillemets, curly and low-high quotes,
@@ -68,8 +69,8 @@ def reports_a_call(normalised: str, report: re.Pattern | None, other_sense: re.P
     for m in _SENTENCE.finditer(outside):
         a, b = m.span()
         # the sentence with its quotations put back: a quoted report word is quoted, not said
-        said = [w for w in _report_words(normalised[a:b], report, other_sense)
-                if not any(qa <= a + w < qb for qa, qb in quotes)]
+        said = [w.start() for w in reporting_words(normalised[a:b], report, other_sense)
+                if not any(qa <= a + w.start() < qb for qa, qb in quotes)]
         words += len(said)
         if said and frame.search(outside[a:b]) is None:
             return False
@@ -77,8 +78,3 @@ def reports_a_call(normalised: str, report: re.Pattern | None, other_sense: re.P
     # (a frame beside no report word at all reports no call)
     return words > 0 or any(reporting_word(normalised[a:b], report, other_sense) for a, b in quotes)
 
-
-def _report_words(sentence: str, report: re.Pattern, other_sense: re.Pattern | None) -> list[int]:
-    """Start offsets of the report words of ``sentence`` that are not in another sense."""
-    spans = [m.span() for m in other_sense.finditer(sentence)] if other_sense is not None else []
-    return [m.start() for m in report.finditer(sentence) if not any(x <= m.start() < y for x, y in spans)]
