@@ -473,6 +473,17 @@ def test_the_imperative_of_every_takedown_verb_names_reporting(text):
     assert mentions_reporting([text])[0]
 
 
+@pytest.mark.parametrize("text", ["Надо жаловаться на этот канал всем вместе",
+                                  "If not, that account should probably be reported.",
+                                  "This channel must be banned from YouTube",
+                                  "Please take steps to have it reported and removed from Telegram."])
+def test_a_call_in_the_infinitive_or_the_passive_names_reporting(text):
+    """Real calls the gate did not let through: "should probably be reported" (a GitHub thread),
+    "have it reported and removed" (a request to Telegram), and Russian's plain infinitive
+    "жаловаться" ("призывают жаловаться", "надо жаловаться"); the model then decides."""
+    assert mentions_reporting([text])[0]
+
+
 # News and commentary quote calls: the words of the call are there, the writer urges no one.
 REPORTED_CALLS = [
     "The channel called on its followers to mass report the archive's videos, a spokesperson said.",
