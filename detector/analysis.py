@@ -139,7 +139,8 @@ def _calls_and_boasts(posts: AnalysisPosts, targets: pd.Series, mapping: dict[st
         batch = batch.assign(targets=targets.iloc[first:first + len(batch)].set_axis(batch.index))
         first += len(batch)
         classified = apply_aliases(classify_calls(_texts_present(batch), threshold=P.call_threshold,
-                                                  workers=P.workers, keep_other=False), mapping, columns=())
+                                                  workers=P.workers, keep_other=False,
+                                                  second_opinion=P.call_encoder), mapping, columns=())
         missed = _described_marked(batch, marked - set(classified["post_id"]), P) if marked else None
         if missed is not None:
             classified = pd.concat([classified, apply_aliases(missed, mapping, columns=())], ignore_index=True)
@@ -162,7 +163,8 @@ def _described_marked(batch: pd.DataFrame, marked: set[str], P: Parameters) -> p
     if reads_context(model) and "context" not in rows:
         rows = rows.assign(context=reply_context(batch).loc[rows.index])    # the replied-to post may be any of the batch
     rows = _texts_present(rows)
-    described = classify_calls(rows, model, threshold=P.call_threshold, workers=1, prefilter=False)
+    described = classify_calls(rows, model, threshold=P.call_threshold, workers=1, prefilter=False,
+                               second_opinion=P.call_encoder)
     return described.assign(requested_policy=pd.Series(requested_policies(model_texts(rows)), dtype=object))
 
 

@@ -7,4 +7,5 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CALLS_DIR = DATA_DIR / "calls"      # labelled.csv, lexicon.json, real/
+TUNED_DIR = DATA_DIR / "tuned"      # the calls encoder's fine-tuned low-rank updates (bench/calls_finetune.py)
 DEMO_DIR = DATA_DIR / "demo"        # the simulated demo incident (detector simulate --scenario demo --seed 0)

@@ -504,12 +504,12 @@ def _print_status(st, db: Path) -> None:
 # -- analyze, campaigns, check ---------------------------------------------------------------
 def parameter_options(func):
     """The user-facing analysis parameters (detector.params, ``option=True``) as ``analyze`` options."""
-    from detector.params import describe
+    from detector.params import describe, option_name
 
     for row in reversed([r for r in describe() if r["option"]]):
         unit = f" ({row['unit']})" if row["unit"] else ""
-        if isinstance(row["default"], bool):   # a flag: given means True, absent means "not given"
-            func = click.option(f"--{row['name'].replace('_', '-')}", row["name"], is_flag=True, default=None,
+        if isinstance(row["default"], bool):   # a flag: given means not the default, absent "not given"
+            func = click.option(option_name(row), row["name"], flag_value=not row["default"], default=None,
                                 help=f"{row['doc'][0].upper()}{row['doc'][1:]}.")(func)
             continue
         func = click.option(f"--{row['name'].replace('_', '-')}", row["name"], type=type(row["default"]),

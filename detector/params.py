@@ -61,6 +61,9 @@ class Parameters:
                                    "×", 1.0, 100.0)
     call_threshold: float = _param(0.5, "a post is a call when the model's probability of a call is at least this "
                                         "(and it has a word for reporting)", "", 0.0, 1.0, option=True)
+    call_encoder: bool = _param(True, "the call model's probabilities are averaged with a fine-tuned multilingual "
+                                      "encoder's wherever it gives a call or a boast at least 0.05 (off: the linear "
+                                      "model alone, faster, less precise on real posts)", option=True)
     copy_threshold: float = _param(0.5, "two calls are near-duplicate copies at this exact Jaccard similarity of "
                                         "their character shingles or above", "", 0.05, 1.0)
     scan_widths_h: tuple[int, ...] = _param((1, 2, 3, 6, 12, 24, 48, 72, 120, 168), "window widths the burst scan "
@@ -176,11 +179,17 @@ def format_value(value, unit: str = "") -> str:
     return f"{text} {unit}".strip() if unit and unit not in ("×",) else (f"{text}×" if unit == "×" else text)
 
 
+def option_name(row: dict) -> str:
+    """The ``analyze`` option of a parameter: ``--no-name`` for a switch that is on by default."""
+    flag = row["name"].replace("_", "-")
+    return f"--no-{flag}" if row["default"] is True else f"--{flag}"
+
+
 def markdown_table(params: Parameters = DEFAULTS) -> str:
     """The parameters as the README's method section lists them."""
     lines = ["| parameter | default | what it does |", "|---|---|---|"]
     for row in describe(params):
-        name = f"`{row['name']}`" + (f" (`--{row['name'].replace('_', '-')}`)" if row["option"] else "")
+        name = f"`{row['name']}`" + (f" (`{option_name(row)}`)" if row["option"] else "")
         lines.append(f"| {name} | {format_value(row['value'], row['unit'])} | {row['doc']} |")
     return "\n".join(lines)
 

@@ -493,8 +493,9 @@ def posts_naming(case: Case, names: set[str], until: pd.Timestamp | None = None,
     # Only posts that name reporting can be calls; the model is loaded only when one does.
     reporting, _ = gate_cues(list(posts["text"]))
     asks = posts[reporting]
+    P = case.analysis_parameters()
     scored = (classify_calls(asks[["post_id", "text", "urls", "targets"]], prefilter=False,   # gated just above
-                             threshold=case.analysis_parameters().call_threshold).set_index("post_id")
+                             threshold=P.call_threshold, second_opinion=P.call_encoder).set_index("post_id")
               if len(asks) else pd.DataFrame({"p_call": pd.Series(dtype=float)}))
     out = posts.drop(columns=["urls", "targets"]).reset_index(drop=True)
     kept = out["post_id"].isin(derived.index) if len(derived) else pd.Series(False, index=out.index)

@@ -398,7 +398,8 @@ class Watcher:
         from detector.identity import case_aliases, resolve_aliases
 
         self.model = self.model if self.model is not None else call_model()
-        calls = classify_calls(posts, self.model)
+        # the default model gets the tuned encoder's second opinion, as in analyze
+        calls = classify_calls(posts, self.model, second_opinion=self.model is call_model())
         mapping = resolve_aliases(case_aliases(case.aliases(), case.table("notices")))
         known = self._known_calls(case)
         permalinks = {chat: f"https://t.me/{ch}" for ch, chat in chats.items()}

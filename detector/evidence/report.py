@@ -460,7 +460,11 @@ def _methods(d: PacketData) -> Section:
     items = [
         ("Calls to report", "posts are classified as calls by a character and word n-gram model with a "
                             "multilingual lexicon (English, Russian, Chinese, Kazakh, Uyghur cues), trained on "
-                            "written and real public posts; targets are the video and channel links they contain, "
+                            "written and real public posts"
+                            + ("; where it sees a call or a success claim, its probabilities are averaged with "
+                               "those of a multilingual transformer (multilingual-e5-small) fine-tuned on the "
+                               "same posts" if P.call_encoder else "") + "; a post that names no reporting is "
+                            "never a call, nor one that only quotes or reports someone else's call; targets are the video and channel links they contain, "
                             "mapped to canonical ids, and a channel's @handle, /c/ name and UC… id are one target "
                             "when the case knows them to be one channel (an alias the user gave, or a notice that "
                             "names both). A post counts as a claim of success only when it says something was "

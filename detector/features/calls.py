@@ -999,7 +999,7 @@ CALLS_COLUMNS = ("post_id", "is_call", "kind", "confidence", "p_call", "targets"
 
 def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
                    threshold: float = CALL_THRESHOLD, workers: int = 1, prefilter: bool = True,
-                   keep_other: bool = True) -> pd.DataFrame:
+                   keep_other: bool = True, second_opinion: bool | None = None) -> pd.DataFrame:
     """Classify posts as calls to report, boasts of success, or other.
 
     Parameters
@@ -1017,6 +1017,9 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
         default; exact, see below). False scores and describes every post.
     keep_other : False returns only the calls and boasts (the rows that are not ``other``), the
         same rows as the whole output has, without building a row for every other post.
+    second_opinion : average the probabilities with the fine-tuned encoder's
+        (:mod:`detector.features.tuned`) where the model gives a call or a boast at least
+        :data:`SECOND_OPINION_FLOOR`; None (the default) does so with the default model only.
 
     Returns
     -------
@@ -1040,7 +1043,10 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
         return pd.DataFrame({c: pd.Series(dtype=bool if c == "is_call" else float
                                           if c in ("confidence", "p_call") else object)
                              for c in CALLS_COLUMNS})
+    if second_opinion is None:
+        second_opinion = model is None
     model = model if model is not None else call_model()
+    encoder = _second_opinion_encoder() if second_opinion else None
     if "context" not in posts.columns and reads_context(model):
         # The thread context a model with the context block reads: the replied-to post's text.
         posts = posts.assign(context=reply_context(posts))
@@ -1054,9 +1060,10 @@ def classify_calls(posts: pd.DataFrame, model: Pipeline | None = None,
     bounds = np.linspace(0, len(posts), pieces + 1).round().astype(int).tolist()
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
     if workers <= 1:
-        parts = [_classify_chunk(posts.iloc[a:b], model, threshold, prefilter, keep_other) for a, b in spans]
+        parts = [_classify_chunk(posts.iloc[a:b], model, threshold, prefilter, keep_other, encoder)
+                 for a, b in spans]
     else:
-        parts = _in_processes(posts, spans, model, threshold, prefilter, workers, keep_other)
+        parts = _in_processes(posts, spans, model, threshold, prefilter, workers, keep_other, encoder)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -1070,28 +1077,28 @@ PARALLEL_MIN_POSTS = 50_000
 PIECES_PER_WORKER = 4
 
 
-_WORKER_STATE: tuple[pd.DataFrame, Pipeline] | None = None
+_WORKER_STATE: tuple | None = None
 
 
-def _set_worker_state(posts: pd.DataFrame, model: Pipeline) -> None:
+def _set_worker_state(posts: pd.DataFrame, model: Pipeline, encoder) -> None:
     global _WORKER_STATE
-    _WORKER_STATE = (posts, model)
+    _WORKER_STATE = (posts, model, encoder)
 
 
 def _classify_in_worker(span: tuple[int, int], threshold: float, prefilter: bool, keep_other: bool) -> pd.DataFrame:
-    posts, model = _WORKER_STATE
-    return _classify_chunk(posts.iloc[span[0]:span[1]], model, threshold, prefilter, keep_other)
+    posts, model, encoder = _WORKER_STATE
+    return _classify_chunk(posts.iloc[span[0]:span[1]], model, threshold, prefilter, keep_other, encoder)
 
 
-def _warm(model: Pipeline) -> None:
+def _warm(model: Pipeline, encoder=None) -> None:
     """Build the anchor indexes and tables the step uses, once, before the workers are forked
     (they inherit them instead of each building its own)."""
     sample = pd.DataFrame({"post_id": [0, 1], "text": ["report this channel, it's gone: @name", "hello"]})
-    _classify_chunk(sample, model, CALL_THRESHOLD, True)
+    _classify_chunk(sample, model, CALL_THRESHOLD, True, encoder=encoder)
 
 
 def _in_processes(posts: pd.DataFrame, spans: list[tuple[int, int]], model: Pipeline, threshold: float,
-                  prefilter: bool, workers: int, keep_other: bool = True) -> list[pd.DataFrame]:
+                  prefilter: bool, workers: int, keep_other: bool = True, encoder=None) -> list[pd.DataFrame]:
     """The spans of ``posts`` classified in ``workers`` processes, results in span order (so the
     same output as one process: every row is classified on its own).
 
@@ -1101,11 +1108,11 @@ def _in_processes(posts: pd.DataFrame, spans: list[tuple[int, int]], model: Pipe
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _warm(model)
+    _warm(model, encoder)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_worker_state,
-                             initargs=(posts, model)) as pool:
+                             initargs=(posts, model, encoder)) as pool:
         n = len(spans)
         return list(pool.map(_classify_in_worker, spans, [threshold] * n, [prefilter] * n, [keep_other] * n))
 
@@ -1118,7 +1125,7 @@ def _column_at(posts: pd.DataFrame, name: str, rows: np.ndarray) -> list:
 
 
 def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, prefilter: bool,
-                    keep_other: bool = True) -> pd.DataFrame:
+                    keep_other: bool = True, encoder=None) -> pd.DataFrame:
     texts = model_texts(posts)
     n = len(texts)
     reporting, removal, normalised = _gates(texts, str(LEXICON_PATH))
@@ -1130,6 +1137,8 @@ def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, pref
     confidence = np.full(n, np.nan)
     if len(scored):
         probs = _probabilities_of(texts, scored, model, normalised)
+        if encoder is not None:
+            probs = with_second_opinion(probs, [texts[i] for i in scored], encoder)
         for k in KINDS:
             p[k][scored] = probs[f"p_{k}"].to_numpy()
         # Quoted calls are told apart only where the model reads a call (a few rows).
@@ -1160,6 +1169,35 @@ def _classify_chunk(posts: pd.DataFrame, model: Pipeline, threshold: float, pref
         return frame if keep_other else frame.iloc[:0]
     return _calls_frame(posts["post_id"].iloc[kept].to_numpy(), kind[kept], confidence[kept], p["call"][kept],
                         [targets[i] for i in kept], [policy[i] for i in kept], [language[i] for i in kept])
+
+
+# The encoder's opinion is asked where the linear model gives a call or a boast at least this: below
+# it the mean reaches a call only when the encoder is near-certain, which on the real posts never
+# helped (bench/calls_finetune.py, 5 grouped folds: floors 0 and 0.05 give the same calls and boasts,
+# 0.05 asks about 60 % as often; 0.1 loses 2 of 166 real calls).
+SECOND_OPINION_FLOOR = 0.05
+
+
+def _second_opinion_encoder():
+    from detector.features.tuned import tuned_encoder
+
+    return tuned_encoder()
+
+
+def with_second_opinion(probs: pd.DataFrame, texts: list, encoder) -> pd.DataFrame:
+    """``probs`` (``p_call``, ``p_boast``, ``p_other`` of ``texts`` from the linear model) averaged
+    with the fine-tuned encoder's (:class:`detector.features.tuned.TunedEncoder`) on the rows where
+    the linear model gives a call or a boast at least :data:`SECOND_OPINION_FLOOR`; the other rows
+    as they were. The encoder reads each post alone (the linear model also reads its thread)."""
+    columns = [f"p_{k}" for k in KINDS]
+    linear = probs[columns].to_numpy()
+    asked = np.flatnonzero(np.maximum(linear[:, 0], linear[:, 1]) >= SECOND_OPINION_FLOOR)
+    if not len(asked):
+        return probs
+    tuned = encoder.probabilities([texts[i] for i in asked])
+    linear = linear.copy()
+    linear[asked] = (linear[asked] + tuned) / 2
+    return pd.DataFrame(linear, columns=columns, index=probs.index)
 
 
 def _calls_frame(post_id, kind, confidence, p_call, targets, policy, language) -> pd.DataFrame:
