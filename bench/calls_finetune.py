@@ -321,6 +321,9 @@ def main() -> None:
     parser.add_argument("--only-folds", type=int, default=0, help="stop after this many folds (0: all)")
     parser.add_argument("--fit-adapter", action="store_true",
                         help="fit on every labelled post and write the product's adapter (needs --lora)")
+    parser.add_argument("--train-only", default="",
+                        help="glob of real files (e.g. '*_more2.csv') whose rows are only ever trained on: the folds "
+                             "and the figures are over the other files' rows, as without them")
     parser.add_argument("--resume", action="store_true",
                         help="keep the folds whose out-of-fold probabilities the output .csv already holds")
     args = parser.parse_args()
@@ -361,29 +364,44 @@ def main() -> None:
                     np.array([label_index[x] for x in list(written["label"]) + list(real["label"])]),
                     np.r_[np.ones(len(written)), np.full(len(real), REAL_WEIGHT)], started)
         return
+    # Rows of --train-only files join every fold's training (unless their thread is in the fold
+    # tested) and are never tested; the split is over the other rows alone, so it is the split of
+    # a run without them and the figures compare row for row.
+    extra = real["file"].map(lambda name: bool(args.train_only) and Path(name).match(args.train_only)).to_numpy()
+    extra_real, extra_encoded = real[extra].reset_index(drop=True), [e for e, x in zip(real_encoded, extra) if x]
+    real_encoded = [e for e, x in zip(real_encoded, extra) if not x]
+    real = real[~extra].reset_index(drop=True)
+    extra_texts = np.array(model_texts(extra_real), dtype=object) if len(extra_real) else np.array([], dtype=object)
     texts = np.array(model_texts(real), dtype=object)
     p_tuned = np.full((len(real), len(LABELS)), np.nan)
     p_linear = np.full((len(real), len(LABELS)), np.nan)
     splitter = StratifiedGroupKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
-    folds = list(splitter.split(texts, real["label"], groups=real["language"] + "|" + real["group"]))
+    groups = real["language"] + "|" + real["group"]
+    folds = list(splitter.split(texts, real["label"], groups=groups))
+    if len(extra_real):
+        print(f"{len(extra_real)} rows of {args.train_only} only trained on", flush=True)
     if args.only_folds:
         folds = folds[:args.only_folds]
-    results_path = RESULTS.with_name(f"calls_finetune{'_lora' + str(args.lora) if args.lora else ''}.json")
+    results_path = RESULTS.with_name(f"calls_finetune{'_lora' + str(args.lora) if args.lora else ''}"
+                                     f"{'_plus_train_only' if args.train_only else ''}.json")
     done = resumed_folds(results_path.with_suffix(".csv"), real, folds, p_tuned, p_linear) if args.resume else set()
     for number, (train, test) in enumerate(folds, 1):
         if number in done:
             print(f"fold {number}/{len(folds)}: kept from {results_path.with_suffix('.csv').name}", flush=True)
             continue
         t0 = time.time()
-        fit_encoded = written_encoded + [real_encoded[i] for i in train]
-        fit_labels = np.array([label_index[x] for x in list(written["label"]) + list(real["label"].to_numpy()[train])])
-        fit_weights = np.r_[np.ones(len(written)), np.full(len(train), REAL_WEIGHT)]
+        tested_groups = set(groups.to_numpy()[test])
+        more = [i for i, g in enumerate(extra_real["language"] + "|" + extra_real["group"]) if g not in tested_groups]
+        fit_encoded = written_encoded + [real_encoded[i] for i in train] + [extra_encoded[i] for i in more]
+        fit_real_labels = list(real["label"].to_numpy()[train]) + list(extra_real["label"].to_numpy()[more])
+        fit_labels = np.array([label_index[x] for x in list(written["label"]) + fit_real_labels])
+        fit_weights = np.r_[np.ones(len(written)), np.full(len(train) + len(more), REAL_WEIGHT)]
         predict = fine_tune(torch, base_state, fresh, fit_encoded, fit_labels, fit_weights, model["pad"],
                             args.epochs, args.seed, lr=args.lr, lora=args.lora)
         p_tuned[test] = predict([real_encoded[i] for i in test])
         linear = build_call_pipeline(seed=args.seed).fit(
-            list(written["text"]) + list(texts[train]),
-            list(written["label"]) + list(real["label"].to_numpy()[train]), classifier__sample_weight=fit_weights)
+            list(written["text"]) + list(texts[train]) + list(extra_texts[more]),
+            list(written["label"]) + fit_real_labels, classifier__sample_weight=fit_weights)
         probs = call_probabilities(texts[test], linear)
         p_linear[test] = probs[[f"p_{k}" for k in LABELS]].to_numpy()
         fold_frame = pd.DataFrame(p_tuned[test], columns=[f"p_{k}" for k in LABELS])
@@ -412,6 +430,7 @@ def main() -> None:
            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
            "seconds": round(time.time() - started), "engine_cosine": round(agreement, 4),
            "epochs": args.epochs, "lr": args.lr, "lora_rank": args.lora, "max_tokens": args.max_tokens, "folds": len(folds),
+           "train_only": {"glob": args.train_only, "rows": len(extra_real)},
            "results": results}
     results_path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     frame = real.loc[tested, ["file", "language", "label"]].copy()
