@@ -141,10 +141,37 @@ def fold_training_set(fold: int, folds: int = 5, seed: int = 0, full=None) -> pd
     return full.drop(index=held_out).reset_index(drop=True)
 
 
+FOLD_ADAPTERS = "DETECTOR_BENCH_FOLD_ADAPTERS"
+
+
+def fold_encoder(fold: int, folds: int, seed: int, folder: Path):
+    """The tuned encoder fitted without fold ``fold``'s real rows (``bench/calls_finetune.py
+    --save-fold-adapters``): refused unless it held out exactly this fold's threads."""
+    from detector.features.tuned import TunedEncoder
+
+    adapter, manifest = folder / f"fold{fold}" / "adapter.npz", folder / f"fold{fold}" / "adapter.json"
+    rows = real_rows()
+    mine = sorted(set((rows["language"] + "|" + rows["group"])[fold_of_rows(rows, folds, seed) == fold]))
+    theirs = json.loads(manifest.read_text(encoding="utf-8")).get("held_out")
+    if theirs != mine:
+        raise RuntimeError(f"{manifest}: it did not hold out fold {fold}'s threads of this split")
+    return TunedEncoder(adapter_path=adapter, manifest_path=manifest)
+
+
 def child_main(fold: int, folds: int, seed: int, cli_args: list[str]) -> None:
-    """Run the CLI with the fold's training set in place of the default one."""
+    """Run the CLI with the fold's training set in place of the default one, and the fold's tuned
+    encoder in place of the bundled one (which was fitted on every real row) when
+    ``DETECTOR_BENCH_FOLD_ADAPTERS`` names them; without them the parent passes
+    ``--no-call-encoder``."""
     full = calls_module.training_set
     calls_module.training_set = lambda: fold_training_set(fold, folds, seed, full=full)
+    if os.environ.get(FOLD_ADAPTERS):
+        import functools
+
+        from detector.features import tuned
+
+        encoder = fold_encoder(fold, folds, seed, Path(os.environ[FOLD_ADAPTERS]))
+        tuned.tuned_encoder = functools.lru_cache(maxsize=1)(lambda: encoder)
     from detector.cli import main
 
     main.main(args=cli_args, prog_name="detector")
@@ -399,12 +426,18 @@ def _outcomes(con, plan: list[dict]) -> None:
         item["reaction"] = bool(reaction[row["post_id"]]) if row["post_id"] in reaction else None
 
 
-def run_case(family: str, seed: int, fold: int, folds: int, fold_seed: int, cache_root: str) -> dict:
+def run_case(family: str, seed: int, fold: int, folds: int, fold_seed: int, cache_root: str,
+             fold_adapters: str | None = None) -> dict:
     """Simulate, rewrite with fold ``fold``'s real posts, then ingest, analyse and read back with
     the fold's classifier; return what bench/accuracy.py's scoring needs plus the replacements."""
     real = real_rows()
     pool = real[fold_of_rows(real, folds, fold_seed) == fold]
     env = dict(os.environ, DETECTOR_CACHE_DIR=str(Path(cache_root) / f"fold{fold}"))
+    env.pop(FOLD_ADAPTERS, None)
+    if fold_adapters:
+        env[FOLD_ADAPTERS] = str(Path(fold_adapters).resolve())
+    # the bundled encoder has read every real row, so without the fold's own it stays off
+    encoder_off = [] if fold_adapters else ["--no-call-encoder"]
     child = [sys.executable, str(Path(__file__).resolve()), CHILD, f"{fold},{folds},{fold_seed}"]
     with tempfile.TemporaryDirectory() as tmp:
         out, db = Path(tmp) / "case", Path(tmp) / "case.duckdb"
@@ -415,7 +448,7 @@ def run_case(family: str, seed: int, fold: int, folds: int, fold_seed: int, cach
         rewrite_case(out, truth, plan)
         _run([*child, "ingest", str(out), "--db", str(db)], env)
         t1 = time.perf_counter()
-        _run([*child, "analyze", "--db", str(db), "--seed", str(seed)], env)
+        _run([*child, "analyze", "--db", str(db), "--seed", str(seed), *encoder_off], env)
         t2 = time.perf_counter()
         campaigns = json.loads(_run([*child, "campaigns", "--db", str(db), "--json"], env))
         con = duckdb.connect(str(db), read_only=True)
@@ -513,6 +546,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fold-seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default=str(HERE / "results" / "accuracy_real_text.json"))
+    parser.add_argument("--fold-adapters", help="folder of per-fold tuned encoders (bench/calls_finetune.py "
+                                                "--save-fold-adapters, same folds and seed); without it the "
+                                                "analysis runs with --no-call-encoder")
     parser.add_argument("--diagnose", action="store_true",
                         help="only add 'text_alone' and 'link_effect' to an existing --out file (a run that "
                              "finishes does it too)")
@@ -535,7 +571,7 @@ def main(argv: list[str] | None = None) -> None:
     jobs = [(f, args.first_seed + i, i % args.folds) for i in range(args.seeds) for f in families]
     results = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_case, f, s, k, args.folds, args.fold_seed, cache_root) for f, s, k in jobs]
+        futures = [pool.submit(run_case, f, s, k, args.folds, args.fold_seed, cache_root, args.fold_adapters) for f, s, k in jobs]
         for fut in futures:
             res = fut.result()
             results.append(res)

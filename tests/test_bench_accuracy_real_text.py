@@ -127,3 +127,28 @@ def test_replacements_come_from_the_fold_and_fit_the_role(rewritten_case):
     for item in plan:
         by_group.setdefault(item["group"], set()).add(item["text"])
     assert all(len(t) == 1 for t in by_group.values())
+
+
+def test_a_fold_encoder_must_have_held_out_exactly_that_folds_threads(tmp_path):
+    """The bundled encoder read every real row, so a real-text case may only use a fold's own one,
+    and only if its manifest says it held out that fold's threads."""
+    import shutil
+
+    from detector.features.tuned import ADAPTER_PATH, MANIFEST_PATH
+
+    real = art.real_rows()
+    fold = art.fold_of_rows(real)
+    threads = sorted(set((real["language"] + "|" + real["group"])[fold == 2]))
+    folder = tmp_path / "fold2"
+    folder.mkdir()
+    shutil.copy(ADAPTER_PATH, folder / "adapter.npz")
+    manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    (folder / "adapter.json").write_text(json.dumps(manifest | {"held_out": threads}), encoding="utf-8")
+    encoder = art.fold_encoder(2, 5, 0, tmp_path)
+    assert encoder.probabilities(["report this channel now"]).shape == (1, 3)
+    (folder / "adapter.json").write_text(json.dumps(manifest | {"held_out": threads[1:]}), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="did not hold out fold 2"):
+        art.fold_encoder(2, 5, 0, tmp_path)
+    (folder / "adapter.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="did not hold out fold 2"):
+        art.fold_encoder(2, 5, 0, tmp_path)
