@@ -385,8 +385,8 @@ def main() -> None:
     # tested) and are never tested; the split is over the other rows alone, so it is the split of
     # a run without them and the figures compare row for row.
     extra = real["file"].map(lambda name: bool(args.train_only) and Path(name).match(args.train_only)).to_numpy()
-    extra_real, extra_encoded = real[extra].reset_index(drop=True), [e for e, x in zip(real_encoded, extra) if x]
-    real_encoded = [e for e, x in zip(real_encoded, extra) if not x]
+    extra_real, extra_encoded = real[extra].reset_index(drop=True), [e for e, x in zip(real_encoded, extra, strict=True) if x]
+    real_encoded = [e for e, x in zip(real_encoded, extra, strict=True) if not x]
     real = real[~extra].reset_index(drop=True)
     extra_texts = np.array(model_texts(extra_real), dtype=object) if len(extra_real) else np.array([], dtype=object)
     texts = np.array(model_texts(real), dtype=object)
