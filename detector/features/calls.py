@@ -73,7 +73,7 @@ from detector.features.context import (
     with_context,
 )
 from detector.features.cueview import cue_view_vectorizer, cue_window_vectorizer
-from detector.features.mood import MoodCues, reporting_word
+from detector.features.mood import MoodCues, other_sense_pattern, reporting_word, reporting_words
 from detector.features.quoting import quoting_patterns, reports_a_call
 from detector.ids import canonical_target, extract_urls
 from detector.params import worker_count
@@ -552,6 +552,11 @@ def _removal_pattern(path: str) -> re.Pattern | None:
 
 
 @functools.lru_cache(maxsize=4)
+def _other_sense_pattern(path: str) -> re.Pattern | None:
+    return other_sense_pattern(load_lexicon(path))
+
+
+@functools.lru_cache(maxsize=4)
 def _reporting_pattern(path: str) -> re.Pattern | None:
     cues = load_lexicon(path)["cues"]
     return _alternation(_pooled(cues.get("report", {})) + _pooled(cues.get("takedown", {})))
@@ -760,6 +765,13 @@ def _gates(texts, path: str) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
             passed = reporting if gate == "reporting" else removal
             if not passed[i] and regex.search(text):
                 passed[i] = True
+    # "Bug report:", "weather report", "репортаж" hold a report word in another sense: a text whose
+    # every report word sits inside such a phrase names no reporting (as the mood features read it).
+    report, other_sense = _reporting_pattern(path), _other_sense_pattern(path)
+    if report is not None and other_sense is not None:
+        for i, text in normalised.items():
+            if reporting[i] and other_sense.search(text) and not reporting_words(text, report, other_sense):
+                reporting[i] = False
     return reporting, removal, normalised
 
 
