@@ -405,6 +405,8 @@ def test_a_removal_told_as_ones_own_loss_a_rule_or_a_question_is_not_a_boast(tex
     "Их канал снесли, ура! Спасибо всем за жалобы",
     "举报成功，那个造谣号终于被封了哈哈",
     "Канал заблоковано, дякуємо всім! ✅",
+    "Their channel is finally gone, great job everyone who reported",
+    "Каналды жауып тастады! Шағым жібергендерге рахмет",
 ])
 def test_a_removal_told_as_a_win_is_a_boast(text, model):
     result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}), model=model)
@@ -496,6 +498,13 @@ def test_a_report_word_outside_the_other_sense_phrase_still_names_reporting(text
 def test_the_imperative_of_every_takedown_verb_names_reporting(text):
     """The lexicon had the infinitives ("заблокировать", "забанить") but not the imperatives a call
     uses, so "Заблокируйте этот канал" did not even reach the classifier."""
+    assert mentions_reporting([text])[0]
+
+
+@pytest.mark.parametrize("text", ["Osy videoğa şağym jiberińder: https://youtu.be/dQw4w9WgXcQ",
+                                  "Bul kanalga shagym jiberinder"])
+def test_a_kazakh_complaint_word_in_latin_letters_names_reporting(text):
+    """Kazakh is written in Latin letters too (the 2021 alphabet, or ad hoc "sh"/"gh" for ş/ğ)."""
     assert mentions_reporting([text])[0]
 
 

@@ -14,6 +14,7 @@ import pytest
 from detector import ingest
 from detector.features import calls as C
 from detector.features.anchors import AnchorIndex, _case_table, regex_anchors
+from detector.features.mood import reporting_words
 from detector.store import Case
 
 DEMO = Path(__file__).resolve().parents[1] / "detector" / "data" / "demo"
@@ -84,7 +85,9 @@ def test_gate_cues_equal_the_gate_regexes_on_normalised_text(corpus):
     path = str(C.LEXICON_PATH)
     normalised = [C.normalise_post_text(t) for t in corpus]
     reporting, removal = C.gate_cues(corpus)
-    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
+    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
+    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
     assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
     assert reporting.any() and removal.any() and not (reporting | removal).all()
 
@@ -203,7 +206,9 @@ def test_gate_cues_equal_the_gate_regexes_on_perturbed_cue_phrases(corpus):
              for p in phrases for _ in range(6)]
     normalised = [C.normalise_post_text(t) for t in texts]
     reporting, removal = C.gate_cues(texts)
-    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
+    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
+    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
     assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
     assert len(phrases) > 200 and 0 < (reporting | removal).mean() < 1
 
@@ -264,7 +269,9 @@ def test_gate_cues_equal_the_gate_regexes_on_adversarial_unicode(corpus):
     texts = _adversarial_texts(corpus, 6000, seed=3)
     normalised = [C.normalise_post_text(t) for t in texts]
     reporting, removal = C.gate_cues(texts)
-    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
+    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
+    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
     assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
     assert 0.1 < (reporting | removal).mean() < 0.9
 
@@ -275,7 +282,9 @@ def test_gate_cues_equal_the_gate_regexes_on_everyday_posts():
     texts = pd.read_csv(EVERYDAY, dtype=str, keep_default_na=False)["text"].tolist()
     normalised = C.normalise_texts(texts)
     reporting, removal = C.gate_cues(texts)
-    assert reporting.tolist() == [bool(C._reporting_pattern(path).search(t)) for t in normalised]
+    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
+    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
+    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
     assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
     assert len(texts) > 10_000 and 0 < (reporting | removal).mean() < 0.1
 
