@@ -69,9 +69,15 @@ def main() -> None:
     encoder = TunedEncoder(adapter_path=args.adapter / "adapter.npz", manifest_path=args.adapter / "adapter.json")
     product = C.with_second_opinion(linear, list(new["text"]), encoder)
     truth = new["label"].to_numpy()
-    results = {}
+    results, errors = {}, []
     for name, probs in (("linear alone", linear), ("product", product)):
         kind, _ = C._decide_texts(probs.reset_index(drop=True), texts, C.CALL_THRESHOLD)
+        if name == "product":
+            # every post the product gets wrong, to read: where the errors are, not only how many
+            errors = [{"file": new["file"].iloc[i], "label": truth[i], "kind": new["kind"].iloc[i],
+                       "predicted": kind[i], "p_call": round(float(probs["p_call"].iloc[i]), 3),
+                       "text": str(new["text"].iloc[i])[:300]}
+                      for i in np.flatnonzero(kind != truth)]
         results[name] = {"all": score(truth, kind)}
         for language in sorted(new["language"].unique()):
             part = new["language"].to_numpy() == language
@@ -80,7 +86,7 @@ def main() -> None:
            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
            "seconds": round(time.time() - started), "files": args.files, "adapter_fitted": manifest.get("when"),
-           "results": results}
+           "results": results, "product_errors": errors}
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=1))
 
