@@ -501,6 +501,14 @@ def test_the_imperative_of_every_takedown_verb_names_reporting(text):
     assert mentions_reporting([text])[0]
 
 
+@pytest.mark.parametrize("text", ["EVERYONE REPORTE THIS ACC HES HACKED MY ACCOUNT GUYS!!!!!",
+                                  "Fake account suspend him",
+                                  "you should initiate a takedown of the fraudulent app from the play store"])
+def test_a_misspelt_report_word_or_a_takedown_verb_names_reporting(text):
+    """Real calls of the fifth round of posts that the gate kept from the model."""
+    assert mentions_reporting([text])[0]
+
+
 @pytest.mark.parametrize("text", ["Osy videoğa şağym jiberińder: https://youtu.be/dQw4w9WgXcQ",
                                   "Bul kanalga shagym jiberinder"])
 def test_a_kazakh_complaint_word_in_latin_letters_names_reporting(text):

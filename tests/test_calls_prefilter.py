@@ -296,6 +296,19 @@ def test_the_quick_loose_form_leaves_no_other_whitespace_than_ascii_and_the_list
     assert left <= set(C._NOT_QUICK)
 
 
+def test_every_character_that_becomes_an_invisible_one_sends_its_text_to_the_careful_form():
+    # "˙" (NFKC " ̇") in a real ZEPETO post and "İ" (lower case "i̇") hold no invisible character
+    # themselves but become one, which the careful form drops and the quick form kept.
+    invisible = set(C._INVISIBLE_CHARACTERS)
+    becoming = {chr(c) for c in range(0x110000) if chr(c) not in invisible
+                and invisible & set(unicodedata.normalize("NFKC", chr(c)).lower())}
+    assert becoming <= set(C._NOT_QUICK)
+    texts = ["report˙this channel", "İSTANBUL report this", "plain report"]
+    reprepared = C._rechecked_loose_forms(texts)
+    assert reprepared == C._careful_loose_forms(texts)
+    assert C.gate_cues(texts)[0].tolist() == [True, True, True]
+
+
 def test_any_number_of_workers_and_pieces_gives_the_same_output(corpus, monkeypatch):
     posts = _posts(corpus)
     whole = C.classify_calls(posts, workers=1)
