@@ -81,14 +81,19 @@ def test_prefilter_changes_nothing_on_the_demo_case(demo_posts):
     _assert_prefilter_loses_nothing(demo_posts)
 
 
-def test_gate_cues_equal_the_gate_regexes_on_normalised_text(corpus):
+def _gates_by_regex(normalised: list[str]) -> tuple[list[bool], list[bool]]:
+    """What the gates must give, by the plain regexes over the normalised texts: a report word
+    inside an other-sense phrase ("bug report") does not count (mood.reporting_words)."""
     path = str(C.LEXICON_PATH)
+    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
+    return ([bool(reporting_words(t, report, other_sense)) for t in normalised],
+            [bool(C._removal_pattern(path).search(t)) for t in normalised])
+
+
+def test_gate_cues_equal_the_gate_regexes_on_normalised_text(corpus):
     normalised = [C.normalise_post_text(t) for t in corpus]
     reporting, removal = C.gate_cues(corpus)
-    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
-    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
-    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
-    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert (reporting.tolist(), removal.tolist()) == _gates_by_regex(normalised)
     assert reporting.any() and removal.any() and not (reporting | removal).all()
 
 
@@ -206,10 +211,7 @@ def test_gate_cues_equal_the_gate_regexes_on_perturbed_cue_phrases(corpus):
              for p in phrases for _ in range(6)]
     normalised = [C.normalise_post_text(t) for t in texts]
     reporting, removal = C.gate_cues(texts)
-    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
-    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
-    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
-    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert (reporting.tolist(), removal.tolist()) == _gates_by_regex(normalised)
     assert len(phrases) > 200 and 0 < (reporting | removal).mean() < 1
 
 
@@ -221,8 +223,13 @@ def test_nfkc_shortcut_equals_unicodedata(corpus):
 
 
 def test_quick_loose_form_equals_the_careful_one_without_the_characters_it_leaves(corpus):
-    texts = [t for t in corpus + EDGE_TEXTS if not any(ch in t for ch in C._NOT_QUICK) and "\x00" not in t]
-    assert C._quick_loose_form(texts).decode("utf-8", "surrogatepass").split("\x00") == C._careful_loose_forms(texts)
+    # The gate looks for _NOT_QUICK characters in the quick form (AnchorIndex recheck), so that is
+    # where their absence must make the two forms equal: "˙" holds none itself but becomes " ̇".
+    texts = [t for t in corpus + EDGE_TEXTS if "\x00" not in t]
+    quick = C._quick_loose_form(texts).decode("utf-8", "surrogatepass").split("\x00")
+    plain = [i for i, q in enumerate(quick) if not any(ch in q for ch in C._NOT_QUICK)]
+    assert len(plain) > 0.9 * len(texts)
+    assert [quick[i] for i in plain] == C._careful_loose_forms([texts[i] for i in plain])
 
 
 # Unicode that trips case, NFKC and word boundaries: full-width letters, the Turkish dotted and
@@ -265,27 +272,19 @@ def test_rechecked_loose_forms_equal_the_careful_ones(corpus):
 
 
 def test_gate_cues_equal_the_gate_regexes_on_adversarial_unicode(corpus):
-    path = str(C.LEXICON_PATH)
     texts = _adversarial_texts(corpus, 6000, seed=3)
     normalised = [C.normalise_post_text(t) for t in texts]
     reporting, removal = C.gate_cues(texts)
-    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
-    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
-    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
-    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert (reporting.tolist(), removal.tolist()) == _gates_by_regex(normalised)
     assert 0.1 < (reporting | removal).mean() < 0.9
 
 
 def test_gate_cues_equal_the_gate_regexes_on_everyday_posts():
     """Real everyday posts of real length (bench/data/everyday_posts.csv.gz, sources in its SOURCES.md)."""
-    path = str(C.LEXICON_PATH)
     texts = pd.read_csv(EVERYDAY, dtype=str, keep_default_na=False)["text"].tolist()
     normalised = C.normalise_texts(texts)
     reporting, removal = C.gate_cues(texts)
-    # a report word inside an other-sense phrase ("bug report") does not count (mood.reporting_words)
-    report, other_sense = C._reporting_pattern(path), C._other_sense_pattern(path)
-    assert reporting.tolist() == [bool(reporting_words(t, report, other_sense)) for t in normalised]
-    assert removal.tolist() == [bool(C._removal_pattern(path).search(t)) for t in normalised]
+    assert (reporting.tolist(), removal.tolist()) == _gates_by_regex(normalised)
     assert len(texts) > 10_000 and 0 < (reporting | removal).mean() < 0.1
 
 
@@ -296,17 +295,17 @@ def test_the_quick_loose_form_leaves_no_other_whitespace_than_ascii_and_the_list
     assert left <= set(C._NOT_QUICK)
 
 
-def test_every_character_that_becomes_an_invisible_one_sends_its_text_to_the_careful_form():
-    # "˙" (NFKC " ̇") in a real ZEPETO post and "İ" (lower case "i̇") hold no invisible character
-    # themselves but become one, which the careful form drops and the quick form kept.
+def test_every_character_that_becomes_an_invisible_one_is_rechecked_by_what_it_becomes():
+    # "˙" (NFKC " ̇", in a real ZEPETO post) and "İ" (lower case "i̇") hold no invisible character
+    # themselves: their quick form must hold one, so that the gate prepares them again carefully.
     invisible = set(C._INVISIBLE_CHARACTERS)
-    becoming = {chr(c) for c in range(0x110000) if chr(c) not in invisible
-                and invisible & set(unicodedata.normalize("NFKC", chr(c)).lower())}
-    assert becoming <= set(C._NOT_QUICK)
-    texts = ["report˙this channel", "İSTANBUL report this", "plain report"]
-    reprepared = C._rechecked_loose_forms(texts)
-    assert reprepared == C._careful_loose_forms(texts)
-    assert C.gate_cues(texts)[0].tolist() == [True, True, True]
+    becoming = [chr(c) for c in range(0x110000) if chr(c) not in invisible
+                and invisible & set(unicodedata.normalize("NFKC", chr(c)).lower())]
+    assert becoming
+    quick = C._quick_loose_form(becoming).decode("utf-8", "surrogatepass").split("\x00")
+    assert all(any(ch in q for ch in C._NOT_QUICK) for q in quick)
+    texts = ["please remove˙this video now", "İSTANBUL: report˙this channel"]
+    assert C.gate_cues(texts)[0].tolist() == _gates_by_regex(C.normalise_texts(texts))[0] == [True, True]
 
 
 def test_any_number_of_workers_and_pieces_gives_the_same_output(corpus, monkeypatch):

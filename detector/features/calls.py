@@ -639,10 +639,9 @@ _ASCII_WHITESPACE = bytes.maketrans(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", b" " * 9)
 # Characters the quick loose form keeps and the careful one removes or turns into a space: the
 # invisible ones, and the whitespace besides ASCII that NFKC and lower() leave (a test checks the
 # list over all of Unicode). A text holding one is prepared again with _careful_loose_forms.
-# Also the two characters whose NFKC and lower case hold an invisible one: "İ" (lower case "i̇") and
-# the spacing dot above "˙" (NFKC " ̇"); a test checks that list over all of Unicode too.
-_NOT_QUICK = (*_INVISIBLE_CHARACTERS, "\x85", "\u1680", "\u2028", "\u2029", "\u0130", "\u02d9")
-_BECOME_INVISIBLE = ("\u0130", "\u02d9")
+# They are looked for in the quick form, so "İ" and "˙", which NFKC and lower case turn into an
+# invisible mark ("i̇", " ̇"), are rechecked by the mark they become (a test checks all of Unicode).
+_NOT_QUICK = (*_INVISIBLE_CHARACTERS, "\x85", "\u1680", "\u2028", "\u2029")
 
 
 # Characters that make most posts not NFKC-normalised (the full-width punctuation of Chinese
@@ -686,9 +685,7 @@ def _spaces_collapsed(data: bytes) -> bytes:
 
 # The _NOT_QUICK characters as UTF-8 (self-synchronising: their bytes occur only where they do):
 # the invisible ones go, the other whitespace becomes a space.
-# (those that become an invisible one are not left in the quick form: what they become is dropped)
-_NOT_QUICK_UTF8 = tuple((ch.encode("utf-8"), b"" if ch in _INVISIBLE_CHARACTERS else b" ") for ch in _NOT_QUICK
-                        if ch not in _BECOME_INVISIBLE)
+_NOT_QUICK_UTF8 = tuple((ch.encode("utf-8"), b"" if ch in _INVISIBLE_CHARACTERS else b" ") for ch in _NOT_QUICK)
 
 
 def _rechecked_loose_forms(texts: list[str]) -> list[str]:
