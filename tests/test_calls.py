@@ -12,6 +12,7 @@ from detector.features.calls import (
     LexiconCues,
     call_model,
     call_probabilities,
+    claims_removal,
     classify_calls,
     cross_validate_calls,
     detect_language,
@@ -411,6 +412,13 @@ def test_a_removal_told_as_ones_own_loss_a_rule_or_a_question_is_not_a_boast(tex
 def test_a_removal_told_as_a_win_is_a_boast(text, model):
     result = classify_calls(pd.DataFrame({"post_id": ["p"], "text": [text]}), model=model)
     assert result["kind"].iloc[0] == "boast"
+
+
+@pytest.mark.parametrize(("text", "claims"), [("Their channel is finally gone", True), ("The video is now gone", True),
+                                             ("The channel is not gone, it is still up", False),
+                                             ("The account is never gone for long", False)])
+def test_gone_with_an_adverb_claims_a_removal_but_not_when_negated(text, claims):
+    assert claims_removal([text])[0] == claims
 
 
 @pytest.mark.parametrize("text", ["大家早上好 https://youtu.be/dQw4w9WgXcQ", "👍 https://youtu.be/dQw4w9WgXcQ",
